@@ -1,0 +1,38 @@
+"""Choices of the departments app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """What a user may do; the permission policy (ipplan/permissions.py) maps roles to actions."""
+
+    ADMIN = "admin", _("系统管理员")
+    BUREAU = "bureau", _("知识产权局督办人员")
+    LEADER = "leader", _("领导")
+    DEPT_HEAD = "dept_head", _("单位负责人")
+    DEPT_STAFF = "dept_staff", _("单位联络员")
+
+
+#: Roles that act for one department and therefore must belong to one.
+DEPARTMENT_ROLES = (Role.DEPT_HEAD, Role.DEPT_STAFF)
+#: Roles whose scope is a region (and the regions under it).
+REGION_ROLES = (Role.BUREAU, Role.LEADER)
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", _("省级")
+    CITY = "city", _("地市级")
+    COUNTY = "county", _("区县级")
+
+
+class DepartmentKind(models.TextChoices):
+    GOVERNMENT = "government", _("政府部门")
+    PARTY = "party", _("党委部门")
+    JUDICIAL = "judicial", _("司法机关")
+    VERTICAL = "vertical", _("垂直管理机构")
+    ZONE = "zone", _("园区管委会")
+    DISTRICT = "district", _("区县镇街")
+    GROUP = "group", _("单位群组")
+    ORGANISATION = "organisation", _("社会组织与企业")
+    OTHER = "other", _("其他")

@@ -1,0 +1,252 @@
+"""The permission policy: one role x action matrix plus department and region scope.
+
+Every view, API endpoint, admin page, job and service asks this module; nothing else decides
+who may do what.
+
+* ``MATRIX[role][action]`` gives the *scope* in which a role may perform an action:
+  ``REGION`` (objects in the user's region and the regions under it), ``ASSIGNED`` (tasks the
+  user's department is assigned to in any role), ``LEAD`` (tasks it leads), ``OWN`` (the user's
+  own objects) or nothing.
+* ``can(user, action, obj)`` answers for one object (or, without an object, whether the role
+  may perform the action at all); ``scope(user, action, queryset)`` narrows a queryset to the
+  objects the user may act on, in the database.
+* A forbidden object answers 404 like a missing one (``get_for``); an object the user may see
+  but not change answers 403 (``require``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+
+from departments.choices import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from departments.models import User
+
+M = TypeVar("M", bound=models.Model)
+
+
+class Action(enum.StrEnum):
+    VIEW_PLAN = "view_plan"
+    IMPORT_PLAN = "import_plan"
+    EDIT_PLAN = "edit_plan"
+    DELETE_PLAN = "delete_plan"
+    VIEW_TASK = "view_task"
+    UPDATE_PROGRESS = "update_progress"
+    SUBMIT_REPORT = "submit_report"
+    REVIEW_REPORT = "review_report"
+    REQUEST_COMPLETION = "request_completion"
+    SIGN_OFF_COMPLETION = "sign_off_completion"
+    DECIDE_COMPLETION = "decide_completion"
+    REQUEST_EXTENSION = "request_extension"
+    DECIDE_EXTENSION = "decide_extension"
+    URGE_TASK = "urge_task"
+    EDIT_DEADLINE = "edit_deadline"
+    ENTER_READING = "enter_reading"
+    VIEW_DASHBOARD = "view_dashboard"
+    EXPORT = "export"
+    VIEW_DEPARTMENT = "view_department"
+    MANAGE_DEPARTMENTS = "manage_departments"
+    MANAGE_USERS = "manage_users"
+    MANAGE_REGIONS = "manage_regions"
+    USE_ADMIN_SITE = "use_admin_site"
+    MANAGE_WEBHOOKS = "manage_webhooks"
+    MANAGE_OWN_TOKENS = "manage_own_tokens"
+    VIEW_OWN_NOTIFICATIONS = "view_own_notifications"
+    MANAGE_NOTIFICATIONS = "manage_notifications"
+
+
+class Scope(enum.StrEnum):
+    NONE = "none"
+    REGION = "region"
+    ASSIGNED = "assigned"
+    LEAD = "lead"
+    OWN = "own"
+
+
+A, S = Action, Scope
+
+_READ = {A.VIEW_PLAN: S.REGION, A.VIEW_TASK: S.REGION, A.VIEW_DASHBOARD: S.REGION, A.VIEW_DEPARTMENT: S.REGION}
+_SELF = {A.MANAGE_OWN_TOKENS: S.OWN, A.VIEW_OWN_NOTIFICATIONS: S.OWN}
+_BUREAU = {
+    **_READ,
+    **_SELF,
+    A.IMPORT_PLAN: S.REGION,
+    A.EDIT_PLAN: S.REGION,
+    A.DELETE_PLAN: S.REGION,
+    A.REVIEW_REPORT: S.REGION,
+    A.DECIDE_COMPLETION: S.REGION,
+    A.DECIDE_EXTENSION: S.REGION,
+    A.URGE_TASK: S.REGION,
+    A.EDIT_DEADLINE: S.REGION,
+    A.ENTER_READING: S.REGION,
+    A.EXPORT: S.REGION,
+    A.MANAGE_DEPARTMENTS: S.REGION,
+    A.USE_ADMIN_SITE: S.REGION,
+    A.MANAGE_WEBHOOKS: S.REGION,
+}
+_DEPT_STAFF = {
+    **_READ,
+    **_SELF,
+    A.UPDATE_PROGRESS: S.LEAD,
+    A.SUBMIT_REPORT: S.ASSIGNED,
+    A.REQUEST_COMPLETION: S.LEAD,
+    A.REQUEST_EXTENSION: S.LEAD,
+    A.ENTER_READING: S.ASSIGNED,
+    A.EXPORT: S.ASSIGNED,
+}
+
+#: role -> action -> scope. An action missing from a role's row is not allowed to that role.
+MATRIX: dict[str, dict[Action, Scope]] = {
+    Role.ADMIN: {
+        **_BUREAU,
+        A.MANAGE_USERS: S.REGION,
+        A.MANAGE_REGIONS: S.REGION,
+        A.MANAGE_NOTIFICATIONS: S.REGION,
+    },
+    Role.BUREAU: _BUREAU,
+    Role.LEADER: {**_READ, **_SELF, A.EXPORT: S.REGION},
+    Role.DEPT_HEAD: {**_DEPT_STAFF, A.SIGN_OFF_COMPLETION: S.LEAD},
+    Role.DEPT_STAFF: _DEPT_STAFF,
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """How to reach, from a model, the region path, the task and the owning user (ORM lookups)."""
+
+    region: str | None = None
+    task: str | None = None
+    owner: str | None = None
+
+
+#: label -> lookups. Models not listed here cannot be scoped and are refused.
+PATHS: dict[str, Paths] = {
+    "departments.region": Paths(region="path"),
+    "departments.department": Paths(region="region__path"),
+    "departments.departmentalias": Paths(region="region__path"),
+    "departments.user": Paths(region="region__path", owner="pk"),
+    "tasks.plan": Paths(region="region__path"),
+    "tasks.section": Paths(region="plan__region__path"),
+    "tasks.task": Paths(region="plan__region__path", task="pk"),
+    "tasks.assignment": Paths(region="task__plan__region__path", task="task"),
+    "tasks.indicator": Paths(region="plan__region__path", task="task"),
+    "tasks.indicatorreading": Paths(region="indicator__plan__region__path", task="indicator__task"),
+    "tasks.phase": Paths(region="plan__region__path"),
+    "tasks.progressreport": Paths(region="task__plan__region__path", task="task"),
+    "tasks.attachment": Paths(region="report__task__plan__region__path", task="report__task"),
+    "tasks.taskrequest": Paths(region="task__plan__region__path", task="task"),
+    "tasks.urge": Paths(region="task__plan__region__path", task="task"),
+    "tasks.notification": Paths(region="recipient__region__path", owner="recipient"),
+}
+
+
+def _paths(model: type[models.Model]) -> Paths:
+    label = model._meta.label_lower
+    try:
+        return PATHS[label]
+    except KeyError:
+        raise LookupError(f"the permission policy does not know how to scope {label}") from None
+
+
+def role_of(user: User | AnonymousUser | None) -> str | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return getattr(user, "role", None)
+
+
+def scope_of(user: User | AnonymousUser | None, action: Action) -> Scope:
+    role = role_of(user)
+    if role is None:
+        return Scope.NONE
+    return MATRIX.get(role, {}).get(action, Scope.NONE)
+
+
+def region_path(user: User) -> str | None:
+    """The region prefix the user sees; '' means every region (an admin without a region)."""
+    if user.region_id is not None:
+        return user.region.path
+    if user.role == Role.ADMIN:
+        return ""
+    return None
+
+
+def _task_condition(user: User, scope: Scope, task_lookup: str) -> Q | None:
+    from tasks.choices import AssignmentRole
+    from tasks.models import Assignment
+
+    if user.department_id is None:
+        return None
+    assignments = Assignment.objects.filter(task=OuterRef(task_lookup), department_id=user.department_id)
+    if scope == Scope.LEAD:
+        assignments = assignments.filter(role=AssignmentRole.LEAD)
+    return Q(Exists(assignments))
+
+
+def scope(user: User | AnonymousUser | None, action: Action, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
+    """``queryset`` narrowed, in the database, to the objects ``user`` may ``action``."""
+    granted = scope_of(user, action)
+    if granted == Scope.NONE:
+        return queryset.none()
+    assert user is not None
+    person: User = user  # type: ignore[assignment]
+    paths = _paths(queryset.model)
+    condition = Q()
+    if granted == Scope.OWN:
+        if paths.owner is None:
+            return queryset.none()
+        return queryset.filter(**{paths.owner: person.pk})
+    prefix = region_path(person)
+    if prefix is None or paths.region is None:
+        return queryset.none()
+    if prefix:
+        condition &= Q(**{f"{paths.region}__startswith": prefix})
+    if granted in (Scope.ASSIGNED, Scope.LEAD):
+        if paths.task is None:
+            return queryset.none()
+        task_condition = _task_condition(person, granted, paths.task)
+        if task_condition is None:
+            return queryset.none()
+        condition &= task_condition
+    return queryset.filter(condition)
+
+
+def can(user: User | AnonymousUser | None, action: Action, obj: models.Model | None = None) -> bool:
+    """May ``user`` perform ``action`` (on ``obj``, when given)?"""
+    if scope_of(user, action) == Scope.NONE:
+        return False
+    if obj is None:
+        return True
+    if obj.pk is None:
+        return False
+    return scope(user, action, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def require(user: User | AnonymousUser | None, action: Action, obj: models.Model | None = None) -> None:
+    """Raise PermissionDenied unless ``can(user, action, obj)``."""
+    if not can(user, action, obj):
+        raise PermissionDenied(f"{action} not allowed")
+
+
+def get_for(
+    user: User | AnonymousUser | None, action: Action, queryset: models.QuerySet[M], **lookup: Any
+) -> M:
+    """The object matching ``lookup`` if the user may ``action`` it; 404 otherwise, as if missing."""
+    try:
+        return scope(user, action, queryset).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def allowed_actions(user: User | AnonymousUser | None, obj: models.Model, actions: list[Action]) -> set[Action]:
+    """The subset of ``actions`` the user may perform on ``obj`` (for showing buttons)."""
+    return {action for action in actions if can(user, action, obj)}

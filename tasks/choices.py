@@ -1,0 +1,98 @@
+"""Choices of the work-plan domain."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ACTIVE = "active", _("实施中")
+    COMPLETED = "completed", _("已完成")
+    ARCHIVED = "archived", _("已归档")
+
+
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("未开始")
+    IN_PROGRESS = "in_progress", _("进行中")
+    COMPLETION_REQUESTED = "completion_requested", _("申请办结")
+    COMPLETED = "completed", _("已办结")
+    BLOCKED = "blocked", _("受阻")
+    CANCELLED = "cancelled", _("已取消")
+
+
+#: Statuses in which a task no longer counts as open work.
+CLOSED_STATUSES = (TaskStatus.COMPLETED, TaskStatus.CANCELLED)
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", _("牵头单位")
+    RESPONSIBLE = "responsible", _("责任单位")
+    COOPERATING = "cooperating", _("配合单位")
+
+
+class Comparator(models.TextChoices):
+    AT_LEAST = ">=", _("不低于")
+    AT_MOST = "<=", _("不高于")
+    ABOUT = "~", _("左右")
+    EQUAL = "=", _("等于")
+    ABOVE = ">", _("高于")
+    BELOW = "<", _("低于")
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    ACCEPTED = "accepted", _("已审核")
+    RETURNED = "returned", _("已退回")
+
+
+class RequestKind(models.TextChoices):
+    COMPLETION = "completion", _("办结申请")
+    EXTENSION = "extension", _("延期申请")
+
+
+class RequestState(models.TextChoices):
+    AWAITING_SIGNOFF = "awaiting_signoff", _("待单位负责人签批")
+    AWAITING_REVIEW = "awaiting_review", _("待知识产权局审核")
+    APPROVED = "approved", _("已批准")
+    RETURNED = "returned", _("已退回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+#: Request states in which nobody needs to act any more.
+DECIDED_REQUEST_STATES = (RequestState.APPROVED, RequestState.RETURNED, RequestState.WITHDRAWN)
+
+
+class Light(models.TextChoices):
+    """The traffic light: derived from due date, progress and reporting, never stored."""
+
+    RED = "red", _("红灯")
+    YELLOW = "yellow", _("黄灯")
+    GREEN = "green", _("绿灯")
+    DONE = "done", _("已办结")
+
+
+class NotificationKind(models.TextChoices):
+    DUE_SOON = "due_soon", _("即将到期提醒")
+    DUE_TODAY = "due_today", _("当日到期提醒")
+    OVERDUE = "overdue", _("逾期催报")
+    ESCALATION_HEAD = "escalation_head", _("逾期提请单位负责人")
+    ESCALATION_BUREAU = "escalation_bureau", _("逾期提请知识产权局")
+    REPORT_DUE = "report_due", _("进展填报提醒")
+    URGE = "urge", _("催办")
+    REVIEW_RESULT = "review_result", _("审核结果")
+    REQUEST_PENDING = "request_pending", _("待办申请")
+    DIGEST = "digest", _("工作摘要")
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+    SKIPPED = "skipped", _("无需发送")
+
+
+class ReportCadence(models.TextChoices):
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    NONE = "none", _("不定期")

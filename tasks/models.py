@@ -1,0 +1,474 @@
+"""The work-plan domain: plans, sections, tasks, assignments, indicators, phases, reports,
+requests, urges and notifications.
+
+Overdue and the traffic light are derived (``Task.is_overdue``, ``Task.light``,
+``TaskQuerySet.with_light``), never stored. Writes go through ``tasks.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from departments.models import Department, Region
+from ipplan.models import TimeStampedModel
+
+from .choices import (
+    CLOSED_STATUSES,
+    AssignmentRole,
+    Comparator,
+    Light,
+    NotificationKind,
+    NotificationState,
+    PlanStatus,
+    ReportCadence,
+    RequestKind,
+    RequestState,
+    ReviewStatus,
+    TaskStatus,
+)
+
+#: A task due within this many days with progress below LOW_PROGRESS shows a yellow light.
+DUE_SOON_DAYS = getattr(settings, "IPPLAN_LIGHT_DUE_SOON_DAYS", 14)
+LOW_PROGRESS = getattr(settings, "IPPLAN_LIGHT_LOW_PROGRESS", 80)
+
+
+def local_today() -> dt.date:
+    return timezone.localdate()
+
+
+class Plan(TimeStampedModel):
+    """One plan document (工作方案/实施方案/规划/推进计划) of a region."""
+
+    region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="plans")
+    title = models.CharField(_("标题"), max_length=300)
+    doc_number = models.CharField(_("文号"), max_length=100, blank=True)
+    issuer = models.CharField(_("发文机关"), max_length=200, blank=True)
+    issued_on = models.DateField(_("印发日期"), null=True, blank=True)
+    period_start = models.PositiveSmallIntegerField(_("起始年度"), null=True, blank=True)
+    period_end = models.PositiveSmallIntegerField(_("截止年度"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
+    source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
+    source_text = models.TextField(_("原文"), blank=True)
+    report_cadence = models.CharField(
+        _("进展填报周期"), max_length=16, choices=ReportCadence.choices, default=ReportCadence.MONTHLY
+    )
+    report_day = models.PositiveSmallIntegerField(_("填报日"), default=25)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords(verbose_name=_("方案变更记录"), excluded_fields=["source_text"])
+
+    class Meta:
+        ordering = ["-issued_on", "title", "id"]
+        verbose_name = _("工作方案")
+        verbose_name_plural = _("工作方案")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True) | Q(period_end__isnull=True) | Q(period_end__gte=models.F("period_start")),
+                name="plan_period_ordered",
+            ),
+            models.CheckConstraint(condition=Q(report_day__gte=1, report_day__lte=28), name="plan_report_day_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Section(models.Model):
+    """A heading of the plan (一、 or (一)); ``path`` joins the labels: ``二.(一)``."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级章节"), null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    label = models.CharField(_("序号"), max_length=20)
+    title = models.CharField(_("标题"), max_length=300)
+    path = models.CharField(_("路径"), max_length=100)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["plan", "order", "id"]
+        verbose_name = _("章节")
+        verbose_name_plural = _("章节")
+        constraints = [models.UniqueConstraint(fields=["plan", "path"], name="section_path_unique_in_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.title}"
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    def open(self) -> TaskQuerySet:
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+    def overdue(self, today: dt.date | None = None) -> TaskQuerySet:
+        return self.open().filter(due_date__lt=today or local_today())
+
+    def with_light(self, today: dt.date | None = None) -> TaskQuerySet:
+        """Annotate ``light_value`` in the database, by the same rule as ``Task.light``."""
+        today = today or local_today()
+        soon = today + dt.timedelta(days=DUE_SOON_DAYS)
+        return self.annotate(
+            light_value=Case(
+                When(status__in=CLOSED_STATUSES, then=Value(Light.DONE.value)),
+                When(due_date__lt=today, then=Value(Light.RED.value)),
+                When(due_date__lte=soon, progress__lt=LOW_PROGRESS, then=Value(Light.YELLOW.value)),
+                When(status=TaskStatus.BLOCKED, then=Value(Light.YELLOW.value)),
+                default=Value(Light.GREEN.value),
+                output_field=models.CharField(),
+            )
+        )
+
+
+class Task(TimeStampedModel):
+    """A numbered item of work in a plan, carried out by its assigned departments."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="tasks")
+    section = models.ForeignKey(
+        Section, verbose_name=_("章节"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    path = models.CharField(_("编号路径"), max_length=100)
+    number = models.PositiveIntegerField(_("序号"), default=0)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+    title = models.CharField(_("任务"), max_length=500)
+    full_text = models.TextField(_("全文"), blank=True)
+    deadline_text = models.CharField(_("原文时限"), max_length=200, blank=True)
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    due_date = models.DateField(_("完成时限"), null=True, blank=True, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=24, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    departments = models.ManyToManyField(
+        Department, through="Assignment", verbose_name=_("承办单位"), related_name="tasks"
+    )
+    history = HistoricalRecords(verbose_name=_("任务变更记录"))
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "order", "id"]
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "path"], name="task_path_unique_in_plan"),
+            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="task_progress_0_100"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="task_version_positive"),
+            models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="task_status_valid"),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True) | Q(due_date__isnull=True) | Q(due_date__gte=models.F("start_date")),
+                name="task_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} {self.title}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    def is_overdue_on(self, today: dt.date) -> bool:
+        return not self.is_closed and self.due_date is not None and self.due_date < today
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_overdue_on(local_today())
+
+    def light_on(self, today: dt.date) -> Light:
+        """Red when overdue; yellow when due soon with low progress or blocked; else green."""
+        if self.is_closed:
+            return Light.DONE
+        if self.due_date is not None and self.due_date < today:
+            return Light.RED
+        if (
+            self.due_date is not None
+            and self.due_date <= today + dt.timedelta(days=DUE_SOON_DAYS)
+            and self.progress < LOW_PROGRESS
+        ):
+            return Light.YELLOW
+        if self.status == TaskStatus.BLOCKED:
+            return Light.YELLOW
+        return Light.GREEN
+
+    @property
+    def light(self) -> Light:
+        return self.light_on(local_today())
+
+
+class Assignment(models.Model):
+    """A department's role on a task: lead (牵头), responsible (责任) or cooperating (配合)."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey(
+        Department, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=AssignmentRole.choices)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    history = HistoricalRecords(verbose_name=_("分工变更记录"))
+
+    class Meta:
+        ordering = ["task", "role", "order", "id"]
+        verbose_name = _("任务分工")
+        verbose_name_plural = _("任务分工")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "department", "role"], name="assignment_unique_task_department_role"),
+            models.CheckConstraint(condition=Q(role__in=AssignmentRole.values), name="assignment_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task.path} {self.department.name} ({self.get_role_display()})"
+
+
+class Indicator(models.Model):
+    """A numeric target of the plan (每万人有效发明专利拥有量达到75件)."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="indicators")
+    section = models.ForeignKey(
+        Section, verbose_name=_("章节"), null=True, blank=True, on_delete=models.SET_NULL, related_name="indicators"
+    )
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), null=True, blank=True, on_delete=models.SET_NULL, related_name="indicators"
+    )
+    name = models.CharField(_("指标"), max_length=500)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices, default=Comparator.AT_LEAST)
+    baseline = models.DecimalField(_("基准值"), max_digits=20, decimal_places=4, null=True, blank=True)
+    baseline_year = models.PositiveSmallIntegerField(_("基准年度"), null=True, blank=True)
+    target_value = models.DecimalField(_("目标值"), max_digits=20, decimal_places=4)
+    target_year = models.PositiveSmallIntegerField(_("目标年度"), null=True, blank=True)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["plan", "order", "id"]
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        constraints = [models.CheckConstraint(condition=Q(comparator__in=Comparator.values), name="indicator_comparator_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorReading(TimeStampedModel):
+    """A measured value of an indicator on a date."""
+
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="readings")
+    value = models.DecimalField(_("数值"), max_digits=20, decimal_places=4)
+    observed_on = models.DateField(_("统计日期"))
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords(verbose_name=_("指标数值变更记录"))
+
+    class Meta:
+        ordering = ["indicator", "observed_on", "id"]
+        verbose_name = _("指标数值")
+        verbose_name_plural = _("指标数值")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "observed_on"], name="indicator_reading_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.name}: {self.value} ({self.observed_on})"
+
+
+class Phase(models.Model):
+    """A dated stage of the plan (工作启动阶段 2023-08 — 2023-10)."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("阶段"), max_length=200)
+    start = models.DateField(_("开始"))
+    end = models.DateField(_("结束"), null=True, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["plan", "order", "start", "id"]
+        verbose_name = _("实施阶段")
+        verbose_name_plural = _("实施阶段")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="phase_dates_ordered")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProgressReport(TimeStampedModel):
+    """A department's progress report (进展填报) on a task for one period."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="reports")
+    department = models.ForeignKey(Department, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="reports")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="reports"
+    )
+    period = models.CharField(_("填报期"), max_length=10, help_text=_("如 2026-11 或 2026-Q4"))
+    text = models.TextField(_("进展情况"))
+    percent = models.PositiveSmallIntegerField(_("完成进度(%)"))
+    review_status = models.CharField(
+        _("审核状态"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    review_comment = models.TextField(_("审核意见"), blank=True)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    history = HistoricalRecords(verbose_name=_("进展填报变更记录"))
+
+    class Meta:
+        ordering = ["task", "-created_at", "-id"]
+        verbose_name = _("进展填报")
+        verbose_name_plural = _("进展填报")
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100), name="report_percent_0_100"),
+            models.CheckConstraint(condition=~Q(text=""), name="report_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task.path} {self.department.name} {self.period}"
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    # Stored under a generated name; the uploader's file name is kept in original_name only.
+    return f"attachments/{timezone.now():%Y/%m}/{instance.token}"
+
+
+class Attachment(TimeStampedModel):
+    """An evidence file of a progress report, stored under a generated name."""
+
+    report = models.ForeignKey(ProgressReport, verbose_name=_("进展填报"), on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(_("存储名"), max_length=64, unique=True)
+    file = models.FileField(_("文件"), upload_to=attachment_upload_to, max_length=255)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["report", "id"]
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TaskRequest(TimeStampedModel):
+    """A completion (办结) or deadline extension (延期) request by the lead department."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="requests")
+    kind = models.CharField(_("类型"), max_length=16, choices=RequestKind.choices)
+    state = models.CharField(_("状态"), max_length=20, choices=RequestState.choices, db_index=True)
+    department = models.ForeignKey(Department, verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("申请理由"), blank=True)
+    requested_due_date = models.DateField(_("申请延至"), null=True, blank=True)
+    previous_due_date = models.DateField(_("原完成时限"), null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("签批人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    signed_off_at = models.DateTimeField(_("签批时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_comment = models.TextField(_("审核意见"), blank=True)
+    history = HistoricalRecords(verbose_name=_("申请变更记录"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("办结/延期申请")
+        verbose_name_plural = _("办结/延期申请")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=RequestKind.EXTENSION) | Q(requested_due_date__isnull=False),
+                name="extension_request_has_date",
+            ),
+            # At most one undecided request of each kind per task.
+            models.UniqueConstraint(
+                fields=["task", "kind"],
+                condition=Q(state__in=[RequestState.AWAITING_SIGNOFF, RequestState.AWAITING_REVIEW]),
+                name="task_request_one_open_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.task.path}"
+
+
+class Urge(TimeStampedModel):
+    """A recorded demand for action on a task (催办), notified to its departments."""
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="urges")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("催办人"), on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(_("催办内容"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("催办")
+        verbose_name_plural = _("催办")
+
+    def __str__(self) -> str:
+        return f"{self.task.path} @ {self.created_at:%Y-%m-%d}"
+
+
+class Notification(models.Model):
+    """A message to one user, shown in the bell and sent by e-mail/robot once.
+
+    ``dedup_key`` (recipient, task, kind, period) is unique: creating the same reminder twice is
+    a no-op, however often the schedule runs.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("类型"), max_length=24, choices=NotificationKind.choices)
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    message = models.TextField(_("内容"))
+    dedup_key = models.CharField(_("去重键"), max_length=255, unique=True)
+    state = models.CharField(
+        _("发送状态"), max_length=16, choices=NotificationState.choices, default=NotificationState.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    next_attempt_at = models.DateTimeField(_("下次发送"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        constraints = [
+            models.CheckConstraint(condition=~Q(dedup_key=""), name="notification_dedup_key_not_empty"),
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+

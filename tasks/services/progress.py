@@ -1,0 +1,113 @@
+"""Status, progress, deadlines and progress reports of a task."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from departments.models import User
+from ipplan.audit import save_as
+from ipplan.exceptions import ConflictError, TransitionError
+from ipplan.permissions import Action, require
+
+from ..choices import TaskStatus
+from ..models import ProgressReport, Task
+
+#: Statuses the lead department may set itself; the others come from the review workflow.
+SELF_SERVICE_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED)
+
+
+def _current_values(task: Task) -> dict[str, Any]:
+    return {
+        "status": task.status,
+        "progress": task.progress,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "version": task.version,
+    }
+
+
+def lock_task(task: Task, expected_version: int | None) -> Task:
+    """Re-read the task under a row lock and refuse a stale version (optimistic locking)."""
+    locked = Task.objects.select_for_update().select_related("plan__region").get(pk=task.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            _("该任务已被他人修改(当前版本 %(current)s,您提交的是版本 %(expected)s),请查看最新内容后重试。")
+            % {"current": locked.version, "expected": expected_version},
+            current=_current_values(locked),
+        )
+    return locked
+
+
+@transaction.atomic
+def task_update_progress(
+    *,
+    actor: User,
+    task: Task,
+    expected_version: int,
+    status: str | None = None,
+    progress: int | None = None,
+    reason: str = "",
+) -> Task:
+    """The lead department sets the task's status and progress."""
+    require(actor, Action.UPDATE_PROGRESS, task)
+    task = lock_task(task, expected_version)
+    changed: list[str] = []
+    if status is not None and status != task.status:
+        if status not in SELF_SERVICE_STATUSES or task.status not in SELF_SERVICE_STATUSES:
+            raise TransitionError(
+                _("不能将任务从“%(old)s”改为“%(new)s”。")
+                % {"old": TaskStatus(task.status).label, "new": TaskStatus(status).label if status in TaskStatus.values else status},
+                code="invalid_transition",
+            )
+        task.status = status
+        changed.append("status")
+    if progress is not None and progress != task.progress:
+        if not 0 <= progress <= 100:
+            raise ValidationError({"progress": _("进度必须在 0 到 100 之间。")})
+        task.progress = progress
+        changed.append("progress")
+        if task.status == TaskStatus.NOT_STARTED and progress > 0 and "status" not in changed:
+            task.status = TaskStatus.IN_PROGRESS
+            changed.append("status")
+    if not changed:
+        return task
+    task.version += 1
+    changed.append("version")
+    return save_as(task, actor=actor, reason=reason or "progress", update_fields=changed)
+
+
+@transaction.atomic
+def task_set_due_date(
+    *, actor: User, task: Task, due_date: dt.date | None, expected_version: int | None = None, reason: str = ""
+) -> Task:
+    """The bureau (or an administrator) sets a task's deadline."""
+    require(actor, Action.EDIT_DEADLINE, task)
+    task = lock_task(task, expected_version)
+    if task.due_date == due_date:
+        return task
+    if due_date is not None and task.start_date is not None and due_date < task.start_date:
+        raise ValidationError({"due_date": _("完成时限不能早于开始日期。")})
+    task.due_date = due_date
+    task.version += 1
+    return save_as(task, actor=actor, reason=reason or "deadline", update_fields=["due_date", "version"])
+
+
+@transaction.atomic
+def progress_report_submit(
+    *, actor: User, task: Task, text: str, percent: int, period: str
+) -> ProgressReport:
+    """An assigned department reports progress on a task for a period."""
+    require(actor, Action.SUBMIT_REPORT, task)
+    if not text.strip():
+        raise ValidationError({"text": _("请填写进展情况。")})
+    if not 0 <= percent <= 100:
+        raise ValidationError({"percent": _("进度必须在 0 到 100 之间。")})
+    assert actor.department is not None  # guaranteed by the ASSIGNED scope
+    report = ProgressReport(
+        task=task, department=actor.department, author=actor, period=period.strip(), text=text.strip(), percent=percent
+    )
+    return save_as(report, actor=actor, reason="submit")
