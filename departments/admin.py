@@ -70,7 +70,13 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "department", "region")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "password1", "password2", "role", "department", "region"),
+            },
+        ),
     )
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -24,7 +24,12 @@ class Region(TimeStampedModel):
     name = models.CharField(_("名称"), max_length=60)
     level = models.CharField(_("级别"), max_length=16, choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("区划路径"), max_length=255, unique=True, editable=False)
 
@@ -35,7 +40,8 @@ class Region(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="region_name_unique_under_parent"),
             models.CheckConstraint(
-                condition=Q(parent__isnull=False) | Q(level=RegionLevel.PROVINCE), name="region_only_province_is_root"
+                condition=Q(parent__isnull=False) | Q(level=RegionLevel.PROVINCE),
+                name="region_only_province_is_root",
             ),
         ]
 
@@ -50,12 +56,21 @@ class Region(TimeStampedModel):
 class Department(TimeStampedModel):
     """A unit that carries out tasks (市科技局, 东莞海关, 各镇街 …), within one region."""
 
-    region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="departments")
+    region = models.ForeignKey(
+        Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="departments"
+    )
     name = models.CharField(_("名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=50, blank=True)
-    kind = models.CharField(_("类别"), max_length=20, choices=DepartmentKind.choices, default=DepartmentKind.GOVERNMENT)
+    kind = models.CharField(
+        _("类别"), max_length=20, choices=DepartmentKind.choices, default=DepartmentKind.GOVERNMENT
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     active = models.BooleanField(_("启用"), default=True)
     robot_webhook_url = models.URLField(_("机器人推送地址"), blank=True)
@@ -105,10 +120,20 @@ class User(AbstractUser):
 
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.DEPT_STAFF)
     department = models.ForeignKey(
-        Department, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+        Department,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        Region,
+        verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("电话"), max_length=30, blank=True)

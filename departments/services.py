@@ -30,7 +30,8 @@ def region_get_or_create(*, code: str, name: str, level: str, parent: Region | N
     if existing is not None:
         if existing.name != name or existing.parent_id != (parent.pk if parent else None):
             raise ValidationError(
-                _("区划代码 %(code)s 已用于 %(name)s。") % {"code": code, "name": existing.name}, code="region_code_taken"
+                _("区划代码 %(code)s 已用于 %(name)s。") % {"code": code, "name": existing.name},
+                code="region_code_taken",
             )
         return existing
     return region_create(code=code, name=name, level=level, parent=parent)

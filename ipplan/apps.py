@@ -13,4 +13,4 @@ class IpplanAdminConfig(admin_apps.AdminConfig):
     """Django's admin, on a site that asks the permission policy who may enter."""
 
     default = False
-    default_site = "ipplan.admin.IpplanAdminSite"
+    default_site = "ipplan.admin_site.IpplanAdminSite"

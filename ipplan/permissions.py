@@ -75,7 +75,12 @@ class Scope(enum.StrEnum):
 
 A, S = Action, Scope
 
-_READ = {A.VIEW_PLAN: S.REGION, A.VIEW_TASK: S.REGION, A.VIEW_DASHBOARD: S.REGION, A.VIEW_DEPARTMENT: S.REGION}
+_READ = {
+    A.VIEW_PLAN: S.REGION,
+    A.VIEW_TASK: S.REGION,
+    A.VIEW_DASHBOARD: S.REGION,
+    A.VIEW_DEPARTMENT: S.REGION,
+}
 _SELF = {A.MANAGE_OWN_TOKENS: S.OWN, A.VIEW_OWN_NOTIFICATIONS: S.OWN}
 _BUREAU = {
     **_READ,
@@ -192,7 +197,9 @@ def _task_condition(user: User, scope: Scope, task_lookup: str) -> Q | None:
     return Q(Exists(assignments))
 
 
-def scope(user: User | AnonymousUser | None, action: Action, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
+def scope(
+    user: User | AnonymousUser | None, action: Action, queryset: models.QuerySet[M]
+) -> models.QuerySet[M]:
     """``queryset`` narrowed, in the database, to the objects ``user`` may ``action``."""
     granted = scope_of(user, action)
     if granted == Scope.NONE:
@@ -247,6 +254,8 @@ def get_for(
         raise Http404 from None
 
 
-def allowed_actions(user: User | AnonymousUser | None, obj: models.Model, actions: list[Action]) -> set[Action]:
+def allowed_actions(
+    user: User | AnonymousUser | None, obj: models.Model, actions: list[Action]
+) -> set[Action]:
     """The subset of ``actions`` the user may perform on ``obj`` (for showing buttons)."""
     return {action for action in actions if can(user, action, obj)}

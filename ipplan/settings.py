@@ -193,19 +193,20 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
+# Production images run collectstatic with IPPLAN_STATIC_MANIFEST=1 and serve hashed, compressed
+# files; without it (the embedded start, the tests) whitenoise serves straight from the finders.
+STATIC_MANIFEST = env.bool("IPPLAN_STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# Without a collectstatic run (the embedded start, the tests) whitenoise serves from the finders.
-WHITENOISE_USE_FINDERS = env.bool("IPPLAN_STATIC_FROM_FINDERS", default=DEBUG)
-WHITENOISE_MANIFEST_STRICT = False
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 

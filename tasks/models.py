@@ -46,7 +46,9 @@ def local_today() -> dt.date:
 class Plan(TimeStampedModel):
     """One plan document (工作方案/实施方案/规划/推进计划) of a region."""
 
-    region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="plans")
+    region = models.ForeignKey(
+        Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="plans"
+    )
     title = models.CharField(_("标题"), max_length=300)
     doc_number = models.CharField(_("文号"), max_length=100, blank=True)
     issuer = models.CharField(_("发文机关"), max_length=200, blank=True)
@@ -61,7 +63,11 @@ class Plan(TimeStampedModel):
     )
     report_day = models.PositiveSmallIntegerField(_("填报日"), default=25)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     history = HistoricalRecords(verbose_name=_("方案变更记录"), excluded_fields=["source_text"])
@@ -72,10 +78,14 @@ class Plan(TimeStampedModel):
         verbose_name_plural = _("工作方案")
         constraints = [
             models.CheckConstraint(
-                condition=Q(period_start__isnull=True) | Q(period_end__isnull=True) | Q(period_end__gte=models.F("period_start")),
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_end__gte=models.F("period_start")),
                 name="plan_period_ordered",
             ),
-            models.CheckConstraint(condition=Q(report_day__gte=1, report_day__lte=28), name="plan_report_day_range"),
+            models.CheckConstraint(
+                condition=Q(report_day__gte=1, report_day__lte=28), name="plan_report_day_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,9 +95,16 @@ class Plan(TimeStampedModel):
 class Section(models.Model):
     """A heading of the plan (一、 or (一)); ``path`` joins the labels: ``二.(一)``."""
 
-    plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="sections")
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="sections"
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级章节"), null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+        "self",
+        verbose_name=_("上级章节"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
     )
     label = models.CharField(_("序号"), max_length=20)
     title = models.CharField(_("标题"), max_length=300)
@@ -132,7 +149,12 @@ class Task(TimeStampedModel):
 
     plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="tasks")
     section = models.ForeignKey(
-        Section, verbose_name=_("章节"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+        Section,
+        verbose_name=_("章节"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
     )
     path = models.CharField(_("编号路径"), max_length=100)
     number = models.PositiveIntegerField(_("序号"), default=0)
@@ -161,11 +183,15 @@ class Task(TimeStampedModel):
         verbose_name_plural = _("任务")
         constraints = [
             models.UniqueConstraint(fields=["plan", "path"], name="task_path_unique_in_plan"),
-            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="task_progress_0_100"),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100), name="task_progress_0_100"
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="task_version_positive"),
             models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="task_status_valid"),
             models.CheckConstraint(
-                condition=Q(start_date__isnull=True) | Q(due_date__isnull=True) | Q(due_date__gte=models.F("start_date")),
+                condition=Q(start_date__isnull=True)
+                | Q(due_date__isnull=True)
+                | Q(due_date__gte=models.F("start_date")),
                 name="task_dates_ordered",
             ),
         ]
@@ -208,7 +234,9 @@ class Task(TimeStampedModel):
 class Assignment(models.Model):
     """A department's role on a task: lead (牵头), responsible (责任) or cooperating (配合)."""
 
-    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="assignments")
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="assignments"
+    )
     department = models.ForeignKey(
         Department, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="assignments"
     )
@@ -221,7 +249,9 @@ class Assignment(models.Model):
         verbose_name = _("任务分工")
         verbose_name_plural = _("任务分工")
         constraints = [
-            models.UniqueConstraint(fields=["task", "department", "role"], name="assignment_unique_task_department_role"),
+            models.UniqueConstraint(
+                fields=["task", "department", "role"], name="assignment_unique_task_department_role"
+            ),
             models.CheckConstraint(condition=Q(role__in=AssignmentRole.values), name="assignment_role_valid"),
         ]
 
@@ -232,16 +262,30 @@ class Assignment(models.Model):
 class Indicator(models.Model):
     """A numeric target of the plan (每万人有效发明专利拥有量达到75件)."""
 
-    plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="indicators")
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="indicators"
+    )
     section = models.ForeignKey(
-        Section, verbose_name=_("章节"), null=True, blank=True, on_delete=models.SET_NULL, related_name="indicators"
+        Section,
+        verbose_name=_("章节"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="indicators",
     )
     task = models.ForeignKey(
-        Task, verbose_name=_("任务"), null=True, blank=True, on_delete=models.SET_NULL, related_name="indicators"
+        Task,
+        verbose_name=_("任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="indicators",
     )
     name = models.CharField(_("指标"), max_length=500)
     unit = models.CharField(_("单位"), max_length=20, blank=True)
-    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices, default=Comparator.AT_LEAST)
+    comparator = models.CharField(
+        _("比较"), max_length=2, choices=Comparator.choices, default=Comparator.AT_LEAST
+    )
     baseline = models.DecimalField(_("基准值"), max_digits=20, decimal_places=4, null=True, blank=True)
     baseline_year = models.PositiveSmallIntegerField(_("基准年度"), null=True, blank=True)
     target_value = models.DecimalField(_("目标值"), max_digits=20, decimal_places=4)
@@ -252,7 +296,11 @@ class Indicator(models.Model):
         ordering = ["plan", "order", "id"]
         verbose_name = _("指标")
         verbose_name_plural = _("指标")
-        constraints = [models.CheckConstraint(condition=Q(comparator__in=Comparator.values), name="indicator_comparator_valid")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(comparator__in=Comparator.values), name="indicator_comparator_valid"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -261,12 +309,18 @@ class Indicator(models.Model):
 class IndicatorReading(TimeStampedModel):
     """A measured value of an indicator on a date."""
 
-    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="readings")
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="readings"
+    )
     value = models.DecimalField(_("数值"), max_digits=20, decimal_places=4)
     observed_on = models.DateField(_("统计日期"))
     note = models.CharField(_("说明"), max_length=500, blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     history = HistoricalRecords(verbose_name=_("指标数值变更记录"))
 
@@ -285,7 +339,9 @@ class IndicatorReading(TimeStampedModel):
 class Phase(models.Model):
     """A dated stage of the plan (工作启动阶段 2023-08 — 2023-10)."""
 
-    plan = models.ForeignKey(Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="phases")
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="phases"
+    )
     name = models.CharField(_("阶段"), max_length=200)
     start = models.DateField(_("开始"))
     end = models.DateField(_("结束"), null=True, blank=True)
@@ -296,7 +352,9 @@ class Phase(models.Model):
         verbose_name = _("实施阶段")
         verbose_name_plural = _("实施阶段")
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="phase_dates_ordered")
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="phase_dates_ordered"
+            )
         ]
 
     def __str__(self) -> str:
@@ -307,7 +365,9 @@ class ProgressReport(TimeStampedModel):
     """A department's progress report (进展填报) on a task for one period."""
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="reports")
-    department = models.ForeignKey(Department, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="reports")
+    department = models.ForeignKey(
+        Department, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="reports"
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="reports"
     )
@@ -315,10 +375,18 @@ class ProgressReport(TimeStampedModel):
     text = models.TextField(_("进展情况"))
     percent = models.PositiveSmallIntegerField(_("完成进度(%)"))
     review_status = models.CharField(
-        _("审核状态"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+        _("审核状态"),
+        max_length=16,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.PENDING,
+        db_index=True,
     )
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     review_comment = models.TextField(_("审核意见"), blank=True)
@@ -330,7 +398,9 @@ class ProgressReport(TimeStampedModel):
         verbose_name = _("进展填报")
         verbose_name_plural = _("进展填报")
         constraints = [
-            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100), name="report_percent_0_100"),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100), name="report_percent_0_100"
+            ),
             models.CheckConstraint(condition=~Q(text=""), name="report_text_not_empty"),
         ]
 
@@ -346,7 +416,9 @@ def attachment_upload_to(instance: Attachment, filename: str) -> str:
 class Attachment(TimeStampedModel):
     """An evidence file of a progress report, stored under a generated name."""
 
-    report = models.ForeignKey(ProgressReport, verbose_name=_("进展填报"), on_delete=models.CASCADE, related_name="attachments")
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("进展填报"), on_delete=models.CASCADE, related_name="attachments"
+    )
     token = models.CharField(_("存储名"), max_length=64, unique=True)
     file = models.FileField(_("文件"), upload_to=attachment_upload_to, max_length=255)
     original_name = models.CharField(_("原文件名"), max_length=255)
@@ -354,7 +426,11 @@ class Attachment(TimeStampedModel):
     size = models.PositiveBigIntegerField(_("大小"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -372,7 +448,9 @@ class TaskRequest(TimeStampedModel):
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="requests")
     kind = models.CharField(_("类型"), max_length=16, choices=RequestKind.choices)
     state = models.CharField(_("状态"), max_length=20, choices=RequestState.choices, db_index=True)
-    department = models.ForeignKey(Department, verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        Department, verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -380,12 +458,20 @@ class TaskRequest(TimeStampedModel):
     requested_due_date = models.DateField(_("申请延至"), null=True, blank=True)
     previous_due_date = models.DateField(_("原完成时限"), null=True, blank=True)
     signed_off_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("签批人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     signed_off_at = models.DateTimeField(_("签批时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
@@ -417,7 +503,9 @@ class Urge(TimeStampedModel):
     """A recorded demand for action on a task (催办), notified to its departments."""
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="urges")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("催办人"), on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("催办人"), on_delete=models.PROTECT, related_name="+"
+    )
     message = models.TextField(_("催办内容"))
 
     class Meta:
@@ -437,16 +525,28 @@ class Notification(models.Model):
     """
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     kind = models.CharField(_("类型"), max_length=24, choices=NotificationKind.choices)
     task = models.ForeignKey(
-        Task, verbose_name=_("任务"), null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        Task,
+        verbose_name=_("任务"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     message = models.TextField(_("内容"))
     dedup_key = models.CharField(_("去重键"), max_length=255, unique=True)
     state = models.CharField(
-        _("发送状态"), max_length=16, choices=NotificationState.choices, default=NotificationState.PENDING, db_index=True
+        _("发送状态"),
+        max_length=16,
+        choices=NotificationState.choices,
+        default=NotificationState.PENDING,
+        db_index=True,
     )
     attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
     last_error = models.TextField(_("最近错误"), blank=True)
@@ -461,7 +561,9 @@ class Notification(models.Model):
         verbose_name_plural = _("通知")
         constraints = [
             models.CheckConstraint(condition=~Q(dedup_key=""), name="notification_dedup_key_not_empty"),
-            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
 
@@ -471,4 +573,3 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
-

@@ -24,6 +24,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Hashing is not under test here; the default hasher costs a quarter second per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client speaks plain HTTP; production keeps the redirect (see test_startup).
+    settings.SECURE_SSL_REDIRECT = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -63,20 +65,37 @@ def make_world() -> World:
     users = {
         "admin": user_create(actor=None, username="admin", password=PASSWORD, role=Role.ADMIN),
         "bureau": user_create(
-            actor=None, username="bureau", password=PASSWORD, role=Role.BUREAU, region=city, department=bureau_dept
+            actor=None,
+            username="bureau",
+            password=PASSWORD,
+            role=Role.BUREAU,
+            region=city,
+            department=bureau_dept,
         ),
-        "province": user_create(actor=None, username="province", password=PASSWORD, role=Role.BUREAU, region=province),
+        "province": user_create(
+            actor=None, username="province", password=PASSWORD, role=Role.BUREAU, region=province
+        ),
         "other_bureau": user_create(
             actor=None, username="other_bureau", password=PASSWORD, role=Role.BUREAU, region=other_city
         ),
-        "leader": user_create(actor=None, username="leader", password=PASSWORD, role=Role.LEADER, region=city),
-        "head": user_create(actor=None, username="head", password=PASSWORD, role=Role.DEPT_HEAD, department=lead_dept),
-        "staff": user_create(actor=None, username="staff", password=PASSWORD, role=Role.DEPT_STAFF, department=lead_dept),
+        "leader": user_create(
+            actor=None, username="leader", password=PASSWORD, role=Role.LEADER, region=city
+        ),
+        "head": user_create(
+            actor=None, username="head", password=PASSWORD, role=Role.DEPT_HEAD, department=lead_dept
+        ),
+        "staff": user_create(
+            actor=None, username="staff", password=PASSWORD, role=Role.DEPT_STAFF, department=lead_dept
+        ),
         "other_staff": user_create(
             actor=None, username="other_staff", password=PASSWORD, role=Role.DEPT_STAFF, department=other_dept
         ),
         "foreign_staff": user_create(
-            actor=None, username="foreign_staff", password=PASSWORD, role=Role.DEPT_STAFF, department=foreign_dept
+            actor=None,
+            username="foreign_staff",
+            password=PASSWORD,
+            role=Role.DEPT_STAFF,
+            department=foreign_dept,
         ),
     }
     plan = plan_create(actor=None, region=city, title="东莞市知识产权工作方案", period=(2026, 2027))
@@ -84,20 +103,43 @@ def make_world() -> World:
     sub = section_create(plan=plan, label="(一)", title="创造", parent=top)
     today = timezone.localdate()
     task = task_create(
-        actor=None, plan=plan, section=sub, path="二.(一).1", number=1, title="培育高价值专利",
-        due_date=today + dt.timedelta(days=30), lead=[lead_dept], responsible=[other_dept],
+        actor=None,
+        plan=plan,
+        section=sub,
+        path="二.(一).1",
+        number=1,
+        title="培育高价值专利",
+        due_date=today + dt.timedelta(days=30),
+        lead=[lead_dept],
+        responsible=[other_dept],
     )
     other_task = task_create(
-        actor=None, plan=plan, section=sub, path="二.(一).2", number=2, title="完善政策",
-        due_date=today + dt.timedelta(days=60), lead=[other_dept],
+        actor=None,
+        plan=plan,
+        section=sub,
+        path="二.(一).2",
+        number=2,
+        title="完善政策",
+        due_date=today + dt.timedelta(days=60),
+        lead=[other_dept],
     )
     foreign_plan = plan_create(actor=None, region=other_city, title="珠海市工作方案")
     foreign_task = task_create(
         actor=None, plan=foreign_plan, path="一.1", number=1, title="珠海任务", lead=[foreign_dept]
     )
     return World(
-        province, city, other_city, lead_dept, other_dept, foreign_dept, users, plan, task, other_task,
-        foreign_plan, foreign_task,
+        province,
+        city,
+        other_city,
+        lead_dept,
+        other_dept,
+        foreign_dept,
+        users,
+        plan,
+        task,
+        other_task,
+        foreign_plan,
+        foreign_task,
     )
 
 

@@ -55,13 +55,21 @@ def test_task_status_must_be_known(world: World) -> None:
 def test_task_due_not_before_start(world: World) -> None:
     rejected(
         lambda: Task.objects.create(
-            plan=world.plan, path="x.1", title="t", start_date=dt.date(2026, 5, 1), due_date=dt.date(2026, 4, 1)
+            plan=world.plan,
+            path="x.1",
+            title="t",
+            start_date=dt.date(2026, 5, 1),
+            due_date=dt.date(2026, 4, 1),
         )
     )
 
 
 def test_assignment_unique_per_task_department_role(world: World) -> None:
-    rejected(lambda: Assignment.objects.create(task=world.task, department=world.lead_dept, role=AssignmentRole.LEAD))
+    rejected(
+        lambda: Assignment.objects.create(
+            task=world.task, department=world.lead_dept, role=AssignmentRole.LEAD
+        )
+    )
     # another role for the same department is a different assignment
     Assignment.objects.create(task=world.task, department=world.lead_dept, role=AssignmentRole.COOPERATING)
 
@@ -95,7 +103,11 @@ def test_notification_dedup_key_unique(world: World) -> None:
 
 
 def test_notification_kind_must_be_known(world: World) -> None:
-    rejected(lambda: Notification.objects.create(recipient=world.users["staff"], kind="spam", message="m", dedup_key="k"))
+    rejected(
+        lambda: Notification.objects.create(
+            recipient=world.users["staff"], kind="spam", message="m", dedup_key="k"
+        )
+    )
 
 
 def test_department_name_unique_within_region(world: World) -> None:
@@ -105,7 +117,9 @@ def test_department_name_unique_within_region(world: World) -> None:
 
 
 def test_alias_unique_within_region(world: World) -> None:
-    rejected(lambda: DepartmentAlias.objects.create(department=world.other_dept, region=world.city, name="科技局"))
+    rejected(
+        lambda: DepartmentAlias.objects.create(department=world.other_dept, region=world.city, name="科技局")
+    )
 
 
 def test_department_user_needs_department(world: World) -> None:
@@ -138,21 +152,28 @@ def test_plan_period_ordered(world: World) -> None:
 
 def test_phase_end_not_before_start(world: World) -> None:
     rejected(
-        lambda: Phase.objects.create(plan=world.plan, name="p", start=dt.date(2026, 5, 1), end=dt.date(2026, 1, 1))
+        lambda: Phase.objects.create(
+            plan=world.plan, name="p", start=dt.date(2026, 5, 1), end=dt.date(2026, 1, 1)
+        )
     )
 
 
 def test_indicator_reading_one_per_day(world: World) -> None:
     indicator = Indicator.objects.create(plan=world.plan, name="专利", target_value=10)
     IndicatorReading.objects.create(indicator=indicator, value=1, observed_on=dt.date(2026, 1, 1))
-    rejected(lambda: IndicatorReading.objects.create(indicator=indicator, value=2, observed_on=dt.date(2026, 1, 1)))
+    rejected(
+        lambda: IndicatorReading.objects.create(indicator=indicator, value=2, observed_on=dt.date(2026, 1, 1))
+    )
 
 
 def test_extension_request_needs_date(world: World) -> None:
     rejected(
         lambda: TaskRequest.objects.create(
-            task=world.task, kind=RequestKind.EXTENSION, state=RequestState.AWAITING_REVIEW,
-            department=world.lead_dept, requested_by=world.users["staff"],
+            task=world.task,
+            kind=RequestKind.EXTENSION,
+            state=RequestState.AWAITING_REVIEW,
+            department=world.lead_dept,
+            requested_by=world.users["staff"],
         )
     )
 
@@ -160,7 +181,10 @@ def test_extension_request_needs_date(world: World) -> None:
 def test_one_open_request_per_kind(world: World) -> None:
     def make(state: str) -> TaskRequest:
         return TaskRequest.objects.create(
-            task=world.task, kind=RequestKind.COMPLETION, state=state, department=world.lead_dept,
+            task=world.task,
+            kind=RequestKind.COMPLETION,
+            state=state,
+            department=world.lead_dept,
             requested_by=world.users["staff"],
         )
 

@@ -16,13 +16,37 @@ from tasks.services import progress_report_submit
 from .conftest import World
 
 A = Action
-READ = {A.VIEW_PLAN, A.VIEW_TASK, A.VIEW_DASHBOARD, A.VIEW_DEPARTMENT, A.MANAGE_OWN_TOKENS, A.VIEW_OWN_NOTIFICATIONS}
+READ = {
+    A.VIEW_PLAN,
+    A.VIEW_TASK,
+    A.VIEW_DASHBOARD,
+    A.VIEW_DEPARTMENT,
+    A.MANAGE_OWN_TOKENS,
+    A.VIEW_OWN_NOTIFICATIONS,
+}
 BUREAU = READ | {
-    A.IMPORT_PLAN, A.EDIT_PLAN, A.DELETE_PLAN, A.REVIEW_REPORT, A.DECIDE_COMPLETION, A.DECIDE_EXTENSION,
-    A.URGE_TASK, A.EDIT_DEADLINE, A.ENTER_READING, A.EXPORT, A.MANAGE_DEPARTMENTS, A.USE_ADMIN_SITE,
+    A.IMPORT_PLAN,
+    A.EDIT_PLAN,
+    A.DELETE_PLAN,
+    A.REVIEW_REPORT,
+    A.DECIDE_COMPLETION,
+    A.DECIDE_EXTENSION,
+    A.URGE_TASK,
+    A.EDIT_DEADLINE,
+    A.ENTER_READING,
+    A.EXPORT,
+    A.MANAGE_DEPARTMENTS,
+    A.USE_ADMIN_SITE,
     A.MANAGE_WEBHOOKS,
 }
-STAFF = READ | {A.UPDATE_PROGRESS, A.SUBMIT_REPORT, A.REQUEST_COMPLETION, A.REQUEST_EXTENSION, A.ENTER_READING, A.EXPORT}
+STAFF = READ | {
+    A.UPDATE_PROGRESS,
+    A.SUBMIT_REPORT,
+    A.REQUEST_COMPLETION,
+    A.REQUEST_EXTENSION,
+    A.ENTER_READING,
+    A.EXPORT,
+}
 
 # Written out by hand from DESIGN.md §1 so that a change to the matrix shows up here.
 EXPECTED: dict[str, set[Action]] = {
@@ -32,7 +56,13 @@ EXPECTED: dict[str, set[Action]] = {
     Role.DEPT_HEAD: STAFF | {A.SIGN_OFF_COMPLETION},
     Role.DEPT_STAFF: STAFF,
 }
-ROLE_USER = {Role.ADMIN: "admin", Role.BUREAU: "bureau", Role.LEADER: "leader", Role.DEPT_HEAD: "head", Role.DEPT_STAFF: "staff"}
+ROLE_USER = {
+    Role.ADMIN: "admin",
+    Role.BUREAU: "bureau",
+    Role.LEADER: "leader",
+    Role.DEPT_HEAD: "head",
+    Role.DEPT_STAFF: "staff",
+}
 
 
 def test_matrix_covers_every_role() -> None:
@@ -111,7 +141,9 @@ def test_leader_is_read_only(world: World) -> None:
 
 
 def test_scoping_follows_relations(world: World) -> None:
-    report = progress_report_submit(actor=world.users["staff"], task=world.task, text="进展", percent=10, period="2026-11")
+    report = progress_report_submit(
+        actor=world.users["staff"], task=world.task, text="进展", percent=10, period="2026-11"
+    )
     assert can(world.users["bureau"], A.REVIEW_REPORT, report)
     assert not can(world.users["other_bureau"], A.REVIEW_REPORT, report)
     assert list(scope(world.users["other_bureau"], A.VIEW_TASK, ProgressReport.objects.all())) == []
@@ -125,5 +157,9 @@ def test_unknown_model_is_refused(world: World) -> None:
 
 
 def test_departments_scoped_by_region(world: World) -> None:
-    names = set(scope(world.users["other_bureau"], A.VIEW_DEPARTMENT, Department.objects.all()).values_list("name", flat=True))
+    names = set(
+        scope(world.users["other_bureau"], A.VIEW_DEPARTMENT, Department.objects.all()).values_list(
+            "name", flat=True
+        )
+    )
     assert names == {"市科技创新局"}

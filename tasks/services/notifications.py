@@ -22,7 +22,9 @@ def notification_create(
         return existing, False
     try:
         with transaction.atomic():
-            row = Notification(recipient=recipient, kind=kind, task=task, message=message, dedup_key=dedup_key)
+            row = Notification(
+                recipient=recipient, kind=kind, task=task, message=message, dedup_key=dedup_key
+            )
             row.full_clean(validate_unique=False)
             row.save()
             return row, True

@@ -147,7 +147,10 @@ def assignment_set(
             key = (department.pk, role.value)
             if key in wanted:
                 raise ValidationError(
-                    {"departments": _("%(name)s 重复列为%(role)s。") % {"name": department.name, "role": role.label}}
+                    {
+                        "departments": _("%(name)s 重复列为%(role)s。")
+                        % {"name": department.name, "role": role.label}
+                    }
                 )
             wanted[key] = order
     kept: list[Assignment] = []

@@ -60,7 +60,10 @@ def task_update_progress(
         if status not in SELF_SERVICE_STATUSES or task.status not in SELF_SERVICE_STATUSES:
             raise TransitionError(
                 _("不能将任务从“%(old)s”改为“%(new)s”。")
-                % {"old": TaskStatus(task.status).label, "new": TaskStatus(status).label if status in TaskStatus.values else status},
+                % {
+                    "old": TaskStatus(task.status).label,
+                    "new": TaskStatus(status).label if status in TaskStatus.values else status,
+                },
                 code="invalid_transition",
             )
         task.status = status
@@ -82,7 +85,12 @@ def task_update_progress(
 
 @transaction.atomic
 def task_set_due_date(
-    *, actor: User, task: Task, due_date: dt.date | None, expected_version: int | None = None, reason: str = ""
+    *,
+    actor: User,
+    task: Task,
+    due_date: dt.date | None,
+    expected_version: int | None = None,
+    reason: str = "",
 ) -> Task:
     """The bureau (or an administrator) sets a task's deadline."""
     require(actor, Action.EDIT_DEADLINE, task)
@@ -108,6 +116,11 @@ def progress_report_submit(
         raise ValidationError({"percent": _("进度必须在 0 到 100 之间。")})
     assert actor.department is not None  # guaranteed by the ASSIGNED scope
     report = ProgressReport(
-        task=task, department=actor.department, author=actor, period=period.strip(), text=text.strip(), percent=percent
+        task=task,
+        department=actor.department,
+        author=actor,
+        period=period.strip(),
+        text=text.strip(),
+        percent=percent,
     )
     return save_as(report, actor=actor, reason="submit")

@@ -13,7 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from departments.models import Department, DepartmentAlias, Region, User
-from departments.services import department_alias_add, department_create, region_get_or_create, region_level_for_code, user_create
+from departments.services import (
+    department_alias_add,
+    department_create,
+    region_get_or_create,
+    region_level_for_code,
+    user_create,
+)
 from tasks.models import Plan
 from tasks.services import plan_create, section_create, task_create
 
@@ -32,9 +38,27 @@ DEMO_PLAN = {
         ["二", "主要任务和牵头部门", [["(一)", "创造自主知识产权"]]],
     ],
     "tasks": [
-        ["二.(一).1", "加快培育发展战略性新兴产业,制定完善战略性新兴产业的扶持政策", ["市发改局"], ["市经信局", "市科技局"], -20],
-        ["二.(一).2", "实施“战略性新兴产业知识产权战略”,鼓励企业增加知识产权积累", ["市科技局"], ["市知识产权局", "市发改局", "市经信局"], 5],
-        ["二.(一).3", "制定战略性新兴产业发展规划,明确发展思路目标和重点任务", ["市发改局"], ["市科技局", "市经信局", "市知识产权局"], 40],
+        [
+            "二.(一).1",
+            "加快培育发展战略性新兴产业,制定完善战略性新兴产业的扶持政策",
+            ["市发改局"],
+            ["市经信局", "市科技局"],
+            -20,
+        ],
+        [
+            "二.(一).2",
+            "实施“战略性新兴产业知识产权战略”,鼓励企业增加知识产权积累",
+            ["市科技局"],
+            ["市知识产权局", "市发改局", "市经信局"],
+            5,
+        ],
+        [
+            "二.(一).3",
+            "制定战略性新兴产业发展规划,明确发展思路目标和重点任务",
+            ["市发改局"],
+            ["市科技局", "市经信局", "市知识产权局"],
+            40,
+        ],
         ["二.(一).4", "组织实施重大科技专项,争取突破关键核心技术", ["市科技局"], ["市财政局"], 90],
     ],
 }
@@ -56,12 +80,17 @@ class Command(BaseCommand):
         for entry in data["regions"]:
             parent = Region.objects.get(code=entry["parent"]) if entry.get("parent") else None
             region = region_get_or_create(
-                code=entry["code"], name=entry["name"], level=region_level_for_code(entry["code"]), parent=parent
+                code=entry["code"],
+                name=entry["name"],
+                level=region_level_for_code(entry["code"]),
+                parent=parent,
             )
             for item in entry["departments"]:
                 department = Department.objects.filter(region=region, name=item["name"]).first()
                 if department is None:
-                    department = department_create(actor=None, region=region, name=item["name"], kind=item["kind"])
+                    department = department_create(
+                        actor=None, region=region, name=item["name"], kind=item["kind"]
+                    )
                     created += 1
                 for alias in item.get("aliases", []):
                     if not DepartmentAlias.objects.filter(region=region, name=alias).exists():
@@ -114,7 +143,9 @@ class Command(BaseCommand):
             sections[top.path] = top
             for child_label, child_title in children:
                 order += 1
-                child = section_create(plan=plan, label=child_label, title=child_title, parent=top, order=order)
+                child = section_create(
+                    plan=plan, label=child_label, title=child_title, parent=top, order=order
+                )
                 sections[child.path] = child
         today = timezone.localdate()
 
