@@ -111,6 +111,15 @@ class DepartmentAlias(TimeStampedModel):
         return f"{self.name} → {self.department.name}"
 
 
+class IpplanUserManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: object
+    ) -> User:
+        """``createsuperuser`` makes an administrator (the admin role)."""
+        extra.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     """A person. One role; department roles belong to exactly one department.
 
@@ -140,7 +149,7 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(_("接收邮件提醒"), default=True)
     daily_digest = models.BooleanField(_("按日汇总提醒"), default=False)
 
-    objects = UserManager()
+    objects = IpplanUserManager()
 
     class Meta:
         ordering = ["username"]

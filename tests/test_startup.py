@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
-def manage(*args: str, env: dict[str, str] | None = None, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+def manage(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -30,7 +32,11 @@ def manage(*args: str, env: dict[str, str] | None = None, timeout: int = 120) ->
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The embedded defaults in a fresh data directory, whatever the test run itself uses."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "IPPLAN_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "IPPLAN_"))
+    }
     env["IPPLAN_DATA_DIR"] = str(tmp_path / "var")
     env.update(extra)
     return env
@@ -78,8 +84,19 @@ def test_load_demo_is_idempotent() -> None:
     call_command("load_demo", verbosity=0)
     counts = (Department.objects.count(), User.objects.count(), Plan.objects.count(), Task.objects.count())
     call_command("load_demo", verbosity=0)
-    assert (Department.objects.count(), User.objects.count(), Plan.objects.count(), Task.objects.count()) == counts
-    assert set(User.objects.values_list("role", flat=True)) == {"admin", "bureau", "leader", "dept_head", "dept_staff"}
+    assert (
+        Department.objects.count(),
+        User.objects.count(),
+        Plan.objects.count(),
+        Task.objects.count(),
+    ) == counts
+    assert set(User.objects.values_list("role", flat=True)) == {
+        "admin",
+        "bureau",
+        "leader",
+        "dept_head",
+        "dept_staff",
+    }
     assert User.objects.get(username="province").region.name == "广东省"
     assert Department.objects.filter(region__name="珠海市", name="市科技创新局").exists()
     assert Department.objects.filter(region__name="东莞市", aliases__name="经信局").exists()
@@ -118,7 +135,12 @@ def test_run_command_serves_login_and_admin_and_beat_ticks(tmp_path: Path) -> No
     started = time.monotonic()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            ["bash", "bin/serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            ["bash", "bin/serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -143,3 +165,11 @@ def test_run_command_serves_login_and_admin_and_beat_ticks(tmp_path: Path) -> No
 
     assert wait_for(group_empty, 30), "processes left 30 s after Ctrl-C"
     assert re.search(r"demo data ready", log.read_text())
+
+
+@pytest.mark.django_db
+def test_createsuperuser_makes_an_administrator() -> None:
+    from departments.models import User
+
+    user = User.objects.create_superuser("root", "root@example.org", "a-long-admin-passphrase")
+    assert (user.role, user.is_superuser, user.is_staff) == ("admin", True, True)
