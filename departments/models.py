@@ -149,7 +149,7 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(_("接收邮件提醒"), default=True)
     daily_digest = models.BooleanField(_("按日汇总提醒"), default=False)
 
-    objects = IpplanUserManager()
+    objects = IpplanUserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]

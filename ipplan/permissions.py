@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
@@ -178,7 +178,7 @@ def scope_of(user: User | AnonymousUser | None, action: Action) -> Scope:
 
 def region_path(user: User) -> str | None:
     """The region prefix the user sees; '' means every region (an admin without a region)."""
-    if user.region_id is not None:
+    if user.region is not None:
         return user.region.path
     if user.role == Role.ADMIN:
         return ""
@@ -250,7 +250,7 @@ def get_for(
     """The object matching ``lookup`` if the user may ``action`` it; 404 otherwise, as if missing."""
     try:
         return scope(user, action, queryset).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 

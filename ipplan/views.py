@@ -8,13 +8,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ipplan.permissions import Action, scope
-from tasks.models import Plan, Task
+from tasks.models import Plan, Task, TaskQuerySet
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     plans = scope(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"))
-    tasks = scope(request.user, Action.VIEW_TASK, Task.objects.all())
+    tasks: TaskQuerySet = scope(request.user, Action.VIEW_TASK, Task.objects.all())  # type: ignore[assignment]
     context = {
         "plans": plans[:50],
         "plan_count": plans.count(),

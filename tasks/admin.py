@@ -138,7 +138,7 @@ class AttachmentInline(PolicyInline):
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
     fields = ["original_name", "content_type", "size", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["original_name", "content_type", "size", "created_at"]
     show_change_link = False
 
 

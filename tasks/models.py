@@ -170,7 +170,7 @@ class Task(TimeStampedModel):
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
     version = models.PositiveIntegerField(_("版本"), default=1)
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
-    departments = models.ManyToManyField(
+    departments: models.ManyToManyField[Department, Assignment] = models.ManyToManyField(
         Department, through="Assignment", verbose_name=_("承办单位"), related_name="tasks"
     )
     history = HistoricalRecords(verbose_name=_("任务变更记录"))

@@ -138,6 +138,7 @@ def assignment_set(
         require(actor, Action.EDIT_PLAN, task)
     _check_same_region(task.plan, [*lead, *responsible, *cooperating])
     wanted: dict[tuple[int, str], int] = {}
+    role: AssignmentRole
     for role, departments in (
         (AssignmentRole.LEAD, lead),
         (AssignmentRole.RESPONSIBLE, responsible),
@@ -165,10 +166,10 @@ def assignment_set(
             assignment.order = order
             save_as(assignment, actor=actor, update_fields=["order"], validate=False)
         kept.append(assignment)
-    for (department_id, role), order in wanted.items():
+    for (department_id, role_value), order in wanted.items():
         kept.append(
             save_as(
-                Assignment(task=task, department_id=department_id, role=role, order=order),
+                Assignment(task=task, department_id=department_id, role=role_value, order=order),
                 actor=actor,
                 reason="assign",
             )

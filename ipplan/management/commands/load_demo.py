@@ -26,7 +26,7 @@ from tasks.services import plan_create, section_create, task_create
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.json"
 
 # Until the importer lands, the demo holds the first part of the Dongguan plan, entered by hand.
-DEMO_PLAN = {
+DEMO_PLAN: dict[str, Any] = {
     "region": "441900",
     "title": "2011-2012年实施东莞市知识产权战略纲要工作方案",
     "doc_number": "东府办〔2011〕114号",
