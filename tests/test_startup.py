@@ -173,3 +173,61 @@ def test_createsuperuser_makes_an_administrator() -> None:
 
     user = User.objects.create_superuser("root", "root@example.org", "a-long-admin-passphrase")
     assert (user.role, user.is_superuser, user.is_staff) == ("admin", True, True)
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.skipif(not redis_reachable(), reason="needs a Redis server on 127.0.0.1:6379")
+def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
+    """The production broker: a real worker with embedded beat on Redis records beat ticks."""
+    env = clean_env(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
+        IPPLAN_TICK_SECONDS="1",
+    )
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+    log = tmp_path / "worker.log"
+    celery = str(Path(PYTHON).parent / "celery")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                celery,
+                "-A",
+                "ipplan",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--hostname",
+                f"test-{os.getpid()}@%h",
+                "-s",
+                str(tmp_path / "beat-schedule"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        assert wait_for(lambda: log.read_text().count("beat tick") >= 2, 60), log.read_text()[-3000:]
+        assert "Connected to redis://" in log.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    runs = manage(
+        "shell",
+        "-c",
+        "from ipplan.models import JobHeartbeat; print(JobHeartbeat.objects.get(name='tick').runs)",
+        env=env,
+    )
+    assert int(runs.stdout.strip()) >= 2
