@@ -102,6 +102,14 @@ def test_load_demo_is_idempotent() -> None:
     assert Department.objects.filter(region__name="东莞市", aliases__name="经信局").exists()
 
 
+def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own process group, output to ``log``, so one signal stops it all."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -133,15 +141,7 @@ def test_run_command_serves_login_and_admin_and_beat_ticks(tmp_path: Path) -> No
     log = tmp_path / "serve.log"
     env = clean_env(tmp_path, IPPLAN_SKIP_INSTALL="1", PORT=str(port), IPPLAN_TICK_SECONDS="2")
     started = time.monotonic()
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            ["bash", "bin/serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = spawn(["bash", "bin/serve"], env, log)
     try:
         base = f"http://127.0.0.1:{port}"
         assert wait_for(lambda: fetch(f"{base}/accounts/login/") == 200, 90), log.read_text()[-3000:]
@@ -197,27 +197,23 @@ def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
     assert manage("migrate", "--noinput", env=env).returncode == 0
     log = tmp_path / "worker.log"
     celery = str(Path(PYTHON).parent / "celery")
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                celery,
-                "-A",
-                "ipplan",
-                "worker",
-                "--beat",
-                "--loglevel=INFO",
-                "--concurrency=1",
-                "--hostname",
-                f"test-{os.getpid()}@%h",
-                "-s",
-                str(tmp_path / "beat-schedule"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = spawn(
+        [
+            celery,
+            "-A",
+            "ipplan",
+            "worker",
+            "--beat",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+        ],
+        env,
+        log,
+    )
     try:
         assert wait_for(lambda: log.read_text().count("beat tick") >= 2, 60), log.read_text()[-3000:]
         assert "Connected to redis://" in log.read_text()
