@@ -191,6 +191,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 # Production images run collectstatic with IPPLAN_STATIC_MANIFEST=1 and serve hashed, compressed

@@ -191,3 +191,24 @@ def test_one_open_request_per_kind(world: World) -> None:
     make(RequestState.RETURNED)
     make(RequestState.AWAITING_SIGNOFF)
     rejected(lambda: make(RequestState.AWAITING_REVIEW))
+
+
+def test_department_and_alias_names_not_empty(world: World) -> None:
+    rejected(lambda: Department.objects.create(region=world.city, name=""))
+    rejected(lambda: DepartmentAlias.objects.create(department=world.other_dept, region=world.city, name=""))
+
+
+def test_plan_report_day_within_1_to_28(world: World) -> None:
+    rejected(lambda: Plan.objects.filter(pk=world.plan.pk).update(report_day=31))
+
+
+def test_indicator_comparator_must_be_known(world: World) -> None:
+    rejected(lambda: Indicator.objects.create(plan=world.plan, name="x", target_value=1, comparator="≈"))
+
+
+def test_notification_dedup_key_not_empty(world: World) -> None:
+    rejected(
+        lambda: Notification.objects.create(
+            recipient=world.users["staff"], kind="urge", message="m", dedup_key=""
+        )
+    )
