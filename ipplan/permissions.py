@@ -152,6 +152,7 @@ PATHS: dict[str, Paths] = {
     "tasks.taskrequest": Paths(region="task__plan__region__path", task="task"),
     "tasks.urge": Paths(region="task__plan__region__path", task="task"),
     "tasks.notification": Paths(region="recipient__region__path", owner="recipient"),
+    "tasks.planimport": Paths(region="region__path", owner="created_by"),
 }
 
 

@@ -96,3 +96,9 @@ class ReportCadence(models.TextChoices):
     MONTHLY = "monthly", _("每月")
     QUARTERLY = "quarterly", _("每季度")
     NONE = "none", _("不定期")
+
+
+class ImportState(models.TextChoices):
+    PREVIEWED = "previewed", _("待确认")
+    COMMITTED = "committed", _("已导入")
+    DISCARDED = "discarded", _("已放弃")

@@ -23,6 +23,7 @@ from .choices import (
     CLOSED_STATUSES,
     AssignmentRole,
     Comparator,
+    ImportState,
     Light,
     NotificationKind,
     NotificationState,
@@ -573,3 +574,48 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class PlanImport(TimeStampedModel):
+    """A plan document on its way in: parsed and previewed, then committed (or discarded).
+
+    The text is kept so that the commit step re-reads exactly what was previewed; the preview
+    itself is recomputed (parsing is fast) rather than stored.
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("行政区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
+    source_text = models.TextField(_("文本"))
+    state = models.CharField(
+        _("状态"), max_length=16, choices=ImportState.choices, default=ImportState.PREVIEWED
+    )
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("工作方案"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imports",
+    )
+    replaces = models.ForeignKey(
+        Plan,
+        verbose_name=_("更新的方案"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("重新导入修订版时,被更新的已有方案"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("方案导入")
+        verbose_name_plural = _("方案导入")
+
+    def __str__(self) -> str:
+        return self.source_name or f"import #{self.pk}"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,58 +21,24 @@ from departments.services import (
     user_create,
 )
 from tasks.models import Plan
-from tasks.services import plan_create, section_create, task_create
+from tasks.parser import parse_document
+from tasks.services import task_set_due_date
+from tasks.services.imports import import_preview, plan_import_commit, resolve_departments
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.json"
 
-# Until the importer lands, the demo holds the first part of the Dongguan plan, entered by hand.
-DEMO_PLAN: dict[str, Any] = {
-    "region": "441900",
-    "title": "2011-2012年实施东莞市知识产权战略纲要工作方案",
-    "doc_number": "东府办〔2011〕114号",
-    "issuer": "东莞市人民政府办公室",
-    "issued_on": "2011-09-08",
-    "period": [2011, 2012],
-    "sections": [
-        ["一", "基本原则", []],
-        ["二", "主要任务和牵头部门", [["(一)", "创造自主知识产权"]]],
-    ],
-    "tasks": [
-        [
-            "二.(一).1",
-            "加快培育发展战略性新兴产业,制定完善战略性新兴产业的扶持政策",
-            ["市发改局"],
-            ["市经信局", "市科技局"],
-            -20,
-        ],
-        [
-            "二.(一).2",
-            "实施“战略性新兴产业知识产权战略”,鼓励企业增加知识产权积累",
-            ["市科技局"],
-            ["市知识产权局", "市发改局", "市经信局"],
-            5,
-        ],
-        [
-            "二.(一).3",
-            "制定战略性新兴产业发展规划,明确发展思路目标和重点任务",
-            ["市发改局"],
-            ["市科技局", "市经信局", "市知识产权局"],
-            40,
-        ],
-        ["二.(一).4", "组织实施重大科技专项,争取突破关键核心技术", ["市科技局"], ["市财政局"], 90],
-    ],
-}
+PLANS_DIR = Path(settings.BASE_DIR) / "fixtures" / "plans"
 
 
 class Command(BaseCommand):
-    help = "Load demo regions, departments, one account per role and a demo plan (idempotent)."
+    help = "Load demo regions, departments, one account per role and the five seed plans (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
         with transaction.atomic():
             created = self._load_registry(data)
             created += self._load_users(data)
-            created += self._load_plan()
+            created += self._load_plans(data)
         self.stdout.write(self.style.SUCCESS(f"demo data ready ({created} objects created)"))
 
     def _load_registry(self, data: dict[str, Any]) -> int:
@@ -121,50 +87,38 @@ class Command(BaseCommand):
             created += 1
         return created
 
-    def _load_plan(self) -> int:
-        spec = DEMO_PLAN
-        region = Region.objects.get(code=spec["region"])
-        if Plan.objects.filter(region=region, title=spec["title"]).exists():
-            return 0
-        plan = plan_create(
-            actor=None,
-            region=region,
-            title=spec["title"],
-            doc_number=spec["doc_number"],
-            issuer=spec["issuer"],
-            issued_on=dt.date.fromisoformat(spec["issued_on"]),
-            period=tuple(spec["period"]),
-        )
-        sections = {}
-        order = 0
-        for label, title, children in spec["sections"]:
-            order += 1
-            top = section_create(plan=plan, label=label, title=title, order=order)
-            sections[top.path] = top
-            for child_label, child_title in children:
-                order += 1
-                child = section_create(
-                    plan=plan, label=child_label, title=child_title, parent=top, order=order
-                )
-                sections[child.path] = child
-        today = timezone.localdate()
-
-        def departments(names: list[str]) -> list[Department]:
-            return [Department.objects.get(region=region, name=name) for name in names]
-
-        for order, (path, title, lead, responsible, due_in_days) in enumerate(spec["tasks"], start=1):
-            section_path, number = path.rsplit(".", 1)
-            task_create(
+    def _load_plans(self, data: dict[str, Any]) -> int:
+        """Import the five seed plans through the importer, as a coordinator would."""
+        created = 0
+        for item in data["plans"]:
+            path = PLANS_DIR / item["file"]
+            region = Region.objects.get(code=item["region"])
+            parsed = parse_document(path.read_bytes(), path.name)
+            if Plan.objects.filter(region=region, title=parsed.title).exists():
+                continue
+            preview = import_preview(parsed=parsed, region=region)
+            if preview.unresolved:
+                names = "、".join(r.name for r in preview.unresolved)
+                raise CommandError(f"{path.name}: departments missing from the demo registry: {names}")
+            departments = resolve_departments(actor=None, region=region, resolutions=preview.resolutions)
+            plan = plan_import_commit(
                 actor=None,
-                plan=plan,
-                section=sections[section_path],
-                path=path,
-                number=int(number),
-                order=order,
-                title=title,
-                full_text=title,
-                due_date=today + dt.timedelta(days=due_in_days),
-                lead=departments(lead),
-                responsible=departments(responsible),
+                parsed=parsed,
+                region=region,
+                departments=departments,
+                source_name=path.name,
+                source_text=parsed.source_text,
             )
-        return 1
+            if item.get("deadlines_by"):
+                self._spread_deadlines(plan, User.objects.get(username=item["deadlines_by"]))
+            created += 1
+        return created
+
+    def _spread_deadlines(self, plan: Plan, bureau: User) -> None:
+        """The bureau sets deadlines, some already past, so the demo shows every light."""
+        today = timezone.localdate()
+        for index, task in enumerate(plan.tasks.order_by("order")):
+            offset = (index % 12) * 15 - 45  # from 45 days ago to 120 days ahead
+            task_set_due_date(
+                actor=bureau, task=task, due_date=today + dt.timedelta(days=offset), reason="demo"
+            )

@@ -1,0 +1,22 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .permissions import Action, can
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the top bar may offer this user (the pages check again on the server)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {}}
+    return {
+        "nav": {
+            "can_import": can(user, Action.IMPORT_PLAN),
+            "can_admin": user.is_staff and can(user, Action.USE_ADMIN_SITE),
+        }
+    }

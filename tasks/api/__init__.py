@@ -1,0 +1,1 @@
+"""REST API of the work-plan domain (under /api/v1/)."""

@@ -1,0 +1,218 @@
+"""``/api/v1/imports/``: a plan document in, the preview out; committing is a second call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from departments.models import Region
+from ipplan.permissions import Action, can, get_for
+from tasks.forms import MAX_IMPORT_BYTES
+
+from ..models import Plan, PlanImport
+from ..parser import ParseError, extract_text, parse_document, parse_text
+from ..services.imports import Preview, import_preview, plan_import_commit_record, plan_import_start
+
+
+def _error(code: str, message: str, http_status: int, **extra: Any) -> Response:
+    return Response({"error": {"code": code, "message": message, **extra}}, status=http_status)
+
+
+def _parse_error(error: ParseError) -> Response:
+    message = error.message_en if (get_language() or "").startswith("en") else error.message_zh
+    http_status = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if error.code == "too_large" else 422
+    return _error(error.code, message, http_status)
+
+
+def _validation_error(error: ValidationError) -> Response:
+    if hasattr(error, "error_dict"):
+        fields = {k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()}
+        return _error("invalid", " ".join(error.messages), 400, fields=fields)
+    params: dict[str, Any] = error.params if isinstance(getattr(error, "params", None), dict) else {}  # type: ignore[assignment]
+    code = error.code or "invalid"
+    return _error(code, " ".join(error.messages), 422 if code == "unresolved_departments" else 400, **params)
+
+
+def preview_json(record: PlanImport, preview: Preview) -> dict[str, Any]:
+    parsed = preview.parsed
+    departments = []
+    for name, resolution in preview.resolutions.items():
+        departments.append(
+            {
+                "name": name,
+                "resolved": resolution.resolved,
+                "method": resolution.method.value,
+                "department": {"id": resolution.department.pk, "name": resolution.department.name}
+                if resolution.department
+                else None,
+                "suggestions": [
+                    {"id": s.department.pk, "name": s.department.name, "score": s.score}
+                    for s in resolution.suggestions
+                ],
+            }
+        )
+    diff = preview.diff
+    return {
+        "id": record.pk,
+        "state": record.state,
+        "source_name": record.source_name,
+        "replaces": record.replaces_id,
+        "region": {"id": preview.region.pk, "code": preview.region.code, "name": preview.region.name}
+        if preview.region
+        else None,
+        "region_candidates": [
+            {"id": r.pk, "code": r.code, "name": r.name} for r in preview.region_candidates
+        ],
+        "plan": parsed.to_expected_json(),  # type: ignore[attr-defined]
+        "departments": departments,
+        "unresolved": [r.name for r in preview.unresolved],
+        "warnings": [
+            {"line": w.line, "code": w.code, "message_zh": w.message_zh, "message_en": w.message_en}
+            for w in parsed.warnings  # type: ignore[attr-defined]
+        ],
+        "diff": None
+        if diff is None
+        else {
+            "added": diff.added,
+            "removed": diff.removed,
+            "changed": [
+                {
+                    "path": c.path,
+                    "fields": {k: list(v) for k, v in c.fields.items()},
+                    "departments": {k: list(v) for k, v in c.departments.items()},
+                }
+                for c in diff.changed
+            ],
+            "unchanged": diff.unchanged,
+        },
+    }
+
+
+def _region_param(user: Any, value: Any) -> Region | None:
+    if value in (None, ""):
+        return None
+    region = Region.objects.filter(
+        Q(code=str(value)) | Q(name=str(value)) | (Q(pk=value) if str(value).isdigit() else Q())
+    ).first()
+    if region is None or not can(user, Action.IMPORT_PLAN, region):
+        raise ValidationError({"region": f"unknown region: {value}"})
+    return region
+
+
+class ImportListView(APIView):
+    """POST a document (``file``) or pasted ``text``; answers with the preview, writes no plan."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def post(self, request: Request) -> Response:
+        if not can(request.user, Action.IMPORT_PLAN):
+            return _error("forbidden", "not allowed to import plans", 403)
+        upload = request.FILES.get("file")
+        text = request.data.get("text") if upload is None else None
+        try:
+            region = _region_param(request.user, request.data.get("region"))
+            replaces = None
+            if request.data.get("replaces"):
+                replaces = get_for(
+                    request.user, Action.EDIT_PLAN, Plan.objects.all(), pk=request.data.get("replaces")
+                )
+            if upload is not None:
+                if upload.size > MAX_IMPORT_BYTES:
+                    raise ParseError("too_large", size=upload.size, max_bytes=MAX_IMPORT_BYTES)
+                data = upload.read()
+                parsed = parse_document(data, upload.name)
+                source_text, source_name = extract_text(data, upload.name), upload.name
+            elif isinstance(text, str) and text.strip():
+                parsed = parse_text(text)
+                source_text, source_name = text, ""
+            else:
+                return _error(
+                    "invalid",
+                    "send a document as 'file' or the text as 'text'",
+                    400,
+                    fields={"file": ["required"]},
+                )
+        except ParseError as error:
+            return _parse_error(error)
+        except ValidationError as error:
+            return _validation_error(error)
+        except Http404:
+            return _error("not_found", "no such plan", 404)
+        record = plan_import_start(
+            actor=request.user,
+            source_text=source_text,
+            source_name=source_name,
+            region=region,
+            replaces=replaces,  # type: ignore[arg-type]
+        )
+        preview = import_preview(parsed=parsed, region=record.region, replaces=replaces)
+        return Response(preview_json(record, preview), status=201)
+
+
+def _own(request: Request, pk: int) -> PlanImport:
+    return get_object_or_404(
+        PlanImport.objects.select_related("region", "replaces"), pk=pk, created_by=request.user
+    )
+
+
+class ImportDetailView(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        if not can(request.user, Action.IMPORT_PLAN):
+            return _error("forbidden", "not allowed to import plans", 403)
+        record = _own(request, pk)
+        preview = import_preview(
+            parsed=parse_text(record.source_text), region=record.region, replaces=record.replaces
+        )
+        return Response(preview_json(record, preview))
+
+
+class ImportCommitView(APIView):
+    """Commit a previewed import: ``region``, ``mapping`` {name: department id}, ``create`` [names],
+    ``save_aliases``. The plan is written whole or not at all."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def post(self, request: Request, pk: int) -> Response:
+        if not can(request.user, Action.IMPORT_PLAN):
+            return _error("forbidden", "not allowed to import plans", 403)
+        record = _own(request, pk)
+        mapping = request.data.get("mapping") or {}
+        create = request.data.get("create") or []
+        if not isinstance(mapping, dict) or not all(str(v).isdigit() for v in mapping.values()):
+            return _error(
+                "invalid", "mapping must map names to department ids", 400, fields={"mapping": ["invalid"]}
+            )
+        if not isinstance(create, list):
+            return _error("invalid", "create must be a list of names", 400, fields={"create": ["invalid"]})
+        try:
+            region = _region_param(request.user, request.data.get("region"))
+            plan, diff = plan_import_commit_record(
+                actor=request.user,  # type: ignore[arg-type]
+                record=record,
+                region=region,
+                mapping={str(k): int(v) for k, v in mapping.items()},
+                create_names=[str(n) for n in create],
+                save_aliases=bool(request.data.get("save_aliases")),
+                create_missing=bool(request.data.get("create_missing")),
+            )
+        except ValidationError as error:
+            return _validation_error(error)
+        body: dict[str, Any] = {"plan": {"id": plan.pk, "title": plan.title, "tasks": plan.tasks.count()}}
+        if diff is not None:
+            body["diff"] = {
+                "added": diff.added,
+                "changed": [c.path for c in diff.changed],
+                "removed": diff.removed,
+                "unchanged": diff.unchanged,
+            }
+        return Response(body, status=201)

@@ -1,0 +1,101 @@
+"""Forms of the work-plan pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Region
+
+#: Largest document accepted for import; the parser refuses anything larger the same way.
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+IMPORT_EXTENSIONS = (".txt", ".docx", ".xlsx", ".pdf", ".html", ".htm")
+
+
+class ImportForm(forms.Form):
+    """A plan document as a file or as pasted text."""
+
+    file = forms.FileField(
+        label=_("方案文件"),
+        required=False,
+        help_text=_("支持 .docx、.xlsx、.pdf(含文字层)、.html 网页、.txt;不超过 20 MB。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_EXTENSIONS)}),
+    )
+    text = forms.CharField(
+        label=_("或粘贴方案全文"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    region = forms.ModelChoiceField(
+        label=_("所属行政区划"),
+        queryset=Region.objects.none(),
+        required=False,
+        help_text=_("留空时根据发文机关和标题自动判断。"),
+    )
+
+    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if regions is not None:
+            self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        text = (data.get("text") or "").strip()
+        if upload and text:
+            raise forms.ValidationError(_("请上传文件或粘贴文本,二者选其一。"))
+        if not upload and not text:
+            raise forms.ValidationError(_("请上传方案文件或粘贴方案全文。"))
+        if upload:
+            if upload.size > MAX_IMPORT_BYTES:
+                raise forms.ValidationError(
+                    _("文件过大(%(size).1f MB),最大 20 MB。") % {"size": upload.size / 1024 / 1024}
+                )
+            name = upload.name.lower()
+            if not name.endswith(IMPORT_EXTENSIONS):
+                raise forms.ValidationError(
+                    _("不支持的文件类型:%(name)s。请上传 .docx、.xlsx、.pdf、.html 或 .txt 文件。")
+                    % {"name": upload.name}
+                )
+        return data
+
+
+class CommitImportForm(forms.Form):
+    """Choices made on the preview page: region, and a department for each unknown name."""
+
+    region = forms.ModelChoiceField(label=_("所属行政区划"), queryset=Region.objects.none(), required=False)
+    save_aliases = forms.BooleanField(
+        label=_("将映射保存为单位别名,下次自动识别"), required=False, initial=True
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        regions: Any = None,
+        unresolved: list[Any] | None = None,
+        departments: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if regions is not None:
+            self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+        self.unresolved = unresolved or []
+        choices = [("", _("— 请选择 —")), ("__create__", _("新建为本区划单位"))]
+        choices += [(str(d.pk), d.name) for d in (departments or [])]
+        for index, resolution in enumerate(self.unresolved):
+            initial = str(resolution.suggestions[0].department.pk) if resolution.suggestions else "__create__"
+            self.fields[f"map_{index}"] = forms.ChoiceField(
+                label=resolution.name, choices=choices, initial=initial, required=True
+            )
+
+    def mapping(self) -> tuple[dict[str, int], list[str]]:
+        """(name -> department id, names to create)."""
+        mapped: dict[str, int] = {}
+        create: list[str] = []
+        for index, resolution in enumerate(self.unresolved):
+            value = self.cleaned_data[f"map_{index}"]
+            if value == "__create__":
+                create.append(resolution.name)
+            elif value:
+                mapped[resolution.name] = int(value)
+        return mapped, create

@@ -1,0 +1,383 @@
+"""parse_text: text in, ParsedPlan out."""
+
+from __future__ import annotations
+
+import re
+
+from . import meta as meta_mod
+from .departments import looks_like_department
+from .errors import ParseError
+from .indicators import Chunk, context_year, find_indicators
+from .model import ParsedIndicator, ParsedPhase, ParsedPlan, ParsedSection, ParsedTask, ParseWarning
+from .phases import phase_from
+from .structure import (
+    L1_RE,
+    L2_RE,
+    TASK_A_RE,
+    Builder,
+    Item,
+    Note,
+    Para,
+    RawTask,
+    Sec,
+    after_lead_default,
+    classify_sections,
+    collect_tasks,
+    section_title,
+    task_title,
+)
+from .tables import unflatten_text_tables
+from .text import CJK_RE, AStr, clean_text, has_traditional, is_noise_line, work_copy
+
+WARNINGS: dict[str, tuple[str, str]] = {
+    "numbering_jump": (
+        "编号不连续:应为 {expected},实为 {found}。",
+        "Numbering jumps: expected {expected}, found {found}.",
+    ),
+    "heading_missing_paren": (
+        "标题“{label})”缺少左括号,已按“({label})”处理。",
+        "Heading '{label})' lacks its opening parenthesis; read as '({label})'.",
+    ),
+    "unclosed_bracket": (
+        "任务 {path} 的责任单位括号未闭合,请核对。",
+        "The department bracket of task {path} is not closed; please check.",
+    ),
+    "role_guessed": (
+        "任务 {path} 中有单位未标明角色,已按本文档惯例归为“{role}”。",
+        "A department of task {path} has no role word; assigned '{role}' as elsewhere in the document.",
+    ),
+    "attribution_without_departments": (
+        "任务 {path} 标注了责任单位,但未能读出单位名称。",
+        "Task {path} has an attribution label but no department names were read.",
+    ),
+    "no_departments": ("任务 {path} 没有标注责任单位。", "Task {path} names no department."),
+    "duplicate_task": ("任务编号 {path} 重复出现。", "Task number {path} occurs twice."),
+    "sections_as_tasks": (
+        "未找到编号任务,已将各工作小节作为任务导入。",
+        "No numbered tasks were found; the work subsections were imported as tasks.",
+    ),
+    "date_typo": (
+        "阶段“{name}”的日期写法有误({text}),已按 {start}—{end} 理解。",
+        "The dates of phase '{name}' are mistyped ({text}); read as {start} to {end}.",
+    ),
+    "unknown_department": (
+        "任务 {path} 的单位“{name}”不像单位名称,请核对。",
+        "Task {path}: '{name}' does not look like a department name; please check.",
+    ),
+    "traditional": (
+        "文档为繁体中文,已转换为简体进行识别,保留原文字。",
+        "The document is in traditional characters; recognised via a simplified copy, original text kept.",
+    ),
+}
+_ROLE_ZH = {"cooperating": "配合单位", "responsible": "责任单位"}
+
+
+def _warn(line: int, code: str, **params: str) -> ParseWarning:
+    zh, en = WARNINGS.get(code, (code, code))
+    return ParseWarning(line=line, code=code, message_zh=zh.format(**params), message_en=en.format(**params))
+
+
+_ONE_LINE_SPLIT = re.compile(
+    r"(?<=[。;)\]])\s*(?=[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|\d{1,3}[.、](?!\d))"
+)
+
+
+def _split_long_lines(orig: str, work: str) -> tuple[str, str]:
+    """Documents pasted without line breaks: break before headings and numbered items."""
+    lines = work.split("\n")
+    if sum(1 for ln in lines if ln.strip()) > 5 or max((len(ln) for ln in lines), default=0) < 150:
+        return orig, work
+    cuts = [m.start() for m in _ONE_LINE_SPLIT.finditer(work)]
+    if not cuts:
+        return orig, work
+    o_parts, w_parts, last = [], [], 0
+    for c in cuts:
+        o_parts.append(orig[last:c])
+        w_parts.append(work[last:c])
+        last = c
+    o_parts.append(orig[last:])
+    w_parts.append(work[last:])
+    return "\n".join(o_parts), "\n".join(w_parts)
+
+
+def _body_start(lines: list[AStr]) -> int:
+    for rx in (L1_RE, L2_RE):
+        for i, line in enumerate(lines):
+            m = rx.match(line.w)
+            if m and m.group(1) == "一":
+                return i
+    for i, line in enumerate(lines):
+        m = TASK_A_RE.match(line.w)
+        if m and m.group(1) == "1":
+            return i
+    return 0
+
+
+_ATTACH = re.compile(r"^\s*附件\s*\d*\s*[:：]?\s*$|^\s*附件\s*\d*\s*[:：]\s*\S{0,40}$")
+
+
+def _body_end(lines: list[AStr], start: int) -> int:
+    seen_heading = False
+    for i in range(start, len(lines)):
+        w = lines[i].w
+        if L1_RE.match(w):
+            seen_heading = True
+        if seen_heading and _ATTACH.match(w):
+            return i
+    return len(lines)
+
+
+def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
+    builder = Builder()
+    for i in range(start, end):
+        if lines[i].w.strip():
+            builder.feed_line(i + 1, lines[i])
+    classify_sections(builder.root)
+    return builder.root, builder.notes
+
+
+def _sections_of(root: Sec) -> list[Sec]:
+    out: list[Sec] = []
+    for sec in root.children:
+        out.append(sec)
+        out.extend(sec.children)
+    return out
+
+
+def _chunks(sec: Sec) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    if sec.head.w:
+        chunks.append(Chunk(sec.line, sec.head))
+    for b in sec.blocks:
+        if isinstance(b, Para):
+            chunks.append(Chunk(b.line, b.text))
+        else:
+            chunks.extend(Chunk(p.line, p.text) for p in b.paras)
+    return chunks
+
+
+_NO_INDICATOR_TITLES = re.compile(r"指导思想|原则|总体思路")
+
+
+def _indicators(root: Sec) -> list[ParsedIndicator]:
+    out: list[ParsedIndicator] = []
+    containers = [root, *_sections_of(root)] if root.children else [root]
+    for sec in containers:
+        if sec.kind == "phase" or _NO_INDICATOR_TITLES.search(sec.title):
+            continue
+        if sec.level == 0 and root.children:
+            continue
+        base = None
+        if sec.level == 2 and sec.parent is not None:
+            parent_texts = [sec.parent.head.w] + [b.text.w for b in sec.parent.blocks if isinstance(b, Para)]
+            base = context_year(parent_texts)
+        out.extend(find_indicators(_chunks(sec), sec.path, base))
+    return out
+
+
+def _phases(root: Sec, warnings: list[ParseWarning]) -> list[ParsedPhase]:
+    out: list[ParsedPhase] = []
+    for sec in _sections_of(root):
+        candidates: list[tuple[str, str, int]] = []  # (name, text, line)
+        in_phase = sec.kind == "phase" or (sec.parent is not None and sec.parent.kind == "phase")
+        if sec.level == 2 and (in_phase or "阶段" in sec.title):
+            candidates.append((sec.title, sec.head.w[: max(sec.title_len, 80)], sec.line))
+        if in_phase:
+            for b in sec.blocks:
+                if isinstance(b, Item) and b.paras:
+                    text = b.paras[0].text
+                    title, used = section_title(text)
+                    candidates.append((title, text.w[: max(used, 80)], b.line))
+                elif isinstance(b, Para) and "阶段" in b.text.w[:30]:
+                    title, used = section_title(b.text)
+                    candidates.append((title, b.text.w[: max(used, 80)], b.line))
+        for name, ptext, line in candidates:
+            hit = phase_from(name, ptext, line)
+            if hit is None:
+                continue
+            phase, typo = hit
+            out.append(phase)
+            if typo:
+                warnings.append(
+                    _warn(
+                        line,
+                        "date_typo",
+                        name=phase.name,
+                        text=ptext[:40],
+                        start=phase.start or "?",
+                        end=phase.end or "…",
+                    )
+                )
+    return out
+
+
+def parse_text(text: str) -> ParsedPlan:
+    """Parse a plan from its text; raises ParseError (never anything else)."""
+    try:
+        return _parse_text(text)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise ParseError("malformed", detail="nesting too deep") from None
+    except Exception as exc:  # a parser bug must not escape as a 500: report it as unreadable input
+        raise ParseError("malformed", detail=f"{type(exc).__name__}") from exc
+
+
+def _parse_text(text: str) -> ParsedPlan:
+    if not isinstance(text, str):
+        raise ParseError("empty")
+    orig = clean_text(text)
+    if not orig.strip():
+        raise ParseError("empty")
+    raw_lines = orig.split("\n")
+    if any(ln.strip().startswith("序号") for ln in raw_lines):
+        orig = "\n".join(unflatten_text_tables(raw_lines))
+    work = work_copy(orig)
+    orig, work = _split_long_lines(orig, work)
+    warnings: list[ParseWarning] = []
+    lines: list[AStr] = []
+    for w_line, o_line in zip(work.split("\n"), orig.split("\n"), strict=True):
+        if is_noise_line(w_line):
+            lines.append(AStr("", ""))
+        else:
+            lines.append(AStr(w_line, o_line))
+
+    if has_traditional("".join(ln.o for ln in lines if ln.w != ln.o)):
+        warnings.append(_warn(1, "traditional"))
+    start = _body_start(lines)
+    title, _ = meta_mod.find_title(lines, start)
+    if title is None:
+        title, _title_line = meta_mod.title_from_wrapper(lines, max(start, 1))
+    if title is None:
+        title = _fallback_title(lines, start)
+    end = _body_end(lines, start)
+    root, notes = _build(lines, start, end)
+    after_lead = after_lead_default(work)
+    raw_tasks, more_notes = collect_tasks(root, after_lead)
+    if not raw_tasks and end < len(lines):
+        start2 = _body_start(lines[end + 1 :]) + end + 1
+        root2, notes2 = _build(lines, start2, len(lines))
+        raw2, more2 = collect_tasks(root2, after_lead)
+        if raw2:
+            root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
+    notes.extend(more_notes)
+    if not raw_tasks:
+        if (
+            not CJK_RE.search(orig)
+            and sum(1 for c in orig if not c.isprintable() and c not in "\n\t") > len(orig) * 0.05
+        ):
+            raise ParseError("binary")
+        raise ParseError("no_tasks")
+
+    doc_number = meta_mod.find_doc_number(lines, start)
+    issuer, issued_on = meta_mod.find_issuer_and_date(lines, start)
+    period = meta_mod.period_from_title(title) if title else None
+    if period is None:
+        goal_texts = [c.text.w for s in _sections_of(root) if s.kind == "goal" for c in _chunks(s)]
+        period = meta_mod.period_from_goals(goal_texts, issued_on)
+
+    tasks = _tasks(raw_tasks, warnings)
+    sections = _parsed_sections(root, tasks)
+    for note in notes:
+        warnings.append(_warn(note.line, note.code, **note.params))
+    indicators = _indicators(root)
+    phases = _phases(root, warnings)
+    warnings.sort(key=lambda w: w.line)
+    return ParsedPlan(
+        title=title,
+        doc_number=doc_number,
+        issuer=issuer,
+        issued_on=issued_on,
+        period=period,
+        sections=sections,
+        tasks=tasks,
+        indicators=indicators,
+        phases=phases,
+        warnings=warnings,
+        source_text=orig,
+    )
+
+
+def _fallback_title(lines: list[AStr], start: int) -> str | None:
+    for i in range(min(max(start, 1) + 1, len(lines))):
+        w = lines[i].w.strip()
+        if not w:
+            continue
+        m = re.match(r"^(.{4,60}?(?:方案|规划|计划|纲要|意见|要点))(?=为|根据|按照|。|\s|$|一、)", w)
+        if m:
+            return meta_mod.clean_title(lines[i].o.strip()[: m.end(1)])
+    return None
+
+
+def _tasks(raw_tasks: list[RawTask], warnings: list[ParseWarning]) -> list[ParsedTask]:
+    tasks: list[ParsedTask] = []
+    attributed = sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
+    mostly_attributed = attributed * 2 > len(raw_tasks)
+    for raw in raw_tasks:
+        roles = raw.attribution.roles if raw.attribution is not None else None
+        task = ParsedTask(
+            path=raw.path,
+            section_path=raw.section.path,
+            number=raw.number,
+            title=task_title(raw),
+            full_text=raw.text.o.strip(),
+            line=raw.line,
+        )
+        if roles is not None:
+            task.lead, task.responsible, task.cooperating = (
+                list(roles.lead),
+                list(roles.responsible),
+                list(roles.cooperating),
+            )
+            task.deadline = roles.deadline
+            for code in roles.warnings:
+                if code == "role_guessed":
+                    role = "cooperating" if any(True for _ in task.cooperating) else "responsible"
+                    warnings.append(_warn(raw.line, code, path=raw.path, role=_ROLE_ZH.get(role, role)))
+                else:
+                    warnings.append(_warn(raw.line, code, path=raw.path))
+            if roles.empty() and raw.attribution is not None and not roles.deadline:
+                warnings.append(_warn(raw.line, "attribution_without_departments", path=raw.path))
+            for name in task.lead + task.responsible + task.cooperating:
+                if not looks_like_department(re.sub(r"\s+", "", name)):
+                    warnings.append(_warn(raw.line, "unknown_department", path=raw.path, name=name))
+        elif mostly_attributed:
+            warnings.append(_warn(raw.line, "no_departments", path=raw.path))
+        tasks.append(task)
+    return tasks
+
+
+def _parsed_sections(root: Sec, tasks: list[ParsedTask]) -> list[ParsedSection]:
+    counts: dict[str, int] = {}
+    for t in tasks:
+        sp = t.section_path
+        while sp:
+            counts[sp] = counts.get(sp, 0) + 1
+            if "." not in sp:
+                break
+            sp = sp.rsplit(".", 1)[0]
+    out: list[ParsedSection] = []
+    for sec in root.children:
+        ps = ParsedSection(
+            label=sec.label,
+            title=sec.title,
+            level=1,
+            line=sec.line,
+            path=sec.path,
+            is_task_section=sec.is_task,
+            task_count=counts.get(sec.path, 0),
+        )
+        for sub in sec.children:
+            ps.children.append(
+                ParsedSection(
+                    label=sub.label,
+                    title=sub.title,
+                    level=2,
+                    line=sub.line,
+                    path=sub.path,
+                    is_task_section=sub.is_task,
+                    task_count=counts.get(sub.path, 0),
+                )
+            )
+        out.append(ps)
+    return out

@@ -1,0 +1,493 @@
+"""Department attributions: finding them at the end of a task and reading who does what.
+
+Forms handled: ``(市科技局、知识产权局)``, ``(牵头单位:A;责任单位:B、C)``, ``牵头单位;A``,
+``责任单位:A、B`` on its own line, ``(X牵头,Y、Z配合)``, ``(A负责)``, ``(A、B按职责分工负责)``,
+``A、B负责。`` as the last sentence, unclosed brackets, ``等部门``, and mixed 、/,/; separators.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import AStr
+
+LEAD, RESP, COOP, PLAIN, DEADLINE, AFTER_LEAD = (
+    "lead",
+    "responsible",
+    "cooperating",
+    "plain",
+    "deadline",
+    "after",
+)
+
+_LABELS: list[tuple[str, str]] = [
+    ("牵头责任单位", LEAD),
+    ("牵头单位", LEAD),
+    ("牵头部门", LEAD),
+    ("主责单位", LEAD),
+    ("主责部门", LEAD),
+    ("责任单位", RESP),
+    ("责任部门", RESP),
+    ("负责单位", RESP),
+    ("负责部门", RESP),
+    ("承办单位", RESP),
+    ("实施单位", RESP),
+    ("责任主体", RESP),
+    ("配合单位", COOP),
+    ("配合部门", COOP),
+    ("协同单位", COOP),
+    ("协同部门", COOP),
+    ("协办单位", COOP),
+    ("参与单位", COOP),
+    ("参与部门", COOP),
+    ("协作单位", COOP),
+    ("支持单位", COOP),
+    ("协助单位", COOP),
+    ("完成时限", DEADLINE),
+    ("完成时间", DEADLINE),
+    ("时间节点", DEADLINE),
+    ("完成期限", DEADLINE),
+    ("时限要求", DEADLINE),
+    ("进度要求", DEADLINE),
+    ("时限", DEADLINE),
+]
+_LABEL_ROLE = dict(_LABELS)
+_LABEL_RE = re.compile(
+    "("
+    + "|".join(sorted((re.escape(k) for k, _ in _LABELS), key=len, reverse=True))
+    + r"|牵头(?=:))\s*[:;]?\s*"
+)
+_ROLE_LABEL_LINE = re.compile(
+    r"(?:^|(?<=[。;\n\s]))(?:" + "|".join(k for k, r in _LABELS if r != DEADLINE) + r")\s*[:;]"
+)
+_MARKER_RE = re.compile(
+    r"(按照?职责分工负责|按照?职责负责|按职能分工负责|分别负责|共同负责|牵头负责|具体负责|负责|牵头|配合|协同|协助|参与|协办)$"
+)
+_MARKER_ROLE = {
+    "牵头": LEAD,
+    "牵头负责": LEAD,
+    "配合": COOP,
+    "协同": COOP,
+    "协助": COOP,
+    "参与": COOP,
+    "协办": COOP,
+}
+_TRAIL_RE = re.compile(r"(?:等(?:有关|相关|其他)?(?:部门|单位|机构)?|等)$")
+_LEAD_IN_RE = re.compile(r"^(?:由|和|及|以及|并|请)")
+# What a department, office or group name ends with.
+_ORG_END = re.compile(
+    r"(?:局|委|办|院|部|厅|会|府|政府|室|中心|所|站|队|关|行|司|团|处|署|联|校|馆|台|社|组|街|镇|乡|区|县|"
+    r"单位|部门|机构|企业|园区|集团|公司|银行|大学|学院|学校|协会|商会|法院|检察院|海关|管委会|监狱|盟|办事处)$"
+)
+_STRONG_END = re.compile(
+    r"(?:局|委|办|部|厅|政府|管委会|单位|部门|海关|法院|检察院|办公室|委员会|中心|支行|分行)$"
+)
+_GROUP_TAIL = re.compile(
+    r"^(?:县级市|县\(市\)|县\(市、区\)|县市|县|市|区|镇|街|街道|乡|乡镇|市区|县区)(?:政府|人民政府|党委)?$"
+)
+_PREFIX_RE = re.compile(r"^([市区县省])(?!场|级|域|属|直|民|内|外|委会)")
+_NO_PREFIX_START = re.compile(r"^(?:[市区县省各全本]|有关|相关|国家|中国|中央|人民银行|驻)")
+_NO_PREFIX_END = re.compile(r"(?:管委会|海关|分局|支行|分行|公司|集团|银行|大学|学院|总局|总队|支队|大队)$")
+_PLACE_IN = re.compile(r"(?:镇|街道|乡|村|新区|开发区|园区|港|湖)")
+_BUREAU_END = re.compile(r"(?:局|委|办|院|部|厅|办公室|委员会)$")
+_DIGIT_YEAR = re.compile(r"\d{4}|\d+年|\d+月")
+_DEADLINE_LIKE = re.compile(
+    r"(?:\d{4}|[〇○一二三四五六七八九十]{2,4})年|底前|前完成|长期|持续|每年|季度|年底|月底|常态化"
+)
+
+
+_NOTE_RE = re.compile(r"排在第一|列第一位|下同|为牵头单位|按职责分工落实")
+_OPENERS = re.compile(r"[(\[〔【《]")
+_CLOSERS = re.compile(r"[)\]〕】》]")
+_BAD_NAME_CHARS = re.compile(r"[。:“”\"!?《》]")
+
+
+@dataclass(slots=True)
+class Roles:
+    lead: list[str] = field(default_factory=list)
+    responsible: list[str] = field(default_factory=list)
+    cooperating: list[str] = field(default_factory=list)
+    deadline: str | None = None
+    warnings: list[str] = field(default_factory=list)  # warning codes
+
+    def empty(self) -> bool:
+        return not (self.lead or self.responsible or self.cooperating)
+
+
+@dataclass(slots=True)
+class Attribution:
+    start: int  # where the attribution begins in the text given to find_attribution
+    roles: Roles
+
+
+def _depth_split(text: str, seps: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` between separators that are not inside brackets."""
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{〔【《":
+            depth += 1
+        elif ch in ")]}〕】》":
+            depth = max(0, depth - 1)
+        elif ch in seps and depth == 0:
+            spans.append((start, i))
+            start = i + 1
+    spans.append((start, len(text)))
+    return spans
+
+
+def looks_like_department(name: str) -> bool:
+    name = name.strip()
+    if not 2 <= len(name) <= 32 or _DIGIT_YEAR.search(name):
+        return False
+    if _BAD_NAME_CHARS.search(name):
+        return False
+    if name.startswith("各") and len(name) <= 16:
+        return True
+    base = name
+    if base.endswith(")"):
+        open_at = base.rfind("(")
+        if open_at > 0:
+            inner = base[open_at + 1 : -1]
+            base = base[:open_at]
+            if _ORG_END.search(inner) and len(base) >= 2:
+                return bool(_ORG_END.search(base)) or True
+    return bool(_ORG_END.search(base)) and len(base) >= 2
+
+
+def _clean_item(item: AStr) -> AStr:
+    item = item.strip(" \t\n'\"“”‘’")
+    for _ in range(3):
+        before = len(item)
+        m = _LEAD_IN_RE.search(item.w)
+        if m and len(item) - m.end() >= 2:
+            item = item[m.end() :].strip()
+        m2 = _TRAIL_RE.search(item.w)
+        if m2 and m2.start() >= 2:
+            item = item[: m2.start()].strip()
+        if len(item.w) >= 3 and item.w.endswith("市") and item.w[-2] in "局委办":
+            item = item[:-1]  # typo: 市商务局市
+        if len(item) == before:
+            break
+    return item.strip(" \t\n,;、")
+
+
+def _split_items(clause: AStr) -> list[AStr]:
+    spans = _depth_split(clause.w, "、/")
+    items: list[tuple[int, int]] = []
+    for s, e in spans:
+        text = clause.w[s:e].strip()
+        if items:
+            prev_s, prev_e = items[-1]
+            prev = clause.w[prev_s:prev_e].strip()
+            tail = _TRAIL_RE.sub("", text) if len(text) > 2 else text
+            if prev.startswith("各") and not _STRONG_END.search(prev) and _GROUP_TAIL.match(tail):
+                items[-1] = (prev_s, e)  # 各区、县级市 is one group
+                continue
+        items.append((s, e))
+    out: list[AStr] = []
+    for s, e in items:
+        item = _clean_item(clause[s:e])
+        if re.search(r"\S\s+\S", item.w):
+            parts = [m for m in re.finditer(r"\S+", item.w)]
+            if len(parts) > 1 and all(looks_like_department(p.group()) for p in parts):
+                out.extend(item[p.start() : p.end()] for p in parts)
+                continue
+        out.append(item)
+    return [i for i in out if i.w]
+
+
+def _restore_suffix(items: list[AStr]) -> list[AStr]:
+    """市知识产权、工商、版权局 -> 市知识产权局, 市工商局, 市版权局."""
+    if len(items) < 2:
+        return items
+    out = list(items)
+    i = 0
+    while i < len(out):
+        if _ORG_END.search(out[i].w) or out[i].w.startswith("各"):
+            i += 1
+            continue
+        j = i
+        while j < len(out) and not _ORG_END.search(out[j].w) and not out[j].w.startswith("各"):
+            j += 1
+        if j < len(out) and j > i:
+            m = re.search(r"(局|委|办|厅)$", out[j].w)
+            if m and all(2 <= len(out[k].w) <= 8 for k in range(i, j)) and len(out[j].w) <= 10:
+                suffix = out[j][m.start() :]
+                for k in range(i, j):
+                    out[k] = out[k] + suffix
+        i = max(j, i + 1)
+    return out
+
+
+def _needs_prefix(name: str) -> bool:
+    if _NO_PREFIX_START.search(name) and not name.startswith("市场"):
+        return False
+    if name.startswith("市场") and "总局" in name:
+        return False
+    if _NO_PREFIX_END.search(name) or _PLACE_IN.search(name.split("(")[0]):
+        return False
+    return bool(_BUREAU_END.search(name.split("(")[0])) or bool(_BUREAU_END.search(name))
+
+
+@dataclass(slots=True)
+class _Entry:
+    name: AStr
+    role: str  # LEAD / RESP (labelled) / COOP / PLAIN / AFTER_LEAD
+
+
+def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
+    """Read the department lists inside one attribution (brackets already removed)."""
+    roles = Roles()
+    text = content.w
+    # segments by label, at bracket depth 0
+    labels: list[tuple[int, int, str]] = []
+    for m in _LABEL_RE.finditer(text):
+        before = text[: m.start()]
+        if _OPENERS.findall(before).__len__() <= _CLOSERS.findall(before).__len__():
+            labels.append((m.start(), m.end(), _LABEL_ROLE.get(m.group(1), LEAD)))
+    segments: list[tuple[str | None, AStr]] = []
+    if not labels:
+        segments.append((None, content))
+    else:
+        if labels[0][0] > 0:
+            head = content[: labels[0][0]].strip(" ,;。")
+            if head.w:
+                segments.append((None, head))
+        for n, (_s, e, role) in enumerate(labels):
+            end = labels[n + 1][0] if n + 1 < len(labels) else len(text)
+            segments.append((role, content[e:end].strip(" ,;。\n")))
+    entries: list[_Entry] = []
+    saw_lead_marker = False
+    for label_role, seg in segments:
+        if label_role == DEADLINE:
+            if seg.w:
+                roles.deadline = seg.o.strip()
+            continue
+        for cs, ce in _depth_split(seg.w, ",;"):
+            clause = seg[cs:ce].strip()
+            if not clause.w or _NOTE_RE.search(clause.w):
+                continue
+            marker_role: str | None = None
+            mk = _MARKER_RE.search(clause.w)
+            if mk and mk.start() > 0:
+                marker_role = _MARKER_ROLE.get(mk.group(1), PLAIN)
+                clause = clause[: mk.start()].strip(" 、")
+            items = _restore_suffix(_split_items(clause))
+            if marker_role is None:
+                if label_role is not None and not (label_role == RESP and saw_lead_marker):
+                    role = label_role
+                elif saw_lead_marker:
+                    role = AFTER_LEAD
+                else:
+                    role = PLAIN
+            elif marker_role == PLAIN:
+                role = RESP if label_role == RESP and any(r == LEAD for _, _, r in labels) else PLAIN
+                if label_role == LEAD:
+                    role = LEAD
+            else:
+                role = marker_role
+            if marker_role == LEAD:
+                saw_lead_marker = True
+            entries.extend(_Entry(i, role) for i in items)
+    # 市 prefix restoration, from the first item that carries one
+    prefix: AStr | None = None
+    for entry in entries:
+        pm = _PREFIX_RE.match(entry.name.w)
+        if pm:
+            prefix = entry.name[: pm.end()]
+            break
+    if prefix is not None:
+        for entry in entries:
+            if _needs_prefix(entry.name.w):
+                entry.name = prefix + entry.name
+    has_lead = any(e.role == LEAD for e in entries)
+    if any(e.role == AFTER_LEAD for e in entries):
+        roles.warnings.append("role_guessed")
+    plain_seen = False
+    for entry in entries:
+        name = entry.name.o.strip()
+        if not name:
+            continue
+        role = entry.role
+        if role == AFTER_LEAD:
+            role = after_lead_role
+        if role in (PLAIN, RESP):
+            if has_lead:
+                target = roles.responsible
+            elif not plain_seen:
+                target = roles.lead
+                plain_seen = True
+            else:
+                target = roles.responsible
+        elif role == LEAD:
+            target = roles.lead
+        else:
+            target = roles.cooperating
+        if name not in target:
+            target.append(name)
+    return roles
+
+
+def _all_departments(content: AStr) -> bool:
+    """Unlabelled bracket content counts as an attribution only if every item is a department."""
+    names: list[str] = []
+    for cs, ce in _depth_split(content.w, ",;"):
+        clause = content[cs:ce].strip()
+        m = _MARKER_RE.search(clause.w)
+        if m and m.start() > 0:
+            clause = clause[: m.start()].strip(" 、")
+        for item in _restore_suffix(_split_items(clause)):
+            names.append(item.w)
+    if not names:
+        return False
+    return all(looks_like_department(n) for n in names)
+
+
+def _is_attribution(content: AStr) -> bool:
+    if _LABEL_RE.search(content.w) and any(role != DEADLINE for label, role in _LABELS if label in content.w):
+        return True
+    if re.search(r"(?:^|[,;])\s*牵头\s*:", content.w):
+        return True
+    return _all_departments(content)
+
+
+def _is_deadline(content: AStr) -> bool:
+    w = content.w.strip()
+    if not w or len(w) > 40:
+        return False
+    if _LABEL_RE.match(w) and _LABEL_ROLE.get(_LABEL_RE.match(w).group(1), "") == DEADLINE:  # type: ignore[union-attr]
+        return True
+    if re.fullmatch(r"(?:19|20)\d{2}\s*年?\s*[-—~至到]+\s*(?:19|20)?\d{2}\s*年?", w):
+        return False  # a period such as (2008-2020年), not a deadline
+    return bool(_DEADLINE_LIKE.search(w)) and not _all_departments(content)
+
+
+def _match_open(w: str, close_at: int) -> int:
+    depth = 0
+    for i in range(close_at, -1, -1):
+        ch = w[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _unclosed_open(w: str) -> int:
+    stack: list[int] = []
+    for i, ch in enumerate(w):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            stack.pop()
+    return stack[0] if stack else -1
+
+
+_TRAIL_PUNCT = " \t\n。;,.、"
+
+
+_ALIAS_BEFORE = re.compile(r"(?:局|委|办|政府|管委会|院|厅|部)$")
+
+
+def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | None:
+    """One attribution or deadline at the very end of ``text``: (start, roles, is_deadline_only)."""
+    t = text.rstrip(_TRAIL_PUNCT)
+    w = t.w
+    if not w:
+        return None
+    bracket: tuple[int, Roles, bool] | None = None
+    alias = False
+    if w.endswith(")"):
+        open_at = _match_open(w, len(w) - 1)
+        if open_at >= 0:
+            content = t[open_at + 1 : len(w) - 1]
+            if _is_attribution(content):
+                bracket = (open_at, parse_roles(content, after_lead_role), False)
+                # "…市市场监管局(知识产权局)": an alias bracket closing a longer attribution
+                alias = bool(_ALIAS_BEFORE.search(w[:open_at])) and not _LABEL_RE.search(content.w)
+            elif _is_deadline(content):
+                return open_at, Roles(deadline=content.o.strip()), True
+            else:
+                return None
+        if bracket is not None and not alias:
+            return bracket
+    open_at = _unclosed_open(w)
+    if open_at >= 0 and len(w) - open_at < 300:
+        content = t[open_at + 1 :]
+        if _is_attribution(content):
+            roles = parse_roles(content, after_lead_role)
+            roles.warnings.append("unclosed_bracket")
+            return open_at, roles, False
+    marks = list(_ROLE_LABEL_LINE.finditer(w))
+    if marks and len(w) - marks[-1].start() < 300:
+        start = marks[-1].start()
+        # take in earlier label lines directly before it (牵头单位:A\n配合单位:B)
+        for prev in reversed(marks[:-1]):
+            between = w[prev.end() : start]
+            if "。" in between or len(between) > 150:
+                break
+            start = prev.start()
+        content = t[start:]
+        if "。" not in content.w.rstrip("。"):
+            roles = parse_roles(content, after_lead_role)
+            if not roles.empty():
+                return start, roles, False
+    if bracket is not None:
+        return bracket
+    # "A、B负责。" as the last sentence
+    cut = max(w.rfind("。"), w.rfind(";"), w.rfind("\n"))
+    sentence = t[cut + 1 :].strip()
+    m = _MARKER_RE.search(sentence.w)
+    if (
+        m
+        and m.group(1) not in ("配合", "协同", "协助", "参与", "协办")
+        and m.start() > 0
+        and len(sentence) < 80
+        and _all_departments(sentence)
+    ):
+        lead_ws = len(t[cut + 1 :].w) - len(t[cut + 1 :].lstrip().w)
+        return cut + 1 + lead_ws, parse_roles(sentence, after_lead_role), False
+    return None
+
+
+def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | None:
+    """The attribution (and deadline) at the end of a task's text, if there is one."""
+    found: Roles | None = None
+    deadline: str | None = None
+    start = len(text)
+    t = text
+    for _ in range(4):
+        hit = _find_once(t, after_lead_role)
+        if hit is None:
+            break
+        pos, roles, deadline_only = hit
+        if deadline_only:
+            deadline = deadline or roles.deadline
+        elif found is None:
+            found = roles
+        else:  # a second labelled block before the first: merge
+            for name in roles.lead:
+                if name not in found.lead:
+                    found.lead.insert(0, name)
+            found.responsible = roles.responsible + [
+                n for n in found.responsible if n not in roles.responsible
+            ]
+            found.cooperating = roles.cooperating + [
+                n for n in found.cooperating if n not in roles.cooperating
+            ]
+            found.deadline = found.deadline or roles.deadline
+        start = pos
+        t = t[:pos]
+        if found is not None and not _LABEL_RE.search(t.w[-40:]) and not t.w.rstrip().endswith(")"):
+            break
+    if found is None and deadline is None:
+        return None
+    if found is None:
+        found = Roles()
+    if deadline and not found.deadline:
+        found.deadline = deadline
+    return Attribution(start, found)

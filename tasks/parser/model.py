@@ -1,0 +1,128 @@
+"""Dataclasses the parser produces; a service turns them into database rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(slots=True)
+class ParseWarning:
+    """Something doubtful the coordinator should look at; ``line`` is 1-based in ``source_text``."""
+
+    line: int
+    code: str
+    message_zh: str
+    message_en: str
+
+
+@dataclass(slots=True)
+class ParsedSection:
+    """A heading: ``一`` at level 1, ``(一)`` at level 2."""
+
+    label: str
+    title: str
+    level: int
+    line: int
+    path: str
+    is_task_section: bool = True
+    children: list[ParsedSection] = field(default_factory=list)
+    task_count: int = 0
+
+
+@dataclass(slots=True)
+class ParsedTask:
+    """One unit of work, e.g. path ``二.(一).3``."""
+
+    path: str
+    section_path: str
+    number: int
+    title: str
+    full_text: str
+    line: int
+    lead: list[str] = field(default_factory=list)
+    responsible: list[str] = field(default_factory=list)
+    cooperating: list[str] = field(default_factory=list)
+    deadline: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedIndicator:
+    """A numeric target such as ``每万人有效发明专利拥有量达到75件``."""
+
+    text: str
+    value: float
+    unit: str
+    comparator: str
+    year: int | None
+    path: str
+    line: int = 0
+
+
+@dataclass(slots=True)
+class ParsedPhase:
+    """A dated stage of the plan; dates are ``YYYY-MM`` or ``YYYY-MM-DD``."""
+
+    name: str
+    start: str | None
+    end: str | None
+    line: int = 0
+
+
+@dataclass(slots=True)
+class ParsedPlan:
+    """Everything read from one plan document."""
+
+    title: str | None
+    doc_number: str | None
+    issuer: str | None
+    issued_on: date | None
+    period: tuple[int, int] | None
+    sections: list[ParsedSection]
+    tasks: list[ParsedTask]
+    indicators: list[ParsedIndicator]
+    phases: list[ParsedPhase]
+    warnings: list[ParseWarning]
+    source_text: str
+
+    def to_expected_json(self) -> dict[str, Any]:
+        """The schema of ``shared/seeds/*.expected.json``."""
+
+        def section(sec: ParsedSection) -> dict[str, Any]:
+            return {"label": sec.label, "title": sec.title, "task_count": sec.task_count}
+
+        return {
+            "title": self.title,
+            "doc_number": self.doc_number,
+            "issuer": self.issuer,
+            "issued_on": self.issued_on.isoformat() if self.issued_on else None,
+            "period": list(self.period) if self.period else None,
+            "sections": [
+                {**section(sec), "subsections": [section(sub) for sub in sec.children]}
+                for sec in self.sections
+            ],
+            "tasks": [
+                {
+                    "path": t.path,
+                    "title": t.title,
+                    "lead": list(t.lead),
+                    "responsible": list(t.responsible),
+                    "cooperating": list(t.cooperating),
+                    "deadline": t.deadline,
+                }
+                for t in self.tasks
+            ],
+            "indicators": [
+                {
+                    "text": i.text,
+                    "value": int(i.value) if float(i.value).is_integer() else i.value,
+                    "unit": i.unit,
+                    "comparator": i.comparator,
+                    "year": i.year,
+                    "path": i.path,
+                }
+                for i in self.indicators
+            ],
+            "phases": [{"name": p.name, "start": p.start, "end": p.end} for p in self.phases],
+        }

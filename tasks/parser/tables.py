@@ -1,0 +1,150 @@
+"""Task tables (序号 / 任务 / 牵头单位 / 责任单位 / 配合单位 / 完成时限) turned into plan text.
+
+Each row becomes one line ``N.任务(牵头单位:A;责任单位:B;配合单位:C;完成时限:D)`` that the text
+parser reads like any other task, so tables in .docx, .xlsx, .csv and tables flattened into text all
+follow the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_NORM = str.maketrans({"（": "(", "）": ")", "：": ":", "；": ";", "，": ","})
+
+COLUMN_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("number", re.compile(r"^(?:序号|编号|序|No\.?|NO\.?)$")),
+    ("lead", re.compile(r"牵头(?:单位|部门)?|主责(?:单位|部门)")),
+    ("cooperating", re.compile(r"配合(?:单位|部门)|协同(?:单位|部门)|协办|参与(?:单位|部门)|协作单位")),
+    (
+        "responsible",
+        re.compile(
+            r"责任(?:单位|部门|主体)|负责(?:单位|部门)|承办(?:单位|部门)|实施(?:单位|主体)|单位$|部门$"
+        ),
+    ),
+    ("deadline", re.compile(r"完成时限|完成时间|时间节点|完成期限|时限|进度安排|时间安排|时间要求|截止时间")),
+    ("category", re.compile(r"^(?:类别|分类|领域|重点领域|任务类别|项目类别|板块)$")),
+    ("task", re.compile(r"任务|工作内容|工作事项|具体措施|主要措施|工作措施|措施|事项|内容|项目|目标")),
+]
+
+
+def _clean(cell: object) -> str:
+    if cell is None:
+        return ""
+    text = str(cell).replace("\r", "\n").strip()
+    return text
+
+
+def header_map(row: Sequence[str]) -> dict[str, list[int]] | None:
+    cols: dict[str, list[int]] = {}
+    for idx, cell in enumerate(row):
+        text = re.sub(r"\s+", "", _clean(cell)).translate(_NORM)
+        if not text or len(text) > 14:
+            continue
+        for role, rx in COLUMN_WORDS:
+            if rx.search(text):
+                cols.setdefault(role, []).append(idx)
+                break
+    has_task = "task" in cols
+    has_dept = any(k in cols for k in ("lead", "responsible", "cooperating"))
+    if has_task and (has_dept or "number" in cols):
+        return cols
+    return None
+
+
+def _depts(text: str) -> str:
+    parts = [p.strip(" 、,;") for p in re.split(r"[\n]+", text) if p.strip(" 、,;")]
+    return "、".join(parts)
+
+
+def _get(cols: dict[str, list[int]], row: list[str], role: str) -> str:
+    vals: list[str] = []
+    for i in cols.get(role, []):
+        if i < len(row) and row[i] and row[i] not in vals:
+            vals.append(row[i])
+    return "\n".join(vals)
+
+
+def rows_to_lines(rows: list[list[str]]) -> list[str]:
+    """Plain lines for a table; task tables become numbered task lines."""
+    lines: list[str] = []
+    cols: dict[str, list[int]] | None = None
+    last_category = ""
+    for raw in rows:
+        row = [_clean(c) for c in raw]
+        # merged cells repeat their text: drop consecutive duplicates for the plain rendering
+        if not any(row):
+            continue
+        if cols is None:
+            cols = header_map(row)
+            if cols is not None:
+                continue
+            uniq: list[str] = []
+            for c in row:
+                if c and (not uniq or uniq[-1] != c):
+                    uniq.append(c)
+            lines.append("  ".join(u.replace("\n", " ") for u in uniq))
+            continue
+        distinct = {c for c in row if c}
+        if len(distinct) == 1 and len(row) > 2:
+            lines.append(next(iter(distinct)).replace("\n", ""))  # a heading row spanning the table
+            continue
+
+        task_cells = [row[i] for i in cols.get("task", []) if i < len(row) and row[i]]
+        task = "。".join(dict.fromkeys(c.replace("\n", "") for c in task_cells)).strip()
+        if not task:
+            continue
+        category = _get(cols, row, "category").replace("\n", "")
+        if category and category != last_category:
+            lines.append(category)
+            last_category = category
+        number = re.sub(r"\s+", "", _get(cols, row, "number"))
+        parts: list[str] = []
+        for role, label in (("lead", "牵头单位"), ("responsible", "责任单位"), ("cooperating", "配合单位")):
+            value = _depts(_get(cols, row, role))
+            if value:
+                parts.append(f"{label}:{value}")
+        deadline = _get(cols, row, "deadline").replace("\n", " ").strip()
+        if deadline:
+            parts.append(f"完成时限:{deadline}")
+        m = re.fullmatch(r"(\d{1,3})(?:\.0)?[.、]?", number)
+        prefix = f"{m.group(1)}." if m else ""
+        task = task.rstrip("。;,") + "。"
+        lines.append(prefix + task + (f"({';'.join(parts)})" if parts else ""))
+    return lines
+
+
+_FLAT_HEADER = re.compile(r"^序号\s*[\t ]")
+
+
+def unflatten_text_tables(lines: list[str]) -> list[str]:
+    """Tables pasted as text: a 序号/任务/责任单位 header, then one row per line split by tabs or wide spaces."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if _FLAT_HEADER.match(stripped):
+            header = re.split(r"\t+|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])", stripped)
+            cols = header_map(header)
+            if cols is not None:
+                rows: list[list[str]] = [header]
+                j = i + 1
+                while j < len(lines):
+                    s = lines[j].strip()
+                    if not s:
+                        j += 1
+                        continue
+                    cells = re.split(r"\t+|\s{2,}", s)
+                    if len(cells) < 2 or not re.match(r"^\d{1,3}$", cells[0]):
+                        break
+                    rows.append(cells)
+                    j += 1
+                if len(rows) > 1:
+                    out.extend(rows_to_lines(rows))
+                    out.extend([""] * (j - i - len(rows_to_lines(rows))))
+                    i = j
+                    continue
+        out.append(line)
+        i += 1
+    return out

@@ -1,0 +1,217 @@
+"""Importing a plan in the browser: upload or paste -> preview -> map departments -> commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from departments.models import Department, Region
+from ipplan.permissions import Action, get_for, require, scope
+
+from ..choices import ImportState
+from ..forms import CommitImportForm, ImportForm
+from ..models import Plan, PlanImport
+from ..parser import ParseError, extract_text, parse_text
+from ..services.imports import (
+    import_preview,
+    plan_import_commit_record,
+    plan_import_discard,
+    plan_import_start,
+)
+
+
+def parse_error_message(error: ParseError) -> str:
+    return error.message_en if (get_language() or "").startswith("en") else error.message_zh
+
+
+def _regions(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return scope(request.user, Action.IMPORT_PLAN, Region.objects.all())
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
+    """Upload or paste a plan; with ``plan_id``, a revised version of that plan."""
+    require(request.user, Action.IMPORT_PLAN)
+    replaces = get_for(request.user, Action.EDIT_PLAN, Plan.objects.all(), pk=plan_id) if plan_id else None
+    bound = request.method == "POST"
+    form = ImportForm(
+        request.POST if bound else None, request.FILES if bound else None, regions=_regions(request)
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("file")
+        try:
+            if upload:
+                text = extract_text(upload.read(), upload.name)
+                source_name = upload.name
+            else:
+                text = form.cleaned_data["text"]
+                source_name = ""
+            parse_text(text)  # refuse now what could never be committed; nothing is stored then
+        except ParseError as error:
+            form.add_error("file" if upload else "text", parse_error_message(error))
+        else:
+            record = plan_import_start(
+                actor=request.user,  # type: ignore[arg-type]
+                source_text=text,
+                source_name=source_name,
+                region=form.cleaned_data.get("region"),
+                replaces=replaces,
+            )
+            return _redirect(request, reverse("tasks:import_preview", args=[record.pk]))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "tasks/import_start.html", {"form": form, "replaces": replaces}, status=status)
+
+
+def _own_import(request: HttpRequest, pk: int) -> PlanImport:
+    """An import of the current user's; anybody else's answers 404 like a missing one."""
+    try:
+        return PlanImport.objects.select_related("region", "replaces").get(
+            pk=pk, created_by_id=request.user.pk
+        )
+    except PlanImport.DoesNotExist:
+        raise Http404 from None
+
+
+ROLE_LABELS = (("lead", _lazy("牵头")), ("responsible", _lazy("责任")), ("cooperating", _lazy("配合")))
+
+
+def _task_rows(tasks: list[Any], resolutions: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for task in tasks:
+        roles = []
+        for role, label in ROLE_LABELS:
+            names = getattr(task, role)
+            if names:
+                roles.append(
+                    {"role": role, "label": label, "items": [(n, resolutions.get(n.strip())) for n in names]}
+                )
+        rows.append({"task": task, "roles": roles})
+    return rows
+
+
+def preview_tree(parsed: Any, resolutions: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sections with their tasks (and each department name with its resolution) for the page."""
+    by_section: dict[str, list[Any]] = {}
+    for task in parsed.tasks:
+        by_section.setdefault(task.section_path, []).append(task)
+    tree = []
+    for section in parsed.sections:
+        children = [
+            {"section": child, "tasks": _task_rows(by_section.pop(child.path, []), resolutions)}
+            for child in section.children
+        ]
+        tree.append(
+            {
+                "section": section,
+                "tasks": _task_rows(by_section.pop(section.path, []), resolutions),
+                "children": children,
+            }
+        )
+    leftovers = [t for tasks in by_section.values() for t in tasks]
+    if leftovers:
+        tree.append({"section": None, "tasks": _task_rows(leftovers, resolutions), "children": []})
+    return tree
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, Action.IMPORT_PLAN)
+    record = _own_import(request, pk)
+    if record.state != ImportState.PREVIEWED:
+        if record.plan_id:
+            return redirect("tasks:plan_detail", record.plan_id)
+        messages.info(request, _("该导入已放弃。"))
+        return redirect("tasks:import_start")
+    parsed = parse_text(record.source_text)
+    regions = _regions(request)
+    region = record.region
+    if request.method == "POST" and request.POST.get("region"):
+        region = regions.filter(pk=request.POST["region"]).first() or region
+    preview = import_preview(parsed=parsed, region=region, replaces=record.replaces)
+    departments = (
+        Department.objects.filter(region__in=preview.region.ancestors_and_self(), active=True)
+        if preview.region
+        else Department.objects.none()
+    )
+    form = CommitImportForm(
+        request.POST if request.method == "POST" else None,
+        regions=regions,
+        unresolved=preview.unresolved,
+        departments=departments,
+        initial={"region": preview.region},
+    )
+    if request.method == "POST" and form.is_valid():
+        mapping, create = form.mapping()
+        try:
+            with transaction.atomic():
+                plan, diff = plan_import_commit_record(
+                    actor=request.user,  # type: ignore[arg-type]
+                    record=record,
+                    region=form.cleaned_data.get("region") or preview.region,
+                    mapping=mapping,
+                    save_aliases=form.cleaned_data.get("save_aliases", False),
+                    create_names=create,
+                )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            if diff is not None:
+                messages.success(
+                    request,
+                    _(
+                        "已更新方案:新增 %(added)s 项、修改 %(changed)s 项、取消 %(removed)s 项,%(unchanged)s 项未变。"
+                    )
+                    % {
+                        "added": len(diff.added),
+                        "changed": len(diff.changed),
+                        "removed": len(diff.removed),
+                        "unchanged": diff.unchanged,
+                    },
+                )
+            else:
+                messages.success(
+                    request,
+                    _("已导入方案《%(title)s》,共 %(count)s 项任务。")
+                    % {"title": plan.title, "count": plan.tasks.count()},
+                )
+            return _redirect(request, reverse("tasks:plan_detail", args=[plan.pk]))
+    context = {
+        "record": record,
+        "preview": preview,
+        "parsed": parsed,
+        "form": form,
+        "tree": preview_tree(parsed, preview.resolutions),
+        "mapping_fields": [form[f"map_{i}"] for i in range(len(preview.unresolved))],
+    }
+    return render(request, "tasks/import_preview.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _own_import(request, pk)
+    plan_import_discard(actor=request.user, record=record)  # type: ignore[arg-type]
+    messages.info(request, _("已放弃本次导入,未写入任何数据。"))
+    return redirect("tasks:import_start")
