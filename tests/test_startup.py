@@ -78,6 +78,8 @@ def test_heartbeat_job_records_each_tick() -> None:
 
 @pytest.mark.django_db
 def test_load_demo_is_idempotent() -> None:
+    from django.db.models import Count
+
     from departments.models import Department, User
     from tasks.models import Plan, Task
 
@@ -100,6 +102,10 @@ def test_load_demo_is_idempotent() -> None:
     assert User.objects.get(username="province").region.name == "广东省"
     assert Department.objects.filter(region__name="珠海市", name="市科技创新局").exists()
     assert Department.objects.filter(region__name="东莞市", aliases__name="经信局").exists()
+    # the five seed plans, imported with every department resolved (load_demo refuses otherwise)
+    counts = dict(Plan.objects.values_list("region__name").annotate(n=Count("tasks")))
+    assert counts == {"东莞市": 80, "哈尔滨市": 15, "舞钢市": 8, "广州市": 12, "珠海市": 20}
+    assert Task.objects.filter(plan__region__name="东莞市", due_date__isnull=False).count() == 80
 
 
 def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

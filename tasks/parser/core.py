@@ -102,10 +102,15 @@ def _split_long_lines(orig: str, work: str) -> tuple[str, str]:
 
 def _body_start(lines: list[AStr]) -> int:
     for rx in (L1_RE, L2_RE):
+        first_any = -1
         for i, line in enumerate(lines):
             m = rx.match(line.w)
             if m and m.group(1) == "一":
                 return i
+            if m and first_any < 0:
+                first_any = i
+        if first_any >= 0 and rx is L1_RE:
+            return first_any
     for i, line in enumerate(lines):
         m = TASK_A_RE.match(line.w)
         if m and m.group(1) == "1":

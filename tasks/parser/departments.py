@@ -97,6 +97,7 @@ _DEADLINE_LIKE = re.compile(
 )
 
 
+_QUICK = re.compile(r"[()]|单位|部门|负责|牵头|配合|协同|时限|时间|节点|期限")
 _NOTE_RE = re.compile(r"排在第一|列第一位|下同|为牵头单位|按职责分工落实")
 _OPENERS = re.compile(r"[(\[〔【《]")
 _CLOSERS = re.compile(r"[)\]〕】》]")
@@ -243,9 +244,12 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
     text = content.w
     # segments by label, at bracket depth 0
     labels: list[tuple[int, int, str]] = []
+    depth, counted = 0, 0
     for m in _LABEL_RE.finditer(text):
-        before = text[: m.start()]
-        if _OPENERS.findall(before).__len__() <= _CLOSERS.findall(before).__len__():
+        between = text[counted : m.start()]
+        depth = max(0, depth + len(_OPENERS.findall(between)) - len(_CLOSERS.findall(between)))
+        counted = m.start()
+        if depth == 0:
             labels.append((m.start(), m.end(), _LABEL_ROLE.get(m.group(1), LEAD)))
     segments: list[tuple[str | None, AStr]] = []
     if not labels:
@@ -300,6 +304,9 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
             break
     if prefix is not None:
         for entry in entries:
+            own = entry.name.w.replace("市场", "")
+            if prefix.w in own[1:] and not entry.name.w.startswith(prefix.w):
+                continue  # 团市委, 人民银行某市中心支行: already names its place
             if _needs_prefix(entry.name.w):
                 entry.name = prefix + entry.name
     has_lead = any(e.role == LEAD for e in entries)
@@ -456,6 +463,8 @@ def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | No
 
 def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | None:
     """The attribution (and deadline) at the end of a task's text, if there is one."""
+    if not _QUICK.search(text.w):
+        return None
     found: Roles | None = None
     deadline: str | None = None
     start = len(text)

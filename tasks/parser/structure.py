@@ -384,7 +384,7 @@ def _attribution_in(paras: list[Para], after_lead: str) -> tuple[Attribution | N
     attr = find_attribution(joined, after_lead)
     if attr is not None or len(paras) < 2:
         return attr, joined
-    for k in range(len(paras) - 1, 0, -1):
+    for k in range(len(paras) - 1, max(0, len(paras) - 6), -1):
         part = AStr.join("\n", [p.text for p in paras[:k]])
         attr = find_attribution(part, after_lead)
         if attr is not None:

@@ -124,6 +124,13 @@ def unflatten_text_tables(lines: list[str]) -> list[str]:
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
+        if stripped == "序号":
+            converted, used = _cell_per_line(lines, i)
+            if used:
+                out.extend(converted)
+                out.extend([""] * max(0, used - len(converted)))
+                i += used
+                continue
         if _FLAT_HEADER.match(stripped):
             header = re.split(r"\t+|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])", stripped)
             cols = header_map(header)
@@ -136,6 +143,8 @@ def unflatten_text_tables(lines: list[str]) -> list[str]:
                         j += 1
                         continue
                     cells = re.split(r"\t+|\s{2,}", s)
+                    if len(cells) < len(header):
+                        cells = _split_spaced_row(s, len(header), (cols.get("task") or [1])[0])
                     if len(cells) < 2 or not re.match(r"^\d{1,3}$", cells[0]):
                         break
                     rows.append(cells)
@@ -148,3 +157,55 @@ def unflatten_text_tables(lines: list[str]) -> list[str]:
         out.append(line)
         i += 1
     return out
+
+
+def _split_spaced_row(line: str, ncols: int, task_col: int) -> list[str]:
+    """A row whose cells are separated by single spaces: extra pieces belong to the task cell."""
+    parts = line.split()
+    if len(parts) <= ncols:
+        return parts
+    extra = len(parts) - ncols
+    return [
+        *parts[:task_col],
+        " ".join(parts[task_col : task_col + extra + 1]),
+        *parts[task_col + extra + 1 :],
+    ]
+
+
+def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
+    """A table flattened to one cell per line: 序号 / 任务 / 责任单位, then 1 / text / departments …"""
+    header = ["序号"]
+    j = i + 1
+    while j < len(lines) and len(header) < 8:
+        s = lines[j].strip()
+        if not s:
+            j += 1
+            continue
+        if len(s) > 8 or re.fullmatch(r"\d{1,3}", s) or not any(rx.search(s) for _, rx in COLUMN_WORDS):
+            break
+        header.append(s)
+        j += 1
+    cols = header_map(header)
+    if cols is None or len(header) < 2:
+        return [], 0
+    rows: list[list[str]] = [header]
+    current: list[str] | None = None
+    while j < len(lines):
+        s = lines[j].strip()
+        if not s:
+            j += 1
+            continue
+        if re.fullmatch(r"\d{1,3}", s):
+            if current:
+                rows.append(current)
+            current = [s]
+        elif current is not None and len(current) < len(header):
+            current.append(s)
+        else:
+            break
+        j += 1
+    if current:
+        rows.append(current)
+    if len(rows) < 2:
+        return [], 0
+    return rows_to_lines(rows), j - i

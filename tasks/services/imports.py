@@ -131,10 +131,10 @@ def _department_names(parsed: ParsedPlan) -> list[str]:
 
 
 def import_preview(
-    *, parsed: ParsedPlan, region: Region | None = None, replaces: Plan | None = None
+    *, parsed: ParsedPlan, region: Region | None = None, replaces: Plan | None = None, infer: bool = True
 ) -> Preview:
     candidates: list[Region] = []
-    if region is None:
+    if region is None and infer:
         region, candidates = infer_region(parsed)
     resolutions: dict[str, Resolution] = {}
     if region is not None:

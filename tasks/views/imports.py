@@ -25,6 +25,7 @@ from ..models import Plan, PlanImport
 from ..parser import ParseError, extract_text, parse_text
 from ..services.imports import (
     import_preview,
+    infer_region,
     plan_import_commit_record,
     plan_import_discard,
     plan_import_start,
@@ -148,7 +149,12 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
     region = record.region
     if request.method == "POST" and request.POST.get("region"):
         region = regions.filter(pk=request.POST["region"]).first() or region
-    preview = import_preview(parsed=parsed, region=region, replaces=record.replaces)
+    if region is None:
+        region = infer_region(parsed)[0]
+    out_of_scope = None
+    if region is not None and not regions.filter(pk=region.pk).exists():
+        out_of_scope, region = region, None  # the document names a region this user does not serve
+    preview = import_preview(parsed=parsed, region=region, replaces=record.replaces, infer=False)
     departments = (
         Department.objects.filter(region__in=preview.region.ancestors_and_self(), active=True)
         if preview.region
@@ -161,7 +167,13 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         departments=departments,
         initial={"region": preview.region},
     )
-    if request.method == "POST" and form.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not (form.cleaned_data.get("region") or preview.region)
+    ):
+        form.add_error("region", _("请选择方案所属的行政区划。"))
+    elif request.method == "POST" and form.is_valid():
         mapping, create = form.mapping()
         try:
             with transaction.atomic():
@@ -203,6 +215,7 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         "parsed": parsed,
         "form": form,
         "tree": preview_tree(parsed, preview.resolutions),
+        "out_of_scope": out_of_scope,
         "mapping_fields": [form[f"map_{i}"] for i in range(len(preview.unresolved))],
     }
     return render(request, "tasks/import_preview.html", context, status=400 if form.errors else 200)

@@ -146,3 +146,15 @@ def test_api_requires_the_import_permission(client: Client, world: World) -> Non
     assert client.post("/api/v1/imports/", {"text": PLAN_V1}).status_code == 403
     client.force_login(world.users["staff"])
     assert client.post("/api/v1/imports/", {"text": PLAN_V1}).status_code == 403
+
+
+def test_document_of_a_region_outside_the_users_scope(bureau: Client, world: World) -> None:
+    text = PLAN_V1.replace("东莞市", "珠海市").replace("东府办", "珠府办")
+    bureau.post(reverse("tasks:import_start"), {"text": text})
+    record = PlanImport.objects.get()
+    page = bureau.get(reverse("tasks:import_preview", args=[record.pk])).content.decode()
+    assert "不在您的管辖范围" in page
+    refused = bureau.post(reverse("tasks:import_preview", args=[record.pk]), {})
+    assert refused.status_code == 400
+    assert "请选择方案所属的行政区划" in refused.content.decode()
+    assert not Plan.objects.filter(doc_number__startswith="珠府办").exists()

@@ -211,3 +211,23 @@ def test_broken_html_still_parses() -> None:
 def test_content_sniffing_beats_the_extension() -> None:
     data = docx_bytes(SHORT.splitlines())
     assert len(parse_document(data, "misnamed.txt").tasks) == 2
+
+
+def test_html_with_unmarked_menus_keeps_number_date_and_signature() -> None:
+    links = "".join(f"<li><a href='/x{i}'>栏目链接第{i}个关于政务公开的菜单项目</a></li>" for i in range(120))
+    page = HTML.format(charset="utf-8").replace(
+        '<div class="main">', f'<div><ul>{links}</ul></div><div class="main">'
+    )
+    page = page.replace("</body>", f"<div><ul>{links}</ul></div></body>")
+    data = page.encode()
+    text = extract_text(data, "page.html")
+    assert text.count("栏目链接") < 40  # trafilatura found the article; most of the menus are gone
+    for kept in ("某府办〔2022〕7号", "某市人民政府办公室", "2022年5月6日", "某市知识产权工作方案"):
+        assert kept in text, kept
+    plan = parse_document(data, "page.html")
+    assert (plan.doc_number, plan.issuer, str(plan.issued_on)) == (
+        "某府办〔2022〕7号",
+        "某市人民政府办公室",
+        "2022-05-06",
+    )
+    assert len(plan.tasks) == 3

@@ -211,3 +211,22 @@ def test_sections_without_numbered_tasks_fall_back_to_subsections() -> None:
 def test_close_paren_numbering() -> None:
     plan = parse("一、任务\n1)甲任务。(市科技局)\n2)乙任务。(市财政局)\n")
     assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
+
+
+def test_table_flattened_one_cell_per_line() -> None:
+    text = (
+        "某县2023年知识产权工作要点\n二、重点任务\n序号\n工作任务\n责任部门\n完成时限\n1\n加强专利创造\n"
+        "县科技局、县财政局\n2023年底\n2\n开展执法行动\n县市场监管局\n长期\n"
+    )
+    plan = parse(text)
+    assert [(t.path, t.title, t.deadline) for t in plan.tasks] == [
+        ("二.1", "加强专利创造", "2023年底"),
+        ("二.2", "开展执法行动", "长期"),
+    ]
+    assert roles(plan, "二.1") == (["县科技局"], ["县财政局"], [])
+
+
+def test_table_flattened_with_single_spaces() -> None:
+    plan = parse("序号 任务 责任单位\n1 加强专利创造 市科技局、市财政局\n2 开展执法行动 市市场监管局\n")
+    assert roles(plan, "1") == (["市科技局"], ["市财政局"], [])
+    assert task(plan, "2").title == "开展执法行动"
