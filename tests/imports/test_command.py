@@ -100,3 +100,52 @@ def test_bad_input_exits_non_zero_with_a_message(
 def test_missing_file(world: World) -> None:
     with pytest.raises(CommandError):
         run("/nonexistent/plan.docx")
+
+
+def test_image_only_pdf_and_oversized_file(world: World, tmp_path: Path) -> None:
+    from tests.parser.pdfgen import make_image_pdf
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(make_image_pdf())
+    with pytest.raises(CommandError) as caught:
+        run(str(scan), "--commit", "--create-departments")
+    assert "OCR" in str(caught.value) or "文字层" in str(caught.value)
+
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as out:  # 50 MB, written in pieces
+        chunk = ("1. 任务。(市科技局)\n" * 1000).encode()
+        while out.tell() < 50 * 1024 * 1024:
+            out.write(chunk)
+    with pytest.raises(CommandError) as caught:
+        run(str(huge), "--json")
+    assert caught.value.returncode == 2
+    assert Plan.objects.count() == 2
+
+
+def test_docx_with_a_task_table_commits(world: World, tmp_path: Path) -> None:
+    from tests.parser.helpers import docx_bytes
+
+    path = tmp_path / "table.docx"
+    path.write_bytes(
+        docx_bytes(
+            [
+                "东莞市人民政府办公室关于印发东莞市专利提升行动方案的通知",
+                "东莞市专利提升行动方案",
+                "一、重点任务",
+            ],
+            table=[
+                ["序号", "任务", "牵头单位", "责任单位", "完成时限"],
+                ["1", "建设专利导航服务基地", "市科技局", "市财政局", "2026年12月底前"],
+                ["2", "开展专利质量提升行动", "市知识产权局", "市科技局", "2027年6月"],
+            ],
+        )
+    )
+    _, err = run(str(path), "--commit")
+    assert "imported plan" in err
+    plan = Plan.objects.get(title="东莞市专利提升行动方案")
+    first = plan.tasks.order_by("order").first()
+    assert first is not None and first.due_date is not None and first.due_date.isoformat() == "2026-12-31"
+    assert set(first.assignments.values_list("department__name", "role")) == {
+        ("市科技局", "lead"),
+        ("市财政局", "responsible"),
+    }
