@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from tasks.models import Notification
+
 from .permissions import Action, can
 
 
@@ -17,6 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": {
             "can_import": can(user, Action.IMPORT_PLAN),
+            "can_review": can(user, Action.DECIDE_COMPLETION),
+            "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
             "can_admin": user.is_staff and can(user, Action.USE_ADMIN_SITE),
         }
     }

@@ -2,14 +2,31 @@
 
 from django.urls import path
 
-from .views import imports, plans
+from .views import actions, imports, inbox, notifications, plans, review, task
 
 app_name = "tasks"
 
 urlpatterns = [
+    path("my/", inbox.inbox, name="inbox"),
+    path("review/", review.review, name="review"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notification_read, name="notifications_read"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
     path("plans/import/", imports.import_start, name="import_start"),
     path("plans/<int:plan_id>/reimport/", imports.import_start, name="plan_reimport"),
     path("plans/import/<int:pk>/", imports.import_preview_view, name="import_preview"),
     path("plans/import/<int:pk>/discard/", imports.import_discard, name="import_discard"),
+    path("tasks/<int:pk>/", task.task_page, name="task_detail"),
+    path("tasks/<int:pk>/progress/", actions.update_progress, name="task_progress"),
+    path("tasks/<int:pk>/reports/", actions.submit_report, name="report_submit"),
+    path("tasks/<int:pk>/completion/", actions.request_completion, name="completion_request"),
+    path("tasks/<int:pk>/extension/", actions.request_extension, name="extension_request"),
+    path("tasks/<int:pk>/urge/", actions.urge, name="task_urge"),
+    path("tasks/<int:pk>/deadline/", actions.set_deadline, name="task_deadline"),
+    path("requests/<int:pk>/sign-off/", actions.sign_off, name="request_sign_off"),
+    path("requests/<int:pk>/approve/", actions.approve, name="request_approve"),
+    path("requests/<int:pk>/return/", actions.return_request, name="request_return"),
+    path("requests/<int:pk>/extension/", actions.decide_extension, name="extension_decide"),
+    path("reports/<int:pk>/review/", actions.review_report, name="report_review"),
+    path("attachments/<int:pk>/", actions.download_attachment, name="attachment"),
 ]

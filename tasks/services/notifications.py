@@ -30,3 +30,13 @@ def notification_create(
             return row, True
     except IntegrityError:
         return Notification.objects.get(dedup_key=dedup_key), False
+
+
+def notifications_mark_read(*, actor: User, ids: list[int] | None = None) -> int:
+    """Mark the actor's notifications read (these ids, or all); returns how many changed."""
+    from django.utils import timezone
+
+    rows = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from ipplan.permissions import Action, require
 
 from ..choices import TaskStatus
 from ..models import ProgressReport, Task
+from .attachments import UploadedFile, files_discarded_on_error, store_file, validate_uploads
 
 #: Statuses the lead department may set itself; the others come from the review workflow.
 SELF_SERVICE_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED)
@@ -104,16 +106,49 @@ def task_set_due_date(
     return save_as(task, actor=actor, reason=reason or "deadline", update_fields=["due_date", "version"])
 
 
-@transaction.atomic
 def progress_report_submit(
-    *, actor: User, task: Task, text: str, percent: int, period: str
+    *,
+    actor: User,
+    task: Task,
+    text: str,
+    percent: int,
+    period: str,
+    attachments: Sequence[UploadedFile] = (),
 ) -> ProgressReport:
-    """An assigned department reports progress on a task for a period."""
+    """An assigned department reports progress on a task for a period, with evidence files.
+
+    Every file is checked before anything is written; if anything fails, the report is not saved
+    and no file stays in storage (the cleanup wraps the transaction, so it covers the commit too).
+    """
+    with files_discarded_on_error() as stored:
+        return _progress_report_submit(
+            actor=actor,
+            task=task,
+            text=text,
+            percent=percent,
+            period=period,
+            files=list(attachments),
+            stored=stored,
+        )
+
+
+@transaction.atomic
+def _progress_report_submit(
+    *,
+    actor: User,
+    task: Task,
+    text: str,
+    percent: int,
+    period: str,
+    files: list[UploadedFile],
+    stored: list[str],
+) -> ProgressReport:
     require(actor, Action.SUBMIT_REPORT, task)
     if not text.strip():
         raise ValidationError({"text": _("请填写进展情况。")})
     if not 0 <= percent <= 100:
         raise ValidationError({"percent": _("进度必须在 0 到 100 之间。")})
+    kinds = validate_uploads(files)
     assert actor.department is not None  # guaranteed by the ASSIGNED scope
     report = ProgressReport(
         task=task,
@@ -123,4 +158,7 @@ def progress_report_submit(
         text=text.strip(),
         percent=percent,
     )
-    return save_as(report, actor=actor, reason="submit")
+    save_as(report, actor=actor, reason="submit")
+    for file, (content_type, _ext) in zip(files, kinds, strict=True):
+        store_file(report=report, file=file, actor=actor, content_type=content_type, stored=stored)
+    return report

@@ -1,0 +1,83 @@
+"""One FilterSet per listable model, shared by the HTML lists and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+
+from .choices import CLOSED_STATUSES, AssignmentRole, Light, TaskStatus
+from .models import Assignment, Plan, Task, local_today
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    """Filters for task lists. ``light`` needs the ``light_value`` annotation (selectors add it)."""
+
+    q = django_filters.CharFilter(label=_("搜索"), method="filter_q")
+    plan = django_filters.ModelChoiceFilter(label=_("工作方案"), queryset=Plan.objects.all())
+    department = django_filters.ModelChoiceFilter(
+        label=_("单位"), queryset=Department.objects.all(), method="filter_department"
+    )
+    role = django_filters.ChoiceFilter(label=_("角色"), choices=AssignmentRole.choices, method="filter_role")
+    status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=TaskStatus.choices)
+    light = django_filters.ChoiceFilter(label=_("红黄绿灯"), choices=Light.choices, field_name="light_value")
+    overdue = django_filters.BooleanFilter(label=_("已逾期"), method="filter_overdue")
+    due_within = django_filters.NumberFilter(label=_("N 天内到期"), method="filter_due_within", min_value=0)
+    due_before = django_filters.DateFilter(label=_("到期早于"), field_name="due_date", lookup_expr="lte")
+    due_after = django_filters.DateFilter(label=_("到期晚于"), field_name="due_date", lookup_expr="gte")
+    updated_since = django_filters.IsoDateTimeFilter(
+        label=_("更新于此后"), field_name="updated_at", lookup_expr="gte"
+    )
+
+    class Meta:
+        model = Task
+        fields = ["q", "plan", "department", "role", "status", "light", "overdue", "due_within"]
+
+    def __init__(self, *args: Any, plans: QuerySet[Plan] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if plans is not None:
+            self.filters["plan"].queryset = plans  # type: ignore[attr-defined]
+
+    def filter_q(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value) | Q(path__icontains=value) | Q(full_text__icontains=value)
+        )
+
+    def _assigned(self, queryset: QuerySet[Task], **lookup: Any) -> QuerySet[Task]:
+        return queryset.filter(Exists(Assignment.objects.filter(task=OuterRef("pk"), **lookup)))
+
+    def filter_department(self, queryset: QuerySet[Task], name: str, value: Department) -> QuerySet[Task]:
+        role = self.data.get("role")
+        lookup: dict[str, Any] = {"department": value}
+        if role in AssignmentRole.values:
+            lookup["role"] = role
+        return self._assigned(queryset, **lookup)
+
+    def filter_role(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        if self.data.get("department"):
+            return queryset  # combined with the department in filter_department
+        if "my_role" in queryset.query.annotations:
+            return queryset.filter(**{"my_role": value})  # an annotation of the inbox
+        return self._assigned(queryset, role=value)
+
+    def filter_overdue(self, queryset: QuerySet[Task], name: str, value: bool | None) -> QuerySet[Task]:
+        if value is None:
+            return queryset
+        overdue = Q(due_date__lt=local_today()) & ~Q(status__in=CLOSED_STATUSES)
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_due_within(self, queryset: QuerySet[Task], name: str, value: int | None) -> QuerySet[Task]:
+        if value is None:
+            return queryset
+        today = local_today()
+        return queryset.exclude(status__in=CLOSED_STATUSES).filter(
+            due_date__gte=today, due_date__lte=today + dt.timedelta(days=int(value))
+        )

@@ -1,0 +1,143 @@
+"""Every user-facing read of the work-plan domain, starting from the permission policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+
+from departments.models import User
+from ipplan.permissions import Action, scope
+
+from .choices import CLOSED_STATUSES, AssignmentRole, Light, RequestState
+from .models import Assignment, ProgressReport, Task, TaskRequest, local_today
+
+#: Most urgent first: red, yellow, green, then done.
+LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.DONE: 3}
+ROLE_RANK = {AssignmentRole.LEAD: 0, AssignmentRole.RESPONSIBLE: 1, AssignmentRole.COOPERATING: 2}
+
+
+def current_periods(today: dt.date) -> tuple[str, str]:
+    """The reporting period keys that cover ``today``: monthly ``2026-11`` and quarterly ``2026-Q4``."""
+    return f"{today:%Y-%m}", f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def period_for(cadence: str, today: dt.date) -> str:
+    month, quarter = current_periods(today)
+    return quarter if cadence == "quarterly" else month
+
+
+def _assignments_prefetch() -> Prefetch[Any]:
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.select_related("department").order_by("role", "order", "id"),
+    )
+
+
+def with_urgency(queryset: QuerySet[Task], today: dt.date) -> QuerySet[Task]:
+    """Annotate light_value and a sortable light_rank (red first)."""
+    tasks = queryset.with_light(today)  # type: ignore[attr-defined]
+    return tasks.annotate(
+        light_rank=Case(
+            *[When(light_value=light.value, then=Value(rank)) for light, rank in LIGHT_RANK.items()],
+            output_field=IntegerField(),
+        )
+    )
+
+
+def department_inbox(user: User, *, today: dt.date | None = None) -> QuerySet[Task]:
+    """Every task the user's department is assigned to, across all plans, most urgent first.
+
+    Annotations: ``my_role`` (the department's strongest role), ``light_value``,
+    ``light_rank`` and ``report_due`` (an open task the department has not reported on for the
+    current period).
+    """
+    today = today or local_today()
+    # a user without a department gets the same (empty) annotated queryset, not a bare none()
+    department_id = user.department_id or 0  # 0 matches nothing
+    mine = Assignment.objects.filter(task=OuterRef("pk"), department_id=department_id)
+    month, quarter = current_periods(today)
+    reported = ProgressReport.objects.filter(
+        task=OuterRef("pk"), department_id=department_id, period__in=[month, quarter]
+    )
+    role_rank = Case(
+        *[When(role=role.value, then=Value(rank)) for role, rank in ROLE_RANK.items()],
+        output_field=IntegerField(),
+    )
+    strongest = mine.annotate(rank=role_rank).order_by("rank").values("role")[:1]
+    tasks = scope(user, Action.VIEW_TASK, Task.objects.filter(Exists(mine)))
+    tasks = with_urgency(tasks, today).annotate(
+        my_role=Subquery(strongest),
+        report_due=Case(
+            When(Q(status__in=CLOSED_STATUSES) | Exists(reported), then=Value(False)),
+            default=Value(True),
+        ),
+    )
+    return tasks.select_related("plan", "section").prefetch_related(_assignments_prefetch())
+
+
+def order_by_urgency(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    return tasks.order_by("light_rank", "due_date", "plan_id", "order", "id")
+
+
+def light_counts(tasks: QuerySet[Task]) -> dict[str, int]:
+    """How many tasks show each light, in one aggregate query."""
+    rows = tasks.order_by().values(*["light_value"]).annotate(n=Count("id"))
+    counts = {light.value: 0 for light in Light}
+    counts.update({row["light_value"]: row["n"] for row in rows})
+    return counts
+
+
+def visible_tasks(user: User, *, today: dt.date | None = None) -> QuerySet[Task]:
+    """Tasks the user may see, with urgency annotations and departments prefetched."""
+    tasks = scope(user, Action.VIEW_TASK, Task.objects.all())
+    return (
+        with_urgency(tasks, today or local_today())
+        .select_related("plan", "section")
+        .prefetch_related(_assignments_prefetch())
+    )
+
+
+def task_detail(user: User, pk: int) -> Task:
+    """One task the user may see, or 404."""
+    from ipplan.permissions import get_for
+
+    queryset = Task.objects.select_related("plan__region", "section__parent").prefetch_related(
+        _assignments_prefetch()
+    )
+    return get_for(user, Action.VIEW_TASK, queryset, pk=pk)
+
+
+def review_queue(user: User) -> dict[str, QuerySet[Any]]:
+    """What waits for the bureau: completion and extension requests, reports to review; oldest first."""
+    requests = scope(user, Action.DECIDE_COMPLETION, TaskRequest.objects.all()).filter(
+        state=RequestState.AWAITING_REVIEW
+    )
+    related = ("task__plan", "department", "requested_by", "signed_off_by")
+    return {
+        "completions": requests.filter(kind="completion")
+        .select_related(*related)
+        .order_by("created_at", "id"),
+        "extensions": scope(user, Action.DECIDE_EXTENSION, TaskRequest.objects.all())
+        .filter(state=RequestState.AWAITING_REVIEW, kind="extension")
+        .select_related(*related)
+        .order_by("created_at", "id"),
+        "reports": scope(user, Action.REVIEW_REPORT, ProgressReport.objects.all())
+        .filter(review_status="pending")
+        .select_related("task__plan", "department", "author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id"),
+    }

@@ -1,0 +1,251 @@
+"""Evidence files of progress reports: recognised by content, stored under a generated name.
+
+A file's type is decided by its bytes (magic numbers, the parts inside an Office zip, a text
+decoding), never by its name: an .exe renamed .pdf is refused. Files are stored only after every
+file of the upload passed, and a failure later in the same service deletes what was stored.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+import re
+import secrets
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import Storage
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from departments.models import User
+from ipplan.audit import save_as
+from ipplan.exceptions import TransitionError
+from ipplan.permissions import Action, require
+
+from ..choices import ReviewStatus
+from ..models import Attachment, ProgressReport
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+
+#: extension -> content type of every kind of file accepted (recognised by content).
+ALLOWED_TYPES: dict[str, str] = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "txt": "text/plain",
+}
+#: Name suffixes that already match a kind; any other name gets the kind's extension on download.
+_SUFFIXES = {"jpg": {"jpg", "jpeg", "jpe"}}
+_MAGIC = (
+    (b"%PDF-", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+_ZIP_MAGIC = b"PK\x03\x04"
+_OOXML_PARTS = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))
+_TEXT_CHARSETS = ("utf-8", "gb18030")
+# Binary files decode as GB18030 surprisingly often; real text has no such control characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+if TYPE_CHECKING:
+    UploadedFile: TypeAlias = File[Any]
+else:  # File is generic only in the type stubs
+    UploadedFile = File
+
+
+def _storage() -> Storage:
+    return Attachment._meta.get_field("file").storage  # type: ignore[attr-defined, no-any-return]
+
+
+def upload_name(file: UploadedFile) -> str:
+    """The uploader's file name without any directory part or control characters."""
+    raw = str(file.name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return _CONTROL.sub("", raw).strip()[:255] or _("附件")
+
+
+def _refuse(file: UploadedFile, message: str, **params: object) -> ValidationError:
+    return ValidationError(
+        {"attachments": message % {"name": upload_name(file), **params}}, code="invalid_upload"
+    )
+
+
+def _office_kind(file: UploadedFile) -> str | None:
+    try:
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:  # reads the directory only: no decompression
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+    # Macro-enabled documents (.docm, .xlsm) carry vbaProject.bin; evidence has no need of macros.
+    if "[Content_Types].xml" not in names or any(n.lower().endswith("vbaproject.bin") for n in names):
+        return None
+    return next((ext for prefix, ext in _OOXML_PARTS if any(n.startswith(prefix) for n in names)), None)
+
+
+def _text_charset(file: UploadedFile) -> str | None:
+    file.seek(0)
+    data = file.read()
+    data = data.removeprefix(codecs.BOM_UTF8)
+    for charset in _TEXT_CHARSETS:
+        try:
+            text = data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+        return None if _CONTROL.search(text) else charset
+    return None
+
+
+def _sniff(file: UploadedFile) -> tuple[str, str] | None:
+    file.seek(0)
+    head = file.read(8)
+    for magic, ext in _MAGIC:
+        if head.startswith(magic):
+            return ALLOWED_TYPES[ext], ext
+    if head.startswith(_ZIP_MAGIC):
+        office = _office_kind(file)
+        return (ALLOWED_TYPES[office], office) if office else None
+    charset = _text_charset(file)
+    return (f"{ALLOWED_TYPES['txt']}; charset={charset}", "txt") if charset else None
+
+
+def validate_upload(file: UploadedFile) -> tuple[str, str]:
+    """(content type, extension) of an acceptable evidence file, recognised by its content."""
+    size = file.size or 0
+    if size == 0:
+        raise _refuse(file, _("文件“%(name)s”是空文件。"))
+    if size > MAX_ATTACHMENT_BYTES:
+        raise _refuse(file, _("文件“%(name)s”超过大小上限 %(limit)s MB。"), limit=MAX_ATTACHMENT_BYTES >> 20)
+    kind = _sniff(file)
+    file.seek(0)
+    if kind is None:
+        raise _refuse(
+            file,
+            _(
+                "文件“%(name)s”不是允许的类型:只接受 PDF、Word(.docx)、Excel(.xlsx)、PowerPoint(.pptx)、JPEG、PNG、GIF 图片和纯文本文件。"
+            ),
+        )
+    return kind
+
+
+def validate_uploads(files: Sequence[UploadedFile]) -> list[tuple[str, str]]:
+    """Check every file of one upload; the error lists each refused file by name."""
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationError(
+            {
+                "attachments": _("一次最多上传 %(max)s 个附件,您选择了 %(count)s 个。")
+                % {"max": MAX_ATTACHMENTS, "count": len(files)}
+            },
+            code="too_many",
+        )
+    kinds: list[tuple[str, str]] = []
+    errors: list[str] = []
+    for file in files:
+        try:
+            kinds.append(validate_upload(file))
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise ValidationError({"attachments": errors}, code="invalid_upload")
+    return kinds
+
+
+@contextmanager
+def files_discarded_on_error() -> Iterator[list[str]]:
+    """Yield a list for the names of files stored in the block; delete them if the block raises.
+
+    Wrap it around the whole ``transaction.atomic`` block (not inside it), so a failure at commit
+    is covered too: the database rows roll back, and this removes the files they pointed to.
+    """
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            try:
+                _storage().delete(name)
+            except OSError:  # keep the original error; an orphan file is the lesser harm
+                logger.exception("could not delete the stored attachment %s after a failure", name)
+        raise
+
+
+def store_file(
+    *, report: ProgressReport, file: UploadedFile, actor: User, content_type: str, stored: list[str]
+) -> Attachment:
+    """Store one already-validated file under a generated name; appends the name to ``stored``."""
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    attachment = Attachment(
+        report=report,
+        token=secrets.token_hex(16),
+        original_name=upload_name(file),
+        content_type=content_type,
+        size=file.size or 0,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+    )
+    attachment.file.save(attachment.token, file, save=False)
+    stored.append(attachment.file.name or "")
+    return save_as(attachment, actor=actor, reason="upload")
+
+
+def attachment_store(*, report: ProgressReport, file: UploadedFile, actor: User) -> Attachment:
+    """Add one evidence file to a pending report of the actor's own department."""
+    with files_discarded_on_error() as stored:
+        return _attachment_store(report=report, file=file, actor=actor, stored=stored)
+
+
+@transaction.atomic
+def _attachment_store(
+    *, report: ProgressReport, file: UploadedFile, actor: User, stored: list[str]
+) -> Attachment:
+    require(actor, Action.SUBMIT_REPORT, report.task)
+    report = ProgressReport.objects.select_for_update().get(pk=report.pk)
+    if report.department_id != actor.department_id:
+        raise PermissionDenied("only the reporting department adds evidence")
+    if report.review_status != ReviewStatus.PENDING:
+        raise TransitionError(_("该进展填报已审核,不能再添加附件。"), code="invalid_transition")
+    if report.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError(
+            {"attachments": _("每份进展填报最多 %(max)s 个附件。") % {"max": MAX_ATTACHMENTS}},
+            code="too_many",
+        )
+    content_type, _ext = validate_upload(file)
+    return store_file(report=report, file=file, actor=actor, content_type=content_type, stored=stored)
+
+
+def download_name(attachment: Attachment) -> str:
+    """The original name, with the extension of the real content appended when it differs.
+
+    Served files keep their uploader's name, but never a suffix that would make the saved copy
+    open as something else (a text file named page.html downloads as page.html.txt).
+    """
+    base_type = attachment.content_type.split(";", 1)[0].strip()
+    ext = next((e for e, t in ALLOWED_TYPES.items() if t == base_type), "bin")
+    name = attachment.original_name
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and suffix.lower() in _SUFFIXES.get(ext, {ext}):
+        return name
+    return f"{name}.{ext}"
+
+
+def attachment_open(*, actor: User, attachment: Attachment) -> tuple[File[Any], str, str]:
+    """(open binary file, content type, download name) of an attachment the actor may see."""
+    require(actor, Action.VIEW_TASK, attachment)
+    handle = _storage().open(attachment.file.name or "", "rb")
+    return handle, attachment.content_type, download_name(attachment)

@@ -1,0 +1,260 @@
+"""Actions on a task, each a POST that calls one service.
+
+Success redirects back to the task page with a message. A refused action re-renders the task page
+with the error and what the user typed (400), a stale form shows the current values (409), and
+a forbidden one answers 403 (404 when the user may not even see the object).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from ipplan.exceptions import ConflictError
+from ipplan.permissions import Action, get_for
+
+from ..choices import TaskStatus
+from ..models import Attachment, ProgressReport, Task, TaskRequest
+from ..selectors import task_detail
+from ..services import workflow
+from ..services.attachments import attachment_open
+from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
+from .task import render_task_page
+
+
+def _int(value: str | None, field: str) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise ValidationError({field: _("请输入整数。")}) from None
+
+
+def _date(value: str | None, field: str, *, required: bool = True) -> dt.date | None:
+    if not value:
+        if required:
+            raise ValidationError({field: _("请选择日期。")})
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({field: _("日期格式不正确。")}) from None
+
+
+def _perform(request: HttpRequest, task: Task, action: Callable[[], Any], success: str) -> HttpResponse:
+    try:
+        action()
+    except ConflictError as conflict:
+        task.refresh_from_db()
+        current = dict(conflict.current)
+        current["status_label"] = TaskStatus(current.get("status", task.status)).label
+        return render_task_page(
+            request, task, status=409, conflict={"message": conflict.message, "current": current}
+        )
+    except ValidationError as error:
+        task.refresh_from_db()
+        return render_task_page(request, task, status=400, errors=error.messages)
+    messages.success(request, success)
+    return redirect("tasks:task_detail", task.pk)
+
+
+def _task(request: HttpRequest, pk: int) -> Task:
+    return task_detail(request.user, pk)  # type: ignore[arg-type]
+
+
+def _request(request: HttpRequest, pk: int) -> TaskRequest:
+    return get_for(request.user, Action.VIEW_TASK, TaskRequest.objects.select_related("task"), pk=pk)
+
+
+@login_required
+@require_POST
+def update_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    return _perform(
+        request,
+        task,
+        lambda: task_update_progress(
+            actor=request.user,  # type: ignore[arg-type]
+            task=task,
+            expected_version=_int(request.POST.get("version"), "version"),
+            status=request.POST.get("status") or None,
+            progress=_int(request.POST.get("progress"), "progress") if request.POST.get("progress") else None,
+        ),
+        _("已保存状态和进度。"),
+    )
+
+
+@login_required
+@require_POST
+def submit_report(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    return _perform(
+        request,
+        task,
+        lambda: progress_report_submit(
+            actor=request.user,  # type: ignore[arg-type]
+            task=task,
+            text=request.POST.get("text", ""),
+            percent=_int(request.POST.get("percent"), "percent"),
+            period=request.POST.get("period", ""),
+            attachments=request.FILES.getlist("files"),
+        ),
+        _("已提交进展填报。"),
+    )
+
+
+@login_required
+@require_POST
+def request_completion(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    return _perform(
+        request,
+        task,
+        lambda: workflow.completion_request(
+            actor=request.user,  # type: ignore[arg-type]
+            task=task,
+            expected_version=_int(request.POST.get("version"), "version"),
+            reason=request.POST.get("reason", ""),
+        ),
+        _("已提交办结申请。"),
+    )
+
+
+@login_required
+@require_POST
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _request(request, pk)
+    return _perform(
+        request,
+        item.task,
+        lambda: workflow.completion_sign_off(actor=request.user, request=item),  # type: ignore[arg-type]
+        _("已签批,提交知识产权局审核。"),
+    )
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _request(request, pk)
+    return _perform(
+        request,
+        item.task,
+        lambda: workflow.completion_approve(
+            actor=request.user,  # type: ignore[arg-type]
+            request=item,
+            comment=request.POST.get("comment", ""),
+        ),
+        _("已批准办结。"),
+    )
+
+
+@login_required
+@require_POST
+def return_request(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _request(request, pk)
+    return _perform(
+        request,
+        item.task,
+        lambda: workflow.completion_return(
+            actor=request.user,  # type: ignore[arg-type]
+            request=item,
+            comment=request.POST.get("comment", ""),
+        ),
+        _("已退回。"),
+    )
+
+
+@login_required
+@require_POST
+def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    return _perform(
+        request,
+        task,
+        lambda: workflow.extension_request(
+            actor=request.user,  # type: ignore[arg-type]
+            task=task,
+            requested_due_date=_date(request.POST.get("requested_due_date"), "requested_due_date"),
+            reason=request.POST.get("reason", ""),
+        ),
+        _("已提交延期申请。"),
+    )
+
+
+@login_required
+@require_POST
+def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _request(request, pk)
+    return _perform(
+        request,
+        item.task,
+        lambda: workflow.extension_decide(
+            actor=request.user,  # type: ignore[arg-type]
+            request=item,
+            approve=request.POST.get("approve") == "1",
+            comment=request.POST.get("comment", ""),
+        ),
+        _("已处理延期申请。"),
+    )
+
+
+@login_required
+@require_POST
+def urge(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    return _perform(
+        request,
+        task,
+        lambda: workflow.task_urge(actor=request.user, task=task, message=request.POST.get("message", "")),  # type: ignore[arg-type]
+        _("已催办,已通知承办单位。"),
+    )
+
+
+@login_required
+@require_POST
+def set_deadline(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    return _perform(
+        request,
+        task,
+        lambda: task_set_due_date(
+            actor=request.user,  # type: ignore[arg-type]
+            task=task,
+            due_date=_date(request.POST.get("due_date"), "due_date", required=False),
+            expected_version=_int(request.POST.get("version"), "version"),
+        ),
+        _("已修改完成时限。"),
+    )
+
+
+@login_required
+@require_POST
+def review_report(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_for(request.user, Action.VIEW_TASK, ProgressReport.objects.select_related("task"), pk=pk)
+    return _perform(
+        request,
+        report.task,
+        lambda: workflow.report_review(
+            actor=request.user,  # type: ignore[arg-type]
+            report=report,
+            accept=request.POST.get("accept") == "1",
+            comment=request.POST.get("comment", ""),
+        ),
+        _("已审核进展填报。"),
+    )
+
+
+@login_required
+@require_GET
+def download_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_for(request.user, Action.VIEW_TASK, Attachment.objects.all(), pk=pk)
+    handle, content_type, name = attachment_open(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)

@@ -1,0 +1,56 @@
+"""The department inbox at /my/: every task the user's department carries, most urgent first."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from ipplan.permissions import Action, scope
+
+from ..filtersets import TaskFilterSet
+from ..models import Plan
+from ..selectors import department_inbox, light_counts, order_by_urgency
+
+SORTS = {
+    "urgency": (_("紧急程度"), None),
+    "due": (_("完成时限"), ("due_date", "light_rank", "id")),
+    "plan": (_("工作方案"), ("plan__title", "order", "id")),
+    "progress": (_("进度"), ("progress", "light_rank", "id")),
+    "updated": (_("最近更新"), ("-updated_at", "id")),
+}
+PAGE_SIZE = 50
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    tasks = department_inbox(request.user)  # type: ignore[arg-type]
+    department = getattr(request.user, "department_id", None) or 0  # 0 matches nothing
+    plans = scope(
+        request.user,
+        Action.VIEW_PLAN,
+        Plan.objects.filter(tasks__assignments__department_id=department).distinct(),
+    )
+    filterset = TaskFilterSet(request.GET or None, queryset=tasks, plans=plans)
+    without_light = request.GET.copy()
+    without_light.pop("light", None)
+    counted = TaskFilterSet(without_light or None, queryset=tasks, plans=plans).qs
+    sort = request.GET.get("sort", "urgency")
+    ordering = SORTS.get(sort, SORTS["urgency"])[1]
+    listed = filterset.qs.order_by(*ordering) if ordering else order_by_urgency(filterset.qs)
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "counts": light_counts(counted),
+        "sorts": [(key, label) for key, (label, _o) in SORTS.items()],
+        "sort": sort if sort in SORTS else "urgency",
+        "query": query.urlencode(),
+        "has_department": request.user.department_id is not None,  # type: ignore[union-attr]
+    }
+    template = "tasks/_inbox_table.html" if request.headers.get("HX-Request") else "tasks/inbox.html"
+    return render(request, template, context)

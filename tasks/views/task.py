@@ -1,0 +1,111 @@
+"""The task page: where the task sits, who carries it, its reports, history, urges and actions."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Field, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ipplan.permissions import Action, allowed_actions, can
+
+from ..choices import AssignmentRole, RequestState, TaskStatus
+from ..models import Attachment, Notification, ProgressReport, Task, local_today
+from ..selectors import period_for, task_detail
+from ..services.progress import SELF_SERVICE_STATUSES
+
+TASK_ACTIONS = [
+    Action.UPDATE_PROGRESS,
+    Action.SUBMIT_REPORT,
+    Action.REQUEST_COMPLETION,
+    Action.SIGN_OFF_COMPLETION,
+    Action.DECIDE_COMPLETION,
+    Action.REQUEST_EXTENSION,
+    Action.DECIDE_EXTENSION,
+    Action.URGE_TASK,
+    Action.EDIT_DEADLINE,
+    Action.REVIEW_REPORT,
+]
+HISTORY_FIELDS = ("status", "progress", "due_date", "title", "full_text", "deadline_text", "start_date")
+
+
+def task_history(task: Task) -> list[dict[str, Any]]:
+    """Who changed what and when, newest first, from the audit trail."""
+    records = list(task.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    entries = []
+    for record, previous in zip(records, [*records[1:], None], strict=True):
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous, included_fields=list(HISTORY_FIELDS))
+            for change in delta.changes:
+                field = cast("Field[Any, Any]", Task._meta.get_field(change.field))
+                old, new = change.old, change.new
+                if change.field == "status":
+                    labels = dict(TaskStatus.choices)
+                    old, new = labels.get(old, old), labels.get(new, new)
+                changes.append({"field": field.verbose_name, "old": old, "new": new})
+        entries.append(
+            {
+                "when": record.history_date,
+                "who": record.history_user,
+                "type": record.history_type,
+                "reason": record.history_change_reason or "",
+                "changes": changes,
+            }
+        )
+    return [e for e in entries if e["changes"] or e["type"] == "+"]
+
+
+def render_task_page(
+    request: HttpRequest,
+    task: Task,
+    *,
+    status: int = 200,
+    errors: list[str] | None = None,
+    conflict: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The task page; after a refused action, with the errors and what the user had typed."""
+    actions = allowed_actions(request.user, task, TASK_ACTIONS)
+    reports = task.reports.select_related("department", "author", "reviewer").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    by_role: dict[str, list[Any]] = {role.value: [] for role in AssignmentRole}
+    for assignment in task.assignments.all():
+        by_role[assignment.role].append(assignment.department)
+    open_requests = list(
+        task.requests.filter(
+            state__in=[RequestState.AWAITING_SIGNOFF, RequestState.AWAITING_REVIEW]
+        ).select_related("requested_by", "signed_off_by")
+    )
+    notifications = (
+        Notification.objects.filter(task=task).select_related("recipient").order_by("-created_at")[:50]
+        if can(request.user, Action.URGE_TASK, task)
+        else Notification.objects.filter(task=task, recipient_id=request.user.pk).order_by("-created_at")[:50]
+    )
+    context = {
+        "task": task,
+        "plan": task.plan,
+        "actions": {a.value for a in actions},
+        "roles": [
+            (AssignmentRole(role), departments) for role, departments in by_role.items() if departments
+        ],
+        "reports": reports,
+        "requests": open_requests,
+        "urges": task.urges.select_related("author"),
+        "notifications": notifications,
+        "history": task_history(task),
+        "report_count": ProgressReport.objects.filter(task=task).count(),
+        "self_statuses": [(s.value, s.label) for s in SELF_SERVICE_STATUSES],
+        "current_period": period_for(task.plan.report_cadence, local_today()),
+        "errors": errors or [],
+        "conflict": conflict,
+        "posted": request.POST if request.method == "POST" else {},
+    }
+    return render(request, "tasks/task_detail.html", context, status=status)
+
+
+@login_required
+def task_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_task_page(request, task_detail(request.user, pk))  # type: ignore[arg-type]

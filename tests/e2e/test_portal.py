@@ -1,0 +1,148 @@
+"""The department's and the bureau's whole job in a real browser, with screenshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tasks.models import Task
+from tasks.services import task_set_due_date
+
+from ..conftest import PASSWORD, World, make_world
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def site(live_server: Any) -> tuple[str, World]:
+    return live_server.url, make_world()
+
+
+def login(browser: Any, base: str, username: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    page = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base}/**")
+    assert "/accounts/login/" not in page.url, page.content()[:2000]
+    return page
+
+
+def shoot(page: Any, directory: Path, name: str) -> None:
+    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+def test_liaison_head_and_bureau_complete_a_task(
+    browser: Any, site: tuple[str, World], screenshot_dir: Path
+) -> None:
+    base, world = site
+    # the liaison finds the task in the inbox, updates progress and reports with a file
+    staff = login(browser, base, "staff")
+    staff.goto(f"{base}/my/")
+    shoot(staff, screenshot_dir, "inbox-desktop")
+    staff.click(f"text={world.task.title}")
+    staff.wait_for_url(f"{base}/tasks/{world.task.pk}/")
+    staff.fill("#p-progress", "60")
+    staff.click("#progress-form button[type=submit]")
+    staff.wait_for_selector("text=已保存状态和进度")
+    assert staff.inner_text("#task-progress") == "60%"
+    staff.fill("#r-text", "已完成高价值专利培育方案,附工作总结。")
+    staff.fill("#r-percent", "60")
+    staff.set_input_files(
+        "#r-files",
+        files=[{"name": "总结.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%test\n"}],
+    )
+    staff.click("#report-form button[type=submit]")
+    staff.wait_for_selector("text=已提交进展填报")
+    assert "总结.pdf" in staff.inner_text("#reports")
+    staff.fill("#c-reason", "任务已全部完成。")
+    staff.click("#completion-form button[type=submit]")
+    staff.wait_for_selector("text=已提交办结申请")
+    shoot(staff, screenshot_dir, "task-desktop")
+
+    # the head signs it off
+    head = login(browser, base, "head")
+    head.goto(f"{base}/tasks/{world.task.pk}/")
+    head.click("text=签批同意")
+    head.wait_for_selector("text=已签批")
+
+    # the bureau approves it from the review queue
+    bureau = login(browser, base, "bureau")
+    bureau.goto(f"{base}/review/")
+    shoot(bureau, screenshot_dir, "review-desktop")
+    bureau.click("#queue-completions button:has-text('批准办结')")
+    bureau.wait_for_selector("text=已批准办结")
+    assert "已办结" in bureau.inner_text("main")
+    history = bureau.inner_text("#history")
+    assert "已办结" in history and "staff" in history
+    task = Task.objects.get(pk=world.task.pk)
+    assert (task.status, task.progress) == ("completed", 100)
+    bureau.goto(f"{base}/plans/{world.plan.pk}/")
+    shoot(bureau, screenshot_dir, "plan-desktop")
+
+
+def test_bureau_urges_a_late_task_and_the_liaison_is_notified(
+    browser: Any, site: tuple[str, World], screenshot_dir: Path
+) -> None:
+    base, world = site
+    task_set_due_date(
+        actor=world.users["bureau"], task=world.task, due_date=timezone.localdate() - dt.timedelta(days=5)
+    )
+    bureau = login(browser, base, "bureau")
+    bureau.goto(f"{base}/tasks/{world.task.pk}/")
+    assert "已逾期" in bureau.inner_text("main")
+    bureau.fill("#u-message", "请于本周内报送进展。")
+    bureau.click("#urge-form button[type=submit]")
+    bureau.wait_for_selector("text=已催办")
+
+    staff = login(browser, base, "staff")
+    assert staff.inner_text("#unread-count") == "1"
+    staff.click("#bell")
+    staff.wait_for_selector("text=请于本周内报送进展")
+    shoot(staff, screenshot_dir, "notifications-desktop")
+
+
+def test_second_save_of_a_stale_form_is_refused(browser: Any, site: tuple[str, World]) -> None:
+    base, world = site
+    first = login(browser, base, "staff")
+    second = login(browser, base, "head")
+    for page in (first, second):
+        page.goto(f"{base}/tasks/{world.task.pk}/")
+    first.fill("#p-progress", "30")
+    first.click("#progress-form button[type=submit]")
+    first.wait_for_selector("text=已保存状态和进度")
+    second.fill("#p-progress", "80")
+    second.click("#progress-form button[type=submit]")
+    second.wait_for_selector("#conflict")
+    assert "已被他人修改" in second.inner_text("#conflict")
+    assert "30%" in second.inner_text("#conflict")
+    assert Task.objects.get(pk=world.task.pk).progress == 30
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_pages_look_finished(
+    browser: Any, site: tuple[str, World], screenshot_dir: Path, viewport: str
+) -> None:
+    base, world = site
+    size = DESKTOP if viewport == "desktop" else PHONE
+    for username, path, name in [
+        ("staff", "/my/", "inbox"),
+        ("staff", f"/tasks/{world.task.pk}/", "task"),
+        ("bureau", f"/plans/{world.plan.pk}/", "plan"),
+        ("bureau", "/review/", "review"),
+    ]:
+        page = login(browser, base, username, size)
+        page.goto(base + path)
+        # nothing wider than the screen: no horizontal scrolling on a phone
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name} is {overflow}px wider than a {size['width']}px screen"
+        shoot(page, screenshot_dir, f"{name}-{viewport}")
+        page.context.close()
