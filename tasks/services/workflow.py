@@ -120,7 +120,9 @@ def _check_state(request: TaskRequest, *allowed: str) -> None:
 def _lock_request(request: TaskRequest, kind: str) -> TaskRequest:
     """The request re-read under a lock, with its task locked first and attached."""
     task = lock_task(request.task, None)
-    locked = TaskRequest.objects.select_for_update().select_related("department").get(pk=request.pk)
+    locked = (
+        TaskRequest.objects.select_for_update(of=("self",)).select_related("department").get(pk=request.pk)
+    )
     if locked.kind != kind:
         raise ValidationError(
             _("该申请不是%(kind)s。") % {"kind": RequestKind(kind).label}, code="wrong_kind"

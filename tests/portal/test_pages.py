@@ -173,3 +173,19 @@ def test_task_page_shows_the_audit_trail(client: Client, world: World) -> None:
     latest = history[0]
     assert latest["who"] == world.users["staff"]
     assert {(c["old"], c["new"]) for c in latest["changes"]} >= {(0, 40), ("未开始", "进行中")}
+
+
+def test_bureau_sets_deadlines_for_a_whole_plan(client: Client, world: World) -> None:
+    client.force_login(world.users["bureau"])
+    response = client.post(reverse("tasks:plan_deadlines", args=[world.plan.pk]), {"due_date": "2027-06-30"})
+    assert response.status_code == 302
+    assert set(world.plan.tasks.values_list("due_date", flat=True)) == {dt.date(2027, 6, 30)}
+    assert world.task.history.latest().history_user == world.users["bureau"]
+
+
+def test_bulk_deadlines_refused_to_departments(client: Client, world: World) -> None:
+    client.force_login(world.users["staff"])
+    before = set(world.plan.tasks.values_list("due_date", flat=True))
+    response = client.post(reverse("tasks:plan_deadlines", args=[world.plan.pk]), {"due_date": "2027-06-30"})
+    assert response.status_code == 403
+    assert set(world.plan.tasks.values_list("due_date", flat=True)) == before
