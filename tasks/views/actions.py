@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -63,6 +64,9 @@ def _perform(request: HttpRequest, task: Task, action: Callable[[], Any], succes
         task.refresh_from_db()
         return render_task_page(request, task, status=400, errors=error.messages)
     messages.success(request, success)
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)  # e.g. back to the review queue, to go on with the next item
     return redirect("tasks:task_detail", task.pk)
 
 

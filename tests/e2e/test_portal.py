@@ -79,7 +79,10 @@ def test_liaison_head_and_bureau_complete_a_task(
     bureau.goto(f"{base}/review/")
     shoot(bureau, screenshot_dir, "review-desktop")
     bureau.click("#queue-completions button:has-text('批准办结')")
-    bureau.wait_for_selector("text=已批准办结")
+    bureau.wait_for_selector("text=已批准办结")  # back on the queue, ready for the next item
+    assert bureau.url == f"{base}/review/"
+    assert "没有待审核的办结申请" in bureau.inner_text("#queue-completions")
+    bureau.goto(f"{base}/tasks/{world.task.pk}/")
     assert "已办结" in bureau.inner_text("main")
     history = bureau.inner_text("#history")
     assert "已办结" in history and "staff" in history

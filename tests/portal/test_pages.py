@@ -189,3 +189,14 @@ def test_bulk_deadlines_refused_to_departments(client: Client, world: World) -> 
     response = client.post(reverse("tasks:plan_deadlines", args=[world.plan.pk]), {"due_date": "2027-06-30"})
     assert response.status_code == 403
     assert set(world.plan.tasks.values_list("due_date", flat=True)) == before
+
+
+def test_review_queue_actions_return_to_the_queue_and_refuse_other_hosts(
+    client: Client, world: World
+) -> None:
+    client.force_login(world.users["bureau"])
+    url = reverse("tasks:task_urge", args=[world.task.pk])
+    back = client.post(url, {"message": "请加快", "next": "/review/"})
+    assert back["Location"] == "/review/"
+    elsewhere = client.post(url, {"message": "再催", "next": "https://evil.example/"})
+    assert elsewhere["Location"] == reverse("tasks:task_detail", args=[world.task.pk])
