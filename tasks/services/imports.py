@@ -531,6 +531,41 @@ def plan_import_discard(*, actor: User, record: PlanImport) -> PlanImport:
 
 
 @transaction.atomic
+def plan_import_apply(
+    *,
+    actor: User | None,
+    parsed: ParsedPlan,
+    region: Region,
+    replaces: Plan | None = None,
+    mapping: dict[str, int] | None = None,
+    save_aliases: bool = False,
+    create_missing: bool = False,
+    create_names: Iterable[str] = (),
+    source_name: str = "",
+    source_text: str = "",
+) -> tuple[Plan, PlanDiff | None]:
+    """Map the document's departments and write it: a new plan, or the diff onto ``replaces``."""
+    preview = import_preview(parsed=parsed, region=region)
+    departments = resolve_departments(
+        actor=actor,
+        region=region,
+        resolutions=preview.resolutions,
+        mapping=mapping,
+        save_aliases=save_aliases,
+        create_missing=create_missing,
+        create_names=create_names,
+    )
+    source = {"source_name": source_name, "source_text": source_text or parsed.source_text}
+    if replaces is not None:
+        diff = plan_reimport_apply(
+            actor=actor, plan=replaces, parsed=parsed, departments=departments, **source
+        )
+        return replaces, diff
+    plan = plan_import_commit(actor=actor, parsed=parsed, region=region, departments=departments, **source)
+    return plan, None
+
+
+@transaction.atomic
 def plan_import_commit_record(
     *,
     actor: User,
@@ -552,35 +587,17 @@ def plan_import_commit_record(
     if region is None:
         raise ValidationError({"region": _("无法从发文机关或标题判断方案所属行政区划,请选择。")})
     require(actor, Action.IMPORT_PLAN, region)
-    preview = import_preview(parsed=parsed, region=region)
-    departments = resolve_departments(
+    plan, diff = plan_import_apply(
         actor=actor,
+        parsed=parsed,
         region=region,
-        resolutions=preview.resolutions,
+        replaces=record.replaces,
         mapping=mapping,
         save_aliases=save_aliases,
         create_missing=create_missing,
         create_names=create_names,
+        source_name=record.source_name,
+        source_text=record.source_text,
     )
-    diff: PlanDiff | None = None
-    if record.replaces is not None:
-        plan = record.replaces
-        diff = plan_reimport_apply(
-            actor=actor,
-            plan=plan,
-            parsed=parsed,
-            departments=departments,
-            source_name=record.source_name,
-            source_text=record.source_text,
-        )
-    else:
-        plan = plan_import_commit(
-            actor=actor,
-            parsed=parsed,
-            region=region,
-            departments=departments,
-            source_name=record.source_name,
-            source_text=record.source_text,
-        )
     plan_import_finish(actor=actor, record=record, plan=plan)
     return plan, diff

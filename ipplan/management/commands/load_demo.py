@@ -23,7 +23,7 @@ from departments.services import (
 from tasks.models import Plan
 from tasks.parser import parse_document
 from tasks.services import task_set_due_date
-from tasks.services.imports import import_preview, plan_import_commit, resolve_departments
+from tasks.services.imports import import_preview, plan_import_apply
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.json"
 
@@ -100,15 +100,7 @@ class Command(BaseCommand):
             if preview.unresolved:
                 names = "、".join(r.name for r in preview.unresolved)
                 raise CommandError(f"{path.name}: departments missing from the demo registry: {names}")
-            departments = resolve_departments(actor=None, region=region, resolutions=preview.resolutions)
-            plan = plan_import_commit(
-                actor=None,
-                parsed=parsed,
-                region=region,
-                departments=departments,
-                source_name=path.name,
-                source_text=parsed.source_text,
-            )
+            plan, _diff = plan_import_apply(actor=None, parsed=parsed, region=region, source_name=path.name)
             if item.get("deadlines_by"):
                 self._spread_deadlines(plan, User.objects.get(username=item["deadlines_by"]))
             created += 1

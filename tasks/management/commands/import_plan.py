@@ -21,12 +21,7 @@ from django.utils import translation
 from departments.models import Region
 from tasks.models import Plan
 from tasks.parser import ParseError, parse_document
-from tasks.services.imports import (
-    import_preview,
-    plan_import_commit,
-    plan_reimport_apply,
-    resolve_departments,
-)
+from tasks.services.imports import import_preview, plan_import_apply
 
 
 class Command(BaseCommand):
@@ -74,36 +69,16 @@ class Command(BaseCommand):
         region = replaces.region if replaces else self._region(options["region"], parsed)
         preview = import_preview(parsed=parsed, region=region, replaces=replaces)
         try:
-            departments = resolve_departments(
-                actor=None,
-                region=region,
-                resolutions=preview.resolutions,
-                create_missing=options["create_departments"],
-            )
-            if replaces is not None:
-                diff = plan_reimport_apply(
-                    actor=None,
-                    plan=replaces,
-                    parsed=parsed,
-                    departments=departments,
-                    source_name=path.name,
-                    source_text=parsed.source_text,
-                )
-                self.stderr.write(
-                    f"updated plan {replaces.pk}: {len(diff.added)} added, {len(diff.changed)} changed, "
-                    f"{len(diff.removed)} cancelled, {diff.unchanged} unchanged"
-                )
-                return
-            plan = plan_import_commit(
+            plan, diff = plan_import_apply(
                 actor=None,
                 parsed=parsed,
                 region=region,
-                departments=departments,
+                replaces=replaces,
+                create_missing=options["create_departments"],
                 source_name=path.name,
-                source_text=parsed.source_text,
             )
         except ValidationError as exc:
-            unresolved = [r for r in preview.unresolved]
+            unresolved = preview.unresolved
             lines = [" ".join(exc.messages)]
             for resolution in unresolved:
                 hint = "、".join(f"{s.department.name}({s.score:.0f})" for s in resolution.suggestions) or "-"
@@ -111,7 +86,13 @@ class Command(BaseCommand):
             if unresolved:
                 lines.append("map them in the browser, add aliases, or pass --create-departments")
             raise CommandError("\n".join(lines)) from None
-        self.stderr.write(f"imported plan {plan.pk}: {plan.title} ({plan.tasks.count()} tasks)")
+        if diff is not None:
+            self.stderr.write(
+                f"updated plan {plan.pk}: {len(diff.added)} added, {len(diff.changed)} changed, "
+                f"{len(diff.removed)} cancelled, {diff.unchanged} unchanged"
+            )
+        else:
+            self.stderr.write(f"imported plan {plan.pk}: {plan.title} ({plan.tasks.count()} tasks)")
 
     def _region(self, wanted: str | None, parsed: Any) -> Region:
         if wanted:
