@@ -169,3 +169,29 @@ class User(AbstractUser):
     @property
     def is_department_user(self) -> bool:
         return self.role in DEPARTMENT_ROLES
+
+
+class AssessmentWeights(TimeStampedModel):
+    """How a region's bureau weighs the three parts of the department assessment (考核), in %."""
+
+    region = models.OneToOneField(
+        Region, verbose_name=_("行政区划"), on_delete=models.CASCADE, related_name="assessment_weights"
+    )
+    on_time = models.PositiveSmallIntegerField(_("按时办结权重"), default=50)
+    reports = models.PositiveSmallIntegerField(_("按时填报权重"), default=30)
+    overdue = models.PositiveSmallIntegerField(_("无逾期权重"), default=20)
+    history = HistoricalRecords(verbose_name=_("考核权重变更记录"))
+
+    class Meta:
+        ordering = ["region__path"]
+        verbose_name = _("考核权重")
+        verbose_name_plural = _("考核权重")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(on_time__lte=100, reports__lte=100, overdue__lte=100),
+                name="assessment_weights_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.name}: {self.on_time}/{self.reports}/{self.overdue}"

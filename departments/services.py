@@ -11,7 +11,7 @@ from ipplan.audit import save_as
 from ipplan.permissions import Action, require
 
 from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
-from .models import Department, DepartmentAlias, Region, User
+from .models import AssessmentWeights, Department, DepartmentAlias, Region, User
 
 
 @transaction.atomic
@@ -178,3 +178,20 @@ def region_level_for_code(code: str) -> str:
     if code.endswith("00"):
         return RegionLevel.CITY
     return RegionLevel.COUNTY
+
+
+@transaction.atomic
+def assessment_weights_set(
+    *, actor: User, region: Region, on_time: int, reports: int, overdue: int
+) -> AssessmentWeights:
+    """The bureau sets how its region's assessment weighs its three parts; they add up to 100."""
+    require(actor, Action.SET_ASSESSMENT_WEIGHTS, region)
+    values = {"on_time": on_time, "reports": reports, "overdue": overdue}
+    if any(v < 0 or v > 100 for v in values.values()):
+        raise ValidationError(_("权重必须在 0 到 100 之间。"))
+    if sum(values.values()) != 100:
+        raise ValidationError(_("三项权重之和必须为 100(现为 %(sum)s)。") % {"sum": sum(values.values())})
+    weights = AssessmentWeights.objects.filter(region=region).first() or AssessmentWeights(region=region)
+    for field, value in values.items():
+        setattr(weights, field, value)
+    return save_as(weights, actor=actor, reason="weights")

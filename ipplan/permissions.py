@@ -60,6 +60,7 @@ class Action(enum.StrEnum):
     MANAGE_REGIONS = "manage_regions"
     USE_ADMIN_SITE = "use_admin_site"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    SET_ASSESSMENT_WEIGHTS = "set_assessment_weights"
     MANAGE_OWN_TOKENS = "manage_own_tokens"
     VIEW_OWN_NOTIFICATIONS = "view_own_notifications"
     MANAGE_NOTIFICATIONS = "manage_notifications"
@@ -98,6 +99,7 @@ _BUREAU = {
     A.MANAGE_DEPARTMENTS: S.REGION,
     A.USE_ADMIN_SITE: S.REGION,
     A.MANAGE_WEBHOOKS: S.REGION,
+    A.SET_ASSESSMENT_WEIGHTS: S.REGION,
 }
 _DEPT_STAFF = {
     **_READ,
@@ -140,6 +142,7 @@ PATHS: dict[str, Paths] = {
     "departments.department": Paths(region="region__path"),
     "departments.departmentalias": Paths(region="region__path"),
     "departments.user": Paths(region="region__path", owner="pk"),
+    "departments.assessmentweights": Paths(region="region__path"),
     "tasks.plan": Paths(region="region__path"),
     "tasks.section": Paths(region="plan__region__path"),
     "tasks.task": Paths(region="plan__region__path", task="pk"),

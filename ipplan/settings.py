@@ -171,6 +171,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
+        # ECharts positions its tooltips with style attributes; attributes cannot run script.
+        "style-src-attr": ["'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
@@ -228,13 +230,15 @@ IPPLAN_BASE_URL = env.str("IPPLAN_BASE_URL", default="http://127.0.0.1:8000")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "data_folder_processed": str(_broker_dir / "processed"),
         "store_processed": False,
+        # broadcast (pidbox) files; kombu's default is ./control in the working directory
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -260,7 +264,32 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
         "kwargs": {"name": "daily"},
     },
+    # Computes from the data which reminders and digests are due now and creates them once.
+    "reminders": {
+        "task": "tasks.jobs.reminders_tick",
+        "schedule": IPPLAN_TICK_SECONDS,
+    },
+    # Sends pending notifications and re-queues ones left pending or stuck in "sending".
+    "deliver-notifications": {
+        "task": "tasks.jobs.notifications_deliver",
+        "schedule": env.float("IPPLAN_DELIVERY_TICK_SECONDS", default=60.0),
+    },
 }
+
+# --- reminders (defaults for plans without their own ReminderPolicy; 0 turns a rule off) ----
+IPPLAN_REMINDER_DAYS_BEFORE = env.str("IPPLAN_REMINDER_DAYS_BEFORE", default="7,3,1")
+IPPLAN_REMINDER_ON_DAY = env.bool("IPPLAN_REMINDER_ON_DAY", default=True)
+IPPLAN_REMINDER_REPEAT_EVERY_DAYS = env.int("IPPLAN_REMINDER_REPEAT_EVERY_DAYS", default=3)
+IPPLAN_REMINDER_ESCALATE_HEAD_AFTER = env.int("IPPLAN_REMINDER_ESCALATE_HEAD_AFTER", default=7)
+IPPLAN_REMINDER_ESCALATE_BUREAU_AFTER = env.int("IPPLAN_REMINDER_ESCALATE_BUREAU_AFTER", default=14)
+# Digests go out at the first tick after this local hour: the bureau's weekly one on the first
+# working day of the week, the department users' daily one (for those who chose it) each working day.
+IPPLAN_REMINDER_DIGEST_HOUR = env.int("IPPLAN_REMINDER_DIGEST_HOUR", default=9)
+# Delivery: attempts before a notification is marked failed; backoff base in seconds (doubles
+# each attempt); how long a claimed row may stay "sending" before the sweeper re-queues it.
+IPPLAN_REMINDER_MAX_ATTEMPTS = env.int("IPPLAN_REMINDER_MAX_ATTEMPTS", default=6)
+IPPLAN_REMINDER_BACKOFF_SECONDS = env.int("IPPLAN_REMINDER_BACKOFF_SECONDS", default=60)
+IPPLAN_REMINDER_SENDING_LEASE_SECONDS = env.int("IPPLAN_REMINDER_SENDING_LEASE_SECONDS", default=300)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -81,3 +81,11 @@ class TaskFilterSet(django_filters.FilterSet):
         return queryset.exclude(status__in=CLOSED_STATUSES).filter(
             due_date__gte=today, due_date__lte=today + dt.timedelta(days=int(value))
         )
+
+
+def filtered(filterset: django_filters.FilterSet) -> QuerySet[Any]:
+    """The filtered queryset; an invalid filter (another city's plan, a malformed date) matches
+    nothing rather than everything."""
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    return filterset.qs

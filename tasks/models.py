@@ -576,6 +576,53 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
+def _days_before_valid(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not all(part.isdigit() and 0 < int(part) <= 365 for part in parts):
+        raise ValidationError(_("请填写以逗号分隔的天数,如 7,3,1。"), code="invalid")
+
+
+class ReminderPolicy(TimeStampedModel):
+    """The reminder rules of one plan; a plan without one uses the IPPLAN_REMINDER_* defaults.
+
+    Report cadence and day stay on the plan. A value of 0 turns that rule off.
+    """
+
+    plan = models.OneToOneField(
+        Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="reminder_policy"
+    )
+    days_before = models.CharField(
+        _("到期前提醒(天)"), max_length=50, default="7,3,1", validators=[_days_before_valid]
+    )
+    on_day = models.BooleanField(_("到期当日提醒"), default=True)
+    repeat_every_days = models.PositiveSmallIntegerField(_("逾期后每隔(天)提醒"), default=3)
+    escalate_head_after = models.PositiveSmallIntegerField(_("逾期(天)后提请单位负责人"), default=7)
+    escalate_bureau_after = models.PositiveSmallIntegerField(_("逾期(天)后提请知识产权局"), default=14)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["plan", "id"]
+        verbose_name = _("提醒规则")
+        verbose_name_plural = _("提醒规则")
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.days_before}"
+
+    @property
+    def offsets_before(self) -> list[int]:
+        """Days before the due date, largest first: ``[7, 3, 1]``."""
+        return sorted({int(p) for p in self.days_before.split(",") if p.strip().isdigit()}, reverse=True)
+
+
 class PlanImport(TimeStampedModel):
     """A plan document on its way in: parsed and previewed, then committed (or discarded).
 

@@ -2,12 +2,32 @@
 
 from django.urls import path
 
-from .views import actions, imports, inbox, notifications, plans, review, task
+from .views import (
+    actions,
+    assessment,
+    dashboard,
+    imports,
+    inbox,
+    indicators,
+    notifications,
+    plans,
+    review,
+    task,
+)
 
 app_name = "tasks"
 
 urlpatterns = [
     path("my/", inbox.inbox, name="inbox"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("tasks/", dashboard.task_list, name="task_list"),
+    path("indicators/", indicators.indicator_list, name="indicator_list"),
+    path("indicators/<int:pk>/", indicators.indicator_detail, name="indicator_detail"),
+    path("tasks/ledger.xlsx", dashboard.ledger_export, name="ledger_export"),
+    path("dashboard/briefing.docx", dashboard.briefing_export, name="briefing_export"),
+    path("assessment/", assessment.assessment, name="assessment"),
+    path("assessment/weights/", assessment.assessment_weights, name="assessment_weights"),
+    path("assessment/export.xlsx", assessment.assessment_export, name="assessment_export"),
     path("review/", review.review, name="review"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read, name="notifications_read"),

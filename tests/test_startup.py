@@ -221,7 +221,9 @@ def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
         log,
     )
     try:
-        assert wait_for(lambda: log.read_text().count("beat tick") >= 2, 60), log.read_text()[-3000:]
+        assert wait_for(lambda: log.read_text().count("beat tick: tick run") >= 2, 60), log.read_text()[
+            -3000:
+        ]
         assert "Connected to redis://" in log.read_text()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -26,8 +26,9 @@ def test_login_page_renders_in_chinese_with_csp(client: Client) -> None:
     assert response.status_code == 200
     body = response.content.decode()
     assert "登录" in body and 'name="csrfmiddlewaretoken"' in body
-    csp = response["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    directives = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert directives["script-src"] == "'self'" and directives["default-src"] == "'self'"
+    assert directives["style-src"] == "'self'"  # no inline <style>; only style attributes are allowed
     assert response["X-Frame-Options"] == "DENY"
     assert "<script>" not in body  # no inline script anywhere in the page
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ipplan.permissions import Action, scope
 
-from ..filtersets import TaskFilterSet
+from ..filtersets import TaskFilterSet, filtered
 from ..models import Plan
 from ..selectors import department_inbox, light_counts, order_by_urgency
 
@@ -39,7 +39,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     counted = TaskFilterSet(without_light or None, queryset=tasks, plans=plans).qs
     sort = request.GET.get("sort", "urgency")
     ordering = SORTS.get(sort, SORTS["urgency"])[1]
-    listed = filterset.qs.order_by(*ordering) if ordering else order_by_urgency(filterset.qs)
+    matching = filtered(filterset)
+    listed = matching.order_by(*ordering) if ordering else order_by_urgency(matching)
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

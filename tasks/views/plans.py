@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from departments.models import Department
 from ipplan.permissions import Action, can, get_for
 
+from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
 from ..models import IndicatorReading, Plan, Section, Task, local_today
 from ..selectors import light_counts, visible_tasks
@@ -58,6 +59,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "phases": phases,
         "task_count": len(tasks),
         "counts": light_counts(all_tasks),
+        "figures": plan_figures(Plan.objects.filter(pk=plan.pk), today)[0],
         "filter": filterset,
         "filtering": filtering,
         "can_reimport": can(request.user, Action.EDIT_PLAN, plan),

@@ -141,11 +141,35 @@ def test_pages_look_finished(
         ("staff", f"/tasks/{world.task.pk}/", "task"),
         ("bureau", f"/plans/{world.plan.pk}/", "plan"),
         ("bureau", "/review/", "review"),
+        ("bureau", "/dashboard/", "dashboard"),
+        ("bureau", "/indicators/", "indicators"),
+        ("bureau", "/assessment/", "assessment"),
     ]:
         page = login(browser, base, username, size)
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda message, seen=errors: seen.append(message.text) if message.type == "error" else None,
+        )
         page.goto(base + path)
+        page.wait_for_load_state("networkidle")
         # nothing wider than the screen: no horizontal scrolling on a phone
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{name} is {overflow}px wider than a {size['width']}px screen"
         shoot(page, screenshot_dir, f"{name}-{viewport}")
+        assert errors == [], f"{name}: {errors}"  # e.g. a Content-Security-Policy violation
         page.context.close()
+
+
+def test_dashboard_chart_segments_drill_down(browser: Any, site: tuple[str, World]) -> None:
+    base, world = site
+    page = login(browser, base, "bureau")
+    page.goto(f"{base}/dashboard/")
+    page.wait_for_selector("#chart-lights canvas")
+    page.wait_for_timeout(1500)  # the ring's opening animation
+    box = page.locator("#chart-lights").bounding_box()
+    assert box is not None
+    # the green segment of the ring: every task of the world is on track
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2)
+    page.wait_for_url(f"{base}/tasks/?light=green**")
+    assert world.task.title in page.inner_text("main")

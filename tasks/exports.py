@@ -1,0 +1,132 @@
+"""The ledger (台账): the task table as an .xlsx file, formatted for printing.
+
+Rows are read in chunks and written with xlsxwriter's constant-memory mode, so tens of thousands
+of tasks do not exhaust memory. Every cell that comes from users is written as text: a title
+starting with ``=`` stays text and is never evaluated as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import IO, Any
+
+import xlsxwriter
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from .choices import AssignmentRole, Light, TaskStatus
+from .models import Assignment, ProgressReport, Task, local_today
+from .selectors import with_urgency
+
+CHUNK = 2000
+
+
+def ledger_queryset(tasks: QuerySet[Task], today: dt.date | None = None) -> QuerySet[Task]:
+    latest = ProgressReport.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        with_urgency(tasks, today or local_today())
+        .select_related("plan")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.select_related("department").order_by("order", "id"),
+            )
+        )
+        .annotate(
+            latest_report=Subquery(latest.values("text")[:1]),
+            latest_period=Subquery(latest.values("period")[:1]),
+        )
+        .order_by("plan_id", "order", "id")
+    )
+
+
+def ledger_rows(tasks: QuerySet[Task]) -> Iterator[list[Any]]:
+    """One row per task: 序号, plan, path, task, lead, responsible, cooperating, due date, status,
+    progress, latest report, light."""
+    for number, task in enumerate(ledger_queryset(tasks).iterator(chunk_size=CHUNK), start=1):
+        names: dict[str, list[str]] = {role.value: [] for role in AssignmentRole}
+        for assignment in task.assignments.all():
+            names[assignment.role].append(assignment.department.name)
+        report = ""
+        if task.latest_report:  # type: ignore[attr-defined]
+            report = f"[{task.latest_period}] {task.latest_report}"  # type: ignore[attr-defined]
+        yield [
+            number,
+            task.plan.title,
+            task.path,
+            task.title,
+            "、".join(names[AssignmentRole.LEAD]),
+            "、".join(names[AssignmentRole.RESPONSIBLE]),
+            "、".join(names[AssignmentRole.COOPERATING]),
+            task.due_date,
+            str(TaskStatus(task.status).label),
+            task.progress / 100,
+            report,
+            str(Light(task.light_value).label),  # type: ignore[attr-defined]
+        ]
+
+
+COLUMNS = [
+    (_lazy("序号"), 6),
+    (_lazy("工作方案"), 24),
+    (_lazy("编号"), 10),
+    (_lazy("任务"), 48),
+    (_lazy("牵头单位"), 16),
+    (_lazy("责任单位"), 22),
+    (_lazy("配合单位"), 18),
+    (_lazy("完成时限"), 12),
+    (_lazy("状态"), 10),
+    (_lazy("进度"), 8),
+    (_lazy("最新进展"), 40),
+    (_lazy("红黄绿灯"), 8),
+]
+
+
+def write_ledger(tasks: QuerySet[Task], output: str | IO[bytes], *, title: str = "") -> int:
+    """Write the ledger of ``tasks`` to ``output`` (a path or a binary file); returns the row count."""
+    workbook = xlsxwriter.Workbook(
+        output, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    sheet = workbook.add_worksheet(_("任务台账"))
+    heading = workbook.add_format({"bold": True, "font_size": 14})
+    header = workbook.add_format(
+        {"bold": True, "bg_color": "#DDE5F0", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
+    text = workbook.add_format({"text_wrap": True, "valign": "top", "border": 1})
+    date = workbook.add_format({"num_format": "yyyy-mm-dd", "valign": "top", "border": 1})
+    percent = workbook.add_format({"num_format": "0%", "valign": "top", "border": 1})
+    number = workbook.add_format({"valign": "top", "border": 1})
+
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
+    sheet.repeat_rows(2)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_footer("&C&P / &N")
+    for column, (_label, width) in enumerate(COLUMNS):
+        sheet.set_column(column, column, width)
+    generated = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    sheet.write_string(0, 0, f"{title or _('任务台账')}({_('导出于')} {generated})", heading)
+    sheet.freeze_panes(3, 0)
+    for column, (label, _width) in enumerate(COLUMNS):
+        sheet.write_string(2, column, str(label), header)
+    count = 0
+    for count, row in enumerate(ledger_rows(tasks), start=1):
+        line = count + 2
+        for column, value in enumerate(row):
+            if value is None or value == "":
+                sheet.write_blank(line, column, None, text)
+            elif column == 0:
+                sheet.write_number(line, column, value, number)
+            elif column == 7:
+                sheet.write_datetime(line, column, dt.datetime.combine(value, dt.time()), date)
+            elif column == 9:
+                sheet.write_number(line, column, value, percent)
+            else:
+                sheet.write_string(line, column, str(value), text)
+    sheet.autofilter(2, 0, max(count + 2, 3), len(COLUMNS) - 1)
+    workbook.close()
+    return count

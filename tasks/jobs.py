@@ -1,0 +1,45 @@
+"""Celery jobs of the work-plan domain (autodiscovered as ``<app>.jobs``).
+
+Beat only ticks these (settings.CELERY_BEAT_SCHEDULE); what is due is computed from the data,
+and every job is idempotent: running it twice, at once, or again after a redelivery sends
+nothing twice (see tasks.services.reminders and tasks.services.delivery).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from .services.delivery import notification_deliver, notifications_deliver_pending
+from .services.reminders import reminders_sweep
+
+
+@shared_task(name="tasks.jobs.reminders_tick")
+def reminders_tick(as_of: str | None = None) -> dict[str, int]:
+    """Create the reminders (and, after the digest hour, the digests) due today, then send.
+
+    ``as_of`` (YYYY-MM-DD) sweeps that whole day instead, as ``send_reminders --as-of`` does.
+    """
+    if as_of:
+        result = reminders_sweep(today=dt.date.fromisoformat(as_of))
+    else:
+        now = timezone.localtime()
+        result = reminders_sweep(today=now.date(), digests=now.hour >= settings.IPPLAN_REMINDER_DIGEST_HOUR)
+    # The rows are committed (the outbox); if this enqueue is lost, the delivery tick sends them.
+    notifications_deliver.delay()
+    return result.as_dict()
+
+
+@shared_task(name="tasks.jobs.notifications_deliver")
+def notifications_deliver(limit: int | None = None) -> dict[str, int]:
+    """Re-queue notifications stuck in 'sending', then send every pending one that is due."""
+    return notifications_deliver_pending(limit=limit)
+
+
+@shared_task(name="tasks.jobs.notification_send")
+def notification_send(notification_id: int) -> str:
+    """Send one notification now (a no-op when it is already sent or being sent)."""
+    return notification_deliver(notification_id=notification_id)

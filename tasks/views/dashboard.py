@@ -1,0 +1,162 @@
+"""The overview dashboard and the task list every figure drills down to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from departments.models import Department
+from ipplan.permissions import Action, get_for, require, scope
+
+from ..briefing import write_briefing
+from ..choices import Light, TaskStatus
+from ..dashboards import (
+    dashboard_scope,
+    department_ranking,
+    plan_figures,
+    recent_activity,
+    upcoming_deadlines,
+)
+from ..exports import write_ledger
+from ..filtersets import TaskFilterSet, filtered
+from ..models import Assignment, Plan, Task, local_today
+from ..selectors import light_counts, order_by_urgency, visible_tasks, with_urgency
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _drill(**params: Any) -> str:
+    query = "&".join(f"{key}={value}" for key, value in params.items() if value not in (None, ""))
+    return f"{reverse('tasks:task_list')}?{query}"
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.VIEW_DASHBOARD)
+    user = request.user
+    today = local_today()
+    plans, tasks = dashboard_scope(user)  # type: ignore[arg-type]
+    department_id = user.department_id if user.is_department_user else None  # type: ignore[union-attr]
+    chosen = request.GET.get("department", "")
+    viewed = None
+    if department_id is None and chosen.isdigit():
+        # one department's dashboard, as the bureau or a leader sees it
+        viewed = get_for(user, Action.VIEW_DEPARTMENT, Department.objects.all(), pk=int(chosen))
+        department_id = viewed.pk
+        mine = Assignment.objects.filter(task=OuterRef("pk"), department_id=department_id)
+        tasks = tasks.filter(Exists(mine))
+        plans = plans.filter(pk__in=tasks.values("plan_id"))
+    figures = plan_figures(plans, today, department_id=department_id)
+    ranking = department_ranking(tasks, today)
+    if department_id:
+        ranking = [row for row in ranking if row.department.pk == department_id]
+    lights = {name: sum(f.lights[name] for f in figures) for name in ("red", "yellow", "green", "done")}
+    chart = {
+        "plans": [
+            {
+                "name": f.plan.title if len(f.plan.title) <= 18 else f.plan.title[:17] + "…",
+                "counts": [f.by_status[s.value] for s in TaskStatus],
+                "links": [
+                    _drill(plan=f.plan.pk, status=s.value, department=department_id) for s in TaskStatus
+                ],
+            }
+            for f in figures
+        ],
+        "statuses": [str(s.label) for s in TaskStatus],
+        "lights": [
+            {
+                "name": str(Light(name).label),
+                "value": value,
+                "link": _drill(light=name, department=department_id),
+                "key": name,
+            }
+            for name, value in lights.items()
+        ],
+    }
+    context = {
+        "figures": figures,
+        "ranking": ranking,
+        "lights": lights,
+        "total": sum(f.total for f in figures),
+        "upcoming": list(upcoming_deadlines(tasks, today)[:20]),
+        "activity": recent_activity(plans),
+        "chart": chart,
+        "department_view": bool(department_id),
+        "viewed_department": viewed,
+        "drill_department": department_id or "",
+    }
+    return render(request, "tasks/dashboard.html", context)
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    """Any filtered list of the tasks the user may see: the target of every drill-down."""
+    tasks = visible_tasks(request.user)  # type: ignore[arg-type]
+    filterset = TaskFilterSet(
+        request.GET or None, queryset=tasks, plans=scope(request.user, Action.VIEW_PLAN, Plan.objects.all())
+    )
+    filterset.filters["department"].queryset = scope(  # type: ignore[attr-defined]
+        request.user, Action.VIEW_DEPARTMENT, Department.objects.all()
+    )
+    matching = filtered(filterset)
+    listed = order_by_urgency(matching)
+    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "counts": light_counts(matching),
+        "query": query.urlencode(),
+        "can_export": True,
+    }
+    return render(request, "tasks/task_list.html", context)
+
+
+@login_required
+def ledger_export(request: HttpRequest) -> FileResponse:
+    """The filtered task list as a ledger (.xlsx), written to a temporary file and streamed."""
+    require(request.user, Action.EXPORT)
+    tasks = scope(request.user, Action.EXPORT, Task.objects.all())
+    filterset = TaskFilterSet(request.GET or None, queryset=with_urgency(tasks, local_today()))
+    matching = filtered(filterset)
+    # FileResponse closes the file when it has been sent, and a TemporaryFile disappears then.
+    handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115
+    write_ledger(matching, handle)
+    handle.seek(0)
+    name = f"{_('任务台账')}-{local_today():%Y%m%d}.xlsx"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
+
+
+@login_required
+def briefing_export(request: HttpRequest) -> FileResponse:
+    """The briefing (督办通报) for a period as .docx; the period defaults to the last 30 days."""
+    require(request.user, Action.EXPORT)
+    today = local_today()
+    try:
+        end = dt.date.fromisoformat(request.GET.get("end", "")) if request.GET.get("end") else today
+        start = (
+            dt.date.fromisoformat(request.GET["start"])
+            if request.GET.get("start")
+            else end - dt.timedelta(days=30)
+        )
+    except ValueError:
+        raise Http404 from None
+    plans, tasks = dashboard_scope(request.user)  # type: ignore[arg-type]
+    tasks = scope(request.user, Action.EXPORT, tasks)
+    handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 (closed by FileResponse)
+    write_briefing(plans=plans, tasks=tasks, start=start, end=end, output=handle)
+    handle.seek(0)
+    name = f"{_('督办通报')}-{end:%Y%m%d}.docx"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=DOCX)

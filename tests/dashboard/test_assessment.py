@@ -1,0 +1,129 @@
+"""The department assessment: scores computed by hand, weights, roles, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from departments.models import AssessmentWeights
+from tasks.assessment import assess, period_keys, weights_for
+from tasks.models import Plan, ProgressReport, Task
+
+from ..conftest import World
+
+pytestmark = pytest.mark.django_db
+START, END = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+
+
+@pytest.fixture
+def year(world: World) -> World:
+    Plan.objects.filter(pk=world.plan.pk).update(report_cadence="quarterly")
+    done = timezone.make_aware(dt.datetime(2026, 6, 20, 10, 0))
+    Task.objects.filter(pk=world.task.pk).update(
+        due_date=dt.date(2026, 6, 30), status="completed", completed_at=done
+    )
+    Task.objects.filter(pk=world.other_task.pk).update(due_date=dt.date(2026, 3, 31), status="in_progress")
+    staff, other = world.users["staff"], world.users["other_staff"]
+    for task, department, author, period in [
+        (world.task, world.lead_dept, staff, "2026-Q1"),
+        (world.task, world.lead_dept, staff, "2026-Q2"),
+        (world.task, world.lead_dept, staff, "2026-Q2"),  # a second report for the same quarter counts once
+        (world.other_task, world.other_dept, other, "2026-Q1"),
+    ]:
+        ProgressReport.objects.create(
+            task=task, department=department, author=author, period=period, text="进展", percent=10
+        )
+    return world
+
+
+def test_period_keys() -> None:
+    assert period_keys(START, END, "quarterly") == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    assert period_keys(dt.date(2026, 11, 15), dt.date(2027, 1, 3), "monthly") == [
+        "2026-11",
+        "2026-12",
+        "2027-01",
+    ]
+    assert period_keys(START, END, "none") == []
+
+
+def test_scores_by_hand(year: World) -> None:
+    rows = {
+        row.department.name: row
+        for row in assess(Task.objects.filter(plan=year.plan), START, END, AssessmentWeights())
+    }
+    science, finance = rows["市科技局"], rows["市财政局"]
+    assert (
+        science.due,
+        science.on_time,
+        science.reports_owed,
+        science.reports_filed,
+        science.open_tasks,
+        science.overdue,
+    ) == (1, 1, 4, 2, 0, 0)
+    assert (science.on_time_rate, science.report_rate, science.clean_rate, science.score) == (
+        100.0,
+        50.0,
+        100.0,
+        85.0,
+    )
+    assert (
+        finance.due,
+        finance.on_time,
+        finance.reports_owed,
+        finance.reports_filed,
+        finance.open_tasks,
+        finance.overdue,
+    ) == (1, 0, 8, 1, 1, 1)
+    assert (finance.on_time_rate, finance.report_rate, finance.clean_rate, finance.score) == (
+        0.0,
+        12.5,
+        0.0,
+        3.8,
+    )
+    assert (science.rank, finance.rank) == (1, 2)
+
+
+def test_bureau_sets_the_weights(client: Client, year: World) -> None:
+    client.force_login(year.users["bureau"])
+    client.post(reverse("tasks:assessment_weights"), {"on_time": "0", "reports": "100", "overdue": "0"})
+    weights = weights_for(year.city)
+    assert (weights.on_time, weights.reports, weights.overdue) == (0, 100, 0)
+    assert weights.history.latest().history_user == year.users["bureau"]
+    response = client.get(reverse("tasks:assessment"), {"start": "2026-01-01", "end": "2026-12-31"})
+    scores = {row.department.name: row.score for row in response.context["rows"]}
+    assert scores == {"市科技局": 50.0, "市财政局": 12.5}
+    refused = client.post(
+        reverse("tasks:assessment_weights"), {"on_time": "50", "reports": "30", "overdue": "30"}, follow=True
+    )
+    assert "三项权重之和必须为 100" in refused.content.decode()
+    assert weights_for(year.city).reports == 100
+
+
+def test_provincial_weights_apply_below_until_a_city_sets_its_own(year: World) -> None:
+    AssessmentWeights.objects.create(region=year.province, on_time=10, reports=10, overdue=80)
+    assert weights_for(year.city).overdue == 80
+
+
+@pytest.mark.parametrize(("username", "status"), [("staff", 403), ("leader", 403), ("other_bureau", 302)])
+def test_weights_refused_to_others(client: Client, year: World, username: str, status: int) -> None:
+    client.force_login(year.users[username])
+    response = client.post(
+        reverse("tasks:assessment_weights"), {"on_time": "0", "reports": "100", "overdue": "0"}
+    )
+    assert response.status_code == status
+    # 珠海's bureau sets 珠海's weights, never 东莞's
+    assert not AssessmentWeights.objects.filter(region=year.city).exists()
+
+
+def test_assessment_export(client: Client, year: World) -> None:
+    client.force_login(year.users["leader"])
+    response = client.get(reverse("tasks:assessment_export"), {"start": "2026-01-01", "end": "2026-12-31"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active  # type: ignore[attr-defined]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+    assert [(r[0], r[1], r[2]) for r in rows] == [(1, "市科技局", 85), (2, "市财政局", 3.8)]
