@@ -195,3 +195,12 @@ def assessment_weights_set(
     for field, value in values.items():
         setattr(weights, field, value)
     return save_as(weights, actor=actor, reason="weights")
+
+
+@transaction.atomic
+def user_notification_settings_set(*, actor: User, email_notifications: bool, daily_digest: bool) -> User:
+    """A user chooses whether reminders come by e-mail, and one daily digest instead of single mails."""
+    actor.email_notifications = email_notifications
+    actor.daily_digest = daily_digest
+    actor.save(update_fields=["email_notifications", "daily_digest"])
+    return actor

@@ -3,11 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import account, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/notifications/", account.notification_settings, name="account_notifications"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

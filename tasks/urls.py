@@ -11,6 +11,7 @@ from .views import (
     indicators,
     notifications,
     plans,
+    reminders,
     review,
     task,
 )
@@ -33,6 +34,7 @@ urlpatterns = [
     path("notifications/read/", notifications.notification_read, name="notifications_read"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
     path("plans/<int:pk>/deadlines/", plans.plan_deadlines, name="plan_deadlines"),
+    path("plans/<int:pk>/reminders/", reminders.plan_reminders, name="plan_reminders"),
     path("plans/import/", imports.import_start, name="import_start"),
     path("plans/<int:plan_id>/reimport/", imports.import_start, name="plan_reimport"),
     path("plans/import/<int:pk>/", imports.import_preview_view, name="import_preview"),

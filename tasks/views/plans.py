@@ -19,6 +19,7 @@ from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
 from ..models import IndicatorReading, Plan, Section, Task, local_today
 from ..selectors import light_counts, visible_tasks
+from ..services.reminders import rules_for
 from ..services.workflow import deadline_set_for_plan, deadline_set_for_section
 
 
@@ -64,6 +65,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "filtering": filtering,
         "can_reimport": can(request.user, Action.EDIT_PLAN, plan),
         "can_set_deadlines": can(request.user, Action.EDIT_DEADLINE, plan),
+        "rules": rules_for(plan),
         "all_sections": Section.objects.filter(plan=plan).order_by("order", "id"),
     }
     return render(request, "tasks/plan_detail.html", context)

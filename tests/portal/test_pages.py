@@ -200,3 +200,35 @@ def test_review_queue_actions_return_to_the_queue_and_refuse_other_hosts(
     assert back["Location"] == "/review/"
     elsewhere = client.post(url, {"message": "再催", "next": "https://evil.example/"})
     assert elsewhere["Location"] == reverse("tasks:task_detail", args=[world.task.pk])
+
+
+def test_bureau_sets_a_plans_reminder_rules(client: Client, world: World) -> None:
+    from tasks.services.reminders import rules_for
+
+    client.force_login(world.users["bureau"])
+    data = {
+        "days_before": "5,2",
+        "on_day": "on",
+        "repeat_every_days": "2",
+        "escalate_head_after": "4",
+        "escalate_bureau_after": "8",
+    }
+    assert client.post(reverse("tasks:plan_reminders", args=[world.plan.pk]), data).status_code == 302
+    rules = rules_for(type(world.plan).objects.get(pk=world.plan.pk))
+    assert (rules.days_before, rules.repeat_every_days, rules.escalate_bureau_after) == ((5, 2), 2, 8)
+    bad = client.post(
+        reverse("tasks:plan_reminders", args=[world.plan.pk]), {**data, "days_before": "soon"}, follow=True
+    )
+    assert "以逗号分隔的天数" in bad.content.decode()
+    assert rules_for(type(world.plan).objects.get(pk=world.plan.pk)).days_before == (5, 2)  # unchanged
+    client.force_login(world.users["staff"])
+    assert client.post(reverse("tasks:plan_reminders", args=[world.plan.pk]), data).status_code == 403
+
+
+def test_users_choose_email_and_digest(client: Client, world: World) -> None:
+    staff = world.users["staff"]
+    client.force_login(staff)
+    assert client.get(reverse("account_notifications")).status_code == 200
+    client.post(reverse("account_notifications"), {"daily_digest": "on"})
+    staff.refresh_from_db()
+    assert (staff.email_notifications, staff.daily_digest) == (False, True)
