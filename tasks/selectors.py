@@ -20,7 +20,7 @@ from django.db.models import (
 )
 
 from departments.models import User
-from ipplan.permissions import Action, scope
+from ipplan.permissions import Action, get_for, scope
 
 from .choices import CLOSED_STATUSES, AssignmentRole, Light, RequestState
 from .models import Assignment, ProgressReport, Task, TaskRequest, local_today
@@ -113,8 +113,6 @@ def visible_tasks(user: User, *, today: dt.date | None = None) -> QuerySet[Task]
 
 def task_detail(user: User, pk: int) -> Task:
     """One task the user may see, or 404."""
-    from ipplan.permissions import get_for
-
     queryset = Task.objects.select_related("plan__region", "section__parent").prefetch_related(
         _assignments_prefetch()
     )

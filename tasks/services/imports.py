@@ -317,6 +317,15 @@ def _by_role(parsed_task: ParsedTask, departments: dict[str, Department]) -> dic
     return out
 
 
+def stored_text(parsed_task: ParsedTask) -> dict[str, str]:
+    """The task's text fields exactly as they are stored, for creating and for diffing."""
+    return {
+        "title": parsed_task.title.strip()[:500],
+        "full_text": parsed_task.full_text or parsed_task.title,
+        "deadline_text": (parsed_task.deadline or "")[:200],
+    }
+
+
 def _create_task(
     actor: User | None,
     plan: Plan,
@@ -327,6 +336,7 @@ def _create_task(
 ) -> Task:
     section_path = parsed_task.path.rsplit(".", 1)[0] if "." in parsed_task.path else ""
     roles = _by_role(parsed_task, departments)
+    text = stored_text(parsed_task)
     return task_create(
         actor=actor,
         plan=plan,
@@ -334,9 +344,9 @@ def _create_task(
         path=parsed_task.path,
         number=parsed_task.number or 0,
         order=order,
-        title=parsed_task.title,
-        full_text=parsed_task.full_text or parsed_task.title,
-        deadline_text=parsed_task.deadline or "",
+        title=text["title"],
+        full_text=text["full_text"],
+        deadline_text=text["deadline_text"],
         due_date=deadline_to_date(parsed_task.deadline),
         lead=roles["lead"],
         responsible=roles["responsible"],
@@ -387,11 +397,8 @@ def plan_diff(*, plan: Plan, parsed: ParsedPlan, resolutions: dict[str, Resoluti
         if task is None:
             continue
         change = TaskChange(path=path)
-        for name, old, new in (
-            ("title", task.title, parsed_task.title.strip()[:500]),
-            ("full_text", task.full_text, parsed_task.full_text or parsed_task.title),
-            ("deadline_text", task.deadline_text, (parsed_task.deadline or "")[:200]),
-        ):
+        for name, new in stored_text(parsed_task).items():
+            old = getattr(task, name)
             if old != new:
                 change.fields[name] = (old, new)
         for role in ROLES:
