@@ -6,9 +6,11 @@ Services pass the acting user explicitly; nothing reads it from a thread-local o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import models
+from django.db import models, router, transaction
+from django.db.models.deletion import Collector
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from departments.models import User
@@ -45,8 +47,52 @@ def save_as(
 
 
 def delete_as(instance: models.Model, *, actor: User | None, reason: str = "") -> None:
-    """Delete ``instance``, recording ``actor`` in its history."""
-    instance._history_user = actor  # type: ignore[attr-defined]
-    if reason:
-        instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.delete()
+    """Delete ``instance``, recording ``actor`` in its history and a tombstone for every object
+    the API publishes that goes with it (cascades included), so that sync clients drop them too."""
+    with transaction.atomic(using=router.db_for_write(type(instance))):
+        tombstones_record(instance)
+        instance._history_user = actor  # type: ignore[attr-defined]
+        if reason:
+            instance._change_reason = reason  # type: ignore[attr-defined]
+        instance.delete()
+
+
+#: Models whose deletion API sync clients must learn about (label -> the lookup of its region path).
+SYNCED_MODELS = {
+    "tasks.plan": "region__path",
+    "tasks.section": "plan__region__path",
+    "tasks.task": "plan__region__path",
+    "tasks.indicator": "plan__region__path",
+    "tasks.indicatorreading": "indicator__plan__region__path",
+    "tasks.phase": "plan__region__path",
+    "tasks.progressreport": "task__plan__region__path",
+    "tasks.taskrequest": "task__plan__region__path",
+    "departments.department": "region__path",
+}
+
+
+def tombstones_record(instance: models.Model) -> int:
+    """Write a tombstone for ``instance`` and each synced object its deletion cascades to."""
+    from .models import Tombstone
+
+    collector = Collector(using=router.db_for_write(type(instance)))
+    collector.collect([instance])
+    now = timezone.now()
+    rows: list[Tombstone] = []
+    # Objects with delete signals are collected one by one; the rest are deleted by queryset.
+    batches: list[tuple[type[models.Model], list[Any]]] = [
+        (model, [obj.pk for obj in objects]) for model, objects in collector.data.items()
+    ]
+    batches += [(qs.model, list(qs.values_list("pk", flat=True))) for qs in collector.fast_deletes]
+    for model, ids in batches:
+        lookup = SYNCED_MODELS.get(model._meta.label_lower)
+        if lookup is None or not ids:
+            continue
+        label = model._meta.label_lower
+        paths = dict(model._default_manager.filter(pk__in=ids).values_list("pk", lookup))
+        rows.extend(
+            Tombstone(model=label, object_id=pk, region_path=paths.get(pk) or "", deleted_at=now)
+            for pk in ids
+        )
+    Tombstone.objects.bulk_create(rows, batch_size=500)
+    return len(rows)

@@ -156,6 +156,8 @@ PATHS: dict[str, Paths] = {
     "tasks.urge": Paths(region="task__plan__region__path", task="task"),
     "tasks.notification": Paths(region="recipient__region__path", owner="recipient"),
     "tasks.planimport": Paths(region="region__path", owner="created_by"),
+    "ipplan.apitoken": Paths(region="user__region__path", owner="user"),
+    "ipplan.tombstone": Paths(region="region_path"),
 }
 
 

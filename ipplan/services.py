@@ -1,12 +1,26 @@
 """Writes of the shared kernel."""
 
-import logging
+from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import ipaddress
+import logging
+import re
+import secrets
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import JobHeartbeat
+from .models import ApiToken, JobHeartbeat
+from .permissions import Action, require
+
+if TYPE_CHECKING:
+    from departments.models import User
 
 logger = logging.getLogger("ipplan.jobs")
 
@@ -23,3 +37,85 @@ def heartbeat_record(*, name: str) -> JobHeartbeat:
         beat.refresh_from_db()
     logger.info("beat tick: %s run %d at %s", name, beat.runs, now.isoformat())
     return beat
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "ipp_"
+#: Longest validity a token may be given (days).
+TOKEN_MAX_DAYS = 730
+
+
+def token_digest(secret: str) -> str:
+    # The secret carries 256 random bits, so a plain SHA-256 is enough (no slow hash needed).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks in ``text`` (one per line, or separated by commas or spaces)."""
+    networks = []
+    for item in re.split(r"[\s,;]+", text.strip()):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValidationError(
+                {"allowed_ips": _("“%(value)s”不是有效的 IP 地址或网段。") % {"value": item}}
+            ) from None
+    return networks
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    actor: User,
+    name: str,
+    can_write: bool = False,
+    days: int = 90,
+    allowed_ips: str = "",
+) -> tuple[ApiToken, str]:
+    """Create a token for ``actor``; returns it with the secret, which is never shown again."""
+    require(actor, Action.MANAGE_OWN_TOKENS)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("请填写使用该令牌的客户端名称。")})
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValidationError({"days": _("有效期必须在 1 到 %(max)s 天之间。") % {"max": TOKEN_MAX_DAYS}})
+    networks = parse_networks(allowed_ips)
+    prefix = secrets.token_hex(4)
+    while ApiToken.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        user=actor,
+        name=name,
+        prefix=prefix,
+        digest=token_digest(secret),
+        can_write=can_write,
+        allowed_ips="\n".join(str(n) for n in networks),
+        expires_at=timezone.now() + dt.timedelta(days=days),
+    )
+    token.full_clean()
+    token.save()
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke one of the actor's tokens (an administrator may revoke any in their region)."""
+    if token.user_id != actor.pk:
+        require(actor, Action.MANAGE_USERS, token.user)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken, ip: str | None) -> None:
+    """Note when and from where a token was last used (at most once a minute per token)."""
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < dt.timedelta(minutes=1) and token.last_used_ip == ip:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
+    token.last_used_at, token.last_used_ip = now, ip

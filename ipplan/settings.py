@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "axes",
     "csp",
@@ -293,10 +295,61 @@ IPPLAN_REMINDER_SENDING_LEASE_SECONDS = env.int("IPPLAN_REMINDER_SENDING_LEASE_S
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # first, so that a request without credentials answers 401 with WWW-Authenticate
+        "ipplan.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "ipplan.api.permissions.TokenAllowsMethod",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "ipplan.api.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ipplan.api.throttling.ClientRateThrottle",
+        "ipplan.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "client": env.str("IPPLAN_API_RATE", default="1200/min"),
+        "anonymous": env.str("IPPLAN_API_ANON_RATE", default="60/min"),
+    },
+    "EXCEPTION_HANDLER": "ipplan.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "ipplan.api.schema.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNICODE_JSON": True,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+
+from ipplan.api.problem_schema import PROBLEM_SCHEMA  # noqa: E402
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ipplan API",
+    "DESCRIPTION": (
+        "知识产权工作方案督办平台的 REST API(v1)。认证:浏览器会话(写操作需 CSRF)或 API 令牌 "
+        "`Authorization: Bearer ipp_…`。错误统一为 RFC 9457 problem details。修改须带 If-Match。"
+        "同步:对列表传 `cursor=`(空值开始),按 (updated_at, id) 遍历,再读取 /api/v1/deleted/。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "APPEND_COMPONENTS": {"schemas": {"Problem": PROBLEM_SCHEMA}},
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "tasks.choices.TaskStatus",
+        "PlanStatusEnum": "tasks.choices.PlanStatus",
+    },
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
 }
 
 # --- audit trail ----------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views import defaults
 
 from . import account, views
+from .api.errors import api_not_found, api_server_error
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +14,19 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("tasks.api.urls")),
+    path("api/", include("ipplan.api.urls")),
     path("", include("tasks.urls")),
 ]
+
+
+def handler404(request, exception):  # type: ignore[no-untyped-def]
+    """JSON problem details under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):  # type: ignore[no-untyped-def]
+    if request.path.startswith("/api/"):
+        return api_server_error(request)
+    return defaults.server_error(request)

@@ -12,7 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from departments.models import Department
 
 from .choices import CLOSED_STATUSES, AssignmentRole, Light, TaskStatus
-from .models import Assignment, Plan, Task, local_today
+from .models import (
+    Assignment,
+    Indicator,
+    Notification,
+    Phase,
+    Plan,
+    ProgressReport,
+    Section,
+    Task,
+    TaskRequest,
+    local_today,
+)
 
 
 class TaskFilterSet(django_filters.FilterSet):
@@ -89,3 +100,66 @@ def filtered(filterset: django_filters.FilterSet) -> QuerySet[Any]:
     if filterset.is_bound and not filterset.is_valid():
         return filterset.queryset.none()
     return filterset.qs
+
+
+class UpdatedSinceMixin(django_filters.FilterSet):
+    updated_since = django_filters.IsoDateTimeFilter(
+        label=_("更新于此后"), field_name="updated_at", lookup_expr="gte"
+    )
+
+
+class PlanFilterSet(UpdatedSinceMixin):
+    q = django_filters.CharFilter(label=_("搜索"), method="filter_q")
+    region = django_filters.CharFilter(label=_("行政区划代码"), field_name="region__code")
+
+    class Meta:
+        model = Plan
+        fields = ["status", "region", "q", "updated_since"]
+
+    def filter_q(self, queryset: QuerySet[Plan], name: str, value: str) -> QuerySet[Plan]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(doc_number__icontains=value))
+
+
+class SectionFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Section
+        fields = ["plan", "parent"]
+
+
+class PhaseFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Phase
+        fields = ["plan"]
+
+
+class IndicatorFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Indicator
+        fields = ["plan", "section", "task"]
+
+
+class ReportFilterSet(UpdatedSinceMixin):
+    plan = django_filters.ModelChoiceFilter(
+        label=_("工作方案"), queryset=Plan.objects.all(), field_name="task__plan"
+    )
+
+    class Meta:
+        model = ProgressReport
+        fields = ["task", "plan", "department", "period", "review_status", "updated_since"]
+
+
+class TaskRequestFilterSet(UpdatedSinceMixin):
+    class Meta:
+        model = TaskRequest
+        fields = ["task", "kind", "state", "department", "updated_since"]
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(label=_("未读"), field_name="read_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Notification
+        fields = ["kind", "task", "unread"]

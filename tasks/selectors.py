@@ -139,3 +139,36 @@ def review_queue(user: User) -> dict[str, QuerySet[Any]]:
         .prefetch_related("attachments")
         .order_by("created_at", "id"),
     }
+
+
+#: Task fields whose changes the audit trail shows.
+HISTORY_FIELDS = ("status", "progress", "due_date", "title", "full_text", "deadline_text", "start_date")
+
+
+def task_changes(task: Task) -> list[dict[str, Any]]:
+    """Who changed which field of the task from what to what, newest first (raw field names and
+    values; the task page labels them)."""
+    records = list(task.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    entries = []
+    for record, previous in zip(records, [*records[1:], None], strict=True):
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous, included_fields=list(HISTORY_FIELDS))
+            changes = [{"field": c.field, "old": _plain(c.old), "new": _plain(c.new)} for c in delta.changes]
+        if changes or record.history_type != "~":
+            entries.append(
+                {
+                    "id": record.history_id,
+                    "at": record.history_date,
+                    "actor": record.history_user,
+                    "type": record.history_type,
+                    "reason": record.history_change_reason or "",
+                    "version": record.version,
+                    "changes": changes,
+                }
+            )
+    return entries
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -9,13 +9,15 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
-from rest_framework import status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from departments.models import Region
+from ipplan.api.errors import problem_response
 from ipplan.permissions import Action, can, get_for
 from tasks.forms import MAX_IMPORT_BYTES
 
@@ -24,8 +26,50 @@ from ..parser import ParseError, extract_text, parse_document, parse_text
 from ..services.imports import Preview, import_preview, plan_import_commit_record, plan_import_start
 
 
+class ImportUploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(required=False, help_text="方案文件:txt/docx/xlsx/pdf/html,最大 10 MB")
+    text = serializers.CharField(required=False, help_text="或直接粘贴方案文本")
+    region = serializers.CharField(required=False, help_text="行政区划代码、名称或 ID;省略时从文本推断")
+    replaces = serializers.IntegerField(required=False, help_text="修订版:被替换方案的 ID")
+
+
+class ImportPreviewSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    source_name = serializers.CharField(allow_blank=True)
+    replaces = serializers.IntegerField(allow_null=True)
+    region = serializers.DictField(allow_null=True)
+    region_candidates = serializers.ListField(child=serializers.DictField())
+    plan = serializers.DictField(help_text="解析出的方案结构(章节、任务、单位、指标、阶段)")
+    departments = serializers.ListField(
+        child=serializers.DictField(), help_text="每个单位名称的匹配结果与建议"
+    )
+    unresolved = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.DictField())
+    diff = serializers.DictField(allow_null=True, help_text="修订版与现有方案的差异")
+
+
+class ImportCommitSerializer(serializers.Serializer[Any]):
+    region = serializers.CharField(required=False)
+    mapping = serializers.DictField(
+        child=serializers.IntegerField(), required=False, help_text="未识别的单位名称 → 已有单位 ID"
+    )
+    create = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="按名称新建的单位"
+    )
+    save_aliases = serializers.BooleanField(required=False, help_text="把映射保存为单位别名")
+    create_missing = serializers.BooleanField(required=False, help_text="新建所有未识别的单位")
+
+
+class ImportCommittedSerializer(serializers.Serializer[Any]):
+    plan = serializers.DictField()
+    diff = serializers.DictField(required=False)
+
+
 def _error(code: str, message: str, http_status: int, **extra: Any) -> Response:
-    return Response({"error": {"code": code, "message": message, **extra}}, status=http_status)
+    if "fields" in extra:
+        extra["errors"] = extra.pop("fields")
+    return problem_response(http_status, code, message, **extra)
 
 
 def _parse_error(error: ParseError) -> Response:
@@ -112,8 +156,16 @@ def _region_param(user: Any, value: Any) -> Region | None:
 class ImportListView(APIView):
     """POST a document (``file``) or pasted ``text``; answers with the preview, writes no plan."""
 
+    extra_error_codes = (413, 422)
+
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
+    @extend_schema(
+        tags=["imports"],
+        request={"multipart/form-data": ImportUploadSerializer, "application/json": ImportUploadSerializer},
+        responses={201: ImportPreviewSerializer},
+        operation_id="imports_create",
+    )
     def post(self, request: Request) -> Response:
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)
@@ -166,6 +218,9 @@ def _own(request: Request, pk: int) -> PlanImport:
 
 
 class ImportDetailView(APIView):
+    """The preview of one of the caller's imports, computed again from its stored text."""
+
+    @extend_schema(tags=["imports"], responses=ImportPreviewSerializer, operation_id="imports_retrieve")
     def get(self, request: Request, pk: int) -> Response:
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)
@@ -181,7 +236,14 @@ class ImportCommitView(APIView):
     ``save_aliases``. The plan is written whole or not at all."""
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    extra_error_codes = (422,)
 
+    @extend_schema(
+        tags=["imports"],
+        request=ImportCommitSerializer,
+        responses={201: ImportCommittedSerializer},
+        operation_id="imports_commit",
+    )
     def post(self, request: Request, pk: int) -> Response:
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)

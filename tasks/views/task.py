@@ -13,7 +13,7 @@ from ipplan.permissions import Action, allowed_actions, can
 
 from ..choices import AssignmentRole, RequestState, TaskStatus
 from ..models import Attachment, Notification, ProgressReport, Task, local_today
-from ..selectors import period_for, task_detail
+from ..selectors import period_for, task_changes, task_detail
 from ..services.progress import SELF_SERVICE_STATUSES
 
 TASK_ACTIONS = [
@@ -28,30 +28,26 @@ TASK_ACTIONS = [
     Action.EDIT_DEADLINE,
     Action.REVIEW_REPORT,
 ]
-HISTORY_FIELDS = ("status", "progress", "due_date", "title", "full_text", "deadline_text", "start_date")
 
 
 def task_history(task: Task) -> list[dict[str, Any]]:
-    """Who changed what and when, newest first, from the audit trail."""
-    records = list(task.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    """Who changed what and when, newest first, labelled for people."""
+    status_labels = dict(TaskStatus.choices)
     entries = []
-    for record, previous in zip(records, [*records[1:], None], strict=True):
+    for entry in task_changes(task):
         changes = []
-        if previous is not None:
-            delta = record.diff_against(previous, included_fields=list(HISTORY_FIELDS))
-            for change in delta.changes:
-                field = cast("Field[Any, Any]", Task._meta.get_field(change.field))
-                old, new = change.old, change.new
-                if change.field == "status":
-                    labels = dict(TaskStatus.choices)
-                    old, new = labels.get(old, old), labels.get(new, new)
-                changes.append({"field": field.verbose_name, "old": old, "new": new})
+        for change in entry["changes"]:
+            field = cast("Field[Any, Any]", Task._meta.get_field(change["field"]))
+            old, new = change["old"], change["new"]
+            if change["field"] == "status":
+                old, new = status_labels.get(old, old), status_labels.get(new, new)
+            changes.append({"field": field.verbose_name, "old": old, "new": new})
         entries.append(
             {
-                "when": record.history_date,
-                "who": record.history_user,
-                "type": record.history_type,
-                "reason": record.history_change_reason or "",
+                "when": entry["at"],
+                "who": entry["actor"],
+                "type": entry["type"],
+                "reason": entry["reason"],
                 "changes": changes,
             }
         )

@@ -119,7 +119,7 @@ def test_api_preview_then_commit(bureau: Client, world: World) -> None:
 
     refused = bureau.post(f"/api/v1/imports/{body['id']}/commit/", {}, content_type="application/json")
     assert refused.status_code == 422
-    assert refused.json()["error"]["code"] == "unresolved_departments"
+    assert refused.json()["code"] == "unresolved_departments"
     assert Plan.objects.count() == 2
 
     commit = bureau.post(
@@ -136,7 +136,7 @@ def test_api_file_upload_and_errors(bureau: Client, world: World) -> None:
     assert ok.status_code == 201
     assert ok.json()["region"]["name"] == "东莞市"  # inferred
     empty = bureau.post("/api/v1/imports/", {"file": SimpleUploadedFile("p.txt", b"")})
-    assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty"
+    assert empty.status_code == 422 and empty.json()["code"] == "empty"
     missing = bureau.post("/api/v1/imports/", {})
     assert missing.status_code == 400
     assert PlanImport.objects.count() == 1

@@ -1,0 +1,77 @@
+"""Strong ETags from an object's version, conditional GETs and mandatory ``If-Match`` on writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .errors import PreconditionFailed, PreconditionRequired
+
+
+def version_of(obj: models.Model) -> int:
+    """The object's version: its ``version`` field, else its last change time in microseconds."""
+    version = getattr(obj, "version", None)
+    if version is not None:
+        return int(version)
+    updated = getattr(obj, "updated_at", None) or getattr(obj, "created_at", None)
+    return int(updated.timestamp() * 1_000_000) if updated else 0
+
+
+def etag_for(obj: models.Model) -> str:
+    return f'"{obj._meta.model_name}-{obj.pk}-{version_of(obj)}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """True when ``If-None-Match`` names ``etag`` (weak comparison, as RFC 9110 asks for GET)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = [tag.removeprefix("W/") for tag in _tags(header)]
+    return "*" in tags or etag in tags
+
+
+def check_if_match(request: Request, obj: models.Model) -> int | None:
+    """The version the client expects, from ``If-Match``; 428 without it, 412 when stale.
+
+    ``*`` matches any version (None: the service applies no version check).
+    """
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired()
+    tags = _tags(header)
+    if "*" in tags:
+        return None
+    etag = etag_for(obj)
+    if etag not in tags:  # strong comparison: a weak tag never matches
+        raise PreconditionFailed(current={"etag": etag, "version": version_of(obj)})
+    return version_of(obj)
+
+
+class ETagMixin:
+    """For detail views: ETag on every response, 304 for a matching ``If-None-Match``."""
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        etag = getattr(self, "_etag", None)
+        if etag and 200 <= response.status_code < 300:
+            response["ETag"] = etag
+        return response
+
+    def conditional(self, request: Request, obj: models.Model, data: Any) -> Response:
+        """The detail response for ``obj``: 304 when the client has it, else ``data``."""
+        self._etag = etag_for(obj)
+        if request.method in ("GET", "HEAD") and not_modified(request, self._etag):
+            return Response(status=304, headers={"ETag": self._etag})
+        return Response(data)
+
+    def precondition_lost(self, current: dict[str, Any] | None = None) -> PreconditionFailed:
+        """The error for a write whose version check failed under the row lock."""
+        return PreconditionFailed(_("该对象已被他人修改,请重新读取后再修改。"), current=current)

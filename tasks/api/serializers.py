@@ -1,0 +1,334 @@
+"""Serializers of the work-plan API. Read shapes only: writes are validated here for form, then
+carried out by the services (``tasks.services``), which check permission and state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from departments.models import Department, Region
+
+from ..choices import Light, TaskStatus
+from ..models import (
+    Assignment,
+    Attachment,
+    Indicator,
+    IndicatorReading,
+    Notification,
+    Phase,
+    Plan,
+    ProgressReport,
+    Section,
+    Task,
+    TaskRequest,
+)
+
+
+class RegionRefSerializer(serializers.ModelSerializer[Region]):
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name"]
+
+
+class DepartmentRefSerializer(serializers.ModelSerializer[Department]):
+    class Meta:
+        model = Department
+        fields = ["id", "name"]
+
+
+class UserRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: Any) -> str:
+        return str(user.get_full_name() or user.username)
+
+
+class DepartmentSerializer(serializers.ModelSerializer[Department]):
+    region = RegionRefSerializer()
+    version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Department
+        fields = ["id", "name", "short_name", "kind", "region", "parent", "active", "version", "updated_at"]
+
+    def get_version(self, obj: Department) -> int:
+        from ipplan.api.etag import version_of
+
+        return version_of(obj)
+
+
+class PlanSerializer(serializers.ModelSerializer[Plan]):
+    region = RegionRefSerializer()
+    task_count = serializers.IntegerField(read_only=True)
+    version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "title",
+            "doc_number",
+            "issuer",
+            "issued_on",
+            "period_start",
+            "period_end",
+            "status",
+            "region",
+            "report_cadence",
+            "report_day",
+            "source_name",
+            "task_count",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_version(self, obj: Plan) -> int:
+        from ipplan.api.etag import version_of
+
+        return version_of(obj)
+
+
+class SectionSerializer(serializers.ModelSerializer[Section]):
+    class Meta:
+        model = Section
+        fields = ["id", "plan", "parent", "label", "title", "path", "order"]
+
+
+class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
+    department = DepartmentRefSerializer()
+
+    class Meta:
+        model = Assignment
+        fields = ["department", "role", "order"]
+
+
+class TaskSerializer(serializers.ModelSerializer[Task]):
+    assignments = AssignmentSerializer(many=True, read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    light = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "plan",
+            "section",
+            "path",
+            "number",
+            "order",
+            "title",
+            "full_text",
+            "deadline_text",
+            "start_date",
+            "due_date",
+            "status",
+            "progress",
+            "version",
+            "completed_at",
+            "is_overdue",
+            "light",
+            "assignments",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Light.choices))
+    def get_light(self, task: Task) -> str:
+        return str(getattr(task, "light_value", None) or task.light)
+
+
+class TaskUpdateSerializer(serializers.Serializer[Any]):
+    """What a PATCH may change. Status and progress: the lead department; the deadline: the bureau."""
+
+    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    progress = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, write_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not {"status", "progress", "due_date"} & attrs.keys():
+            raise serializers.ValidationError(
+                {"non_field_errors": ["至少提供 status、progress、due_date 之一。"]}, code="required"
+            )
+        return attrs
+
+
+class HistoryChangeSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = UserRefSerializer(allow_null=True)
+    type = serializers.ChoiceField(choices=[("+", "created"), ("~", "changed"), ("-", "deleted")])
+    reason = serializers.CharField()
+    version = serializers.IntegerField()
+    changes = HistoryChangeSerializer(many=True)
+
+
+class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "plan",
+            "section",
+            "task",
+            "name",
+            "unit",
+            "comparator",
+            "baseline",
+            "baseline_year",
+            "target_value",
+            "target_year",
+            "order",
+        ]
+
+
+class IndicatorReadingSerializer(serializers.ModelSerializer[IndicatorReading]):
+    entered_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = IndicatorReading
+        fields = ["id", "indicator", "value", "observed_on", "note", "entered_by", "created_at", "updated_at"]
+        read_only_fields = ["id", "indicator", "entered_by", "created_at", "updated_at"]
+
+
+class IndicatorReadingCreateSerializer(serializers.Serializer[Any]):
+    value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    observed_on = serializers.DateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class PhaseSerializer(serializers.ModelSerializer[Phase]):
+    class Meta:
+        model = Phase
+        fields = ["id", "plan", "name", "start", "end", "order"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "download_url", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, attachment: Attachment) -> str:
+        path = reverse("api-attachment-download", args=[attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ProgressReportSerializer(serializers.ModelSerializer[ProgressReport]):
+    department = DepartmentRefSerializer()
+    author = UserRefSerializer()
+    reviewer = UserRefSerializer(allow_null=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id",
+            "task",
+            "department",
+            "author",
+            "period",
+            "text",
+            "percent",
+            "review_status",
+            "reviewer",
+            "review_comment",
+            "reviewed_at",
+            "attachments",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ProgressReportCreateSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=20000)
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$", help_text="2026-11 或 2026-Q4")
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=10, help_text="附件(最多 10 个,每个 20 MB)"
+    )
+
+
+class ReportReviewSerializer(serializers.Serializer[Any]):
+    accept = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class TaskRequestSerializer(serializers.ModelSerializer[TaskRequest]):
+    department = DepartmentRefSerializer()
+    requested_by = UserRefSerializer()
+    signed_off_by = UserRefSerializer(allow_null=True)
+    decided_by = UserRefSerializer(allow_null=True)
+
+    class Meta:
+        model = TaskRequest
+        fields = [
+            "id",
+            "task",
+            "kind",
+            "state",
+            "department",
+            "requested_by",
+            "reason",
+            "requested_due_date",
+            "previous_due_date",
+            "signed_off_by",
+            "signed_off_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class CompletionRequestSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ExtensionRequestSerializer(serializers.Serializer[Any]):
+    requested_due_date = serializers.DateField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class DecisionSerializer(serializers.Serializer[Any]):
+    approve = serializers.BooleanField(help_text="true 批准;false 退回(完成申请)或不批准(延期申请)")
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class UrgeSerializer(serializers.Serializer[Any]):
+    message = serializers.CharField(max_length=2000)
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "task", "message", "created_at", "read_at"]
+
+
+class MarkReadSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=1000,
+        help_text="省略则全部标为已读",
+    )
+
+
+class MarkReadResultSerializer(serializers.Serializer[Any]):
+    marked = serializers.IntegerField()
