@@ -6,15 +6,15 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from ipplan.filtering import SinceFilter
+
 from .models import Department
 
 
 class DepartmentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="filter_q")
     region = django_filters.CharFilter(label=_("行政区划代码"), field_name="region__code")
-    updated_since = django_filters.IsoDateTimeFilter(
-        label=_("更新于此后"), field_name="updated_at", lookup_expr="gte"
-    )
+    updated_since = SinceFilter(label=_("更新于此后"), field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Department

@@ -301,12 +301,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
+        "ipplan.api.permissions.AnonymousThrottled",
         "rest_framework.permissions.IsAuthenticated",
         "ipplan.api.permissions.TokenAllowsMethod",
     ],
     "DEFAULT_PAGINATION_CLASS": "ipplan.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["ipplan.api.filters.FilterBackend"],
+    # JSON bodies only, except where files are uploaded (reports, imports declare their parsers)
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "ipplan.api.throttling.ClientRateThrottle",
         "ipplan.api.throttling.AnonymousRateThrottle",
@@ -316,6 +319,9 @@ REST_FRAMEWORK = {
         "anonymous": env.str("IPPLAN_API_ANON_RATE", default="60/min"),
     },
     "EXCEPTION_HANDLER": "ipplan.api.errors.exception_handler",
+    # trusted proxies in front: only then is the client address read from X-Forwarded-For
+    # (otherwise a caller could choose its own address for throttling and token allow-lists)
+    "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "ipplan.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

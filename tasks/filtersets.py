@@ -8,8 +8,11 @@ from typing import Any
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from departments.models import Department
+from ipplan.filtering import IntegerFilter, SinceFilter
 
 from .choices import CLOSED_STATUSES, AssignmentRole, Light, TaskStatus
 from .models import (
@@ -38,12 +41,10 @@ class TaskFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=TaskStatus.choices)
     light = django_filters.ChoiceFilter(label=_("红黄绿灯"), choices=Light.choices, field_name="light_value")
     overdue = django_filters.BooleanFilter(label=_("已逾期"), method="filter_overdue")
-    due_within = django_filters.NumberFilter(label=_("N 天内到期"), method="filter_due_within", min_value=0)
+    due_within = IntegerFilter(label=_("N 天内到期"), method="filter_due_within", min_value=0, max_value=3660)
     due_before = django_filters.DateFilter(label=_("到期早于"), field_name="due_date", lookup_expr="lte")
     due_after = django_filters.DateFilter(label=_("到期晚于"), field_name="due_date", lookup_expr="gte")
-    updated_since = django_filters.IsoDateTimeFilter(
-        label=_("更新于此后"), field_name="updated_at", lookup_expr="gte"
-    )
+    updated_since = SinceFilter(label=_("更新于此后"), field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Task
@@ -65,6 +66,7 @@ class TaskFilterSet(django_filters.FilterSet):
     def _assigned(self, queryset: QuerySet[Task], **lookup: Any) -> QuerySet[Task]:
         return queryset.filter(Exists(Assignment.objects.filter(task=OuterRef("pk"), **lookup)))
 
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_department(self, queryset: QuerySet[Task], name: str, value: Department) -> QuerySet[Task]:
         role = self.data.get("role")
         lookup: dict[str, Any] = {"department": value}
@@ -79,12 +81,14 @@ class TaskFilterSet(django_filters.FilterSet):
             return queryset.filter(**{"my_role": value})  # an annotation of the inbox
         return self._assigned(queryset, role=value)
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def filter_overdue(self, queryset: QuerySet[Task], name: str, value: bool | None) -> QuerySet[Task]:
         if value is None:
             return queryset
         overdue = Q(due_date__lt=local_today()) & ~Q(status__in=CLOSED_STATUSES)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
+    @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 3660})
     def filter_due_within(self, queryset: QuerySet[Task], name: str, value: int | None) -> QuerySet[Task]:
         if value is None:
             return queryset
@@ -103,9 +107,7 @@ def filtered(filterset: django_filters.FilterSet) -> QuerySet[Any]:
 
 
 class UpdatedSinceMixin(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
-        label=_("更新于此后"), field_name="updated_at", lookup_expr="gte"
-    )
+    updated_since = SinceFilter(label=_("更新于此后"), field_name="updated_at", lookup_expr="gte")
 
 
 class PlanFilterSet(UpdatedSinceMixin):

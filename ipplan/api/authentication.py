@@ -11,13 +11,41 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from ..models import ApiToken
 from ..services import TOKEN_PREFIX, api_token_touch, parse_networks, token_digest
+from .throttling import AnonymousRateThrottle
 
 
 def client_ip(request: Request) -> str | None:
-    return request._request.META.get("REMOTE_ADDR") or None
+    """The caller's address: REMOTE_ADDR, or behind ``NUM_PROXIES`` trusted proxies the address
+    the nearest of them saw (read from X-Forwarded-For, as DRF's throttles do)."""
+    meta = request._request.META
+    proxies = api_settings.NUM_PROXIES or 0
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if addresses:
+            return addresses[-min(proxies, len(addresses))]
+    return meta.get("REMOTE_ADDR") or None
+
+
+class FailedAttemptThrottle(AnonymousRateThrottle):
+    """Counts failed token presentations per address, so that guessing is rate-limited too
+    (authentication runs before DRF's throttles, which would never see these requests)."""
+
+    scope = "anonymous"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": "auth-failure", "ident": client_ip(request) or "unknown"}
+
+
+def _refuse(request: Request, message: str, code: str) -> exceptions.AuthenticationFailed:
+    throttle = FailedAttemptThrottle()
+    if not throttle.allow_request(request, None):
+        raise exceptions.Throttled(throttle.wait())
+    return exceptions.AuthenticationFailed(message, code=code)
 
 
 def ip_allowed(token: ApiToken, ip: str | None) -> bool:
@@ -52,18 +80,16 @@ class TokenAuthentication(BaseAuthentication):
             else None
         )
         if token is None or not hmac.compare_digest(token.digest, token_digest(secret)):
-            raise exceptions.AuthenticationFailed(_("API 令牌无效。"), code="token_invalid")
+            raise _refuse(request, _("API 令牌无效。"), "token_invalid")
         if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed(_("API 令牌已被吊销。"), code="token_revoked")
+            raise _refuse(request, _("API 令牌已被吊销。"), "token_revoked")
         if token.expires_at <= timezone.now():
-            raise exceptions.AuthenticationFailed(_("API 令牌已过期。"), code="token_expired")
+            raise _refuse(request, _("API 令牌已过期。"), "token_expired")
         if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("该令牌所属用户已停用。"), code="user_inactive")
+            raise _refuse(request, _("该令牌所属用户已停用。"), "user_inactive")
         ip = client_ip(request)
         if not ip_allowed(token, ip):
-            raise exceptions.AuthenticationFailed(
-                _("该令牌不允许从地址 %(ip)s 使用。") % {"ip": ip}, code="token_ip_not_allowed"
-            )
+            raise _refuse(request, _("该令牌不允许从地址 %(ip)s 使用。") % {"ip": ip}, "token_ip_not_allowed")
         api_token_touch(token=token, ip=ip)
         return token.user, token
 

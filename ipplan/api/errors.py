@@ -86,12 +86,18 @@ def _strings(detail: Any) -> Any:
     return force_str(detail)
 
 
+class RuleViolation(exceptions.ValidationError):
+    """Well-formed input that a domain rule refuses (raised by a service): 422, fields named."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
 def _django_validation(error: DjangoValidationError) -> exceptions.ValidationError:
     if hasattr(error, "error_dict"):
-        return exceptions.ValidationError(
+        return RuleViolation(
             {field: [m for e in errors for m in e.messages] for field, errors in error.error_dict.items()}
         )
-    return exceptions.ValidationError({"non_field_errors": error.messages})
+    return RuleViolation({"non_field_errors": error.messages})
 
 
 def _first_message(detail: Any) -> str:
@@ -141,6 +147,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def _json_problem(request: HttpRequest, status_code: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse(problem(status_code, code, detail), status=status_code, content_type=PROBLEM_TYPE)
+
+
+def api_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_problem(request, 400, "bad_request", force_str(_("请求无法解析(格式错误或字段过多)。")))
+
+
+def api_forbidden(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_problem(request, 403, "forbidden", force_str(_("禁止访问。")))
 
 
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from ..models import ApiToken
@@ -23,4 +23,18 @@ class TokenAllowsMethod(BasePermission):
         )
 
 
-DEFAULT = [IsAuthenticated, TokenAllowsMethod]
+class AnonymousThrottled(BasePermission):
+    """Runs the anonymous rate limit before the 401 (DRF checks permissions before throttles,
+    so without this a caller without credentials would never be limited)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        from rest_framework.exceptions import Throttled
+
+        from .throttling import AnonymousRateThrottle
+
+        if request.user and request.user.is_authenticated:
+            return True
+        throttle = AnonymousRateThrottle()
+        if not throttle.allow_request(request, view):
+            raise Throttled(throttle.wait())
+        return True

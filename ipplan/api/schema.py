@@ -96,7 +96,7 @@ class AutoSchema(SpectacularAutoSchema):
     def _error_codes(self) -> set[int]:
         codes = {400, 401, 403, 404, 429}
         if self.method not in ("GET", "HEAD", "OPTIONS"):
-            codes.add(409)
+            codes |= {409, 422}
         if self._needs_if_match():
             codes |= {412, 428}
         codes |= set(getattr(self.view, "extra_error_codes", ()))

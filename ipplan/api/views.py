@@ -8,7 +8,6 @@ import django_filters
 from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
@@ -16,9 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..audit import SYNCED_MODELS
+from ..filtering import SinceFilter
 from ..models import Tombstone
 from ..permissions import MATRIX, Action, role_of, scope
 from .etag import ETagMixin
+from .filters import FilterBackend
 
 
 class PolicyViewSet(ETagMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
@@ -27,7 +28,7 @@ class PolicyViewSet(ETagMixin, viewsets.GenericViewSet):  # type: ignore[type-ar
 
     read_action: ClassVar[Action]
     lookup_value_regex = r"[0-9]+"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     #: the field the cursor pagination walks (None: page numbers only)
     sync_field: ClassVar[str | None] = None
     etag_detail: ClassVar[bool] = True
@@ -104,7 +105,7 @@ class TombstoneSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
 class TombstoneFilterSet(django_filters.FilterSet):
     model = django_filters.ChoiceFilter(choices=[(label, label) for label in sorted(SYNCED_MODELS)])
-    deleted_since = django_filters.IsoDateTimeFilter(field_name="deleted_at", lookup_expr="gte")
+    deleted_since = SinceFilter(field_name="deleted_at", lookup_expr="gte")
 
     class Meta:
         model = Tombstone

@@ -169,6 +169,8 @@ class ImportListView(APIView):
     def post(self, request: Request) -> Response:
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)
+        if not isinstance(request.data, dict):
+            return _error("invalid", "the body must be an object", 400)
         upload = request.FILES.get("file")
         text = request.data.get("text") if upload is None else None
         try:
@@ -248,6 +250,8 @@ class ImportCommitView(APIView):
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)
         record = _own(request, pk)
+        if not isinstance(request.data, dict):
+            return _error("invalid", "the body must be an object", 400)
         mapping = request.data.get("mapping") or {}
         create = request.data.get("create") or []
         if not isinstance(mapping, dict) or not all(str(v).isdigit() for v in mapping.values()):

@@ -149,14 +149,9 @@ class TaskUpdateSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
     progress = serializers.IntegerField(min_value=0, max_value=100, required=False)
     due_date = serializers.DateField(required=False, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, write_only=True)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not {"status", "progress", "due_date"} & attrs.keys():
-            raise serializers.ValidationError(
-                {"non_field_errors": ["至少提供 status、progress、due_date 之一。"]}, code="required"
-            )
-        return attrs
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, write_only=True, trim_whitespace=False
+    )
 
 
 class HistoryChangeSerializer(serializers.Serializer[Any]):
@@ -206,7 +201,7 @@ class IndicatorReadingSerializer(serializers.ModelSerializer[IndicatorReading]):
 class IndicatorReadingCreateSerializer(serializers.Serializer[Any]):
     value = serializers.DecimalField(max_digits=20, decimal_places=4)
     observed_on = serializers.DateField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
 
 
 class PhaseSerializer(serializers.ModelSerializer[Phase]):
@@ -256,9 +251,12 @@ class ProgressReportSerializer(serializers.ModelSerializer[ProgressReport]):
 
 
 class ProgressReportCreateSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=20000)
+    text = serializers.CharField(max_length=20000, trim_whitespace=False)
     percent = serializers.IntegerField(min_value=0, max_value=100)
-    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$", help_text="2026-11 或 2026-Q4")
+    period = serializers.RegexField(r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$", help_text="2026-11 或 2026-Q4")
+
+
+class ProgressReportUploadSerializer(ProgressReportCreateSerializer):
     files = serializers.ListField(
         child=serializers.FileField(), required=False, max_length=10, help_text="附件(最多 10 个,每个 20 MB)"
     )
@@ -266,7 +264,7 @@ class ProgressReportCreateSerializer(serializers.Serializer[Any]):
 
 class ReportReviewSerializer(serializers.Serializer[Any]):
     accept = serializers.BooleanField()
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
 
 
 class TaskRequestSerializer(serializers.ModelSerializer[TaskRequest]):
@@ -298,21 +296,21 @@ class TaskRequestSerializer(serializers.ModelSerializer[TaskRequest]):
 
 
 class CompletionRequestSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
 
 
 class ExtensionRequestSerializer(serializers.Serializer[Any]):
     requested_due_date = serializers.DateField()
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=2000, trim_whitespace=False)
 
 
 class DecisionSerializer(serializers.Serializer[Any]):
     approve = serializers.BooleanField(help_text="true 批准;false 退回(完成申请)或不批准(延期申请)")
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
 
 
 class UrgeSerializer(serializers.Serializer[Any]):
-    message = serializers.CharField(max_length=2000)
+    message = serializers.CharField(max_length=2000, trim_whitespace=False)
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):

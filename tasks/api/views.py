@@ -183,7 +183,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     @extend_schema(
         tags=["reports"],
         request={
-            "multipart/form-data": s.ProgressReportCreateSerializer,
+            "multipart/form-data": s.ProgressReportUploadSerializer,
             "application/json": s.ProgressReportCreateSerializer,
         },
         responses={201: s.ProgressReportSerializer},

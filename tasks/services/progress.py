@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from departments.models import User
@@ -35,7 +36,10 @@ def _current_values(task: Task) -> dict[str, Any]:
 def lock_task(task: Task, expected_version: int | None) -> Task:
     """Re-read the task under a row lock and refuse a stale version (optimistic locking)."""
     # of=("self",): lock the task row only, not its plan and region (PostgreSQL would lock all three)
-    locked = Task.objects.select_for_update(of=("self",)).select_related("plan__region").get(pk=task.pk)
+    try:
+        locked = Task.objects.select_for_update(of=("self",)).select_related("plan__region").get(pk=task.pk)
+    except Task.DoesNotExist:
+        raise Http404("the task was deleted") from None  # deleted while we waited for the lock
     if expected_version is not None and locked.version != expected_version:
         raise ConflictError(
             _("该任务已被他人修改(当前版本 %(current)s,您提交的是版本 %(expected)s),请查看最新内容后重试。")

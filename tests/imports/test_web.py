@@ -143,7 +143,7 @@ def test_api_file_upload_and_errors(bureau: Client, world: World) -> None:
 
 
 def test_api_requires_the_import_permission(client: Client, world: World) -> None:
-    assert client.post("/api/v1/imports/", {"text": PLAN_V1}).status_code == 403
+    assert client.post("/api/v1/imports/", {"text": PLAN_V1}).status_code == 401  # no credentials
     client.force_login(world.users["staff"])
     assert client.post("/api/v1/imports/", {"text": PLAN_V1}).status_code == 403
 

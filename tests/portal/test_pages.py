@@ -29,19 +29,20 @@ PAGES = {
     "review": ("tasks:review", None),
     "notifications": ("tasks:notifications", None),
     "import": ("tasks:import_start", None),
+    "tokens": ("account_tokens", None),
 }
 EXPECTED = {
-    #                 inbox plan foreign_plan task foreign_task review notif import
-    None:            ("login", "login", "login", "login", "login", "login", "login", "login"),
-    "admin":         (200, 200, 200, 200, 200, 200, 200, 200),
-    "bureau":        (200, 200, 404, 200, 404, 200, 200, 200),
-    "province":      (200, 200, 200, 200, 200, 200, 200, 200),
-    "other_bureau":  (200, 404, 200, 404, 200, 200, 200, 200),
-    "leader":        (200, 200, 404, 200, 404, 403, 200, 403),
-    "head":          (200, 200, 404, 200, 404, 403, 200, 403),
-    "staff":         (200, 200, 404, 200, 404, 403, 200, 403),
-    "other_staff":   (200, 200, 404, 200, 404, 403, 200, 403),
-    "foreign_staff": (200, 404, 200, 404, 200, 403, 200, 403),
+    #                 inbox plan foreign_plan task foreign_task review notif import tokens
+    None:            ("login", "login", "login", "login", "login", "login", "login", "login", "login"),
+    "admin":         (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "bureau":        (200, 200, 404, 200, 404, 200, 200, 200, 200),
+    "province":      (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "other_bureau":  (200, 404, 200, 404, 200, 200, 200, 200, 200),
+    "leader":        (200, 200, 404, 200, 404, 403, 200, 403, 200),
+    "head":          (200, 200, 404, 200, 404, 403, 200, 403, 200),
+    "staff":         (200, 200, 404, 200, 404, 403, 200, 403, 200),
+    "other_staff":   (200, 200, 404, 200, 404, 403, 200, 403, 200),
+    "foreign_staff": (200, 404, 200, 404, 200, 403, 200, 403, 200),
 }  # fmt: skip
 
 
