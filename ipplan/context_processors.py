@@ -22,5 +22,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "can_review": can(user, Action.DECIDE_COMPLETION),
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
             "can_admin": user.is_staff and can(user, Action.USE_ADMIN_SITE),
+            "can_webhooks": can(user, Action.MANAGE_WEBHOOKS),
         }
     }

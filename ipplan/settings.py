@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ipplan",
     "departments",
     "tasks",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.jobs.notifications_deliver",
         "schedule": env.float("IPPLAN_DELIVERY_TICK_SECONDS", default=60.0),
     },
+    # Sends pending webhook deliveries whose time has come and re-queues ones stuck in "sending".
+    "deliver-webhooks": {
+        "task": "webhooks.jobs.webhooks_deliver",
+        "schedule": env.float("IPPLAN_WEBHOOK_TICK_SECONDS", default=30.0),
+    },
 }
 
 # --- reminders (defaults for plans without their own ReminderPolicy; 0 turns a rule off) ----
@@ -292,6 +298,17 @@ IPPLAN_REMINDER_DIGEST_HOUR = env.int("IPPLAN_REMINDER_DIGEST_HOUR", default=9)
 IPPLAN_REMINDER_MAX_ATTEMPTS = env.int("IPPLAN_REMINDER_MAX_ATTEMPTS", default=6)
 IPPLAN_REMINDER_BACKOFF_SECONDS = env.int("IPPLAN_REMINDER_BACKOFF_SECONDS", default=60)
 IPPLAN_REMINDER_SENDING_LEASE_SECONDS = env.int("IPPLAN_REMINDER_SENDING_LEASE_SECONDS", default=300)
+
+# --- outbound webhooks ------------------------------------------------------------------------
+# Attempts per delivery before it is marked failed; backoff base in seconds (doubles each
+# attempt, capped at a day); failed attempts in a row after which a subscription is turned off;
+# the HTTP timeout; how long a claimed delivery may stay "sending" before the sweeper re-queues it
+# (keep it well above the timeout).
+IPPLAN_WEBHOOK_MAX_ATTEMPTS = env.int("IPPLAN_WEBHOOK_MAX_ATTEMPTS", default=8)
+IPPLAN_WEBHOOK_BACKOFF_SECONDS = env.float("IPPLAN_WEBHOOK_BACKOFF_SECONDS", default=30.0)
+IPPLAN_WEBHOOK_DISABLE_AFTER = env.int("IPPLAN_WEBHOOK_DISABLE_AFTER", default=10)
+IPPLAN_WEBHOOK_TIMEOUT_SECONDS = env.float("IPPLAN_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS = env.int("IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS", default=120)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -353,7 +370,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks.choices.TaskStatus",
         "PlanStatusEnum": "tasks.choices.PlanStatus",
+        "EventKindEnum": "webhooks.events.EventKind",
+        "SubscribableEventKindEnum": "webhooks.events.SUBSCRIBABLE_KINDS",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ipplan.api.schema.forbid_nul_characters",
+    ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }

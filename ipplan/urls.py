@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("ipplan.api.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("", include("tasks.urls")),
 ]
 

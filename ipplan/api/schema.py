@@ -109,3 +109,20 @@ class AutoSchema(SpectacularAutoSchema):
         for code in sorted(self._error_codes()):
             responses.setdefault(str(code), _problem(code))
         return responses
+
+
+#: Text fields refuse the NUL character (databases cannot store it); the schema says so.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def forbid_nul_characters(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: free-text request fields get a pattern without NUL."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        for field in component.get("properties", {}).values():
+            if field.get("type") == "string" and not ({"format", "enum", "pattern"} & field.keys()):
+                field["pattern"] = NO_NUL
+    return result

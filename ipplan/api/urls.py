@@ -14,6 +14,7 @@ v1 = [
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
     path("", include("tasks.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 # The documentation pages run third-party UIs (Swagger UI, Redoc, served from our static files)

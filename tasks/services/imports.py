@@ -25,6 +25,7 @@ from departments.resolution import Method, Registry, Resolution
 from departments.services import department_alias_add, department_create
 from ipplan.audit import save_as
 from ipplan.permissions import Action, require
+from webhooks.services import emit_task_status_changed
 
 from ..choices import AssignmentRole, Comparator, ImportState, TaskStatus
 from ..models import Plan, PlanImport, Section, Task
@@ -479,6 +480,7 @@ def plan_reimport_apply(
             )
     for path in diff.removed:
         task = tasks[path]
+        old_status = task.status
         task.status = TaskStatus.CANCELLED
         task.version += 1
         save_as(
@@ -487,6 +489,7 @@ def plan_reimport_apply(
             reason="reimport: removed from the revised document",
             update_fields=["status", "version"],
         )
+        emit_task_status_changed(task=task, old_status=old_status, actor=actor)
     if source_text:
         plan.source_text = source_text
         plan.source_name = source_name or plan.source_name

@@ -15,6 +15,7 @@ from departments.models import User
 from ipplan.audit import save_as
 from ipplan.exceptions import ConflictError, TransitionError
 from ipplan.permissions import Action, require
+from webhooks.services import emit_report_submitted, emit_task_status_changed
 
 from ..choices import TaskStatus
 from ..models import ProgressReport, Task
@@ -62,6 +63,7 @@ def task_update_progress(
     """The lead department sets the task's status and progress."""
     require(actor, Action.UPDATE_PROGRESS, task)
     task = lock_task(task, expected_version)
+    old_status = task.status
     changed: list[str] = []
     if status is not None and status != task.status:
         if status not in SELF_SERVICE_STATUSES or task.status not in SELF_SERVICE_STATUSES:
@@ -87,7 +89,9 @@ def task_update_progress(
         return task
     task.version += 1
     changed.append("version")
-    return save_as(task, actor=actor, reason=reason or "progress", update_fields=changed)
+    save_as(task, actor=actor, reason=reason or "progress", update_fields=changed)
+    emit_task_status_changed(task=task, old_status=old_status, actor=actor)
+    return task
 
 
 @transaction.atomic
@@ -166,4 +170,5 @@ def _progress_report_submit(
     save_as(report, actor=actor, reason="submit")
     for file, (content_type, _ext) in zip(files, kinds, strict=True):
         store_file(report=report, file=file, actor=actor, content_type=content_type, stored=stored)
+    emit_report_submitted(report=report)
     return report

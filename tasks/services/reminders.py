@@ -34,6 +34,7 @@ from django.db.models import Prefetch, QuerySet
 
 from departments.choices import Role
 from departments.models import Department, User
+from webhooks.services import emit_task_overdue
 
 from ..calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
 from ..choices import (
@@ -316,6 +317,7 @@ def _task_reminders(task: Task, today: dt.date, rules: Rules, people: _People, r
     due = task.due_date
     if due is None:
         return
+    emit_task_overdue(task=task, today=today)  # once per task and due date (a no-op before it)
     departments = _reporting_departments(task)
     stage = task_stage_on(due, today, rules)
     if stage is not None:

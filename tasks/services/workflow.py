@@ -23,6 +23,7 @@ from departments.models import Department, User
 from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, can, require
+from webhooks.services import emit_completion_approved, emit_task_status_changed
 
 from ..choices import AssignmentRole, NotificationKind, RequestKind, RequestState, ReviewStatus, TaskStatus
 from ..models import Plan, ProgressReport, Section, Task, TaskRequest, Urge, local_today
@@ -232,6 +233,7 @@ def completion_request(*, actor: User, task: Task, expected_version: int, reason
     task = lock_task(task, expected_version)
     _check_task_status(task, REQUESTABLE_STATUSES, _("申请办结"))
     by_head = actor.role == Role.DEPT_HEAD
+    old_status = task.status
     request = _open_request(
         actor=actor,
         task=task,
@@ -243,6 +245,7 @@ def completion_request(*, actor: User, task: Task, expected_version: int, reason
     )
     task.status = TaskStatus.COMPLETION_REQUESTED
     _bump(task, actor=actor, reason="completion_request", fields=["status"])
+    emit_task_status_changed(task=task, old_status=old_status, actor=actor)
     _notify_pending(request, actor=actor)
     return request
 
@@ -274,6 +277,7 @@ def completion_approve(*, actor: User, request: TaskRequest, comment: str = "") 
     _decide(request, actor=actor, state=RequestState.APPROVED, comment=comment)
     task.status, task.progress, task.completed_at = TaskStatus.COMPLETED, 100, timezone.now()
     _bump(task, actor=actor, reason="completion_approved", fields=["status", "progress", "completed_at"])
+    emit_completion_approved(request=request, old_status=TaskStatus.COMPLETION_REQUESTED, actor=actor)
     _notify_result(request, actor=actor)
     return request
 
@@ -293,6 +297,7 @@ def completion_return(*, actor: User, request: TaskRequest, comment: str) -> Tas
     _decide(request, actor=actor, state=RequestState.RETURNED, comment=comment)
     task.status = TaskStatus.IN_PROGRESS
     _bump(task, actor=actor, reason="completion_returned", fields=["status"])
+    emit_task_status_changed(task=task, old_status=TaskStatus.COMPLETION_REQUESTED, actor=actor)
     _notify_result(request, actor=actor)
     return request
 

@@ -11,7 +11,9 @@ from ipplan.services import api_token_create
 
 
 def token_for(user: Any, *, write: bool = True, days: int = 30, allowed_ips: str = "") -> str:
-    _token, secret = api_token_create(actor=user, name=f"{user.username}-client", can_write=write, days=days, allowed_ips=allowed_ips)
+    _token, secret = api_token_create(
+        actor=user, name=f"{user.username}-client", can_write=write, days=days, allowed_ips=allowed_ips
+    )
     return secret
 
 

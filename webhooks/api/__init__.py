@@ -1,0 +1,1 @@
+"""``/api/v1/webhooks/``: subscriptions and their delivery logs over the REST API."""

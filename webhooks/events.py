@@ -1,0 +1,145 @@
+"""The event catalogue: what a subscriber can receive, and the shape of each body.
+
+Every body is a JSON object::
+
+    {
+      "type": "task.status_changed",               # the event kind, one of EventKind
+      "timestamp": "2026-11-02T09:30:00+08:00",    # when it happened (ISO 8601, local time)
+      "data": {...}                                # per kind, below
+    }
+
+It is sent as ``POST`` with ``Content-Type: application/json`` and signed by the Standard Webhooks
+scheme: ``webhook-id`` (the event id ``msg_…``, the same on every retry, so a receiver can drop
+copies), ``webhook-timestamp`` (Unix seconds of the attempt) and ``webhook-signature``
+(``v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` with the subscription's ``whsec_`` secret).
+
+``data`` of a task event (``task.status_changed``, ``task.overdue``, and the task part of the
+others)::
+
+    task_id, plan_id, plan_title, region_code, task_path ("二.(一).1"), task_title, status,
+    progress (0–100), due_date ("YYYY-MM-DD" or null), version (the task's version, as the REST
+    API's ETag), url (the task in the REST API, <base>/api/v1/tasks/<id>/), plan_url
+    (<base>/api/v1/plans/<id>/), web_url (the task page); <base> is IPPLAN_BASE_URL
+
+plus, per kind:
+
+* ``task.status_changed``: ``old_status``, ``new_status`` (TaskStatus values: not_started,
+  in_progress, completion_requested, completed, blocked, cancelled), ``actor_id``, ``actor_name``
+  (null when the system made the change, e.g. a re-import).
+* ``task.overdue``: ``days_overdue``. Sent once per task and due date, on the first reminder
+  sweep (a working day) that finds the task open after its due date.
+* ``report.submitted``: ``report_id``, ``report_url``, ``period``, ``percent``, ``department_id``,
+  ``department_name``, ``actor_id``, ``actor_name``.
+* ``completion.approved``: ``request_id``, ``request_url``, ``comment``, ``old_status``, ``new_status``
+  ("completed"), ``actor_id``, ``actor_name``. The same approval also sends ``task.status_changed``.
+* ``webhook.test``: ``subscription_id``, ``region_code``, ``message``. Sent only by the test
+  button, only to that subscription; no one subscribes to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from departments.models import User
+    from tasks.models import ProgressReport, Task, TaskRequest
+
+
+class EventKind(models.TextChoices):
+    TASK_STATUS_CHANGED = "task.status_changed", _("任务状态变更")
+    TASK_OVERDUE = "task.overdue", _("任务逾期")
+    REPORT_SUBMITTED = "report.submitted", _("提交进展填报")
+    COMPLETION_APPROVED = "completion.approved", _("办结申请获批")
+    WEBHOOK_TEST = "webhook.test", _("测试消息")
+
+
+#: The kinds a subscription may choose (the test message goes only to the one being tested).
+SUBSCRIBABLE_KINDS: tuple[str, ...] = tuple(
+    kind for kind in EventKind.values if kind != EventKind.WEBHOOK_TEST
+)
+
+
+def subscribable_choices() -> list[tuple[str, Any]]:
+    return [(kind, EventKind(kind).label) for kind in SUBSCRIBABLE_KINDS]
+
+
+def _base_url() -> str:
+    return str(settings.IPPLAN_BASE_URL).rstrip("/")
+
+
+def api_url(collection: str, pk: int) -> str:
+    """An object in the REST API (``/api/v1/tasks/12/``); built by hand so the catalogue does
+    not depend on the API's urlconf."""
+    return f"{_base_url()}/api/v1/{collection}/{pk}/"
+
+
+def _actor(actor: User | None) -> dict[str, Any]:
+    if actor is None:
+        return {"actor_id": None, "actor_name": None}
+    return {"actor_id": actor.pk, "actor_name": actor.display_name or actor.get_username()}
+
+
+def task_data(task: Task) -> dict[str, Any]:
+    """The fields every task event carries (the task's state after the change)."""
+    return {
+        "task_id": task.pk,
+        "plan_id": task.plan_id,
+        "plan_title": task.plan.title,
+        "region_code": task.plan.region.code,
+        "task_path": task.path,
+        "task_title": task.title,
+        "status": task.status,
+        "progress": task.progress,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "version": task.version,
+        "url": api_url("tasks", task.pk),
+        "plan_url": api_url("plans", task.plan_id),
+        "web_url": _base_url() + reverse("tasks:task_detail", args=[task.pk]),
+    }
+
+
+def status_changed_data(task: Task, *, old_status: str, actor: User | None) -> dict[str, Any]:
+    return {**task_data(task), "old_status": old_status, "new_status": task.status, **_actor(actor)}
+
+
+def overdue_data(task: Task, *, today: dt.date) -> dict[str, Any]:
+    assert task.due_date is not None
+    return {**task_data(task), "days_overdue": (today - task.due_date).days}
+
+
+def report_submitted_data(report: ProgressReport) -> dict[str, Any]:
+    return {
+        **task_data(report.task),
+        "report_id": report.pk,
+        "report_url": api_url("reports", report.pk),
+        "period": report.period,
+        "percent": report.percent,
+        "department_id": report.department_id,
+        "department_name": report.department.name,
+        **_actor(report.author),
+    }
+
+
+def completion_approved_data(request: TaskRequest, *, old_status: str, actor: User | None) -> dict[str, Any]:
+    return {
+        **task_data(request.task),
+        "request_id": request.pk,
+        "request_url": api_url("requests", request.pk),
+        "comment": request.decision_comment,
+        "old_status": old_status,
+        "new_status": request.task.status,
+        **_actor(actor),
+    }
+
+
+def envelope(kind: str, *, timestamp: dt.datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The body sent for an event (stored once, so every retry sends the same bytes)."""
+    from django.utils import timezone
+
+    return {"type": kind, "timestamp": timezone.localtime(timestamp).isoformat(), "data": data}

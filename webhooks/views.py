@@ -1,0 +1,234 @@
+"""The bureau's webhook pages: subscriptions, their secret, the test button and the delivery log.
+
+Every page needs MANAGE_WEBHOOKS (403 without it); a subscription outside the user's regions
+answers 404 like a missing one. Each POST calls one service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from departments.models import User
+from ipplan.exceptions import ConflictError
+from ipplan.permissions import Action, get_for, require
+
+from . import services
+from .choices import DeliveryState
+from .forms import SubscriptionForm
+from .models import Delivery, Subscription
+from .selectors import deliveries_for, regions_for, subscriptions_for
+
+LOG_PAGE_SIZE = 30
+
+
+def _actor(request: HttpRequest) -> User:
+    require(request.user, Action.MANAGE_WEBHOOKS)
+    return request.user  # type: ignore[return-value]
+
+
+def _subscription(request: HttpRequest, pk: int) -> Subscription:
+    return get_for(
+        request.user,
+        Action.MANAGE_WEBHOOKS,
+        Subscription.objects.select_related("region", "created_by"),
+        pk=pk,
+    )
+
+
+def _version(request: HttpRequest) -> int | None:
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+@login_required
+def subscription_list(request: HttpRequest) -> HttpResponse:
+    _actor(request)
+    return render(
+        request, "webhooks/subscription_list.html", {"subscriptions": subscriptions_for(request.user)}
+    )
+
+
+def _form_page(
+    request: HttpRequest, form: SubscriptionForm, subscription: Subscription | None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "webhooks/subscription_form.html",
+        {"form": form, "subscription": subscription},
+        status=status,
+    )
+
+
+def _save(request: HttpRequest, form: SubscriptionForm, subscription: Subscription | None) -> HttpResponse:
+    actor = _actor(request)
+    if not form.is_valid():
+        return _form_page(request, form, subscription, status=400)
+    data: dict[str, Any] = form.cleaned_data
+    try:
+        if subscription is None:
+            saved = services.subscription_create(
+                actor=actor,
+                url=data["url"],
+                events=data["events"],
+                region=data["region"],
+                description=data["description"],
+                is_active=data["is_active"],
+            )
+            messages.success(request, _("已创建订阅。请将签名密钥提供给接收方,用于验证推送签名。"))
+        else:
+            saved = services.subscription_update(
+                actor=actor,
+                subscription=subscription,
+                expected_version=data.get("version"),
+                url=data["url"],
+                events=data["events"],
+                region=data["region"],
+                description=data["description"],
+                is_active=data["is_active"],
+            )
+            messages.success(request, _("已保存订阅。"))
+    except ConflictError as conflict:
+        form.add_error(None, conflict.message)
+        return _form_page(request, form, subscription, status=409)
+    except ValidationError as error:
+        if hasattr(error, "error_dict") and set(error.error_dict) <= set(form.fields):
+            form.add_error(None, error)
+        else:
+            form.add_error(None, error.messages)
+        return _form_page(request, form, subscription, status=400)
+    return redirect("webhooks:detail", saved.pk)
+
+
+@login_required
+def subscription_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    regions = regions_for(actor)
+    if request.method == "POST":
+        return _save(request, SubscriptionForm(request.POST, regions=regions), None)
+    form = SubscriptionForm(regions=regions, initial={"region": actor.region, "is_active": True})
+    return _form_page(request, form, None)
+
+
+@login_required
+def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    subscription = _subscription(request, pk)
+    regions = regions_for(actor)
+    if request.method == "POST":
+        return _save(request, SubscriptionForm(request.POST, regions=regions), subscription)
+    form = SubscriptionForm(
+        regions=regions,
+        initial={
+            "url": subscription.url,
+            "description": subscription.description,
+            "events": subscription.events,
+            "region": subscription.region,
+            "is_active": subscription.is_active,
+            "version": subscription.version,
+        },
+    )
+    return _form_page(request, form, subscription)
+
+
+@login_required
+def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _actor(request)
+    subscription = _subscription(request, pk)
+    recent = deliveries_for(request.user, subscription)[:5]
+    return render(
+        request, "webhooks/subscription_detail.html", {"subscription": subscription, "recent": recent}
+    )
+
+
+@login_required
+def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    subscription = _subscription(request, pk)
+    if request.method != "POST":
+        return render(request, "webhooks/subscription_confirm_delete.html", {"subscription": subscription})
+    try:
+        services.subscription_delete(
+            actor=actor, subscription=subscription, expected_version=_version(request)
+        )
+    except ConflictError as conflict:
+        messages.error(request, conflict.message)
+        return redirect("webhooks:detail", subscription.pk)
+    messages.success(request, _("已删除订阅 %(url)s。") % {"url": subscription.url})
+    return redirect("webhooks:list")
+
+
+def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    actor = _actor(request)
+    subscription = _subscription(request, pk)
+    try:
+        if action == "rotate":
+            services.subscription_rotate_secret(
+                actor=actor, subscription=subscription, expected_version=_version(request)
+            )
+            messages.success(request, _("已更换签名密钥。请将新密钥提供给接收方,旧密钥即刻失效。"))
+        elif action == "enable":
+            services.subscription_enable(
+                actor=actor, subscription=subscription, expected_version=_version(request)
+            )
+            messages.success(request, _("已重新启用订阅,失败计数已清零。"))
+        else:
+            delivery = services.subscription_test_send(actor=actor, subscription=subscription)
+            messages.success(
+                request,
+                _("测试消息 %(id)s 已排队发送,结果见下方推送记录。") % {"id": delivery.event_id},
+            )
+            return redirect("webhooks:deliveries", subscription.pk)
+    except ConflictError as conflict:
+        messages.error(request, conflict.message)
+    return redirect("webhooks:detail", subscription.pk)
+
+
+@login_required
+@require_POST
+def subscription_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "rotate")
+
+
+@login_required
+@require_POST
+def subscription_enable(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "enable")
+
+
+@login_required
+@require_POST
+def subscription_test(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "test")
+
+
+@login_required
+def delivery_log(request: HttpRequest, pk: int) -> HttpResponse:
+    _actor(request)
+    subscription = _subscription(request, pk)
+    page = Paginator(deliveries_for(request.user, subscription), LOG_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    waiting = any(d.state in (DeliveryState.PENDING, DeliveryState.SENDING) for d in page)
+    context = {"subscription": subscription, "page": page, "waiting": waiting}
+    if request.headers.get("HX-Request"):
+        return render(request, "webhooks/_delivery_rows.html", context)
+    return render(request, "webhooks/delivery_log.html", context)
+
+
+@login_required
+@require_POST
+def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    delivery = get_for(request.user, Action.MANAGE_WEBHOOKS, Delivery.objects.all(), pk=pk)
+    services.delivery_retry(actor=actor, delivery=delivery)
+    messages.success(request, _("已重新排队发送。"))
+    return redirect("webhooks:deliveries", delivery.subscription_id)
