@@ -131,6 +131,38 @@ def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
+def celery_worker(
+    name: str, *, concurrency: int, beat_schedule: Path | None = None, solo_node: bool = False
+) -> list[str]:
+    """The command line of a Celery worker of ipplan (with beat when given its schedule file)."""
+    command = [str(Path(PYTHON).parent / "celery"), "-A", "ipplan", "worker"]
+    if beat_schedule is not None:
+        command += ["--beat", "-s", str(beat_schedule)]
+    command += ["--loglevel=INFO", f"--concurrency={concurrency}", "--hostname", f"{name}-{os.getpid()}@%h"]
+    if solo_node:  # no gossip or mingle with other workers: starts faster, nothing to share
+        command += ["--without-gossip", "--without-mingle"]
+    return command
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def redis_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A throw-away Redis on ``port`` (no persistence), started and answering."""
+    proc = spawn(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        env,
+        log,
+    )
+    assert wait_for(lambda: port_open(port), 20), log.read_text()[-3000:]
+    return proc
+
+
 def fetch(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -202,21 +234,8 @@ def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
     )
     assert manage("migrate", "--noinput", env=env).returncode == 0
     log = tmp_path / "worker.log"
-    celery = str(Path(PYTHON).parent / "celery")
     proc = spawn(
-        [
-            celery,
-            "-A",
-            "ipplan",
-            "worker",
-            "--beat",
-            "--loglevel=INFO",
-            "--concurrency=1",
-            "--hostname",
-            f"test-{os.getpid()}@%h",
-            "-s",
-            str(tmp_path / "beat-schedule"),
-        ],
+        celery_worker("test", concurrency=1, beat_schedule=tmp_path / "beat-schedule"),
         env,
         log,
     )

@@ -28,14 +28,14 @@ class FilterBackend(DjangoFilterBackend):
             return queryset
         params = request.query_params
         problems: dict[str, list[str]] = {}
+        nul = False
         for name, filter_ in filterset.filters.items():
             if name not in params:
                 continue
-            if isinstance(filter_, django_filters.CharFilter):
-                if any("\x00" in value for value in params.getlist(name)):
-                    return queryset.none()  # no stored text holds a NUL character
-                continue
             values = params.getlist(name)
+            if isinstance(filter_, django_filters.CharFilter):
+                nul = nul or any("\x00" in value for value in values)
+                continue
             if len(values) > 1 and not isinstance(filter_, django_filters.MultipleChoiceFilter):
                 problems[name] = [_("只能给出一次。")]
             elif any(value == "" for value in values):
@@ -44,6 +44,8 @@ class FilterBackend(DjangoFilterBackend):
                 problems[name] = [_("只能是 true 或 false。")]
         if problems:
             raise exceptions.ValidationError(problems)
+        if nul:
+            return queryset.none()  # no stored text holds a NUL character
         if filterset.is_valid():
             return filterset.qs
         errors = filterset.errors.as_data()

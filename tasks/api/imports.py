@@ -171,6 +171,9 @@ class ImportListView(APIView):
             return _error("forbidden", "not allowed to import plans", 403)
         if not isinstance(request.data, dict):
             return _error("invalid", "the body must be an object", 400)
+        form = ImportUploadSerializer(data={k: v for k, v in request.data.items() if k != "file"})
+        if not form.is_valid():
+            return _error("invalid", "invalid fields", 400, fields=form.errors)
         upload = request.FILES.get("file")
         text = request.data.get("text") if upload is None else None
         try:
@@ -252,6 +255,9 @@ class ImportCommitView(APIView):
         record = _own(request, pk)
         if not isinstance(request.data, dict):
             return _error("invalid", "the body must be an object", 400)
+        form = ImportCommitSerializer(data=request.data)
+        if not form.is_valid():
+            return _error("invalid", "invalid fields", 400, fields=form.errors)
         mapping = request.data.get("mapping") or {}
         create = request.data.get("create") or []
         if not isinstance(mapping, dict) or not all(str(v).isdigit() for v in mapping.values()):

@@ -78,7 +78,7 @@ def test_bad_input_names_the_field_and_writes_nothing(world: Any, api: Any) -> N
     )
     assert not_http.status_code == 422 and "url" in not_http.json()["errors"]
     foreign = _create(bureau, region="440400")
-    assert foreign.status_code == 400 and "region" in foreign.json()["errors"]
+    assert foreign.status_code == 422 and "region" in foreign.json()["errors"]
     assert not Subscription.objects.exists()
 
 

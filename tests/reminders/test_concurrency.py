@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from departments.models import User
 from tasks.choices import ReportCadence, TaskStatus
@@ -18,29 +16,7 @@ from tasks.services.delivery import notifications_deliver_pending
 from tasks.services.reminders import reminders_sweep
 
 from ..conftest import World
-
-
-def _in_threads(target: Any, n: int = 2) -> list[Any]:
-    results: list[Any] = [None] * n
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = target()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
+from ..threads import in_threads
 
 
 @pytest.mark.postgres
@@ -62,10 +38,10 @@ def test_concurrent_sweeps_and_senders_create_and_send_each_once(world: World, s
             responsible=[world.other_dept],
         )
     day = dt.date(2026, 10, 9)
-    created = _in_threads(lambda: reminders_sweep(today=day, digests=False).created.get("due_today", 0), 3)
+    created = in_threads(lambda: reminders_sweep(today=day, digests=False).created.get("due_today", 0), 3)
     assert sum(created) == 120  # 60 tasks × 2 liaisons, however the three sweeps interleaved
     assert Notification.objects.filter(kind="due_today").count() == 120
-    sent = _in_threads(lambda: notifications_deliver_pending().get("sent", 0), 3)
+    sent = in_threads(lambda: notifications_deliver_pending().get("sent", 0), 3)
     assert sum(sent) == 120
     assert len(mail.outbox) == 120
     keys = [m.extra_headers["X-Ipplan-Dedup-Key"] for m in mail.outbox]

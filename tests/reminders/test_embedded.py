@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..test_startup import PYTHON, clean_env, manage, spawn, wait_for
+from ..test_startup import celery_worker, clean_env, manage, spawn, wait_for
 from .test_workers import SETUP
 
 
@@ -24,21 +24,8 @@ def test_embedded_default_worker_with_beat_on_the_file_system_broker(tmp_path: P
     result = manage("shell", "-c", SETUP.replace("{count}", "50"), env=env, timeout=300)
     assert "tasks 50" in result.stdout, result.stdout + result.stderr
     log = tmp_path / "embedded.log"
-    celery = str(Path(PYTHON).parent / "celery")
     proc = spawn(
-        [
-            celery,
-            "-A",
-            "ipplan",
-            "worker",
-            "--beat",
-            "--loglevel=INFO",
-            "--concurrency=2",
-            "--hostname",
-            f"embedded-{os.getpid()}@%h",
-            "-s",
-            str(tmp_path / "beat-schedule"),
-        ],
+        celery_worker("embedded", concurrency=2, beat_schedule=tmp_path / "beat-schedule"),
         env,
         log,
     )

@@ -24,7 +24,7 @@ import pytest
 from celery import Celery
 from kombu import Connection
 
-from ..test_startup import PYTHON, clean_env, free_port, manage, spawn, wait_for
+from ..test_startup import celery_worker, clean_env, free_port, manage, redis_server, spawn, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -137,31 +137,7 @@ class Stack:
         assert f"tasks {count}" in result.stdout, result.stdout + result.stderr
 
     def start_redis(self) -> None:
-        self.redis = spawn(
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            self.env,
-            self.tmp / f"redis-{time.monotonic_ns()}.log",
-        )
-        assert wait_for(self._redis_up, 20)
-
-    def _redis_up(self) -> bool:
-        import socket
-
-        try:
-            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1):
-                return True
-        except OSError:
-            return False
+        self.redis = redis_server(self.redis_port, self.env, self.tmp / f"redis-{time.monotonic_ns()}.log")
 
     def stop_redis(self) -> None:
         assert self.redis is not None
@@ -170,20 +146,8 @@ class Stack:
         self.redis = None
 
     def start_worker(self, name: str, concurrency: int = 4) -> subprocess.Popen[bytes]:
-        celery = str(Path(PYTHON).parent / "celery")
         proc = spawn(
-            [
-                celery,
-                "-A",
-                "ipplan",
-                "worker",
-                "--loglevel=INFO",
-                f"--concurrency={concurrency}",
-                "--hostname",
-                f"{name}-{os.getpid()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker(name, concurrency=concurrency, solo_node=True),
             self.env,
             self.tmp / f"{name}.log",
         )

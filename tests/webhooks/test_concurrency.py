@@ -17,30 +17,8 @@ from webhooks.choices import DeliveryState
 from webhooks.models import Delivery, Event
 
 from ..conftest import World
+from ..threads import in_threads
 from .conftest import Receiver, subscribe
-
-
-def _in_threads(target: Any, n: int = 2) -> list[Any]:
-    results: list[Any] = [None] * n
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = target()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 def _thirty_events(world: World, receiver: Receiver) -> None:
@@ -93,7 +71,7 @@ def test_two_concurrent_senders_deliver_each_event_id_once(world: World, receive
     _thirty_events(world, receiver)
     receiver.delay = 0.005  # widen the window between claim and stamp
 
-    results = _in_threads(services.deliveries_deliver_pending, 3)
+    results = in_threads(services.deliveries_deliver_pending, 3)
 
     assert sum(r.get("delivered", 0) for r in results) == 30
     _each_once(receiver)

@@ -3,13 +3,15 @@ every write needs ``If-Match`` except creating and test-sending."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,10 +27,6 @@ from ..events import SUBSCRIBABLE_KINDS, EventKind
 from ..models import Subscription
 from ..selectors import deliveries_for, regions_for, subscriptions_for
 from . import serializers as s
-
-
-def _lost(exc: ConflictError) -> PreconditionFailed:
-    return PreconditionFailed(exc.message, current=exc.current)
 
 
 @extend_schema_view(
@@ -73,7 +71,8 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
             return None
         region = regions_for(self.request.user).filter(code=code).first()
         if region is None:
-            raise ValidationError({"region": ["没有这个行政区划,或不在您的管理范围内。"]})
+            # well formed, refused by the policy: 422 like the service's own region check
+            raise DjangoValidationError({"region": [_("没有这个行政区划,或不在您的管理范围内。")]})
         return region
 
     def _fresh(
@@ -98,36 +97,34 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
         )
         return self._fresh(subscription, s.SubscriptionWithSecretSerializer, status=201)
 
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def _versioned(self, request: Request, service: Callable[..., Any], **changes: Any) -> Any:
+        """Call a service that changes the subscription under ``If-Match`` (428/412 as usual)."""
         subscription = self.get_object()
+        expected = check_if_match(request, subscription)
+        try:
+            return service(
+                actor=cast(Any, request.user), subscription=subscription, expected_version=expected, **changes
+            )
+        except ConflictError as exc:
+            raise PreconditionFailed(exc.message, current=exc.current) from None
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.SubscriptionWriteSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        expected = check_if_match(request, subscription)
-        try:
-            subscription = services.subscription_update(
-                actor=cast(Any, request.user),
-                subscription=subscription,
-                expected_version=expected,
-                url=data.get("url"),
-                events=data.get("events"),
-                description=data.get("description"),
-                region=self._region(data.get("region")),
-                is_active=data.get("is_active"),
-            )
-        except ConflictError as exc:
-            raise _lost(exc) from None
+        subscription = self._versioned(
+            request,
+            services.subscription_update,
+            url=data.get("url"),
+            events=data.get("events"),
+            description=data.get("description"),
+            region=self._region(data.get("region")),
+            is_active=data.get("is_active"),
+        )
         return self._fresh(subscription, s.SubscriptionSerializer)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        subscription = self.get_object()
-        expected = check_if_match(request, subscription)
-        try:
-            services.subscription_delete(
-                actor=cast(Any, request.user), subscription=subscription, expected_version=expected
-            )
-        except ConflictError as exc:
-            raise _lost(exc) from None
+        self._versioned(request, services.subscription_delete)
         return Response(status=204)
 
     @extend_schema(tags=["webhooks"], request=None, responses={201: s.DeliverySerializer})
@@ -143,28 +140,14 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str) -> Response:
         """Replace the signing secret; the answer shows the new one."""
-        subscription = self.get_object()
-        expected = check_if_match(request, subscription)
-        try:
-            subscription = services.subscription_rotate_secret(
-                actor=cast(Any, request.user), subscription=subscription, expected_version=expected
-            )
-        except ConflictError as exc:
-            raise _lost(exc) from None
+        subscription = self._versioned(request, services.subscription_rotate_secret)
         return self._fresh(subscription, s.SubscriptionWithSecretSerializer)
 
     @extend_schema(tags=["webhooks"], request=None, responses=s.SubscriptionSerializer)
     @action(detail=True, methods=["post"])
     def enable(self, request: Request, pk: str) -> Response:
         """Turn a (possibly automatically) disabled subscription on again."""
-        subscription = self.get_object()
-        expected = check_if_match(request, subscription)
-        try:
-            subscription = services.subscription_enable(
-                actor=cast(Any, request.user), subscription=subscription, expected_version=expected
-            )
-        except ConflictError as exc:
-            raise _lost(exc) from None
+        subscription = self._versioned(request, services.subscription_enable)
         return self._fresh(subscription, s.SubscriptionSerializer)
 
     @extend_schema(tags=["webhooks"], responses=s.DeliverySerializer(many=True))

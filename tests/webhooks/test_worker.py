@@ -1,0 +1,208 @@
+"""A real Celery worker with embedded beat on a real Redis broker (both started here) delivers a
+webhook: the status change enqueues it on commit, the receiver answers 500 twice, the beat tick
+retries it after the backoff, and the third attempt is delivered, once.
+
+As in tests/reminders/test_workers.py, the test has its own SQLite database file (migrated and
+filled by ``manage.py`` in a subprocess, with the embedded defaults whatever this run uses) and its
+own Redis server on a free port, so it runs the same in the PostgreSQL and the SQLite run. The
+receiver is the signature-checking HTTP server of conftest.py, in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from ..test_startup import celery_worker, clean_env, free_port, manage, redis_server, spawn, wait_for
+from .conftest import Receiver
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.redis,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to start a broker"),
+]
+
+TICK_SECONDS = 1  # the beat entry "deliver-webhooks"
+BACKOFF_SECONDS = 1  # 1 s after the first failure, 2 s after the second
+
+# The world of tests/conftest.py, and the city bureau's subscription to the receiver.
+SETUP = """
+import json
+from django.conf import settings
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py
+from departments.models import User
+from tests.conftest import make_world
+from webhooks.services import subscription_create
+
+world = make_world()
+subscription = subscription_create(
+    actor=User.objects.get(username="bureau"), url={url!r}, events=["task.status_changed"]
+)
+print("SETUP " + json.dumps({"secret": subscription.secret, "task": world.task.pk}))
+"""
+
+# The lead department's staff moves the task on, through the service; the delivery is handed to
+# Celery when the service's transaction commits.
+CHANGE = """
+import json
+from departments.models import User
+from tasks.models import Task
+from tasks.services.progress import task_update_progress
+from webhooks.models import Delivery
+
+task = Task.objects.get(pk={task})
+task_update_progress(
+    actor=User.objects.get(username="staff"), task=task, expected_version=task.version, status="in_progress"
+)
+delivery = Delivery.objects.select_related("event").get()
+print("CHANGE " + json.dumps({"event": delivery.event_id, "delivery": delivery.pk, "state": delivery.state}))
+"""
+
+
+def _marked(result: subprocess.CompletedProcess[str], mark: str) -> dict[str, Any]:
+    for line in result.stdout.splitlines():
+        if line.startswith(mark + " "):
+            return dict(json.loads(line[len(mark) + 1 :]))
+    raise AssertionError(f"no {mark} line:\n{result.stdout}\n{result.stderr[-3000:]}")
+
+
+class Stack:
+    """A SQLite database, a Redis server and one Celery worker with beat, for one test."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        self.db = tmp_path / "webhooks.sqlite3"
+        self.redis_port = free_port()
+        self.env = clean_env(
+            tmp_path,
+            DATABASE_URL=f"sqlite:///{self.db}",
+            CELERY_BROKER_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+            IPPLAN_WEBHOOK_TICK_SECONDS=str(TICK_SECONDS),
+            IPPLAN_WEBHOOK_BACKOFF_SECONDS=str(BACKOFF_SECONDS),
+            IPPLAN_WEBHOOK_TIMEOUT_SECONDS="10",
+            IPPLAN_BASE_URL="https://ipplan.example.gov.cn",
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+        )
+        self.log = tmp_path / "worker.log"
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    def shell(self, code: str, mark: str) -> dict[str, Any]:
+        result = manage("shell", "-c", code, env=self.env, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+        return _marked(result, mark)
+
+    def start_redis(self) -> None:
+        self.redis = redis_server(self.redis_port, self.env, self.tmp / "redis.log")
+
+    def start_worker(self) -> None:
+        self.worker = spawn(
+            celery_worker(
+                "webhooks", concurrency=2, beat_schedule=self.tmp / "beat-schedule", solo_node=True
+            ),
+            self.env,
+            self.log,
+        )
+        assert wait_for(lambda: "ready." in self.log.read_text(), 90), self.log.read_text()[-3000:]
+
+    def worker_log(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def ticks(self) -> int:
+        """Beat's delivery ticks the worker has finished."""
+        return len(
+            re.findall(r"Task webhooks\.jobs\.webhooks_deliver\[[^\]]+\] succeeded", self.worker_log())
+        )
+
+    def delivery(self, pk: int) -> dict[str, Any]:
+        with sqlite3.connect(self.db, timeout=30) as conn:
+            conn.row_factory = sqlite3.Row
+            row = conn.execute(
+                "select state, attempts, last_status_code, last_error from webhooks_delivery where id = ?",
+                (pk,),
+            ).fetchone()
+        return dict(row)
+
+    def close(self) -> None:
+        for proc in (self.worker, self.redis):
+            if proc is None or proc.poll() is not None:
+                continue
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    s = Stack(tmp_path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_worker_retries_a_failing_receiver_and_delivers_the_webhook_once(
+    stack: Stack, receiver: Receiver
+) -> None:
+    receiver.statuses = [500, 500]  # then 200
+    assert manage("migrate", "--noinput", env=stack.env, timeout=300).returncode == 0
+    world = stack.shell(SETUP.replace("{url!r}", repr(receiver.url)), "SETUP")
+    receiver.secret = world["secret"]  # the receiver checks every signature with it
+    stack.start_redis()
+    stack.start_worker()
+
+    started = time.monotonic()
+    change = stack.shell(CHANGE.replace("{task}", str(world["task"])), "CHANGE")
+    committed = time.monotonic()  # the shell has returned: the change is committed
+    event_id, delivery_id = change["event"], change["delivery"]
+
+    def delivered() -> bool:
+        return stack.delivery(delivery_id)["state"] == "delivered"
+
+    assert wait_for(delivered, 60), (stack.delivery(delivery_id), receiver.ids(), stack.worker_log()[-4000:])
+    delivered_at = time.monotonic()
+
+    # Beat keeps ticking: two more finished delivery ticks must send nothing more.
+    ticks = stack.ticks()
+    assert wait_for(lambda: stack.ticks() >= ticks + 2, 60), stack.worker_log()[-4000:]
+
+    assert receiver.ids() == {event_id: 3}, receiver.ids()
+    assert [r.status for r in receiver.requests] == [500, 500, 200]
+    assert all(r.verified for r in receiver.requests)
+    last = receiver.requests[-1]
+    Webhook(world["secret"]).verify(last.body, last.headers)  # raises unless signed with the secret
+    body = last.json
+    assert body["type"] == "task.status_changed"
+    assert body["data"]["task_id"] == world["task"]
+    assert (body["data"]["old_status"], body["data"]["new_status"]) == ("not_started", "in_progress")
+    row = stack.delivery(delivery_id)
+    assert (row["state"], row["attempts"], row["last_status_code"], row["last_error"]) == (
+        "delivered",
+        3,
+        200,
+        "",
+    )
+    # the hand-off on commit went through the broker to the worker
+    assert re.search(r"Task webhooks\.jobs\.webhook_send\[[^\]]+\] received", stack.worker_log())
+    print(
+        f"\nwebhook through a Celery worker: 500, 500, 200, delivered after 3 attempts "
+        f"{delivered_at - committed:.1f}s after the commit ({delivered_at - started:.1f}s with the "
+        f"manage.py shell that made the change; tick {TICK_SECONDS}s, backoff {BACKOFF_SECONDS}s); "
+        f"still 3 requests after {stack.ticks() - ticks} more ticks"
+    )
