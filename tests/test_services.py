@@ -116,6 +116,19 @@ def test_assignment_set_keeps_unchanged_rows_and_audits_changes(world: World) ->
     assert (deleted.history_user, deleted.role) == (bureau, "responsible")
 
 
+def test_changing_a_tasks_departments_gives_it_a_new_version(world: World) -> None:
+    task = Task.objects.get(pk=world.task.pk)
+    version, updated = task.version, task.updated_at
+    same = dict(lead=[world.lead_dept], responsible=[world.other_dept], cooperating=[])
+    assignment_set(actor=world.users["bureau"], task=task, **same)
+    assert Task.objects.get(pk=task.pk).version == version  # nothing changed, nothing bumped
+    assignment_set(
+        actor=world.users["bureau"], task=task, lead=[world.lead_dept], responsible=[], cooperating=[]
+    )
+    changed = Task.objects.get(pk=task.pk)
+    assert changed.version == version + 1 and changed.updated_at > updated
+
+
 def test_assignment_rejects_department_of_another_city(world: World) -> None:
     with pytest.raises(ValidationError):
         assignment_set(

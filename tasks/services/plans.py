@@ -155,17 +155,26 @@ def assignment_set(
                 )
             wanted[key] = order
     kept: list[Assignment] = []
-    for assignment in list(task.assignments.all()):
+    existing = list(task.assignments.all())
+    changed = bool(wanted.keys() - {(a.department_id, a.role) for a in existing})
+    for assignment in existing:
         key = (assignment.department_id, assignment.role)
         if key not in wanted:
             assignment._history_user = actor  # type: ignore[attr-defined]
             assignment.delete()
+            changed = True
             continue
         order = wanted.pop(key)
         if assignment.order != order:
             assignment.order = order
             save_as(assignment, actor=actor, update_fields=["order"], validate=False)
+            changed = True
         kept.append(assignment)
+    if changed and existing:
+        # The departments are part of the task as the API shows it: a new version and a new
+        # updated_at let ETags and sync clients see the change.
+        task.version += 1
+        save_as(task, actor=actor, reason="assign", update_fields=["version"])
     for (department_id, role_value), order in wanted.items():
         kept.append(
             save_as(
