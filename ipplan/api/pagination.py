@@ -131,11 +131,22 @@ class Pagination(PageNumberPagination):
             "required": ["results"],
             "properties": {
                 "count": {"type": "integer", "example": 123, "description": _("总数(页码分页时)")},
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "example": "https://ipplan.example.gov.cn/api/v1/tasks/?page=3",
+                },
+                "previous": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "example": "https://ipplan.example.gov.cn/api/v1/tasks/?page=1",
+                },
                 "next_cursor": {
                     "type": "string",
                     "nullable": True,
+                    "example": None,
                     "description": _("游标分页时:下次同步从这里继续(保存它,下次作为 cursor 传入)。"),
                 },
                 "results": schema,

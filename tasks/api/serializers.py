@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from departments.models import Department, Region
@@ -108,6 +108,39 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
         fields = ["department", "role", "order"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "一项进行中的任务",
+            response_only=True,
+            value={
+                "id": 12,
+                "plan": 1,
+                "section": 3,
+                "path": "二.(一).1",
+                "number": 1,
+                "order": 4,
+                "title": "培育高价值专利",
+                "full_text": "培育高价值专利。(牵头单位:市科技局;责任单位:市财政局)",
+                "deadline_text": "2026年12月底前",
+                "start_date": None,
+                "due_date": "2026-12-31",
+                "status": "in_progress",
+                "progress": 60,
+                "version": 4,
+                "completed_at": None,
+                "is_overdue": False,
+                "light": "green",
+                "assignments": [
+                    {"department": {"id": 7, "name": "市科技局"}, "role": "lead", "order": 0},
+                    {"department": {"id": 9, "name": "市财政局"}, "role": "responsible", "order": 0},
+                ],
+                "created_at": "2026-03-02T10:15:00+08:00",
+                "updated_at": "2026-11-20T16:40:12.483920+08:00",
+            },
+        )
+    ]
+)
 class TaskSerializer(serializers.ModelSerializer[Task]):
     assignments = AssignmentSerializer(many=True, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
@@ -143,6 +176,14 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
         return str(getattr(task, "light_value", None) or task.light)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "牵头单位更新进度", request_only=True, value={"progress": 60, "reason": "已完成专利导航项目立项"}
+        ),
+        OpenApiExample("知识产权局调整完成时限", request_only=True, value={"due_date": "2027-03-31"}),
+    ]
+)
 class TaskUpdateSerializer(serializers.Serializer[Any]):
     """What a PATCH may change. Status and progress: the lead department; the deadline: the bureau."""
 
@@ -250,6 +291,15 @@ class ProgressReportSerializer(serializers.ModelSerializer[ProgressReport]):
         ]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "月度填报",
+            request_only=True,
+            value={"text": "已组织 3 家企业申报高价值专利培育项目。", "percent": 40, "period": "2026-11"},
+        )
+    ]
+)
 class ProgressReportCreateSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=20000, trim_whitespace=False)
     percent = serializers.IntegerField(min_value=0, max_value=100)

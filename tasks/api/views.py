@@ -308,6 +308,14 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
         return Response(s.IndicatorReadingSerializer(readings.order_by("observed_on", "id"), many=True).data)
 
 
+def reports_with_attachments() -> QuerySet[ProgressReport]:
+    return (
+        ProgressReport.objects.select_related("department", "author", "reviewer")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("-created_at", "-id")
+    )
+
+
 @extend_schema_view(list=extend_schema(tags=["reports"]), retrieve=extend_schema(tags=["reports"]))
 class ReportViewSet(ReadOnlyPolicyViewSet):
     """Progress reports (进展填报) with links to their attachments."""
@@ -318,15 +326,11 @@ class ReportViewSet(ReadOnlyPolicyViewSet):
     sync_field = "updated_at"
 
     def base_queryset(self) -> QuerySet[ProgressReport]:
-        return (
-            ProgressReport.objects.select_related("department", "author", "reviewer")
-            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
-            .order_by("-created_at", "-id")
-        )
+        return reports_with_attachments()
 
-    @classmethod
-    def serialize(cls, report: ProgressReport, request: Request) -> Any:
-        report = cls.base_queryset(cast(Any, None)).get(pk=report.pk)
+    @staticmethod
+    def serialize(report: ProgressReport, request: Request) -> Any:
+        report = reports_with_attachments().get(pk=report.pk)
         return s.ProgressReportSerializer(report, context={"request": request}).data
 
     @extend_schema(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from tasks.api.serializers import RegionRefSerializer
@@ -47,6 +48,19 @@ class SubscriptionWithSecretSerializer(SubscriptionSerializer):
         fields = [*SubscriptionSerializer.Meta.fields, "secret"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "市督查系统订阅状态变更与逾期",
+            request_only=True,
+            value={
+                "url": "https://duban.example.gov.cn/ipplan/webhook",
+                "events": ["task.status_changed", "task.overdue"],
+                "description": "市督查督办系统",
+            },
+        )
+    ]
+)
 class SubscriptionWriteSerializer(serializers.Serializer[Any]):
     url = serializers.CharField(max_length=500, help_text="接收地址(http 或 https)")
     events = serializers.ListField(
