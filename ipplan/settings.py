@@ -340,10 +340,9 @@ REST_FRAMEWORK = {
     # (otherwise a caller could choose its own address for throttling and token allow-lists)
     "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "ipplan.api.schema.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    # JSON only: people read the API in Swagger UI / Redoc (/api/docs/), whose pages fit our CSP
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "ipplan.api.negotiation.JSONFallbackNegotiation",
     "DEFAULT_VERSIONING_CLASS": None,
     "UNICODE_JSON": True,
     "COERCE_DECIMAL_TO_STRING": True,

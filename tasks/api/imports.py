@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from departments.models import Region
+from ipplan.api import fields
 from ipplan.api.errors import problem_response
 from ipplan.permissions import Action, can, get_for
 from tasks.forms import MAX_IMPORT_BYTES
@@ -28,9 +29,9 @@ from ..services.imports import Preview, import_preview, plan_import_commit_recor
 
 class ImportUploadSerializer(serializers.Serializer[Any]):
     file = serializers.FileField(required=False, help_text="方案文件:txt/docx/xlsx/pdf/html,最大 10 MB")
-    text = serializers.CharField(required=False, help_text="或直接粘贴方案文本")
-    region = serializers.CharField(required=False, help_text="行政区划代码、名称或 ID;省略时从文本推断")
-    replaces = serializers.IntegerField(required=False, help_text="修订版:被替换方案的 ID")
+    text = fields.CharField(required=False, help_text="或直接粘贴方案文本")
+    region = fields.CharField(required=False, help_text="行政区划代码、名称或 ID;省略时从文本推断")
+    replaces = fields.IntegerField(required=False, help_text="修订版:被替换方案的 ID")
 
 
 class ImportPreviewSerializer(serializers.Serializer[Any]):
@@ -50,15 +51,13 @@ class ImportPreviewSerializer(serializers.Serializer[Any]):
 
 
 class ImportCommitSerializer(serializers.Serializer[Any]):
-    region = serializers.CharField(required=False)
+    region = fields.CharField(required=False)
     mapping = serializers.DictField(
-        child=serializers.IntegerField(), required=False, help_text="未识别的单位名称 → 已有单位 ID"
+        child=fields.IntegerField(), required=False, help_text="未识别的单位名称 → 已有单位 ID"
     )
-    create = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="按名称新建的单位"
-    )
-    save_aliases = serializers.BooleanField(required=False, help_text="把映射保存为单位别名")
-    create_missing = serializers.BooleanField(required=False, help_text="新建所有未识别的单位")
+    create = serializers.ListField(child=fields.CharField(), required=False, help_text="按名称新建的单位")
+    save_aliases = fields.BooleanField(required=False, help_text="把映射保存为单位别名")
+    create_missing = fields.BooleanField(required=False, help_text="新建所有未识别的单位")
 
 
 class ImportCommittedSerializer(serializers.Serializer[Any]):
@@ -171,7 +170,9 @@ class ImportListView(APIView):
             return _error("forbidden", "not allowed to import plans", 403)
         if not isinstance(request.data, dict):
             return _error("invalid", "the body must be an object", 400)
-        form = ImportUploadSerializer(data={k: v for k, v in request.data.items() if k != "file"})
+        fields_only = request.data.copy()  # a QueryDict for a form post: its values stay strings
+        fields_only.pop("file", None)
+        form = ImportUploadSerializer(data=fields_only)
         if not form.is_valid():
             return _error("invalid", "invalid fields", 400, fields=form.errors)
         upload = request.FILES.get("file")

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from departments.models import Department, Region
+from ipplan.api import fields
 
 from ..choices import Light, TaskStatus
 from ..models import (
@@ -188,9 +189,9 @@ class TaskUpdateSerializer(serializers.Serializer[Any]):
     """What a PATCH may change. Status and progress: the lead department; the deadline: the bureau."""
 
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
-    progress = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    progress = fields.IntegerField(min_value=0, max_value=100, required=False)
     due_date = serializers.DateField(required=False, allow_null=True)
-    reason = serializers.CharField(
+    reason = fields.CharField(
         required=False, allow_blank=True, max_length=500, write_only=True, trim_whitespace=False
     )
 
@@ -240,9 +241,9 @@ class IndicatorReadingSerializer(serializers.ModelSerializer[IndicatorReading]):
 
 
 class IndicatorReadingCreateSerializer(serializers.Serializer[Any]):
-    value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    value = fields.DecimalField(max_digits=20, decimal_places=4)
     observed_on = serializers.DateField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
+    note = fields.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
 
 
 class PhaseSerializer(serializers.ModelSerializer[Phase]):
@@ -301,9 +302,9 @@ class ProgressReportSerializer(serializers.ModelSerializer[ProgressReport]):
     ]
 )
 class ProgressReportCreateSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=20000, trim_whitespace=False)
-    percent = serializers.IntegerField(min_value=0, max_value=100)
-    period = serializers.RegexField(r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$", help_text="2026-11 或 2026-Q4")
+    text = fields.CharField(max_length=20000, trim_whitespace=False)
+    percent = fields.IntegerField(min_value=0, max_value=100)
+    period = fields.RegexField(r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$", help_text="2026-11 或 2026-Q4")
 
 
 class ProgressReportUploadSerializer(ProgressReportCreateSerializer):
@@ -313,8 +314,8 @@ class ProgressReportUploadSerializer(ProgressReportCreateSerializer):
 
 
 class ReportReviewSerializer(serializers.Serializer[Any]):
-    accept = serializers.BooleanField()
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
+    accept = fields.BooleanField()
+    comment = fields.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
 
 
 class TaskRequestSerializer(serializers.ModelSerializer[TaskRequest]):
@@ -346,21 +347,21 @@ class TaskRequestSerializer(serializers.ModelSerializer[TaskRequest]):
 
 
 class CompletionRequestSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
+    reason = fields.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
 
 
 class ExtensionRequestSerializer(serializers.Serializer[Any]):
     requested_due_date = serializers.DateField()
-    reason = serializers.CharField(max_length=2000, trim_whitespace=False)
+    reason = fields.CharField(max_length=2000, trim_whitespace=False)
 
 
 class DecisionSerializer(serializers.Serializer[Any]):
-    approve = serializers.BooleanField(help_text="true 批准;false 退回(完成申请)或不批准(延期申请)")
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
+    approve = fields.BooleanField(help_text="true 批准;false 退回(完成申请)或不批准(延期申请)")
+    comment = fields.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
 
 
 class UrgeSerializer(serializers.Serializer[Any]):
-    message = serializers.CharField(max_length=2000, trim_whitespace=False)
+    message = fields.CharField(max_length=2000, trim_whitespace=False)
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
@@ -371,7 +372,7 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 
 class MarkReadSerializer(serializers.Serializer[Any]):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=fields.IntegerField(min_value=1),
         required=False,
         max_length=1000,
         help_text="省略则全部标为已读",

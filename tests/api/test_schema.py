@@ -88,3 +88,10 @@ def test_schema_and_docs_are_served_from_our_own_files(db: None) -> None:
         outside = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
         assert outside == [], f"{page} loads {outside}"
         assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_json_whatever_the_client_accepts(world: Any, api: Any) -> None:
+    client = api("bureau")
+    for accept in ("text/html", "application/xml", "*/*", "application/json"):
+        response = client.get("/api/v1/tasks/", HTTP_ACCEPT=accept)
+        assert response.status_code == 200 and response["Content-Type"] == "application/json", accept

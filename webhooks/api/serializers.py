@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from ipplan.api import fields
 from tasks.api.serializers import RegionRefSerializer
 
 from ..events import SUBSCRIBABLE_KINDS, EventKind
@@ -62,19 +63,15 @@ class SubscriptionWithSecretSerializer(SubscriptionSerializer):
     ]
 )
 class SubscriptionWriteSerializer(serializers.Serializer[Any]):
-    url = serializers.CharField(max_length=500, help_text="接收地址(http 或 https)")
+    url = fields.CharField(max_length=500, help_text="接收地址(http 或 https)")
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=[(k, EventKind(k).label) for k in SUBSCRIBABLE_KINDS]),
         min_length=1,
         max_length=len(SUBSCRIBABLE_KINDS),
     )
-    description = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, trim_whitespace=False
-    )
-    region = serializers.CharField(
-        max_length=20, required=False, help_text="行政区划代码;省略时为本人所在区划"
-    )
-    is_active = serializers.BooleanField(required=False)
+    description = fields.CharField(max_length=200, required=False, allow_blank=True, trim_whitespace=False)
+    region = fields.CharField(max_length=20, required=False, help_text="行政区划代码;省略时为本人所在区划")
+    is_active = fields.BooleanField(required=False)
 
 
 class DeliverySerializer(serializers.ModelSerializer[Delivery]):
