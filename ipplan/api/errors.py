@@ -42,6 +42,12 @@ class PreconditionFailed(exceptions.APIException):
         self.current = current or {}
 
 
+def lost_race(exc: ConflictError) -> PreconditionFailed:
+    """A service found the version changed under its row lock, after If-Match had matched:
+    to the client that is the same failed precondition (412), with the stored values."""
+    return PreconditionFailed(exc.message, current=exc.current)
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("该操作与对象的当前状态冲突。")

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from departments.filtersets import DepartmentFilterSet
 from departments.models import Department
+from ipplan.api.errors import lost_race
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
@@ -101,12 +102,6 @@ class DepartmentViewSet(ReadOnlyPolicyViewSet):
         return Department.objects.select_related("region").order_by("region__path", "name", "id")
 
 
-def _task_error_for(exc: ConflictError) -> Exception:
-    from ipplan.api.errors import PreconditionFailed
-
-    return PreconditionFailed(exc.message, current=exc.current)
-
-
 @extend_schema_view(
     list=extend_schema(tags=["tasks"]),
     retrieve=extend_schema(tags=["tasks"]),
@@ -170,7 +165,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
                         reason=data.get("reason", ""),
                     )
         except ConflictError as exc:
-            raise _task_error_for(exc) from None
+            raise lost_race(exc) from None
         return self._fresh(task)
 
     @extend_schema(tags=["tasks"], responses=s.HistoryEntrySerializer(many=True), filters=False)
@@ -233,7 +228,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
                 reason=form.validated_data.get("reason", ""),
             )
         except ConflictError as exc:
-            raise _task_error_for(exc) from None
+            raise lost_race(exc) from None
         return Response(s.TaskRequestSerializer(task_request).data, status=201)
 
     @extend_schema(

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from departments.models import Region
-from ipplan.api.errors import PreconditionFailed
+from ipplan.api.errors import lost_race
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
@@ -106,7 +106,7 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
                 actor=cast(Any, request.user), subscription=subscription, expected_version=expected, **changes
             )
         except ConflictError as exc:
-            raise PreconditionFailed(exc.message, current=exc.current) from None
+            raise lost_race(exc) from None
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.SubscriptionWriteSerializer(data=request.data, partial=True)
