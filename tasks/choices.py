@@ -82,6 +82,7 @@ class NotificationKind(models.TextChoices):
     REVIEW_RESULT = "review_result", _("审核结果")
     REQUEST_PENDING = "request_pending", _("待办申请")
     DIGEST = "digest", _("工作摘要")
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook 推送已停用")
 
 
 class NotificationState(models.TextChoices):

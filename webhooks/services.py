@@ -532,11 +532,39 @@ def _stamp(delivery: Delivery, outcome: Outcome, now: dt.datetime) -> str:
                     version=F("version") + 1,
                 )
             )
+            if disabled:
+                _notify_disabled(subscription_id)
     if disabled:
         logger.warning(
             "webhook subscription %s disabled after %s failed attempts in a row", subscription_id, limit
         )
     return str(state)
+
+
+def _notify_disabled(subscription_id: int) -> None:
+    """Tell the people who manage the subscription that it was switched off (in the same
+    transaction as the switch, once per time it is switched off)."""
+    from departments.choices import Role
+    from departments.models import User
+    from tasks.choices import NotificationKind
+    from tasks.services.notifications import notification_create
+
+    subscription = Subscription.objects.select_related("region").get(pk=subscription_id)
+    managers = User.objects.filter(is_active=True).filter(
+        Q(role=Role.BUREAU, region=subscription.region) | Q(pk=subscription.created_by_id)
+    )
+    message = _("Webhook 订阅 %(url)s 已自动停用:%(reason)s 请检查接收方后在“Webhook 推送”页面重新启用。") % {
+        "url": subscription.url,
+        "reason": subscription.disabled_reason,
+    }
+    stamp = subscription.disabled_at.isoformat() if subscription.disabled_at else ""
+    for manager in managers.distinct():
+        notification_create(
+            recipient=manager,
+            kind=NotificationKind.WEBHOOK_DISABLED,
+            message=message,
+            dedup_key=f"webhook_disabled:{subscription.pk}:{stamp}:{manager.pk}",
+        )
 
 
 def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:

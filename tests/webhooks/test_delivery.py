@@ -13,8 +13,8 @@ from django.utils import timezone
 from departments.choices import RegionLevel
 from departments.services import region_create
 from tasks.calendar import is_working_day
-from tasks.choices import TaskStatus
-from tasks.models import Task
+from tasks.choices import NotificationKind, TaskStatus
+from tasks.models import Notification, Task
 from tasks.services import (
     completion_approve,
     completion_request,
@@ -182,6 +182,10 @@ def test_subscription_disabled_after_n_failures_and_enabled_again(
     assert "连续 3 次推送失败" in subscription.disabled_reason and "HTTP 500" in subscription.disabled_reason
     assert subscription.version == 2 and subscription.disabled_at is not None
     assert len(receiver.requests) == 3
+    # the city's bureau is told, once, in the portal (and by e-mail if it wants)
+    told = Notification.objects.filter(kind=NotificationKind.WEBHOOK_DISABLED)
+    assert list(told.values_list("recipient__username", flat=True)) == ["bureau"]
+    assert subscription.url in told.get().message
     # Off: no new deliveries are recorded for it and the waiting ones are not sent.
     task_update_progress(actor=staff, task=world.task, expected_version=3, status=TaskStatus.IN_PROGRESS)
     assert Delivery.objects.count() == 2
