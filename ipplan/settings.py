@@ -282,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.jobs.webhooks_deliver",
         "schedule": env.float("IPPLAN_WEBHOOK_TICK_SECONDS", default=30.0),
     },
+    # Once a day: finished webhook events past IPPLAN_WEBHOOK_KEEP_DAYS leave the outbox.
+    "prune-webhook-events": {"task": "webhooks.jobs.webhooks_prune", "schedule": 24 * 3600.0},
 }
 
 # --- reminders (defaults for plans without their own ReminderPolicy; 0 turns a rule off) ----
@@ -309,6 +311,8 @@ IPPLAN_WEBHOOK_BACKOFF_SECONDS = env.float("IPPLAN_WEBHOOK_BACKOFF_SECONDS", def
 IPPLAN_WEBHOOK_DISABLE_AFTER = env.int("IPPLAN_WEBHOOK_DISABLE_AFTER", default=10)
 IPPLAN_WEBHOOK_TIMEOUT_SECONDS = env.float("IPPLAN_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS = env.int("IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS", default=120)
+# Days a finished event and its delivery log are kept (0: for ever).
+IPPLAN_WEBHOOK_KEEP_DAYS = env.int("IPPLAN_WEBHOOK_KEEP_DAYS", default=90)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import deliveries_deliver_pending, delivery_send
+from .services import deliveries_deliver_pending, delivery_send, events_prune
 
 
 @shared_task(name="webhooks.jobs.webhooks_deliver")
@@ -21,3 +21,9 @@ def webhooks_deliver(limit: int | None = None) -> dict[str, int]:
 def webhook_send(delivery_id: int) -> str:
     """Send one delivery now (a no-op when it is delivered, being sent, or not due yet)."""
     return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="webhooks.jobs.webhooks_prune")
+def webhooks_prune() -> int:
+    """Drop finished events older than IPPLAN_WEBHOOK_KEEP_DAYS, with their delivery log."""
+    return events_prune()

@@ -37,7 +37,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
@@ -669,3 +669,23 @@ __all__ = [
     "subscription_test_send",
     "subscription_update",
 ]
+
+
+# --- housekeeping ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def events_prune(*, now: dt.datetime | None = None, keep_days: int | None = None) -> int:
+    """Delete events older than ``keep_days`` (IPPLAN_WEBHOOK_KEEP_DAYS) whose deliveries are all
+    finished (delivered or failed), with their delivery log; returns how many events went.
+    Events still waiting for a delivery are kept whatever their age. 0 days keeps everything."""
+    keep_days = settings.IPPLAN_WEBHOOK_KEEP_DAYS if keep_days is None else keep_days
+    if keep_days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - dt.timedelta(days=keep_days)
+    unfinished = Delivery.objects.filter(event=OuterRef("pk")).exclude(
+        state__in=[DeliveryState.DELIVERED, DeliveryState.FAILED]
+    )
+    old = Event.objects.filter(created_at__lt=cutoff).exclude(Exists(unfinished))
+    _count, by_model = old.delete()
+    return int(by_model.get(Event._meta.label, 0))

@@ -390,3 +390,20 @@ def test_reimport_cancelling_a_removed_task_emits_status_changed(world: World, r
     assert data["actor_id"] == bureau.pk and data["plan_id"] == plan.pk
     services.deliveries_deliver_pending()
     assert len(receiver.delivered) == 1
+
+
+def test_finished_events_past_the_keeping_time_are_pruned(world: World, receiver: Receiver) -> None:
+    bureau, staff = world.users["bureau"], world.users["staff"]
+    subscribe(bureau, receiver)
+    task_update_progress(actor=staff, task=world.task, expected_version=1, status=TaskStatus.IN_PROGRESS)
+    services.deliveries_deliver_pending()  # delivered
+    receiver.default_status = 500
+    task_update_progress(actor=staff, task=world.task, expected_version=2, status=TaskStatus.BLOCKED)
+    services.deliveries_deliver_pending()  # waits for a retry
+    delivered, waiting = Event.objects.order_by("created_at")
+    later = timezone.now() + dt.timedelta(days=91)
+    assert services.events_prune(now=timezone.now(), keep_days=90) == 0  # nothing old enough
+    assert services.events_prune(now=later, keep_days=0) == 0  # 0 keeps everything
+    assert services.events_prune(now=later, keep_days=90) == 1
+    assert list(Event.objects.values_list("pk", flat=True)) == [waiting.pk]  # still owed a delivery
+    assert not Delivery.objects.filter(event_id=delivered.pk).exists()

@@ -174,3 +174,10 @@ def test_celery_jobs_send(world: World, receiver: Receiver) -> None:
 def test_beat_ticks_the_delivery_job(settings: object) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["deliver-webhooks"]  # type: ignore[attr-defined]
     assert entry["task"] == "webhooks.jobs.webhooks_deliver" and entry["schedule"] == 30.0
+
+
+def test_beat_prunes_old_events_daily(settings: object) -> None:
+    from webhooks import jobs
+
+    entry = settings.CELERY_BEAT_SCHEDULE["prune-webhook-events"]  # type: ignore[attr-defined]
+    assert entry["task"] == jobs.webhooks_prune.name and entry["schedule"] == 86400.0
