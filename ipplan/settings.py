@@ -311,6 +311,8 @@ IPPLAN_WEBHOOK_BACKOFF_SECONDS = env.float("IPPLAN_WEBHOOK_BACKOFF_SECONDS", def
 IPPLAN_WEBHOOK_DISABLE_AFTER = env.int("IPPLAN_WEBHOOK_DISABLE_AFTER", default=10)
 IPPLAN_WEBHOOK_TIMEOUT_SECONDS = env.float("IPPLAN_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS = env.int("IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS", default=120)
+# Hours after a secret rotation during which requests are signed with the old secret as well.
+IPPLAN_WEBHOOK_ROTATION_HOURS = env.int("IPPLAN_WEBHOOK_ROTATION_HOURS", default=24)
 # Days a finished event and its delivery log are kept (0: for ever).
 IPPLAN_WEBHOOK_KEEP_DAYS = env.int("IPPLAN_WEBHOOK_KEEP_DAYS", default=90)
 

@@ -75,6 +75,8 @@ class Subscription(TimeStampedModel):
     description = models.CharField(_("说明"), max_length=200, blank=True)
     events = models.JSONField(_("事件类型"), default=list, validators=[validate_event_kinds])
     secret = models.CharField(_("签名密钥"), max_length=80, editable=False)
+    previous_secret = models.CharField(_("上一把签名密钥"), max_length=80, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(_("上一把密钥停用时间"), null=True, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     disabled_reason = models.CharField(_("停用原因"), max_length=300, blank=True)
     disabled_at = models.DateTimeField(_("停用时间"), null=True, blank=True)

@@ -232,9 +232,19 @@ def subscription_rotate_secret(
     """Replace the signing secret; every request from now on is signed with the new one."""
     require(actor, Action.MANAGE_WEBHOOKS, subscription)
     locked = _lock(subscription, expected_version)
+    hours = settings.IPPLAN_WEBHOOK_ROTATION_HOURS
+    # Standard Webhooks allows several signatures: for a while every request carries one made with
+    # the old secret too, so the receiver can switch to the new secret without losing a message.
+    locked.previous_secret = locked.secret if hours > 0 else ""
+    locked.previous_secret_expires_at = timezone.now() + dt.timedelta(hours=hours) if hours > 0 else None
     locked.secret = secret_generate()
     locked.version += 1
-    return save_as(locked, actor=actor, reason="rotate_secret", update_fields=["secret", "version"])
+    return save_as(
+        locked,
+        actor=actor,
+        reason="rotate_secret",
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "version"],
+    )
 
 
 @transaction.atomic
@@ -458,6 +468,9 @@ def signed_request(subscription: Subscription, event: Event) -> tuple[bytes, dic
     body = json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"))
     sent_at = dt.datetime.now(tz=dt.UTC)
     signature = Webhook(subscription.secret).sign(event.id, sent_at, body)
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and sent_at < expires:
+        signature += " " + Webhook(subscription.previous_secret).sign(event.id, sent_at, body)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

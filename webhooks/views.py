@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -145,7 +147,14 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = _subscription(request, pk)
     recent = deliveries_for(request.user, subscription)[:5]
     return render(
-        request, "webhooks/subscription_detail.html", {"subscription": subscription, "recent": recent}
+        request,
+        "webhooks/subscription_detail.html",
+        {
+            "subscription": subscription,
+            "recent": recent,
+            "now": timezone.now(),
+            "rotation_hours": settings.IPPLAN_WEBHOOK_ROTATION_HOURS,
+        },
     )
 
 
@@ -174,7 +183,10 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.subscription_rotate_secret(
                 actor=actor, subscription=subscription, expected_version=_version(request)
             )
-            messages.success(request, _("已更换签名密钥。请将新密钥提供给接收方,旧密钥即刻失效。"))
+            messages.success(
+                request,
+                _("已更换签名密钥。请将新密钥提供给接收方;过渡期内推送同时附带旧密钥的签名。"),
+            )
         elif action == "enable":
             services.subscription_enable(
                 actor=actor, subscription=subscription, expected_version=_version(request)

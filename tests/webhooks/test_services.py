@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -132,7 +133,30 @@ def test_update_versions_conflicts_and_disabling(world: World) -> None:
     assert Subscription.objects.count() == 0
 
 
-def test_rotated_secret_signs_the_next_attempt(world: World, receiver: Receiver) -> None:
+def test_after_a_rotation_both_secrets_sign_for_a_while(
+    world: World, receiver: Receiver, settings: Any
+) -> None:
+    bureau, staff = world.users["bureau"], world.users["staff"]
+    subscription = subscribe(bureau, receiver)
+    old = subscription.secret
+    rotated = services.subscription_rotate_secret(actor=bureau, subscription=subscription)
+    assert rotated.secret != old and rotated.previous_secret == old
+    assert rotated.previous_secret_expires_at is not None
+    task_update_progress(actor=staff, task=world.task, expected_version=1, status=TaskStatus.BLOCKED)
+    services.deliveries_deliver_pending()  # a receiver still on the old secret accepts it
+    assert receiver.requests[-1].verified and len(receiver.delivered) == 1
+    signatures = receiver.requests[-1].headers["webhook-signature"].split()
+    assert len(signatures) == 2 and all(sig.startswith("v1,") for sig in signatures)
+    receiver.secret = rotated.secret  # ... and so does one already on the new secret
+    task_update_progress(actor=staff, task=world.task, expected_version=2, status=TaskStatus.IN_PROGRESS)
+    services.deliveries_deliver_pending()
+    assert receiver.requests[-1].verified and len(receiver.delivered) == 2
+
+
+def test_without_an_overlap_the_old_secret_stops_at_once(
+    world: World, receiver: Receiver, settings: Any
+) -> None:
+    settings.IPPLAN_WEBHOOK_ROTATION_HOURS = 0
     subscription = subscribe(world.users["bureau"], receiver)
     task_update_progress(
         actor=world.users["staff"], task=world.task, expected_version=1, status=TaskStatus.BLOCKED

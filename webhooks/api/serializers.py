@@ -32,6 +32,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
             "disabled_reason",
             "disabled_at",
             "consecutive_failures",
+            "previous_secret_expires_at",
             "last_state",
             "last_status_code",
             "version",
