@@ -58,12 +58,6 @@ class Conflict(exceptions.APIException):
         self.current = current or {}
 
 
-class Unprocessable(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = _("请求格式正确,但内容无法处理。")
-    default_code = "unprocessable"
-
-
 def problem(status_code: int, code: str, detail: str, *, errors: Any = None, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"urn:ipplan:error:{code}",

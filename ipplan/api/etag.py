@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -71,7 +70,3 @@ class ETagMixin:
         if request.method in ("GET", "HEAD") and not_modified(request, self._etag):
             return Response(status=304, headers={"ETag": self._etag})
         return Response(data)
-
-    def precondition_lost(self, current: dict[str, Any] | None = None) -> PreconditionFailed:
-        """The error for a write whose version check failed under the row lock."""
-        return PreconditionFailed(_("该对象已被他人修改,请重新读取后再修改。"), current=current)
