@@ -73,6 +73,16 @@ class Department(TimeStampedModel):
         related_name="children",
     )
     active = models.BooleanField(_("启用"), default=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("并入单位"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="absorbed",
+        help_text=_("单位合并后,被合并单位停用并指向存续单位。"),
+    )
     robot_webhook_url = models.URLField(_("机器人推送地址"), blank=True)
     history = HistoricalRecords(verbose_name=_("单位变更记录"))
 

@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from ipplan.audit import save_as
-from ipplan.permissions import Action, require
+from ipplan.audit import delete_as, save_as
+from ipplan.permissions import Action, region_path, require
 
 from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
 from .models import AssessmentWeights, Department, DepartmentAlias, Region, User
 
 
 @transaction.atomic
-def region_create(*, code: str, name: str, level: str, parent: Region | None = None) -> Region:
-    """Create a region under ``parent`` (None for a province)."""
+def region_create(
+    *, code: str, name: str, level: str, parent: Region | None = None, actor: User | None = None
+) -> Region:
+    """Create a region under ``parent`` (None for a province); ``actor`` None means a system load."""
+    if actor is not None:
+        require(actor, Action.MANAGE_REGIONS)
+        if parent is not None:
+            require(actor, Action.MANAGE_REGIONS, parent)
+        elif region_path(actor) != "":
+            raise PermissionDenied("only an administrator of every region adds a province")
     path = f"{parent.path if parent else '/'}{code}/"
-    region = Region(code=code, name=name, level=level, parent=parent, path=path)
-    region.full_clean()
-    region.save()
-    return region
+    region = Region(code=code.strip(), name=name.strip(), level=level, parent=parent, path=path)
+    return save_as(region, actor=actor, reason="create")
+
+
+@transaction.atomic
+def region_update(*, actor: User, region: Region, name: str, level: str | None = None) -> Region:
+    """Rename a region (its code and place in the tree make its path, so they do not change)."""
+    require(actor, Action.MANAGE_REGIONS, region)
+    region = Region.objects.select_for_update().get(pk=region.pk)
+    region.name = name.strip()
+    fields = ["name"]
+    if level is not None and level != region.level:
+        region.level = level
+        fields.append("level")
+    return save_as(region, actor=actor, reason="update", update_fields=fields)
 
 
 @transaction.atomic
@@ -52,8 +75,10 @@ def department_create(
     name = name.strip()
     if actor is not None:
         require(actor, Action.MANAGE_DEPARTMENTS, region)
-    if parent is not None and parent.region_id != region.pk:
-        raise ValidationError({"parent": _("上级单位必须属于同一行政区划。")})
+    _check_parent(region, parent)
+    reason = _name_taken(region, name, None)
+    if reason:
+        raise ValidationError({"name": reason})
     department = save_as(
         Department(region=region, name=name, short_name=short_name.strip(), kind=kind, parent=parent),
         actor=actor,
@@ -62,6 +87,9 @@ def department_create(
     for alias in aliases:
         department_alias_add(actor=actor, department=department, name=alias)
     return department
+
+
+_UNSET: object = object()
 
 
 @transaction.atomic
@@ -73,17 +101,249 @@ def department_update(
     short_name: str | None = None,
     kind: str | None = None,
     active: bool | None = None,
+    parent: Department | object | None = _UNSET,
+    robot_webhook_url: str | None = None,
 ) -> Department:
+    """Change a department's fields. A new name is a rename (the old one stays an alias);
+    ``active=False`` is a retirement (refused while it has open tasks)."""
     if actor is not None:
         require(actor, Action.MANAGE_DEPARTMENTS, department)
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    if name is not None and name.strip() != department.name:
+        department = department_rename(actor=actor, department=department, name=name)
+    if active is False and department.active:
+        department = department_retire(actor=actor, department=department)
+    elif active is True and not department.active:
+        department = _department_reactivate(actor=actor, department=department)
     changed: list[str] = []
-    for field, value in (("name", name), ("short_name", short_name), ("kind", kind), ("active", active)):
+    values: tuple[tuple[str, object], ...] = (
+        ("short_name", short_name),
+        ("kind", kind),
+        ("robot_webhook_url", robot_webhook_url),
+    )
+    for field, value in values:
         if value is not None and getattr(department, field) != value:
             setattr(department, field, value.strip() if isinstance(value, str) else value)
             changed.append(field)
+    if parent is not _UNSET and getattr(parent, "pk", None) != department.parent_id:
+        new_parent = parent if isinstance(parent, Department) else None
+        _check_parent(department.region, new_parent, department)
+        department.parent = new_parent
+        changed.append("parent")
     if changed:
         save_as(department, actor=actor, reason="update", update_fields=changed)
     return department
+
+
+def _check_parent(region: Region, parent: Department | None, department: Department | None = None) -> None:
+    if parent is None:
+        return
+    if parent.region_id != region.pk:
+        raise ValidationError({"parent": _("上级单位必须属于同一行政区划。")})
+    ancestor: Department | None = parent
+    while ancestor is not None and department is not None:
+        if ancestor.pk == department.pk:
+            raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
+        ancestor = ancestor.parent
+
+
+def _name_taken(region: Region, name: str, department: Department | None) -> str | None:
+    """Why ``name`` cannot become ``department``'s name in ``region`` (None: it can)."""
+    others = Department.objects.filter(region=region, name=name)
+    aliases = DepartmentAlias.objects.filter(region=region, name=name).select_related("department")
+    if department is not None:
+        others = others.exclude(pk=department.pk)
+        aliases = aliases.exclude(department=department)
+    if others.exists():
+        return _("“%(name)s”已是本区划另一单位的名称。") % {"name": name}
+    alias = aliases.first()
+    if alias is not None:
+        return _("“%(name)s”已是%(other)s的别名。") % {"name": name, "other": alias.department.name}
+    return None
+
+
+@transaction.atomic
+def department_rename(*, actor: User | None, department: Department, name: str) -> Department:
+    """Rename a department (机构改革); the old name stays an alias, so the next import of a plan
+    that still uses it resolves to this department."""
+    if actor is not None:
+        require(actor, Action.MANAGE_DEPARTMENTS, department)
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("请填写单位名称。")})
+    if name == department.name:
+        return department
+    reason = _name_taken(department.region, name, department)
+    if reason:
+        raise ValidationError({"name": reason})
+    old_name = department.name
+    # The new name may have been one of its aliases; a name is not also its own alias.
+    DepartmentAlias.objects.filter(department=department, region=department.region, name=name).delete()
+    department.name = name
+    save_as(department, actor=actor, reason=f"rename: {old_name} → {name}", update_fields=["name"])
+    department_alias_add(actor=actor, department=department, name=old_name)
+    return department
+
+
+def department_open_tasks(department: Department) -> QuerySet[Any]:
+    """The tasks not yet closed (办结 or cancelled) that ``department`` is assigned to, in any role."""
+    from tasks.choices import CLOSED_STATUSES
+    from tasks.models import Task
+
+    return (
+        Task.objects.filter(assignments__department=department)
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("plan")
+        .distinct()
+        .order_by("plan_id", "order", "path", "id")
+    )
+
+
+@transaction.atomic
+def department_retire(*, actor: User | None, department: Department) -> Department:
+    """Retire (停用) a department: it stays, with its history and figures, but takes no new work and
+    no longer resolves in imports. Refused while it has open tasks: reassign them first."""
+    if actor is not None:
+        require(actor, Action.MANAGE_DEPARTMENTS, department)
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    if not department.active:
+        return department
+    open_tasks = list(department_open_tasks(department)[:11])
+    if open_tasks:
+        paths = "、".join(f"{t.path} {t.title[:20]}" for t in open_tasks[:10])
+        raise ValidationError(
+            {
+                "active": _("%(name)s还有未办结的任务,请先改派:%(tasks)s%(more)s")
+                % {"name": department.name, "tasks": paths, "more": "……" if len(open_tasks) > 10 else ""}
+            },
+            code="department_has_open_tasks",
+        )
+    department.active = False
+    return save_as(department, actor=actor, reason="retire", update_fields=["active"])
+
+
+def _department_reactivate(*, actor: User | None, department: Department) -> Department:
+    reason = _name_taken(department.region, department.name, department)
+    if reason:
+        raise ValidationError({"active": reason})
+    department.active = True
+    department.merged_into = None
+    return save_as(department, actor=actor, reason="reactivate", update_fields=["active", "merged_into"])
+
+
+_ROLE_STRENGTH = {"lead": 0, "responsible": 1, "cooperating": 2}
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge moved from the absorbed department to the survivor."""
+
+    survivor: Department
+    absorbed: Department
+    assignments: int
+    tasks: int
+    users: int
+    reports: int
+    requests: int
+    aliases: int
+
+
+@transaction.atomic
+def department_merge(*, actor: User | None, absorbed: Department, survivor: Department) -> MergeResult:
+    """Merge ``absorbed`` into ``survivor`` (机构改革): its task assignments, users, progress reports,
+    requests, sub-units and aliases move to the survivor, its name becomes the survivor's alias,
+    and it is retired (kept, pointing to the survivor), never deleted. Every moved row records
+    the actor in its history."""
+    from tasks.models import Assignment, ProgressReport, Task, TaskRequest
+
+    if actor is not None:
+        require(actor, Action.MANAGE_DEPARTMENTS, absorbed)
+        require(actor, Action.MANAGE_DEPARTMENTS, survivor)
+    if absorbed.pk == survivor.pk:
+        raise ValidationError({"survivor": _("不能将单位并入其自身。")})
+    # Lock both rows in id order so two opposite merges cannot deadlock.
+    locked = {
+        d.pk: d
+        for d in Department.objects.select_for_update()
+        .filter(pk__in=[absorbed.pk, survivor.pk])
+        .order_by("pk")
+    }
+    absorbed, survivor = locked[absorbed.pk], locked[survivor.pk]
+    if absorbed.region_id != survivor.region_id:
+        raise ValidationError({"survivor": _("只能合并同一行政区划内的单位。")})
+    if not survivor.active:
+        raise ValidationError({"survivor": _("存续单位%(name)s已停用。") % {"name": survivor.name}})
+    if not absorbed.active:
+        raise ValidationError({"absorbed": _("%(name)s已停用,不能再合并。") % {"name": absorbed.name}})
+    reason = f"merge: {absorbed.name} → {survivor.name}"
+
+    touched: set[int] = set()
+    moved_assignments = 0
+    existing = {a.task_id: a for a in Assignment.objects.select_for_update().filter(department=survivor)}
+    for assignment in Assignment.objects.select_for_update().filter(department=absorbed).order_by("pk"):
+        touched.add(assignment.task_id)
+        kept = existing.get(assignment.task_id)
+        if kept is None:
+            assignment.department = survivor
+            save_as(assignment, actor=actor, reason=reason, update_fields=["department"])
+            existing[assignment.task_id] = assignment
+        else:
+            # Both were on the task: the survivor keeps the stronger of the two roles.
+            if _ROLE_STRENGTH.get(assignment.role, 9) < _ROLE_STRENGTH.get(kept.role, 9):
+                kept.role, kept.order = assignment.role, assignment.order
+                save_as(kept, actor=actor, reason=reason, update_fields=["role", "order"])
+            delete_as(assignment, actor=actor, reason=reason)
+        moved_assignments += 1
+    for task in Task.objects.select_for_update(of=("self",)).filter(pk__in=touched).order_by("pk"):
+        # The task's assignments changed: a new version (and ETag) tells API clients so.
+        task.version += 1
+        save_as(task, actor=actor, reason=reason, update_fields=["version"])
+
+    users = 0
+    for user in User.objects.select_for_update().filter(department=absorbed).order_by("pk"):
+        user.department, user.region = survivor, survivor.region
+        save_as(user, actor=actor, reason=reason, update_fields=["department", "region"])
+        users += 1
+    reports = 0
+    for report in ProgressReport.objects.select_for_update().filter(department=absorbed).order_by("pk"):
+        report.department = survivor
+        save_as(report, actor=actor, reason=reason, update_fields=["department"])
+        reports += 1
+    requests = 0
+    for request in TaskRequest.objects.select_for_update().filter(department=absorbed).order_by("pk"):
+        request.department = survivor
+        save_as(request, actor=actor, reason=reason, update_fields=["department"])
+        requests += 1
+    for child in Department.objects.select_for_update().filter(parent=absorbed).exclude(pk=survivor.pk):
+        child.parent = survivor
+        save_as(child, actor=actor, reason=reason, update_fields=["parent"])
+    aliases = DepartmentAlias.objects.filter(department=absorbed).update(department=survivor)
+
+    absorbed.active, absorbed.merged_into = False, survivor
+    save_as(absorbed, actor=actor, reason=reason, update_fields=["active", "merged_into"])
+    if survivor.parent_id == absorbed.pk:
+        survivor.parent = absorbed.parent
+        save_as(survivor, actor=actor, reason=reason, update_fields=["parent"])
+    department_alias_add(actor=actor, department=survivor, name=absorbed.name)
+    return MergeResult(
+        survivor=survivor,
+        absorbed=absorbed,
+        assignments=moved_assignments,
+        tasks=len(touched),
+        users=users,
+        reports=reports,
+        requests=requests,
+        aliases=aliases + 1,
+    )
+
+
+@transaction.atomic
+def department_alias_remove(*, actor: User | None, alias: DepartmentAlias) -> None:
+    """Forget another name of a department (the next import no longer resolves it)."""
+    if actor is not None:
+        require(actor, Action.MANAGE_DEPARTMENTS, alias.department)
+    alias.delete()
 
 
 @transaction.atomic
@@ -94,7 +354,12 @@ def department_alias_add(*, actor: User | None, department: Department, name: st
         require(actor, Action.MANAGE_DEPARTMENTS, department)
     if name == department.name:
         raise ValidationError({"name": _("别名不能与单位名称相同。")})
-    if Department.objects.filter(region=department.region, name=name).exists():
+    # A retired department's name may become an alias (merges): only active names collide.
+    if (
+        Department.objects.filter(region=department.region, name=name, active=True)
+        .exclude(pk=department.pk)
+        .exists()
+    ):
         raise ValidationError({"name": _("“%(name)s”已是本区划另一单位的名称。") % {"name": name}})
     existing = DepartmentAlias.objects.filter(region=department.region, name=name).first()
     if existing is not None:

@@ -1,22 +1,64 @@
-"""The admin site and the ModelAdmin base that asks the permission policy for everything."""
+"""The admin site and the ModelAdmin bases that ask the permission policy for everything.
+
+One write path (issue 12.3): the admin writes nothing itself. An admin either calls a service
+from ``save_model`` / ``delete_model`` / ``save_formset`` / ``delete_queryset`` (overriding the
+refusing defaults below), or it is read-only (``ReadOnlyPolicyAdmin``) and points to the portal
+page where the object is edited. Every choice list (drop-downs, raw-id lookups, autocomplete,
+inlines) holds only objects the permission policy lets the user pick, so a forged POST naming
+another region's plan, region or department fails form validation and writes nothing; the
+services re-check the policy on the new values inside the admin's transaction.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest
+from django.forms import BaseFormSet
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from ipplan.audit import delete_as, save_as
-from ipplan.permissions import Action, can, scope
+from departments.choices import Role
+from ipplan.permissions import Action, can, role_of, scope
 
 from .models import JobHeartbeat
 
+#: The action a user needs on an object to pick it in a form's choice list (model label -> action).
+CHOICE_ACTIONS: dict[str, Action] = {
+    "departments.region": Action.MANAGE_DEPARTMENTS,
+    "departments.department": Action.MANAGE_DEPARTMENTS,
+    "departments.departmentalias": Action.MANAGE_DEPARTMENTS,
+    "departments.user": Action.VIEW_DEPARTMENT,
+    "tasks.plan": Action.EDIT_PLAN,
+    "tasks.section": Action.EDIT_PLAN,
+    "tasks.task": Action.EDIT_PLAN,
+    "tasks.indicator": Action.EDIT_PLAN,
+    "tasks.progressreport": Action.VIEW_TASK,
+    "webhooks.subscription": Action.MANAGE_WEBHOOKS,
+    "webhooks.event": Action.MANAGE_WEBHOOKS,
+}
+
+
+def choice_queryset(user: Any, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """``queryset`` narrowed to the objects ``user`` may pick in an admin form."""
+    action = CHOICE_ACTIONS.get(queryset.model._meta.label_lower, Action.VIEW_PLAN)
+    try:
+        return scope(user, action, queryset)
+    except LookupError:
+        # Models outside the policy (auth groups, permissions): administrators only.
+        return queryset if role_of(user) == Role.ADMIN else queryset.none()
+
+
+def refuse_write() -> PermissionDenied:
+    return PermissionDenied("this admin page has no service for the write: edit it in the portal")
+
 
 class PolicyAdminMixin:
-    """Reads and writes through the permission policy; saves record the actor in the history."""
+    """Reads through the permission policy; writes only through the services a subclass calls."""
 
     view_action: Action = Action.VIEW_PLAN
     change_action: Action = Action.EDIT_PLAN
@@ -41,11 +83,52 @@ class PolicyAdminMixin:
         action = self.delete_action or self.change_action
         return can(request.user, Action.USE_ADMIN_SITE) and can(request.user, action, obj)
 
-    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
-        save_as(obj, actor=request.user, reason="admin", validate=False)  # type: ignore[arg-type]
+    # Choice lists: the policy decides what may be picked, for drop-downs and raw-id inputs alike
+    # (a raw-id value outside the queryset fails validation like a drop-down value would).
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs["queryset"] = choice_queryset(request.user, self._choices(db_field, request, kwargs))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
-    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
-        delete_as(obj, actor=request.user, reason="admin")  # type: ignore[arg-type]
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs["queryset"] = choice_queryset(request.user, self._choices(db_field, request, kwargs))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def _choices(self, db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) -> models.QuerySet[Any]:
+        if kwargs.get("queryset") is not None:
+            return kwargs["queryset"]  # type: ignore[no-any-return]
+        ordered = self.get_field_queryset(None, db_field, request)  # type: ignore[attr-defined]
+        if ordered is not None:
+            return ordered  # type: ignore[no-any-return]
+        return db_field.remote_field.model._default_manager.all()  # type: ignore[no-any-return]
+
+    # Writes: refused unless a subclass calls a service.
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        raise refuse_write()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        raise refuse_write()
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        raise refuse_write()
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: BaseFormSet[Any], change: bool) -> None:
+        if formset.has_changed():
+            raise refuse_write()
+        formset_record(formset)
+
+
+def formset_record(
+    formset: Any,
+    new: list[Any] | None = None,
+    changed: list[Any] | None = None,
+    deleted: list[Any] | None = None,
+) -> None:
+    """Tell the admin's change message what a service did with an inline formset."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+        new or [],
+        changed or [],
+        deleted or [],
+    )
 
 
 class PolicyAdmin(PolicyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
@@ -53,12 +136,65 @@ class PolicyAdmin(PolicyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 class PolicyHistoryAdmin(PolicyAdminMixin, SimpleHistoryAdmin):  # type: ignore[type-arg]
-    pass
+    """With the history pages; a POST to a historical version ("revert") calls ``save_model``,
+    which is the service of the subclass or a refusal."""
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise refuse_write()
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[no-any-return]
 
 
 class PolicyInline(PolicyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
     show_change_link = True
+
+
+class ReadOnlyMixin:
+    """View, search, filter and history only; the object is edited on its portal page."""
+
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def portal_url(self, obj: Any) -> str | None:
+        """The portal page where ``obj`` is changed (None: there is none)."""
+        return None
+
+    @admin.display(description=_("在门户中编辑"))
+    def portal_link(self, obj: Any) -> str:
+        url = self.portal_url(obj) if obj is not None and obj.pk else None
+        if not url:
+            return "—"
+        return format_html('<a href="{}">{}</a>', url, _("在门户中编辑"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return fields if "portal_link" in fields else ["portal_link", *fields]
+
+
+class ReadOnlyPolicyAdmin(ReadOnlyMixin, PolicyAdmin):
+    pass
+
+
+class ReadOnlyPolicyHistoryAdmin(ReadOnlyMixin, PolicyHistoryAdmin):
+    pass
+
+
+class ReadOnlyPolicyInline(ReadOnlyMixin, PolicyInline):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return admin.TabularInline.get_readonly_fields(self, request, obj)
 
 
 @admin.register(JobHeartbeat)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("ipplan.api.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("departments/", include("departments.urls")),
     path("", include("tasks.urls")),
 ]
 

@@ -1,4 +1,8 @@
-"""Admin pages of the work-plan domain: plan -> sections -> tasks -> assignments."""
+"""Admin pages of the work-plan domain: plan -> sections -> tasks -> assignments.
+
+All read-only (view, search, filter, history): plans, tasks and their parts are changed in the
+portal, through the services that keep versions, the status rules, notifications and webhooks.
+Each change page links to the portal page where the object is edited."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ipplan.admin import PolicyAdmin, PolicyHistoryAdmin, PolicyInline
+from ipplan.admin import ReadOnlyPolicyAdmin, ReadOnlyPolicyHistoryAdmin, ReadOnlyPolicyInline
 from ipplan.models import JobHeartbeat
 from ipplan.permissions import Action
 
@@ -33,26 +38,26 @@ from .models import (
 from .services.delivery import notifications_retry
 
 
-class SectionInline(PolicyInline):
+class SectionInline(ReadOnlyPolicyInline):
     model = Section
     fields = ["label", "title", "parent", "path", "order"]
     readonly_fields = ["path"]
 
 
-class PhaseInline(PolicyInline):
+class PhaseInline(ReadOnlyPolicyInline):
     model = Phase
     fields = ["name", "start", "end", "order"]
     show_change_link = False
 
 
-class IndicatorInline(PolicyInline):
+class IndicatorInline(ReadOnlyPolicyInline):
     model = Indicator
     fields = ["name", "comparator", "target_value", "unit", "target_year", "section", "task"]
     raw_id_fields = ["task", "section"]
 
 
 @admin.register(Plan)
-class PlanAdmin(PolicyHistoryAdmin):
+class PlanAdmin(ReadOnlyPolicyHistoryAdmin):
     delete_action = Action.DELETE_PLAN
     list_display = ["title", "region", "doc_number", "issued_on", "period_start", "period_end", "status"]
     list_filter = ["status", "region"]
@@ -62,8 +67,11 @@ class PlanAdmin(PolicyHistoryAdmin):
     inlines = [SectionInline, PhaseInline, IndicatorInline]
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
+    def portal_url(self, obj: Plan) -> str:
+        return reverse("tasks:plan_detail", args=[obj.pk])
 
-class TaskInline(PolicyInline):
+
+class TaskInline(ReadOnlyPolicyInline):
     model = Task
     view_action = Action.VIEW_TASK
     fields = ["path", "title", "due_date", "status", "progress"]
@@ -71,7 +79,7 @@ class TaskInline(PolicyInline):
 
 
 @admin.register(Section)
-class SectionAdmin(PolicyAdmin):
+class SectionAdmin(ReadOnlyPolicyAdmin):
     list_display = ["path", "title", "plan", "order"]
     list_filter = ["plan"]
     search_fields = ["title", "plan__title"]
@@ -79,8 +87,11 @@ class SectionAdmin(PolicyAdmin):
     inlines = [TaskInline]
     raw_id_fields = ["parent"]
 
+    def portal_url(self, obj: Section) -> str:
+        return reverse("tasks:plan_detail", args=[obj.plan_id])
 
-class AssignmentInline(PolicyInline):
+
+class AssignmentInline(ReadOnlyPolicyInline):
     model = Assignment
     view_action = Action.VIEW_TASK
     fields = ["department", "role", "order"]
@@ -89,7 +100,7 @@ class AssignmentInline(PolicyInline):
 
 
 @admin.register(Task)
-class TaskAdmin(PolicyHistoryAdmin):
+class TaskAdmin(ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     list_display = ["path", "title", "plan", "due_date", "status", "progress", "version"]
     list_filter = ["status", "plan", "assignments__role"]
@@ -99,9 +110,12 @@ class TaskAdmin(PolicyHistoryAdmin):
     raw_id_fields = ["section"]
     readonly_fields = ["version", "completed_at", "created_at", "updated_at"]
 
+    def portal_url(self, obj: Task) -> str:
+        return reverse("tasks:task_detail", args=[obj.pk])
+
 
 @admin.register(Assignment)
-class AssignmentAdmin(PolicyHistoryAdmin):
+class AssignmentAdmin(ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     list_display = ["task", "department", "role", "order"]
     list_filter = ["role"]
@@ -110,8 +124,11 @@ class AssignmentAdmin(PolicyHistoryAdmin):
     raw_id_fields = ["task"]
     autocomplete_fields = ["department"]
 
+    def portal_url(self, obj: Assignment) -> str:
+        return reverse("tasks:task_detail", args=[obj.task_id])
 
-class ReadingInline(PolicyInline):
+
+class ReadingInline(ReadOnlyPolicyInline):
     model = IndicatorReading
     fields = ["observed_on", "value", "note", "entered_by"]
     readonly_fields = ["entered_by"]
@@ -119,7 +136,7 @@ class ReadingInline(PolicyInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(PolicyAdmin):
+class IndicatorAdmin(ReadOnlyPolicyAdmin):
     list_display = ["name", "plan", "comparator", "target_value", "unit", "target_year"]
     list_filter = ["plan", "comparator"]
     search_fields = ["name"]
@@ -127,23 +144,32 @@ class IndicatorAdmin(PolicyAdmin):
     raw_id_fields = ["section", "task"]
     inlines = [ReadingInline]
 
+    def portal_url(self, obj: Indicator) -> str:
+        return reverse("tasks:indicator_detail", args=[obj.pk])
+
 
 @admin.register(IndicatorReading)
-class IndicatorReadingAdmin(PolicyHistoryAdmin):
+class IndicatorReadingAdmin(ReadOnlyPolicyHistoryAdmin):
     list_display = ["indicator", "observed_on", "value", "entered_by"]
     search_fields = ["indicator__name"]
     list_select_related = ["indicator", "entered_by"]
     raw_id_fields = ["indicator"]
 
+    def portal_url(self, obj: IndicatorReading) -> str:
+        return reverse("tasks:indicator_detail", args=[obj.indicator_id])
+
 
 @admin.register(Phase)
-class PhaseAdmin(PolicyAdmin):
+class PhaseAdmin(ReadOnlyPolicyAdmin):
     list_display = ["name", "plan", "start", "end"]
     list_filter = ["plan"]
     search_fields = ["name"]
 
+    def portal_url(self, obj: Phase) -> str:
+        return reverse("tasks:plan_detail", args=[obj.plan_id])
 
-class AttachmentInline(PolicyInline):
+
+class AttachmentInline(ReadOnlyPolicyInline):
     model = Attachment
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
@@ -153,7 +179,7 @@ class AttachmentInline(PolicyInline):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(PolicyHistoryAdmin):
+class ProgressReportAdmin(ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
     list_display = ["task", "department", "period", "percent", "review_status", "created_at"]
@@ -163,9 +189,12 @@ class ProgressReportAdmin(PolicyHistoryAdmin):
     raw_id_fields = ["task", "author", "reviewer"]
     inlines = [AttachmentInline]
 
+    def portal_url(self, obj: ProgressReport) -> str:
+        return reverse("tasks:task_detail", args=[obj.task_id])
+
 
 @admin.register(Attachment)
-class AttachmentAdmin(PolicyAdmin):
+class AttachmentAdmin(ReadOnlyPolicyAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
     list_display = ["original_name", "report", "content_type", "size", "created_at"]
@@ -173,9 +202,12 @@ class AttachmentAdmin(PolicyAdmin):
     raw_id_fields = ["report", "uploaded_by"]
     readonly_fields = ["token", "sha256", "size", "content_type"]
 
+    def portal_url(self, obj: Attachment) -> str:
+        return reverse("tasks:task_detail", args=[obj.report.task_id])
+
 
 @admin.register(TaskRequest)
-class TaskRequestAdmin(PolicyHistoryAdmin):
+class TaskRequestAdmin(ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.DECIDE_COMPLETION
     list_display = ["task", "kind", "state", "department", "requested_due_date", "created_at"]
@@ -183,18 +215,24 @@ class TaskRequestAdmin(PolicyHistoryAdmin):
     search_fields = ["task__title", "department__name"]
     raw_id_fields = ["task", "requested_by", "signed_off_by", "decided_by"]
 
+    def portal_url(self, obj: TaskRequest) -> str:
+        return reverse("tasks:task_detail", args=[obj.task_id])
+
 
 @admin.register(Urge)
-class UrgeAdmin(PolicyAdmin):
+class UrgeAdmin(ReadOnlyPolicyAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.URGE_TASK
     list_display = ["task", "author", "created_at"]
     search_fields = ["task__title", "message"]
     raw_id_fields = ["task", "author"]
 
+    def portal_url(self, obj: Urge) -> str:
+        return reverse("tasks:task_detail", args=[obj.task_id])
+
 
 @admin.register(Notification)
-class NotificationAdmin(PolicyAdmin):
+class NotificationAdmin(ReadOnlyPolicyAdmin):
     """Operators see what is pending, failed or stuck, when beat last ticked, and retry."""
 
     view_action = Action.MANAGE_NOTIFICATIONS

@@ -1,31 +1,20 @@
 """Read-only admin pages: subscriptions and deliveries are changed through the webhook pages
-(their services generate secrets and keep versions), not through generic forms."""
+(their services generate secrets, validate URLs and keep versions), not through generic forms."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+from django.urls import reverse
 
-from ipplan.admin import PolicyAdmin
+from ipplan.admin import ReadOnlyPolicyAdmin
 from ipplan.permissions import Action
 
 from .models import Delivery, Subscription
 
 
-class _ReadOnly(PolicyAdmin):
+class _ReadOnly(ReadOnlyPolicyAdmin):
     view_action = Action.MANAGE_WEBHOOKS
     change_action = Action.MANAGE_WEBHOOKS
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Subscription)
@@ -35,9 +24,15 @@ class SubscriptionAdmin(_ReadOnly):
     search_fields = ["url", "description"]
     exclude = ["secret"]
 
+    def portal_url(self, obj: Subscription) -> str:
+        return reverse("webhooks:detail", args=[obj.pk])
+
 
 @admin.register(Delivery)
 class DeliveryAdmin(_ReadOnly):
     list_display = ["event", "subscription", "state", "attempts", "last_status_code", "created_at"]
     list_filter = ["state"]
     list_select_related = ["event", "subscription"]
+
+    def portal_url(self, obj: Delivery) -> str:
+        return reverse("webhooks:deliveries", args=[obj.subscription_id])

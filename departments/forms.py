@@ -1,0 +1,28 @@
+"""Forms of the department registry pages; each feeds one service of ``departments/services.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import Department
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label=_("新名称"), max_length=100)
+
+
+class MergeForm(forms.Form):
+    """Choose the department that absorbs this one: an active one of the same region."""
+
+    survivor = forms.ModelChoiceField(label=_("并入"), queryset=Department.objects.none())
+    confirm = forms.BooleanField(
+        label=_("我已确认:本单位的任务、人员、填报和别名将转入所选单位,本单位停用。")
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[Department], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["survivor"].queryset = candidates  # type: ignore[attr-defined]
