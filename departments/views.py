@@ -49,14 +49,18 @@ def department_list(request: HttpRequest) -> HttpResponse:
     if "active" not in params:
         params["active"] = "true"  # retired departments on request only
     filterset = DepartmentFilterSet(params, queryset=base)
-    queryset = filterset.qs.annotate(
-        open_tasks=Count(
-            "assignments__task",
-            filter=~Q(assignments__task__status__in=["completed", "cancelled"]),
-            distinct=True,
-        ),
-        people=Count("members", filter=Q(members__is_active=True), distinct=True),
-    ).prefetch_related("aliases")
+    queryset = (
+        filterset.qs.annotate(
+            open_tasks=Count(
+                "assignments__task",
+                filter=~Q(assignments__task__status__in=["completed", "cancelled"]),
+                distinct=True,
+            ),
+            people=Count("members", filter=Q(members__is_active=True), distinct=True),
+        )
+        .prefetch_related("aliases")
+        .order_by("region__path", "name", "pk")
+    )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
