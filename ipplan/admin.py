@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.forms import BaseFormSet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -51,6 +51,12 @@ def choice_queryset(user: Any, queryset: models.QuerySet[Any]) -> models.QuerySe
     except LookupError:
         # Models outside the policy (auth groups, permissions): administrators only.
         return queryset if role_of(user) == Role.ADMIN else queryset.none()
+
+
+def _by_field(error: ValidationError) -> dict[str | None, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {field: ValidationError(errors).messages for field, errors in error.error_dict.items()}
+    return {None: error.messages}
 
 
 def refuse_write() -> PermissionDenied:
@@ -101,6 +107,36 @@ class PolicyAdminMixin:
             return ordered  # type: ignore[no-any-return]
         return db_field.remote_field.model._default_manager.all()  # type: ignore[no-any-return]
 
+    # A service that refuses the new values raises ValidationError inside the admin's transaction
+    # (rolled back); the form is shown again with the service's reasons next to the fields.
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc, no-any-return]
+        except ValidationError as error:
+            request._service_error = error  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc, no-any-return]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        error: ValidationError | None = getattr(request, "_service_error", None)
+        if error is None or request.method != "POST":
+            return form
+
+        class RefusedForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> Any:
+                cleaned = super().clean()
+                for field, messages in _by_field(error).items():
+                    self.add_error(field if field in self.fields else None, messages)
+                return cleaned
+
+        return RefusedForm
+
     # Writes: refused unless a subclass calls a service.
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         raise refuse_write()
@@ -148,7 +184,12 @@ class PolicyHistoryAdmin(PolicyAdminMixin, SimpleHistoryAdmin):  # type: ignore[
     ) -> HttpResponse:
         if request.method == "POST" and not self.has_change_permission(request):
             raise refuse_write()
-        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[no-any-return]
+        try:
+            with transaction.atomic():
+                return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[no-any-return]
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 class PolicyInline(PolicyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
