@@ -131,7 +131,7 @@ class PolicyAdminMixin:
         class RefusedForm(form):  # type: ignore[misc, valid-type]
             def clean(self) -> Any:
                 cleaned = super().clean()
-                for field, messages in _by_field(error).items():
+                for field, messages in _by_field(error).items():  # type: ignore[arg-type]
                     self.add_error(field if field in self.fields else None, messages)
                 return cleaned
 

@@ -96,7 +96,9 @@ def full_world(world: World) -> Iterator[World]:
 def spies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     for name in SERVICES:
-        real = getattr(departments_admin, name)
+        real = getattr(departments_admin, name, None)
+        if real is None:  # not called by the admin: a write without it shows as one without a service
+            continue
 
         def spy(*args: Any, _real: Callable[..., Any] = real, _name: str = name, **kwargs: Any) -> Any:
             calls.append(_name)
