@@ -201,6 +201,10 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
+# Digest of evidence files, stored with each file and checked whenever one is served: "sha256",
+# or "sm3" (GB/T 32905, through OpenSSL's hashlib.new("sm3")) for 商用密码 deployments. Each
+# attachment keeps the algorithm it was stored with, so changing this leaves old files verifiable.
+IPPLAN_FILE_DIGEST = env.str("IPPLAN_FILE_DIGEST", default="sha256").lower()
 # Production images run collectstatic with IPPLAN_STATIC_MANIFEST=1 and serve hashed, compressed
 # files; without it (the embedded start, the tests) whitenoise serves straight from the finders.
 STATIC_MANIFEST = env.bool("IPPLAN_STATIC_MANIFEST", default=False)

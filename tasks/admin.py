@@ -200,7 +200,7 @@ class AttachmentAdmin(ReadOnlyPolicyAdmin):
     list_display = ["original_name", "report", "content_type", "size", "created_at"]
     search_fields = ["original_name"]
     raw_id_fields = ["report", "uploaded_by"]
-    readonly_fields = ["token", "sha256", "size", "content_type"]
+    readonly_fields = ["token", "digest_algorithm", "digest", "size", "content_type"]
 
     def portal_url(self, obj: Attachment) -> str:
         return reverse("tasks:task_detail", args=[obj.report.task_id])

@@ -392,6 +392,15 @@ class ProgressReport(TimeStampedModel):
     )
     review_comment = models.TextField(_("审核意见"), blank=True)
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    # Evidence is append-only: a correction is a new report that supersedes this one, which stays.
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("更正的填报"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
     history = HistoricalRecords(verbose_name=_("进展填报变更记录"))
 
     class Meta:
@@ -425,7 +434,9 @@ class Attachment(TimeStampedModel):
     original_name = models.CharField(_("原文件名"), max_length=255)
     content_type = models.CharField(_("类型"), max_length=100)
     size = models.PositiveBigIntegerField(_("大小"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    digest = models.CharField(_("摘要"), max_length=128)
+    #: The algorithm of ``digest`` (IPPLAN_FILE_DIGEST when stored), so old files stay verifiable.
+    digest_algorithm = models.CharField(_("摘要算法"), max_length=16, default="sha256")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("上传人"),
@@ -433,6 +444,7 @@ class Attachment(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    history = HistoricalRecords(verbose_name=_("附件变更记录"))
 
     class Meta:
         ordering = ["report", "id"]

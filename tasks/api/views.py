@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from departments.filtersets import DepartmentFilterSet
 from departments.models import Department
-from ipplan.api.errors import lost_race
+from ipplan.api.errors import lost_race, problem_response
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..selectors import task_changes, visible_tasks
 from ..services import workflow
-from ..services.attachments import attachment_open
+from ..services.attachments import AttachmentIntegrityError, attachment_open
 from ..services.notifications import notifications_mark_read
 from ..services.plans import indicator_reading_record
 from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
@@ -415,7 +415,10 @@ class NotificationViewSet(ReadOnlyPolicyViewSet):
 
 
 class AttachmentDownloadView(APIView):
-    """The file of a report's attachment, as a download."""
+    """The file of a report's attachment, as a download (409 when the stored file fails its
+    integrity check: digest, size or sniffed type differ from the upload's)."""
+
+    extra_error_codes = (409,)
 
     @extend_schema(
         tags=["reports"],
@@ -424,9 +427,12 @@ class AttachmentDownloadView(APIView):
         },
         operation_id="attachments_download",
     )
-    def get(self, request: Request, pk: int) -> FileResponse:
+    def get(self, request: Request, pk: int) -> FileResponse | Response:
         attachment = get_for(request.user, Action.VIEW_TASK, Attachment.objects.all(), pk=pk)
-        handle, content_type, name = attachment_open(actor=cast(Any, request.user), attachment=attachment)
+        try:
+            handle, content_type, name = attachment_open(actor=cast(Any, request.user), attachment=attachment)
+        except AttachmentIntegrityError as error:
+            return problem_response(409, "attachment_integrity", error.message)
         return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
 
 

@@ -17,7 +17,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import transaction
@@ -183,11 +184,30 @@ def files_discarded_on_error() -> Iterator[list[str]]:
         raise
 
 
+#: Digest algorithms an attachment may be stored with (IPPLAN_FILE_DIGEST chooses for new files).
+DIGEST_ALGORITHMS = ("sha256", "sm3")
+
+
+def file_hasher(algorithm: str) -> Any:
+    """A new hash object of ``algorithm``, from OpenSSL through hashlib (SM3 included)."""
+    if algorithm not in DIGEST_ALGORITHMS:
+        raise ImproperlyConfigured(
+            f"IPPLAN_FILE_DIGEST must be one of {', '.join(DIGEST_ALGORITHMS)}, not {algorithm!r}"
+        )
+    try:
+        return hashlib.new(algorithm)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"the digest {algorithm!r} is not available from this Python's OpenSSL (SM3 needs OpenSSL 1.1.1+)"
+        ) from None
+
+
 def store_file(
     *, report: ProgressReport, file: UploadedFile, actor: User, content_type: str, stored: list[str]
 ) -> Attachment:
     """Store one already-validated file under a generated name; appends the name to ``stored``."""
-    digest = hashlib.sha256()
+    algorithm = settings.IPPLAN_FILE_DIGEST
+    digest = file_hasher(algorithm)
     for chunk in file.chunks():
         digest.update(chunk)
     attachment = Attachment(
@@ -196,7 +216,8 @@ def store_file(
         original_name=upload_name(file),
         content_type=content_type,
         size=file.size or 0,
-        sha256=digest.hexdigest(),
+        digest=digest.hexdigest(),
+        digest_algorithm=algorithm,
         uploaded_by=actor,
     )
     attachment.file.save(attachment.token, file, save=False)
@@ -244,8 +265,67 @@ def download_name(attachment: Attachment) -> str:
     return f"{name}.{ext}"
 
 
+class AttachmentIntegrityError(Exception):
+    """The stored file is not the one that was uploaded (changed or replaced behind the app's back)."""
+
+    def __init__(self, message: str, *, attachment: Attachment, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.attachment = attachment
+        self.reason = reason
+
+
+def _integrity_problem(attachment: Attachment, handle: File[Any]) -> str | None:
+    """Why the open stored file does not match what was stored (None: it matches)."""
+    digest = file_hasher(attachment.digest_algorithm)
+    size = 0
+    handle.seek(0)
+    for chunk in handle.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    if size != attachment.size:
+        return f"size {size} != stored {attachment.size}"
+    if not secrets.compare_digest(digest.hexdigest(), attachment.digest):
+        return f"{attachment.digest_algorithm} digest mismatch"
+    sniffed = _sniff(handle)
+    if sniffed is None or sniffed[0] != attachment.content_type:
+        return (
+            f"content sniffed as {sniffed[0] if sniffed else 'unknown'}, stored as {attachment.content_type}"
+        )
+    return None
+
+
 def attachment_open(*, actor: User, attachment: Attachment) -> tuple[File[Any], str, str]:
-    """(open binary file, content type, download name) of an attachment the actor may see."""
+    """(open binary file, content type, download name) of an attachment the actor may see.
+
+    The file is checked before it is served: its size, its digest (with the algorithm it was
+    stored with) and its content type as sniffed now must match what was recorded at upload. A
+    file changed behind the app's back is refused (AttachmentIntegrityError) and logged.
+    """
     require(actor, Action.VIEW_TASK, attachment)
-    handle = _storage().open(attachment.file.name or "", "rb")
+    handle: File[Any] | None = None
+    try:
+        handle = _storage().open(attachment.file.name or "", "rb")
+    except OSError:
+        problem: str | None = "stored file missing"
+    else:
+        problem = _integrity_problem(attachment, handle)
+    if problem is not None:
+        if handle is not None:
+            handle.close()
+        logger.error(
+            "evidence file refused: attachment %s (report %s, stored as %s) failed its integrity check: %s",
+            attachment.pk,
+            attachment.report_id,
+            attachment.file.name,
+            problem,
+        )
+        raise AttachmentIntegrityError(
+            _("附件“%(name)s”未通过完整性校验(文件已被改动或缺失),已拒绝下载并记录。请联系系统管理员。")
+            % {"name": attachment.original_name},
+            attachment=attachment,
+            reason=problem,
+        )
+    assert handle is not None
+    handle.seek(0)
     return handle, attachment.content_type, download_name(attachment)

@@ -64,9 +64,9 @@ def render_task_page(
 ) -> HttpResponse:
     """The task page; after a refused action, with the errors and what the user had typed."""
     actions = allowed_actions(request.user, task, TASK_ACTIONS)
-    reports = task.reports.select_related("department", "author", "reviewer").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
-    )
+    reports = task.reports.select_related(
+        "department", "author", "reviewer", "supersedes", "superseded_by"
+    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
     by_role: dict[str, list[Any]] = {role.value: [] for role in AssignmentRole}
     for assignment in task.assignments.all():
         by_role[assignment.role].append(assignment.department)
