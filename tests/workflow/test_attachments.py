@@ -121,7 +121,7 @@ def test_files_are_stored_under_generated_names(world: World, media: Path) -> No
     for attachment, data in zip(stored, files.values(), strict=True):
         assert re.fullmatch(r"attachments/\d{4}/\d{2}/[0-9a-f]{32}", attachment.file.name)
         assert attachment.file.name.endswith(attachment.token)
-        assert (attachment.size, attachment.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+        assert (attachment.size, attachment.digest) == (len(data), hashlib.sha256(data).hexdigest())
         assert attachment.uploaded_by == world.users["staff"]
         assert (media / attachment.file.name).read_bytes() == data
     assert [a.content_type for a in stored] == [
@@ -140,7 +140,7 @@ def test_a_large_upload_spooled_to_disk_is_stored(world: World, media: Path) -> 
     report = submit(world, [spooled])
     spooled.close()  # as the request does; the storage moved the temporary file into place
     attachment = report.attachments.get()
-    assert attachment.sha256 == hashlib.sha256(data).hexdigest()
+    assert attachment.digest == hashlib.sha256(data).hexdigest()
     assert (media / attachment.file.name).read_bytes() == data
 
 
