@@ -51,5 +51,6 @@ urlpatterns = [
     path("requests/<int:pk>/return/", actions.return_request, name="request_return"),
     path("requests/<int:pk>/extension/", actions.decide_extension, name="extension_decide"),
     path("reports/<int:pk>/review/", actions.review_report, name="report_review"),
+    path("reports/<int:pk>/correct/", actions.correct_report, name="report_correct"),
     path("attachments/<int:pk>/", actions.download_attachment, name="attachment"),
 ]

@@ -28,6 +28,7 @@ from ..models import Attachment, ProgressReport, Task, TaskRequest
 from ..selectors import task_detail
 from ..services import workflow
 from ..services.attachments import AttachmentIntegrityError, attachment_open
+from ..services.evidence import progress_report_correct
 from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
 from .task import render_task_page
 
@@ -253,6 +254,25 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
             comment=request.POST.get("comment", ""),
         ),
         _("已审核进展填报。"),
+    )
+
+
+@login_required
+@require_POST
+def correct_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reporting department corrects its report: a new version; the old one stays."""
+    report = get_for(request.user, Action.VIEW_TASK, ProgressReport.objects.select_related("task"), pk=pk)
+    return _perform(
+        request,
+        report.task,
+        lambda: progress_report_correct(
+            actor=request.user,  # type: ignore[arg-type]
+            report=report,
+            text=request.POST.get("text", ""),
+            percent=_int(request.POST.get("percent"), "percent"),
+            attachments=request.FILES.getlist("files"),
+        ),
+        _("已提交更正,原填报保留并标为已被更正。"),
     )
 
 

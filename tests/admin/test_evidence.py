@@ -179,3 +179,24 @@ def test_a_correction_is_a_new_version_and_keeps_the_old_one(client: Client, wor
     page = client.get(reverse("tasks:task_detail", args=[world.task.pk])).content.decode()
     assert "完成调研" in page and "更正:调研已完成并形成报告" in page
     assert page.count("report-superseded") == 1 and page.count("report-correction") == 1
+
+
+def test_correction_through_the_task_page(client: Client, world: World) -> None:
+    report = _report(world, ("报告.pdf", PDF))
+    client.force_login(world.users["staff"])
+    page = client.get(reverse("tasks:task_detail", args=[world.task.pk])).content.decode()
+    assert reverse("tasks:report_correct", args=[report.pk]) in page
+    url = reverse("tasks:report_correct", args=[report.pk])
+    refused = client.post(url, {"text": " ", "percent": "50"})
+    assert refused.status_code == 400 and ProgressReport.objects.count() == 1
+    response = client.post(url, {"text": "更正后的进展", "percent": "55", "files": [upload("补.gif", GIF)]})
+    assert response.status_code == 302
+    correction = ProgressReport.objects.get(supersedes=report)
+    assert (correction.text, correction.percent, correction.attachments.count()) == ("更正后的进展", 55, 1)
+    assert ProgressReport.objects.get(pk=report.pk).text == "完成调研"
+    # another department may not correct it
+    client.force_login(world.users["other_staff"])
+    assert client.post(
+        reverse("tasks:report_correct", args=[correction.pk]), {"text": "x", "percent": "1"}
+    ).status_code in (403, 404)
+    assert not ProgressReport.objects.filter(supersedes=correction).exists()
