@@ -123,7 +123,7 @@ class PolicyAdminMixin:
             return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc, no-any-return]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
         error: ValidationError | None = getattr(request, "_service_error", None)
         if error is None or request.method != "POST":
             return form
