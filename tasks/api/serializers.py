@@ -257,7 +257,16 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
 
     class Meta:
         model = Attachment
-        fields = ["id", "original_name", "content_type", "size", "download_url", "created_at"]
+        fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "digest_algorithm",
+            "digest",
+            "download_url",
+            "created_at",
+        ]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_download_url(self, attachment: Attachment) -> str:
@@ -287,9 +296,12 @@ class ProgressReportSerializer(serializers.ModelSerializer[ProgressReport]):
             "review_comment",
             "reviewed_at",
             "attachments",
+            "supersedes",
             "created_at",
             "updated_at",
         ]
+        # a correction names the report it supersedes (evidence is append-only; both are listed)
+        read_only_fields = ["supersedes"]
 
 
 @extend_schema_serializer(

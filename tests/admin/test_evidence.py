@@ -200,3 +200,16 @@ def test_correction_through_the_task_page(client: Client, world: World) -> None:
         reverse("tasks:report_correct", args=[correction.pk]), {"text": "x", "percent": "1"}
     ).status_code in (403, 404)
     assert not ProgressReport.objects.filter(supersedes=correction).exists()
+
+
+def test_api_lists_both_versions_with_the_link_and_the_digest(client: Client, world: World) -> None:
+    report = _report(world, ("报告.pdf", PDF))
+    correction = progress_report_correct(actor=world.users["staff"], report=report, text="更正", percent=50)
+    client.force_login(world.users["bureau"])
+    rows = {r["id"]: r for r in client.get("/api/v1/reports/", {"task": world.task.pk}).json()["results"]}
+    assert rows[report.pk]["supersedes"] is None and rows[correction.pk]["supersedes"] == report.pk
+    attachment = rows[report.pk]["attachments"][0]
+    assert (attachment["digest_algorithm"], attachment["digest"]) == (
+        "sha256",
+        hashlib.sha256(PDF).hexdigest(),
+    )
