@@ -150,7 +150,10 @@ def _check_parent(region: Region, parent: Department | None, department: Departm
 def _name_taken(region: Region, name: str, department: Department | None) -> str | None:
     """Why ``name`` cannot become ``department``'s name in ``region`` (None: it can)."""
     others = Department.objects.filter(region=region, name=name)
-    aliases = DepartmentAlias.objects.filter(region=region, name=name).select_related("department")
+    # a retired department's alias no longer resolves, so it does not block the name
+    aliases = DepartmentAlias.objects.filter(
+        region=region, name=name, department__active=True
+    ).select_related("department")
     if department is not None:
         others = others.exclude(pk=department.pk)
         aliases = aliases.exclude(department=department)
