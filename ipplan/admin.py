@@ -131,8 +131,8 @@ class PolicyAdminMixin:
         class RefusedForm(form):  # type: ignore[misc, valid-type]
             def clean(self) -> Any:
                 cleaned = super().clean()
-                for field, messages in _by_field(error).items():  # type: ignore[arg-type]
-                    self.add_error(field if field in self.fields else None, messages)
+                for field, reasons in _by_field(error).items():  # type: ignore[arg-type]
+                    self.add_error(field if field in self.fields else None, reasons)
                 return cleaned
 
         return RefusedForm

@@ -235,9 +235,23 @@ def test_department_admin_writes_through_the_services(client: Client, world: Wor
     data = post_data(client, change, world.other_dept)
     data.pop("active")
     response = client.post(change, data)
-    assert response.status_code in (200, 400, 403) or "请先改派" in response.content.decode()
+    assert response.status_code == 200 and "请先改派" in response.content.decode()
     assert Department.objects.get(pk=world.other_dept.pk).active
 
 
 def test_indicator_sample_exists(full_world: World) -> None:
     assert Indicator.objects.exists() and User.objects.filter(username="bureau").exists()
+
+
+def test_retire_action_refuses_departments_with_open_tasks(client: Client, world: World) -> None:
+    client.force_login(world.users["bureau"])
+    idle = departments_admin.department_create(actor=None, region=world.city, name="市档案局")
+    response = client.post(
+        "/admin/departments/department/",
+        {"action": "retire", "_selected_action": [world.other_dept.pk, idle.pk]},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "请先改派" in body and "已停用 市档案局" in body
+    assert Department.objects.get(pk=world.other_dept.pk).active
+    assert not Department.objects.get(pk=idle.pk).active

@@ -170,12 +170,16 @@ def test_regions_are_added_and_renamed_through_the_services(client: Client, worl
     assert client.get("/admin/departments/region/add/").status_code == 403  # regions: administrators
     client.force_login(world.users["admin"])
     url = "/admin/departments/region/add/"
-    response = client.post(url, {"code": "441901", "name": "莞城街道", "level": "county", "parent": world.city.pk})
+    response = client.post(
+        url, {"code": "441901", "name": "莞城街道", "level": "county", "parent": world.city.pk}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     district = Region.objects.get(code="441901")
     assert district.path == "/440000/441900/441901/"
     change = f"/admin/departments/region/{district.pk}/change/"
-    response = client.post(change, {"name": "莞城", "level": "county", "code": "999999", "parent": world.province.pk})
+    response = client.post(
+        change, {"name": "莞城", "level": "county", "code": "999999", "parent": world.province.pk}
+    )
     assert response.status_code == 302
     district.refresh_from_db()
     assert (district.name, district.code, district.path) == ("莞城", "441901", "/440000/441900/441901/")
