@@ -71,3 +71,22 @@ def test_rename_and_merge_through_the_pages(client: Client, world: World) -> Non
     assert "已并入" in page and "市科学技术局" in page
     retired = client.get("/departments/", {"active": "false"}).content.decode()
     assert "市财政局" in retired
+
+
+def test_list_query_count_does_not_grow_with_departments(client: Client, world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from departments.services import department_alias_add, department_create
+
+    client.force_login(world.users["bureau"])
+    client.get("/departments/")  # session and caches warm
+    with CaptureQueriesContext(connection) as few:
+        client.get("/departments/")
+    for i in range(15):
+        department = department_create(actor=None, region=world.city, name=f"市测试局{i}")
+        department_alias_add(actor=None, department=department, name=f"测试局{i}")
+    with CaptureQueriesContext(connection) as many:
+        body = client.get("/departments/").content.decode()
+    assert "测试局14" in body
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
