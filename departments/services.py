@@ -9,7 +9,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from ipplan.audit import delete_as, save_as
 from ipplan.permissions import Action, region_path, require
@@ -238,6 +240,26 @@ def _department_reactivate(*, actor: User | None, department: Department) -> Dep
 _ROLE_STRENGTH = {"lead": 0, "responsible": 1, "cooperating": 2}
 
 
+def _bulk_save(rows: list[Any], fields: list[str], *, actor: User | None, reason: str) -> None:
+    """Save ``fields`` of many rows at once, with a history record each (actor and reason) for
+    models that keep history, and ``updated_at`` moved on so API sync clients see the change."""
+    if not rows:
+        return
+    model = type(rows[0])
+    fields = list(fields)
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        now = timezone.now()
+        for row in rows:
+            row.updated_at = now
+        fields.append("updated_at")
+    if hasattr(model, "history"):
+        bulk_update_with_history(
+            rows, model, fields, batch_size=500, default_user=actor, default_change_reason=reason
+        )
+    else:
+        model._default_manager.bulk_update(rows, fields, batch_size=500)
+
+
 @dataclass(frozen=True)
 class MergeResult:
     """What a merge moved from the absorbed department to the survivor."""
@@ -282,14 +304,17 @@ def department_merge(*, actor: User | None, absorbed: Department, survivor: Depa
     reason = f"merge: {absorbed.name} → {survivor.name}"
 
     touched: set[int] = set()
-    moved_assignments = 0
+    moved: list[Any] = []
     existing = {a.task_id: a for a in Assignment.objects.select_for_update().filter(department=survivor)}
-    for assignment in Assignment.objects.select_for_update().filter(department=absorbed).order_by("pk"):
+    absorbed_assignments = list(
+        Assignment.objects.select_for_update().filter(department=absorbed).order_by("pk")
+    )
+    for assignment in absorbed_assignments:
         touched.add(assignment.task_id)
         kept = existing.get(assignment.task_id)
         if kept is None:
             assignment.department = survivor
-            save_as(assignment, actor=actor, reason=reason, update_fields=["department"])
+            moved.append(assignment)
             existing[assignment.task_id] = assignment
         else:
             # Both were on the task: the survivor keeps the stronger of the two roles.
@@ -297,30 +322,29 @@ def department_merge(*, actor: User | None, absorbed: Department, survivor: Depa
                 kept.role, kept.order = assignment.role, assignment.order
                 save_as(kept, actor=actor, reason=reason, update_fields=["role", "order"])
             delete_as(assignment, actor=actor, reason=reason)
-        moved_assignments += 1
-    for task in Task.objects.select_for_update(of=("self",)).filter(pk__in=touched).order_by("pk"):
+    _bulk_save(moved, ["department"], actor=actor, reason=reason)
+    tasks = list(Task.objects.select_for_update(of=("self",)).filter(pk__in=touched).order_by("pk"))
+    for task in tasks:
         # The task's assignments changed: a new version (and ETag) tells API clients so.
         task.version += 1
-        save_as(task, actor=actor, reason=reason, update_fields=["version"])
+    _bulk_save(tasks, ["version"], actor=actor, reason=reason)
 
-    users = 0
-    for user in User.objects.select_for_update().filter(department=absorbed).order_by("pk"):
+    users = list(User.objects.select_for_update().filter(department=absorbed).order_by("pk"))
+    for user in users:
         user.department, user.region = survivor, survivor.region
-        save_as(user, actor=actor, reason=reason, update_fields=["department", "region"])
-        users += 1
-    reports = 0
-    for report in ProgressReport.objects.select_for_update().filter(department=absorbed).order_by("pk"):
-        report.department = survivor
-        save_as(report, actor=actor, reason=reason, update_fields=["department"])
-        reports += 1
-    requests = 0
-    for request in TaskRequest.objects.select_for_update().filter(department=absorbed).order_by("pk"):
-        request.department = survivor
-        save_as(request, actor=actor, reason=reason, update_fields=["department"])
-        requests += 1
-    for child in Department.objects.select_for_update().filter(parent=absorbed).exclude(pk=survivor.pk):
+    _bulk_save(users, ["department", "region"], actor=actor, reason=reason)
+    moved_rows: dict[str, int] = {}
+    evidence: tuple[type[Any], ...] = (ProgressReport, TaskRequest)
+    for model in evidence:
+        rows = list(model.objects.select_for_update().filter(department=absorbed).order_by("pk"))
+        for row in rows:
+            row.department = survivor
+        _bulk_save(rows, ["department"], actor=actor, reason=reason)
+        moved_rows[model.__name__] = len(rows)
+    children = list(Department.objects.select_for_update().filter(parent=absorbed).exclude(pk=survivor.pk))
+    for child in children:
         child.parent = survivor
-        save_as(child, actor=actor, reason=reason, update_fields=["parent"])
+    _bulk_save(children, ["parent"], actor=actor, reason=reason)
     aliases = DepartmentAlias.objects.filter(department=absorbed).update(department=survivor)
 
     absorbed.active, absorbed.merged_into = False, survivor
@@ -332,11 +356,11 @@ def department_merge(*, actor: User | None, absorbed: Department, survivor: Depa
     return MergeResult(
         survivor=survivor,
         absorbed=absorbed,
-        assignments=moved_assignments,
+        assignments=len(absorbed_assignments),
         tasks=len(touched),
-        users=users,
-        reports=reports,
-        requests=requests,
+        users=len(users),
+        reports=moved_rows["ProgressReport"],
+        requests=moved_rows["TaskRequest"],
         aliases=aliases + 1,
     )
 
