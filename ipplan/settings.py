@@ -8,12 +8,14 @@ file-system Celery broker in ``var/``, local-memory cache and e-mails written as
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -205,6 +207,10 @@ MEDIA_URL = "media/"
 # or "sm3" (GB/T 32905, through OpenSSL's hashlib.new("sm3")) for 商用密码 deployments. Each
 # attachment keeps the algorithm it was stored with, so changing this leaves old files verifiable.
 IPPLAN_FILE_DIGEST = env.str("IPPLAN_FILE_DIGEST", default="sha256").lower()
+if IPPLAN_FILE_DIGEST not in ("sha256", "sm3") or IPPLAN_FILE_DIGEST not in hashlib.algorithms_available:
+    raise ImproperlyConfigured(
+        f"IPPLAN_FILE_DIGEST={IPPLAN_FILE_DIGEST!r}: use sha256, or sm3 where OpenSSL provides it"
+    )
 # Production images run collectstatic with IPPLAN_STATIC_MANIFEST=1 and serve hashed, compressed
 # files; without it (the embedded start, the tests) whitenoise serves straight from the finders.
 STATIC_MANIFEST = env.bool("IPPLAN_STATIC_MANIFEST", default=False)
