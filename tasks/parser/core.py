@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from . import dates
 from . import meta as meta_mod
 from .departments import looks_like_department
 from .errors import ParseError
 from .indicators import Chunk, context_year, find_indicators
-from .model import ParsedIndicator, ParsedPhase, ParsedPlan, ParsedSection, ParsedTask, ParseWarning
+from .model import (
+    DEADLINE_UNCLEAR,
+    ParsedIndicator,
+    ParsedPhase,
+    ParsedPlan,
+    ParsedSection,
+    ParsedTask,
+    ParseWarning,
+)
 from .phases import phase_from
 from .structure import (
     L1_RE,
@@ -130,6 +140,15 @@ def _body_end(lines: list[AStr], start: int) -> int:
         if seen_heading and _ATTACH.match(w):
             return i
     return len(lines)
+
+
+def _attributed(raw_tasks: list[RawTask]) -> int:
+    return sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
+
+
+def _body_holds_no_tasks(raw_tasks: list[RawTask], notes: list[Note]) -> bool:
+    """No numbered task in the body: nothing at all, or only its sections taken as tasks."""
+    return not raw_tasks or any(n.code == "sections_as_tasks" for n in notes)
 
 
 def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
@@ -259,11 +278,13 @@ def _parse_text(text: str) -> ParsedPlan:
     root, notes = _build(lines, start, end)
     after_lead = after_lead_default(work)
     raw_tasks, more_notes = collect_tasks(root, after_lead)
-    if not raw_tasks and end < len(lines):
+    if end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes):
+        # the tasks live in an attachment (附件) with its own numbering; the body's chapters
+        # (考评对象, 考评方式 …) then hold no tasks and are not sections
         start2 = _body_start(lines[end + 1 :]) + end + 1
         root2, notes2 = _build(lines, start2, len(lines))
         raw2, more2 = collect_tasks(root2, after_lead)
-        if raw2:
+        if raw2 and _attributed(raw2) > _attributed(raw_tasks):
             root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
     notes.extend(more_notes)
     if not raw_tasks:
@@ -281,7 +302,7 @@ def _parse_text(text: str) -> ParsedPlan:
         goal_texts = [c.text.w for s in _sections_of(root) if s.kind == "goal" for c in _chunks(s)]
         period = meta_mod.period_from_goals(goal_texts, issued_on)
 
-    tasks = _tasks(raw_tasks, warnings)
+    tasks = _tasks(raw_tasks, warnings, year=dates.context_year(period, issued_on), issued_on=issued_on)
     sections = _parsed_sections(root, tasks)
     for note in notes:
         warnings.append(_warn(note.line, note.code, **note.params))
@@ -314,7 +335,9 @@ def _fallback_title(lines: list[AStr], start: int) -> str | None:
     return None
 
 
-def _tasks(raw_tasks: list[RawTask], warnings: list[ParseWarning]) -> list[ParsedTask]:
+def _tasks(
+    raw_tasks: list[RawTask], warnings: list[ParseWarning], *, year: int | None, issued_on: date | None
+) -> list[ParsedTask]:
     tasks: list[ParsedTask] = []
     attributed = sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
     mostly_attributed = attributed * 2 > len(raw_tasks)
@@ -334,7 +357,11 @@ def _tasks(raw_tasks: list[RawTask], warnings: list[ParseWarning]) -> list[Parse
                 list(roles.responsible),
                 list(roles.cooperating),
             )
-            task.deadline = roles.deadline
+            deadline = dates.parse_deadline(roles.deadline, year=year, issued_on=issued_on)
+            if deadline is not None:
+                task.deadline, task.deadline_text = deadline.iso, deadline.text
+                if deadline.status == dates.UNCLEAR:
+                    task.flags.append(DEADLINE_UNCLEAR)
             for code in roles.warnings:
                 if code == "role_guessed":
                     role = "cooperating" if any(True for _ in task.cooperating) else "responsible"

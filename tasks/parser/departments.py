@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .dates import is_time_phrase
 from .text import AStr
 
 LEAD, RESP, COOP, PLAIN, DEADLINE, AFTER_LEAD = (
@@ -53,13 +54,33 @@ _LABELS: list[tuple[str, str]] = [
     ("时限", DEADLINE),
 ]
 _LABEL_ROLE = dict(_LABELS)
+# Labels with a qualifier inside them: 牵头考核单位, 牵头落实部门, 配合实施单位.
+_QUALIFIED_LABEL = r"(?:牵头|主责|配合|协同|协办)[\u4e00-\u9fff]{1,3}?(?:单位|部门)(?=\s*[:;])"
 _LABEL_RE = re.compile(
     "("
     + "|".join(sorted((re.escape(k) for k, _ in _LABELS), key=len, reverse=True))
+    + "|"
+    + _QUALIFIED_LABEL
     + r"|牵头(?=:))\s*[:;]?\s*"
 )
+
+
+def label_role(label: str) -> str:
+    """The role a label such as 牵头单位, 牵头考核单位 or 配合部门 gives to the names after it."""
+    known = _LABEL_ROLE.get(label)
+    if known is not None:
+        return known
+    if label.startswith(("配合", "协同", "协办")):
+        return COOP
+    return LEAD
+
+
 _ROLE_LABEL_LINE = re.compile(
-    r"(?:^|(?<=[。;\n\s]))(?:" + "|".join(k for k, r in _LABELS if r != DEADLINE) + r")\s*[:;]"
+    r"(?:^|(?<=[。;\n\s]))(?:"
+    + "|".join(k for k, r in _LABELS if r != DEADLINE)
+    + "|"
+    + _QUALIFIED_LABEL
+    + r")\s*[:;]"
 )
 _MARKER_RE = re.compile(
     r"(按照?职责分工负责|按照?职责负责|按职能分工负责|分别负责|共同负责|牵头负责|具体负责|负责|牵头|配合|协同|协助|参与|协办)$"
@@ -250,7 +271,7 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
         depth = max(0, depth + len(_OPENERS.findall(between)) - len(_CLOSERS.findall(between)))
         counted = m.start()
         if depth == 0:
-            labels.append((m.start(), m.end(), _LABEL_ROLE.get(m.group(1), LEAD)))
+            labels.append((m.start(), m.end(), label_role(m.group(1))))
     segments: list[tuple[str | None, AStr]] = []
     if not labels:
         segments.append((None, content))
@@ -264,14 +285,18 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
             segments.append((role, content[e:end].strip(" ,;。\n")))
     entries: list[_Entry] = []
     saw_lead_marker = False
-    for label_role, seg in segments:
-        if label_role == DEADLINE:
+    for seg_role, seg in segments:
+        if seg_role == DEADLINE:
             if seg.w:
                 roles.deadline = seg.o.strip()
             continue
         for cs, ce in _depth_split(seg.w, ",;"):
             clause = seg[cs:ce].strip()
             if not clause.w or _NOTE_RE.search(clause.w):
+                continue
+            if seg_role is None and labels and is_time_phrase(clause.w):
+                # (6月底完成,牵头单位:X): the time node written before the label
+                roles.deadline = roles.deadline or clause.o.strip()
                 continue
             marker_role: str | None = None
             mk = _MARKER_RE.search(clause.w)
@@ -280,15 +305,15 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
                 clause = clause[: mk.start()].strip(" 、")
             items = _restore_suffix(_split_items(clause))
             if marker_role is None:
-                if label_role is not None and not (label_role == RESP and saw_lead_marker):
-                    role = label_role
+                if seg_role is not None and not (seg_role == RESP and saw_lead_marker):
+                    role = seg_role
                 elif saw_lead_marker:
                     role = AFTER_LEAD
                 else:
                     role = PLAIN
             elif marker_role == PLAIN:
-                role = RESP if label_role == RESP and any(r == LEAD for _, _, r in labels) else PLAIN
-                if label_role == LEAD:
+                role = RESP if seg_role == RESP and any(r == LEAD for _, _, r in labels) else PLAIN
+                if seg_role == LEAD:
                     role = LEAD
             else:
                 role = marker_role
@@ -353,7 +378,7 @@ def _all_departments(content: AStr) -> bool:
 
 
 def _is_attribution(content: AStr) -> bool:
-    if _LABEL_RE.search(content.w) and any(role != DEADLINE for label, role in _LABELS if label in content.w):
+    if any(label_role(m.group(1)) != DEADLINE for m in _LABEL_RE.finditer(content.w)):
         return True
     if re.search(r"(?:^|[,;])\s*牵头\s*:", content.w):
         return True
@@ -364,7 +389,8 @@ def _is_deadline(content: AStr) -> bool:
     w = content.w.strip()
     if not w or len(w) > 40:
         return False
-    if _LABEL_RE.match(w) and _LABEL_ROLE.get(_LABEL_RE.match(w).group(1), "") == DEADLINE:  # type: ignore[union-attr]
+    head = _LABEL_RE.match(w)
+    if head is not None and label_role(head.group(1)) == DEADLINE:
         return True
     if re.fullmatch(r"(?:19|20)\d{2}\s*年?\s*[-—~至到]+\s*(?:19|20)?\d{2}\s*年?", w):
         return False  # a period such as (2008-2020年), not a deadline

@@ -304,6 +304,7 @@ def _depth0_find(w: str, char: str, start: int = 0) -> int:
     return -1
 
 
+_SCORE_PAREN = re.compile(r"\(\s*\d+(?:\.\d+)?\s*分\s*\)\s*$")  # an assessment weight such as (3分)
 _DATE_PAREN = re.compile(r"\([^()]*\d{4}[^()]*\)\s*$|\([^()]*[年月][^()]*\)\s*$")
 _KEYWORD_HEAD = re.compile(
     r"^(指导思想|总体要求|基本原则|工作原则|工作目标|总体目标|具体目标|保障措施|组织保障|主要任务|重点任务|工作步骤|实施步骤)"
@@ -328,9 +329,10 @@ def section_title(head: AStr) -> tuple[str, int]:
     if attr is not None and attr.start > 0:
         title = title[: attr.start]
     title = title.strip(" :;,.、")
-    m2 = _DATE_PAREN.search(title.w)
-    if m2 and m2.start() > 0:
-        title = title[: m2.start()].strip(" :;,、")
+    for rx in (_SCORE_PAREN, _DATE_PAREN):
+        m2 = rx.search(title.w)
+        if m2 and m2.start() > 0:
+            title = title[: m2.start()].strip(" :;,、")
     return title.o.strip(), used
 
 
@@ -481,12 +483,20 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         if root.is_task or (any(isinstance(b, Item) for b in root.blocks) and not root.children):
             found.extend(from_container(root, False))
         for sec in root.children:
-            if sec.is_task:
-                found.extend(from_container(sec, allow_section_task))
+            found.extend(from_container(sec, allow_section_task) if sec.is_task else attributed_only(sec))
             for sub in sec.children:
-                if sub.is_task:
-                    found.extend(from_container(sub, allow_section_task))
+                found.extend(from_container(sub, allow_section_task) if sub.is_task else attributed_only(sub))
         return found
+
+    def attributed_only(sec: Sec) -> list[RawTask]:
+        # under 保障措施/组织实施 … an item is a task only when it names its own departments
+        if sec.kind in ("goal", "phase"):
+            return []
+        return [
+            t
+            for t in from_container(sec, True)
+            if t.attribution is not None and not t.attribution.roles.empty()
+        ]
 
     tasks = walk(False)
     if not tasks:
