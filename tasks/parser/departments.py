@@ -99,7 +99,7 @@ _LEAD_IN_RE = re.compile(r"^(?:由|和|及|以及|并|请)")
 # What a department, office or group name ends with.
 _ORG_END = re.compile(
     r"(?:局|委|办|院|部|厅|会|府|政府|室|中心|所|站|队|关|行|司|团|处|署|联|校|馆|台|社|组|街|镇|乡|区|县|"
-    r"单位|部门|机构|企业|园区|集团|公司|银行|大学|学院|学校|协会|商会|法院|检察院|海关|管委会|监狱|盟|办事处)$"
+    r"单位|部门|机构|企业|园区|集团|公司|银行|大学|学院|学校|协会|商会|法院|检察院|海关|管委会|监狱|盟|办事处|中央)$"
 )
 _STRONG_END = re.compile(
     r"(?:局|委|办|部|厅|政府|管委会|单位|部门|海关|法院|检察院|办公室|委员会|中心|支行|分行)$"
@@ -195,7 +195,14 @@ def _clean_item(item: AStr) -> AStr:
     return item.strip(" \t\n,;、")
 
 
+# Joiners that separate two list items like 、 does: 商务部等和各省级人民政府 (等 is then dropped as a
+# tail), 财政部和各市人民政府. Replaced by 、 in the work copy (same length, the original is kept).
+_JOINER_RE = re.compile(r"等[和及与](?=\S)|(?<=[局委部办厅署行会府])[和及与](?=各)")
+
+
 def _split_items(clause: AStr) -> list[AStr]:
+    if _JOINER_RE.search(clause.w):
+        clause = AStr(_JOINER_RE.sub(lambda m: "、".rjust(len(m.group()), "等"), clause.w), clause.o)
     spans = _depth_split(clause.w, "、/")
     items: list[tuple[int, int]] = []
     for s, e in spans:

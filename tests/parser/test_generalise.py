@@ -1,0 +1,51 @@
+"""Issue 13: conventions beyond the seeds, each on a small hand-written snippet."""
+
+from __future__ import annotations
+
+from .helpers import parse, roles, task
+
+
+def test_dengHe_joins_two_items_and_collectives_stay_as_written() -> None:
+    plan = parse(
+        "一、主要任务\n(一)扩大消费。鼓励采购。(扶贫办、教育部、共青团中央等和各有关省级人民政府负责)\n"
+        "(二)拓宽渠道。支持电商。(商务部、财政部和各省级人民政府负责)\n"
+    )
+    assert roles(plan, "一.(一)") == (["扶贫办"], ["教育部", "共青团中央", "各有关省级人民政府"], [])
+    assert roles(plan, "一.(二)") == (["商务部"], ["财政部", "各省级人民政府"], [])
+
+
+def test_qualified_lead_label_and_time_node_before_it() -> None:
+    plan = parse(
+        "某市2022年数字政府建设考评办法\n一、政务服务\n(一)平台建设(3分)\n"
+        "1．全面开通全程网办。(5月底取得明显成效并持续推进，牵头考核单位：市审批服务局)\n"
+        "2．优化审批系统。(持续优化，牵头考核单位：市住建局、审批服务局)\n"
+    )
+    first, second = task(plan, "一.(一).1"), task(plan, "一.(一).2")
+    assert roles(plan, "一.(一).1") == (["市审批服务局"], [], [])
+    assert roles(plan, "一.(一).2") == (["市住建局", "市审批服务局"], [], [])
+    assert (first.deadline, first.deadline_text) == ("2022-05-31", "5月底取得明显成效并持续推进")
+    assert (second.deadline, second.deadline_text) == (None, "持续优化")
+    assert plan.sections[0].children[0].title == "平台建设"
+
+
+def test_tasks_in_an_attachment_with_its_own_numbering() -> None:
+    text = (
+        "某市2022年考评办法\n一、考评对象\n各部门。\n二、考评方式\n(一)每半年考评一次。\n(二)实行百分制。\n"
+        "附件：\n某市考评指标\n附件\n某市考评指标\n一、政务服务\n(一)平台建设\n"
+        "1．开通全程网办。(6月底完成，牵头考核单位：市审批服务局)\n(二)热线升级\n"
+        "2．升级热线平台。(7月底完成，牵头考核单位：市政府办公室、市公安局)\n"
+    )
+    plan = parse(text)
+    assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(二).2"]
+    assert [s.title for s in plan.sections] == ["政务服务"]
+    assert roles(plan, "一.(二).2") == (["市政府办公室", "市公安局"], [], [])
+    assert task(plan, "一.(二).2").deadline == "2022-07-31"
+
+
+def test_body_tasks_win_over_an_attachment_without_departments() -> None:
+    text = (
+        "一、主要任务\n1.加强专利创造。(市科技局)\n2.加强商标保护。(市市场监管局)\n"
+        "附件：\n工作组名单\n一、组长\n1.张三 市长\n"
+    )
+    plan = parse(text)
+    assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
