@@ -132,6 +132,8 @@ class Roles:
     cooperating: list[str] = field(default_factory=list)
     deadline: str | None = None
     warnings: list[str] = field(default_factory=list)  # warning codes
+    lead_inferred: bool = False  # a list without 牵头 marker: its first name was taken as lead
+    merged: bool = False  # several attributions of one task were merged
 
     def empty(self) -> bool:
         return not (self.lead or self.responsible or self.cooperating)
@@ -358,6 +360,7 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
             elif not plain_seen:
                 target = roles.lead
                 plain_seen = True
+                roles.lead_inferred = True
             else:
                 target = roles.responsible
         elif role == LEAD:
@@ -532,4 +535,65 @@ def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | N
         found = Roles()
     if deadline and not found.deadline:
         found.deadline = deadline
+    if not found.empty():
+        inner = inner_attributions(text[:start], after_lead_role)
+        if inner:
+            found = merge_roles([*inner, found])
     return Attribution(start, found)
+
+
+def _sentence_bracket(w: str, open_at: int, close_at: int) -> bool:
+    """A bracket that closes a sentence (…。(X负责)加强… or …(X负责)。), not one inside it."""
+    before = w[:open_at].rstrip()
+    after = w[close_at + 1 :].lstrip()
+    return (not before or before[-1] in "。;!?\n") or (not after or after[0] in "。;\n")
+
+
+def inner_attributions(text: AStr, after_lead_role: str = RESP) -> list[Roles]:
+    """Attributions closing sentences inside a task's text, before its last one, in order.
+
+    ``(十)…改革。(市场监管总局负责)加强…(体育总局、教育部负责)…`` : each clause names its own units.
+    """
+    w = text.w
+    out: list[Roles] = []
+    if "(" not in w or not _QUICK.search(w):
+        return out
+    depth, open_at = 0, -1
+    for i, ch in enumerate(w):
+        if ch == "(":
+            if depth == 0:
+                open_at = i
+            depth += 1
+        elif ch == ")" and depth > 0:
+            depth -= 1
+            if depth == 0 and open_at >= 0 and _sentence_bracket(w, open_at, i):
+                content = text[open_at + 1 : i]
+                if _is_attribution(content):
+                    roles = parse_roles(content, after_lead_role)
+                    if not roles.empty():
+                        out.append(roles)
+    return out
+
+
+def merge_roles(parts: list[Roles]) -> Roles:
+    """Several attributions of one task as one: lead in any clause is lead, else responsible,
+    else cooperating; each unit once, in order of first appearance."""
+    rank: dict[str, int] = {}
+    order: list[str] = []
+    merged = Roles(merged=len(parts) > 1)
+    for part in parts:
+        for level, names in enumerate((part.lead, part.responsible, part.cooperating)):
+            for name in names:
+                if name not in rank:
+                    order.append(name)
+                    rank[name] = level
+                else:
+                    rank[name] = min(rank[name], level)
+        merged.deadline = merged.deadline or part.deadline
+        merged.lead_inferred = merged.lead_inferred or part.lead_inferred
+        merged.merged = merged.merged or part.merged
+        merged.warnings.extend(code for code in part.warnings if code not in merged.warnings)
+    merged.lead = [n for n in order if rank[n] == 0]
+    merged.responsible = [n for n in order if rank[n] == 1]
+    merged.cooperating = [n for n in order if rank[n] == 2]
+    return merged

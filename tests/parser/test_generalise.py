@@ -49,3 +49,21 @@ def test_body_tasks_win_over_an_attachment_without_departments() -> None:
     )
     plan = parse(text)
     assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
+
+
+def test_several_attributions_in_one_task_are_merged() -> None:
+    plan = parse(
+        "一、主要任务\n(一)鼓励创新。推进改革。(市场监管总局负责)加强教育服务。(体育总局、教育部负责)"
+        "提升服务水平。(银保监会、体育总局、科技部负责)\n"
+    )
+    t = task(plan, "一.(一)")
+    assert (t.lead, t.responsible, t.cooperating) == (
+        ["市场监管总局", "体育总局", "银保监会"],
+        ["教育部", "科技部"],
+        [],
+    )
+
+
+def test_bracket_inside_a_sentence_is_not_an_attribution() -> None:
+    plan = parse("一、主要任务\n1.依托市政府办公室(市政府)建立机制,加强协调。(市科技局负责)\n")
+    assert roles(plan, "一.1") == (["市科技局"], [], [])
