@@ -252,7 +252,17 @@ def _restore_suffix(items: list[AStr]) -> list[AStr]:
     return out
 
 
+# A name that starts with a province already names its place (安徽银保监局, 广东证监局, 浙江海关):
+# the 省/市 prefix a list drops is not restored on it.
+_PROVINCE_START = re.compile(
+    r"^(?:北京|天津|河北|山西|内蒙古|辽宁|吉林|黑龙江|上海|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|"
+    r"广西|海南|重庆|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|香港|澳门|台湾)"
+)
+
+
 def _needs_prefix(name: str) -> bool:
+    if _PROVINCE_START.search(name):
+        return False
     if _NO_PREFIX_START.search(name) and not name.startswith("市场"):
         return False
     if name.startswith("市场") and "总局" in name:

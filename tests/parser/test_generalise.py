@@ -67,3 +67,10 @@ def test_several_attributions_in_one_task_are_merged() -> None:
 def test_bracket_inside_a_sentence_is_not_an_attribution() -> None:
     plan = parse("一、主要任务\n1.依托市政府办公室(市政府)建立机制,加强协调。(市科技局负责)\n")
     assert roles(plan, "一.1") == (["市科技局"], [], [])
+
+
+def test_a_name_starting_with_a_province_gets_no_prefix() -> None:
+    plan = parse(
+        "一、主要任务\n1.撬动社会资本。(责任单位：省财政厅、经济和信息化厅，安徽银保监局，各市人民政府)\n"
+    )
+    assert roles(plan, "一.1") == (["省财政厅"], ["省经济和信息化厅", "安徽银保监局", "各市人民政府"], [])
