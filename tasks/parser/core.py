@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 
 from . import dates
 from . import meta as meta_mod
-from .departments import looks_like_department
+from .departments import Attribution, looks_like_department
 from .errors import ParseError
 from .indicators import Chunk, context_year, find_indicators
 from .model import (
@@ -151,6 +152,84 @@ def _body_holds_no_tasks(raw_tasks: list[RawTask], notes: list[Note]) -> bool:
     return not raw_tasks or any(n.code == "sections_as_tasks" for n in notes)
 
 
+_ATTACHMENT_HEAD = re.compile(r"^\s*附\s*件\s*\d{0,2}\s*[:：]?\s*(?:\S.{0,80})?$")
+
+
+def _attachment_tasks(lines: list[AStr], end: int, after_lead: str) -> list[RawTask]:
+    """Attributed tasks of each attachment after the body, each attachment parsed on its own."""
+    cuts = [i for i in range(end, len(lines)) if _ATTACHMENT_HEAD.match(lines[i].w)] + [len(lines)]
+    found: list[RawTask] = []
+    for a, b in itertools.pairwise(cuts):
+        if b - a < 2:
+            continue
+        root, _ = _build(lines, a, b)
+        raw, _ = collect_tasks(root, after_lead)
+        found.extend(r for r in raw if r.attribution is not None and not r.attribution.roles.empty())
+    return found
+
+
+_TITLE_NOISE = re.compile(r"[\s。.,;:、!?“”\"'()《》]")
+
+
+def _title_key(text: str) -> str:
+    return _TITLE_NOISE.sub("", text)
+
+
+def _same_title(a: str, b: str) -> bool:
+    ka, kb = _title_key(a), _title_key(b)
+    if len(ka) < 4 or len(kb) < 4:
+        return ka == kb and bool(ka)
+    return ka == kb or ka.startswith(kb) or kb.startswith(ka)
+
+
+def _departments_from_attachments(
+    raw_tasks: list[RawTask], root: Sec, lines: list[AStr], end: int, after_lead: str
+) -> list[RawTask]:
+    """Departments of an attached 任务分工表 given to the body's tasks, row by task title.
+
+    Rows whose title is a run-in heading of the body (三、组织实施 (一)加强组织领导。…) make that
+    heading a task. The body's paths are kept; nothing changes unless most rows find their task.
+    """
+    rows = _attachment_tasks(lines, end, after_lead)
+    if not rows:
+        return raw_tasks
+    candidates: list[RawTask] = list(raw_tasks)
+    taken_sections = {t.section.path for t in raw_tasks}
+    for sec in _sections_of(root):
+        if sec.path in taken_sections or sec.children or not sec.title:
+            continue
+        if any(isinstance(b, Item) for b in sec.blocks):
+            continue
+        head = sec.head
+        candidates.append(RawTask(sec.path, sec, sec.num, sec.line, head, head[: sec.title_len], None))
+    matched: dict[int, RawTask] = {}
+    used: set[int] = set()
+    for row in rows:
+        row_title = task_title(row)
+        for k, cand in enumerate(candidates):
+            if k in used:
+                continue
+            if _same_title(row_title, task_title(cand)):
+                assert row.attribution is not None
+                matched[k] = RawTask(
+                    cand.path,
+                    cand.section,
+                    cand.number,
+                    cand.line,
+                    cand.text,
+                    cand.title_text,
+                    Attribution(len(cand.text.w), row.attribution.roles),
+                )
+                used.add(k)
+                break
+    if len(matched) * 2 < len(rows):
+        return raw_tasks
+    out = [matched.get(k, t) for k, t in enumerate(raw_tasks)]
+    out.extend(matched[k] for k in sorted(matched) if k >= len(raw_tasks))
+    out.sort(key=lambda t: t.line)
+    return out
+
+
 def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
     builder = Builder()
     for i in range(start, end):
@@ -286,6 +365,9 @@ def _parse_text(text: str) -> ParsedPlan:
         raw2, more2 = collect_tasks(root2, after_lead)
         if raw2 and _attributed(raw2) > _attributed(raw_tasks):
             root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
+    elif end < len(lines) and _attributed(raw_tasks) * 2 < len(raw_tasks):
+        # the body's tasks name no departments: an attached 任务分工表 may give them
+        raw_tasks = _departments_from_attachments(raw_tasks, root, lines, end, after_lead)
     notes.extend(more_notes)
     if not raw_tasks:
         if (

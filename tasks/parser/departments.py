@@ -559,6 +559,18 @@ def _sentence_bracket(w: str, open_at: int, close_at: int) -> bool:
     return (not before or before[-1] in "。;!?\n") or (not after or after[0] in "。;\n")
 
 
+_ROLE_WORD = re.compile(r"负责|牵头|配合|协同|协助|参与|单位|部门")
+
+
+def _clearly_attribution(content: AStr) -> bool:
+    """Inside a text a bracket counts only with a role word or when every name is clearly a unit
+    (家庭医生(团队)。 is a remark, (市科技局、市财政局)。 an attribution)."""
+    if _ROLE_WORD.search(content.w):
+        return True
+    names = [item.w for cs, ce in _depth_split(content.w, ",;") for item in _split_items(content[cs:ce])]
+    return bool(names) and all(_STRONG_END.search(n) for n in names)
+
+
 def inner_attributions(text: AStr, after_lead_role: str = RESP) -> list[Roles]:
     """Attributions closing sentences inside a task's text, before its last one, in order.
 
@@ -578,7 +590,7 @@ def inner_attributions(text: AStr, after_lead_role: str = RESP) -> list[Roles]:
             depth -= 1
             if depth == 0 and open_at >= 0 and _sentence_bracket(w, open_at, i):
                 content = text[open_at + 1 : i]
-                if _is_attribution(content):
+                if _is_attribution(content) and _clearly_attribution(content):
                     roles = parse_roles(content, after_lead_role)
                     if not roles.empty():
                         out.append(roles)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 _NORM = str.maketrans({"（": "(", "）": ")", "：": ":", "；": ";", "，": ","})
 
 COLUMN_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    # a department's own divisions (市卫健委内牵头处室, 配合科室): not departments of the plan
+    ("internal", re.compile(r"处室|科室|内设机构|处\(室\)")),
     ("number", re.compile(r"^(?:序号|编号|序|No\.?|NO\.?)$")),
     ("lead", re.compile(r"牵头(?:单位|部门)?|主责(?:单位|部门)")),
     ("cooperating", re.compile(r"配合(?:单位|部门)|协同(?:单位|部门)|协办|参与(?:单位|部门)|协作单位")),
@@ -52,11 +54,6 @@ def header_map(row: Sequence[str]) -> dict[str, list[int]] | None:
     return None
 
 
-def _depts(text: str) -> str:
-    parts = [p.strip(" 、,;") for p in re.split(r"[\n]+", text) if p.strip(" 、,;")]
-    return "、".join(parts)
-
-
 def _get(cols: dict[str, list[int]], row: list[str], role: str) -> str:
     vals: list[str] = []
     for i in cols.get(role, []):
@@ -65,11 +62,74 @@ def _get(cols: dict[str, list[int]], row: list[str], role: str) -> str:
     return "\n".join(vals)
 
 
+_NONE_CELL = re.compile(r"^[/\\\-—无]*$")
+_NAME_SPLIT = re.compile(r"[、,;\n]+")
+
+
+def _names(cell: str) -> list[str]:
+    text = cell.translate(_NORM)
+    return [n.strip() for n in _NAME_SPLIT.split(text) if n.strip() and not _NONE_CELL.match(n.strip())]
+
+
+class _Row:
+    """One task of a table: several table rows when the 序号 cell spans them (merged cells)."""
+
+    def __init__(self, number: str, category: str) -> None:
+        self.number = number
+        self.category = category
+        self.task: list[str] = []
+        self.lead: list[str] = []
+        self.responsible: list[str] = []
+        self.cooperating: list[str] = []
+        self.deadline: list[str] = []
+        self.rows = 0
+
+    def add(self, cols: dict[str, list[int]], row: list[str]) -> None:
+        self.rows += 1
+        for i in cols.get("task", []):
+            cell = row[i].replace("\n", "") if i < len(row) else ""
+            if cell and cell not in self.task:
+                self.task.append(cell)
+        for role in ("lead", "responsible", "cooperating"):
+            target: list[str] = getattr(self, role)
+            for name in _names(_get(cols, row, role)):
+                if name not in target:
+                    target.append(name)
+        deadline = _get(cols, row, "deadline").replace("\n", " ").strip()
+        if deadline and not _NONE_CELL.match(deadline) and deadline not in self.deadline:
+            self.deadline.append(deadline)
+
+    def line(self) -> str:
+        # sub-rows with their own units: a unit that leads in any sub-row is lead, cooperating
+        # only if it never leads (first appearance order kept)
+        lead = self.lead
+        responsible = [n for n in self.responsible if n not in lead]
+        cooperating = [n for n in self.cooperating if n not in lead and n not in responsible]
+        parts: list[str] = []
+        for label, names in (("牵头单位", lead), ("责任单位", responsible), ("配合单位", cooperating)):
+            if names:
+                parts.append(f"{label}:{'、'.join(names)}")
+        if self.deadline:
+            parts.append(f"完成时限:{self.deadline[-1]}")
+        m = re.fullmatch(r"(\d{1,3})(?:\.0)?[.、]?", self.number)
+        prefix = f"{m.group(1)}." if m else ""
+        task = "。".join(c.rstrip("。;,") for c in self.task).strip() + "。"
+        return prefix + task + (f"({';'.join(parts)})" if parts else "")
+
+
 def rows_to_lines(rows: list[list[str]]) -> list[str]:
     """Plain lines for a table; task tables become numbered task lines."""
     lines: list[str] = []
     cols: dict[str, list[int]] | None = None
     last_category = ""
+    current: _Row | None = None
+
+    def flush() -> None:
+        nonlocal current
+        if current is not None and current.task:
+            lines.append(current.line())
+        current = None
+
     for raw in rows:
         row = [_clean(c) for c in raw]
         # merged cells repeat their text: drop consecutive duplicates for the plain rendering
@@ -87,30 +147,23 @@ def rows_to_lines(rows: list[list[str]]) -> list[str]:
             continue
         distinct = {c for c in row if c}
         if len(distinct) == 1 and len(row) > 2:
+            flush()
             lines.append(next(iter(distinct)).replace("\n", ""))  # a heading row spanning the table
             continue
-
-        task_cells = [row[i] for i in cols.get("task", []) if i < len(row) and row[i]]
-        task = "。".join(dict.fromkeys(c.replace("\n", "") for c in task_cells)).strip()
-        if not task:
+        if not any(row[i] for i in cols.get("task", []) if i < len(row)):
             continue
-        category = _get(cols, row, "category").replace("\n", "")
-        if category and category != last_category:
-            lines.append(category)
-            last_category = category
         number = re.sub(r"\s+", "", _get(cols, row, "number"))
-        parts: list[str] = []
-        for role, label in (("lead", "牵头单位"), ("responsible", "责任单位"), ("cooperating", "配合单位")):
-            value = _depts(_get(cols, row, role))
-            if value:
-                parts.append(f"{label}:{value}")
-        deadline = _get(cols, row, "deadline").replace("\n", " ").strip()
-        if deadline:
-            parts.append(f"完成时限:{deadline}")
-        m = re.fullmatch(r"(\d{1,3})(?:\.0)?[.、]?", number)
-        prefix = f"{m.group(1)}." if m else ""
-        task = task.rstrip("。;,") + "。"
-        lines.append(prefix + task + (f"({';'.join(parts)})" if parts else ""))
+        category = _get(cols, row, "category").replace("\n", "")
+        continues = current is not None and number and number == current.number
+        if not continues:
+            flush()
+            if category and category != last_category:
+                lines.append(category)
+                last_category = category
+            current = _Row(number, category)
+        assert current is not None
+        current.add(cols, row)
+    flush()
     return lines
 
 

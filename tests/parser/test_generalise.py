@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tasks.parser import parse_document
+
 from .helpers import parse, roles, task
 
 
@@ -74,3 +76,32 @@ def test_a_name_starting_with_a_province_gets_no_prefix() -> None:
         "一、主要任务\n1.撬动社会资本。(责任单位：省财政厅、经济和信息化厅，安徽银保监局，各市人民政府)\n"
     )
     assert roles(plan, "一.1") == (["省财政厅"], ["省经济和信息化厅", "安徽银保监局", "各市人民政府"], [])
+
+
+_HTML_PLAN = """<html><body><div class="content">
+<p>某市家庭医生签约服务实施方案</p>
+<p>一、主要任务</p><p>（一）扩大服务供给</p>
+<p>1.有序扩大家庭医生来源。现阶段家庭医生包括全科医生。</p>
+<p>2.不断优化签约服务团队。家庭医生可以组建团队。</p>
+<p>二、组织实施</p>
+<p>（一）加强组织领导。各区要强化属地责任。</p>
+<p>（二）加强宣传引导。各区要广泛宣传。</p>
+<p>附件：任务分工表</p>
+<table>
+<tr><td colspan="6">附件 任务分工表</td></tr>
+<tr><td>序号</td><td>工作事项</td><td>主要内容</td><td>牵头单位</td><td>配合单位</td><td>市卫健委内牵头处室</td></tr>
+<tr><td rowspan="2">1</td><td rowspan="2">有序扩大家庭医生来源。</td><td>现阶段家庭医生包括全科医生。</td>
+<td>各区政府</td><td>市卫生健康委</td><td>基层处</td></tr>
+<tr><td>引导二级医院医生参与。</td><td>市卫生健康委</td><td>市人社局，市医保局</td><td>人事处</td></tr>
+<tr><td>2</td><td>不断优化签约服务团队。</td><td>组建团队。</td><td>各区政府</td><td>/</td><td>基层处</td></tr>
+<tr><td>3</td><td>加强组织领导。</td><td>强化属地责任。</td><td>各区政府</td><td>市卫生健康委</td><td>基层处</td></tr>
+</table></div></body></html>"""
+
+
+def test_attached_task_table_gives_the_body_tasks_their_departments() -> None:
+    plan = parse_document(_HTML_PLAN.encode("utf-8"), "plan.html")
+    assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "二.(一)"]
+    # merged 序号 cell: two sub-rows, lead in any sub-row wins; 处室 columns are not departments
+    assert roles(plan, "一.(一).1") == (["各区政府", "市卫生健康委"], [], ["市人社局", "市医保局"])
+    assert roles(plan, "一.(一).2") == (["各区政府"], [], [])
+    assert roles(plan, "二.(一)") == (["各区政府"], [], ["市卫生健康委"])
