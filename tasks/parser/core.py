@@ -8,11 +8,16 @@ from datetime import date
 
 from . import dates
 from . import meta as meta_mod
-from .departments import Attribution, looks_like_department
+from .departments import Attribution, find_attribution, looks_like_department
 from .errors import ParseError
 from .indicators import Chunk, context_year, find_indicators
 from .model import (
     DEADLINE_UNCLEAR,
+    FLAG_CODES,
+    MERGED_ATTRIBUTIONS,
+    NO_DEPARTMENT,
+    NO_LEAD_MARKER,
+    NUMBERING_GAP,
     ParsedIndicator,
     ParsedPhase,
     ParsedPlan,
@@ -74,6 +79,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
     "unknown_department": (
         "任务 {path} 的单位“{name}”不像单位名称,请核对。",
         "Task {path}: '{name}' does not look like a department name; please check.",
+    ),
+    "skipped_candidate": (
+        "第{at}行看起来像一项任务，但未作为任务导入，请核对：{text}",
+        "Line {at} looks like a task but was not taken; please check: {text}",
     ),
     "traditional": (
         "文档为繁体中文,已转换为简体进行识别,保留原文字。",
@@ -236,7 +245,27 @@ def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
         if lines[i].w.strip():
             builder.feed_line(i + 1, lines[i])
     classify_sections(builder.root)
-    return builder.root, builder.notes
+    notes = builder.notes
+    for line_no, text in builder.skipped:
+        notes.append(Note(line_no, "skipped_candidate", {"at": str(line_no), "text": text}))
+    return builder.root, notes
+
+
+def _skipped_paragraphs(root: Sec, raw_tasks: list[RawTask], after_lead: str) -> list[Note]:
+    """Paragraphs that name their own departments but did not become tasks."""
+    taken = {t.line for t in raw_tasks}
+    notes: list[Note] = []
+    for sec in [root, *_sections_of(root)]:
+        if sec.kind in ("goal", "phase"):
+            continue
+        for b in sec.blocks:
+            if not isinstance(b, Para) or b.line in taken or b.line == sec.line:
+                continue
+            attr = find_attribution(b.text, after_lead)
+            if attr is not None and not attr.roles.empty():
+                text = b.text.o.strip()[:40]
+                notes.append(Note(b.line, "skipped_candidate", {"at": str(b.line), "text": text}))
+    return notes
 
 
 def _sections_of(root: Sec) -> list[Sec]:
@@ -369,6 +398,7 @@ def _parse_text(text: str) -> ParsedPlan:
         # the body's tasks name no departments: an attached 任务分工表 may give them
         raw_tasks = _departments_from_attachments(raw_tasks, root, lines, end, after_lead)
     notes.extend(more_notes)
+    notes.extend(_skipped_paragraphs(root, raw_tasks, after_lead))
     if not raw_tasks:
         if (
             not CJK_RE.search(orig)
@@ -384,7 +414,13 @@ def _parse_text(text: str) -> ParsedPlan:
         goal_texts = [c.text.w for s in _sections_of(root) if s.kind == "goal" for c in _chunks(s)]
         period = meta_mod.period_from_goals(goal_texts, issued_on)
 
-    tasks = _tasks(raw_tasks, warnings, year=dates.context_year(period, issued_on), issued_on=issued_on)
+    tasks = _tasks(
+        raw_tasks,
+        warnings,
+        year=dates.context_year(period, issued_on),
+        issued_on=issued_on,
+        first_is_lead_stated=bool(_FIRST_IS_LEAD.search(work)),
+    )
     sections = _parsed_sections(root, tasks)
     for note in notes:
         warnings.append(_warn(note.line, note.code, **note.params))
@@ -418,7 +454,12 @@ def _fallback_title(lines: list[AStr], start: int) -> str | None:
 
 
 def _tasks(
-    raw_tasks: list[RawTask], warnings: list[ParseWarning], *, year: int | None, issued_on: date | None
+    raw_tasks: list[RawTask],
+    warnings: list[ParseWarning],
+    *,
+    year: int | None,
+    issued_on: date | None,
+    first_is_lead_stated: bool = False,
 ) -> list[ParsedTask]:
     tasks: list[ParsedTask] = []
     attributed = sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
@@ -457,8 +498,22 @@ def _tasks(
                     warnings.append(_warn(raw.line, "unknown_department", path=raw.path, name=name))
         elif mostly_attributed:
             warnings.append(_warn(raw.line, "no_departments", path=raw.path))
+        flags = set(task.flags)
+        if not (task.lead or task.responsible or task.cooperating):
+            flags.add(NO_DEPARTMENT)
+        if roles is not None and roles.lead_inferred and not first_is_lead_stated:
+            flags.add(NO_LEAD_MARKER)
+        if roles is not None and roles.merged:
+            flags.add(MERGED_ATTRIBUTIONS)
+        if raw.gap:
+            flags.add(NUMBERING_GAP)
+        task.flags = [code for code in FLAG_CODES if code in flags]
         tasks.append(task)
     return tasks
+
+
+# 排在第一位的部门为牵头部门，下同 / 列第一位者为牵头单位: the document states the position rule itself
+_FIRST_IS_LEAD = re.compile(r"第一位\S{0,4}?为牵头|排[在列]?首位\S{0,4}?为牵头|第一个\S{0,4}?为牵头")
 
 
 def _parsed_sections(root: Sec, tasks: list[ParsedTask]) -> list[ParsedSection]:

@@ -525,6 +525,7 @@ def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | N
         elif found is None:
             found = roles
         else:  # a second labelled block before the first: merge
+            found.merged = True
             for name in roles.lead:
                 if name not in found.lead:
                     found.lead.insert(0, name)

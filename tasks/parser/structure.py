@@ -46,6 +46,7 @@ class Item:
     num: int
     line: int
     paras: list[Para] = field(default_factory=list)
+    gap: bool = False  # the number before this one is missing
 
 
 @dataclass(slots=True)
@@ -83,6 +84,7 @@ class RawTask:
     text: AStr
     title_text: AStr
     attribution: Attribution | None
+    gap: bool = False  # the number before this one is missing
 
 
 class Builder:
@@ -95,6 +97,7 @@ class Builder:
         self.item: Item | None = None
         self.global_last = 0
         self.notes: list[Note] = []
+        self.skipped: list[tuple[int, str]] = []  # numbered lines not taken as items
 
     # -- state helpers -------------------------------------------------
     @property
@@ -234,6 +237,8 @@ class Builder:
                     if self._accept_task(num, tag, first, digit_follows):
                         item = self._start_item(num, tag, line_no)
                         body_start = pos + end
+                    elif first and not digit_follows and self.container.family in (None, tag):
+                        self.skipped.append((line_no, line.o[pos : pos + 40].strip()))
                 else:
                     heading = self._heading(kind, num, tag, line_no)
                     body_start = pos + end
@@ -266,11 +271,13 @@ class Builder:
             self.notes.append(
                 Note(line_no, "numbering_jump", {"expected": str(c.last_num + 1), "found": str(num)})
             )
+        # numbering restarts at 1 or runs on from the previous subsection; anything else skips one
+        gap = num > c.last_num + 1 if c.last_num else (num > 1 and num != self.global_last + 1)
         c.family = family
         c.last_num = num
         if family == "A":
             self.global_last = num
-        item = Item(family=family, num=num, line=line_no)
+        item = Item(family=family, num=num, line=line_no, gap=gap)
         c.blocks.append(item)
         self.item = item
         return item
@@ -446,7 +453,7 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
                 if not it.paras:
                     continue
                 attr, text = _attribution_in(it.paras, after_lead)
-                out.append(RawTask(f"{prefix}{it.num}", sec, it.num, it.line, text, text, attr))
+                out.append(RawTask(f"{prefix}{it.num}", sec, it.num, it.line, text, text, attr, it.gap))
             return out
         if sec.children:
             return out
