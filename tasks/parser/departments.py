@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .dates import is_time_phrase
 from .text import AStr
@@ -280,6 +281,22 @@ class _Entry:
 
 def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
     """Read the department lists inside one attribution (brackets already removed)."""
+    # plans repeat the same attribution many times: read each once, hand out copies
+    cached = _parse_roles_cached(content.w, content.o, after_lead_role)
+    return Roles(
+        lead=list(cached.lead),
+        responsible=list(cached.responsible),
+        cooperating=list(cached.cooperating),
+        deadline=cached.deadline,
+        warnings=list(cached.warnings),
+        lead_inferred=cached.lead_inferred,
+        merged=cached.merged,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
+    content = AStr(work, orig)
     roles = Roles()
     text = content.w
     # segments by label, at bracket depth 0

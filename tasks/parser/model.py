@@ -133,6 +133,8 @@ class ParsedPlan:
                     "responsible": list(t.responsible),
                     "cooperating": list(t.cooperating),
                     "deadline": t.deadline,
+                    "deadline_text": t.deadline_text,
+                    "flags": list(t.flags),
                 }
                 for t in self.tasks
             ],
