@@ -259,7 +259,7 @@ def _skipped_paragraphs(root: Sec, raw_tasks: list[RawTask], after_lead: str) ->
         if sec.kind in ("goal", "phase"):
             continue
         for b in sec.blocks:
-            if not isinstance(b, Para) or b.line in taken or b.line == sec.line:
+            if not isinstance(b, Para) or b.box or b.line in taken or b.line == sec.line:
                 continue
             attr = find_attribution(b.text, after_lead)
             if attr is not None and not attr.roles.empty():
@@ -282,7 +282,8 @@ def _chunks(sec: Sec) -> list[Chunk]:
         chunks.append(Chunk(sec.line, sec.head))
     for b in sec.blocks:
         if isinstance(b, Para):
-            chunks.append(Chunk(b.line, b.text))
+            if not b.box:  # 专栏 boxes illustrate; their numbers are not the plan's targets
+                chunks.append(Chunk(b.line, b.text))
         else:
             chunks.extend(Chunk(p.line, p.text) for p in b.paras)
     return chunks

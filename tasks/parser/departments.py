@@ -95,7 +95,9 @@ _MARKER_ROLE = {
     "参与": COOP,
     "协办": COOP,
 }
-_TRAIL_RE = re.compile(r"(?:等(?:有关|相关|其他)?(?:部门|单位|机构)?|等)$")
+_TRAIL_RE = re.compile(
+    r"(?:等(?:有关|相关|其他)?(?:部门|单位|机构)?|等|(?:会同|联合|协调)(?:有关|相关|其他)?(?:部门|单位|方面))$"
+)
 _LEAD_IN_RE = re.compile(r"^(?:由|和|及|以及|并|请)")
 # What a department, office or group name ends with.
 _ORG_END = re.compile(

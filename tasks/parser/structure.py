@@ -17,6 +17,7 @@ TASK_B_RE = re.compile(r"^\s*(?:\(?\s*(\d{1,2})\s*\)|([\u2474-\u2487]))\s*")
 TASK_C_RE = re.compile(r"^\s*([\u2460-\u2473])\s*")
 MID_RE = re.compile(rf"(?<=[。;)\]!?:\s”])\s*([{CN}]{{1,3}}、|\([{CN}]{{1,3}}\)|\d{{1,3}}[.、])")
 MID_NOPUNCT_RE = re.compile(rf"(\([{CN}]{{1,3}}\)|(?<![\d.])\d{{1,3}}[.、](?!\d))")
+_BOX_RE = re.compile(r"^\s*专栏\s*[\d一二三四五六七八九十]{0,3}(?:\s|:|$)")
 ENUM_RE = re.compile(rf"(?:^|(?<=[。;:!?\n,\s]))([{CN}]{{1,2}})(是|要)")
 
 # Section titles that never hold tasks (DESIGN §3).
@@ -38,6 +39,7 @@ GOAL_SECTION = re.compile(r"目标")
 class Para:
     line: int
     text: AStr
+    box: bool = False  # inside a 专栏 box: illustration, neither task text nor targets
 
 
 @dataclass(slots=True)
@@ -98,6 +100,7 @@ class Builder:
         self.global_last = 0
         self.notes: list[Note] = []
         self.skipped: list[tuple[int, str]] = []  # numbered lines not taken as items
+        self.in_box = False
 
     # -- state helpers -------------------------------------------------
     @property
@@ -130,6 +133,7 @@ class Builder:
             parent.children.append(sec)
             self.l2 = sec
         self.item = None
+        self.in_box = False
         return sec
 
     def classify(self, w: str, line_start: bool) -> tuple[str, int, int, str] | None:
@@ -277,6 +281,7 @@ class Builder:
         c.last_num = num
         if family == "A":
             self.global_last = num
+        self.in_box = False
         item = Item(family=family, num=num, line=line_no, gap=gap)
         c.blocks.append(item)
         self.item = item
@@ -284,6 +289,13 @@ class Builder:
 
     def _add_text(self, line_no: int, text: AStr) -> None:
         if not text.w:
+            return
+        if _BOX_RE.match(text.w):
+            # a 专栏 box between tasks: it ends the task before it and runs to the next marker
+            self.item = None
+            self.in_box = True
+        if self.in_box:
+            self.container.blocks.append(Para(line_no, text, box=True))
             return
         if self.item is not None:
             self.item.paras.append(Para(line_no, text))
@@ -406,7 +418,7 @@ def _section_texts(sec: Sec) -> list[Para]:
     body = sec.head[sec.title_len :].strip() if sec.head else AStr("", "")
     if body.w:
         texts.append(Para(sec.line, body))
-    texts.extend(b for b in sec.blocks if isinstance(b, Para))
+    texts.extend(b for b in sec.blocks if isinstance(b, Para) and not b.box)
     return texts
 
 

@@ -105,3 +105,54 @@ def test_attached_task_table_gives_the_body_tasks_their_departments() -> None:
     assert roles(plan, "一.(一).1") == (["各区政府", "市卫生健康委"], [], ["市人社局", "市医保局"])
     assert roles(plan, "一.(一).2") == (["各区政府"], [], [])
     assert roles(plan, "二.(一)") == (["各区政府"], [], ["市卫生健康委"])
+
+
+def test_generic_tails_are_dropped() -> None:
+    plan = parse(
+        "一、主要任务\n1.甲。(海关总署、商务部等有关部门负责)\n2.乙。(市科技局会同有关部门负责)\n"
+        "3.丙。(市财政局、市教育局等部门按职责分工负责)\n"
+    )
+    assert roles(plan, "一.1") == (["海关总署"], ["商务部"], [])
+    assert roles(plan, "一.2") == (["市科技局"], [], [])
+    assert roles(plan, "一.3") == (["市财政局"], ["市教育局"], [])
+
+
+def test_rule_stated_once_applies_to_later_lists() -> None:
+    plan = parse(
+        "一、主要任务\n(一)开放\n1.甲。(税务总局、财政部负责,排在第一位的部门为牵头部门,下同)\n"
+        "2.乙。(海关总署、商务部负责)\n(二)创新\n3.丙。(发展改革委、科技部、海关总署负责)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "一.(二).3"]
+    assert roles(plan, "一.(一).1") == (["税务总局"], ["财政部"], [])
+    assert roles(plan, "一.(二).3") == (["发展改革委"], ["科技部", "海关总署"], [])
+
+
+def test_small_full_stop_numbering_and_column_boxes() -> None:
+    plan = parse(
+        "某省工业互联网行动计划(2021-2023年)\n一、总体要求\n(一)发展目标\n到2023年，新增上云企业2万家。\n"
+        "二、行动步骤\n(一)网络体系强基行动。\n1﹒推进网络建设。(责任单位：省通信管理局，各市人民政府)\n"
+        "专栏1  工业互联网标杆工程\n每年遴选20家标杆企业，培育100个优秀工业APP。\n"
+        "2﹒建设标识解析体系。(责任单位：省经济和信息化厅、省通信管理局)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["二.(一).1", "二.(一).2"]
+    assert plan.sections[1].children[0].title == "网络体系强基行动"
+    assert roles(plan, "二.(一).1") == (["省通信管理局"], ["各市人民政府"], [])
+    assert [(i.value, i.unit) for i in plan.indicators] == [(2, "万家")]
+    assert plan.phases == []
+
+
+def test_mentions_inside_a_sentence_are_not_attributions() -> None:
+    plan = parse(
+        "一、主要任务\n1．配合市发改委做好涉企信用数据整合，会同城管执法、市场监管等部门开展检查。"
+        "(6月底完成，牵头考核单位：市市场监管局)\n"
+    )
+    assert roles(plan, "一.1") == (["市市场监管局"], [], [])
+
+
+def test_scores_are_not_targets() -> None:
+    plan = parse(
+        "某市2022年考评办法\n一、政务服务（25分）\n(一)平台建设（3分）\n"
+        "1．各级大厅综合一窗率达90%以上。（0.5分）（3月底完成，牵头考核单位：市审批服务局）\n"
+    )
+    assert [(i.value, i.unit) for i in plan.indicators] == [(90, "%")]
+    assert task(plan, "一.(一).1").deadline == "2022-03-31"
