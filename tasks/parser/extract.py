@@ -266,6 +266,7 @@ def _docx_text(data: bytes) -> str:
             rows: list[list[str]] = []
             for tr in child.iter(qn("w:tr")):
                 cells: list[str] = []
+                above = rows[-1] if rows else []
                 for tc in tr.iter(qn("w:tc")):
                     text = "\n".join(para_text(p) for p in tc.iter(qn("w:p")))
                     span = 1
@@ -277,6 +278,11 @@ def _docx_text(data: bytes) -> str:
                                 span = max(1, min(50, int(gs.get(qn("w:val")) or "1")))
                             except ValueError:
                                 span = 1
+                        vm = tcpr.find(qn("w:vMerge"))
+                        if vm is not None and (vm.get(qn("w:val")) or "continue") == "continue":
+                            # a vertically merged cell: it carries the text of the cell above
+                            col = len(cells)
+                            text = above[col] if col < len(above) else text
                     cells.extend([text] * span)
                 rows.append(cells)
             lines.append("")

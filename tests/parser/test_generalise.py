@@ -156,3 +156,31 @@ def test_scores_are_not_targets() -> None:
     )
     assert [(i.value, i.unit) for i in plan.indicators] == [(90, "%")]
     assert task(plan, "一.(一).1").deadline == "2022-03-31"
+
+
+def test_docx_task_table_with_vertically_merged_cells() -> None:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("某市知识产权工作任务分工表")
+    rows = [
+        ["序号", "工作任务", "牵头单位", "配合单位", "牵头处室"],
+        ["1", "实施专利导航。", "市科技局", "市财政局", "规划处"],
+        ["", "", "市财政局", "市教育局", "财务处"],
+        ["2", "开展执法行动。", "市公安局", "/", "执法处"],
+    ]
+    tbl = document.add_table(rows=len(rows), cols=len(rows[0]))
+    tbl.cell(1, 0).merge(tbl.cell(2, 0))
+    tbl.cell(1, 1).merge(tbl.cell(2, 1))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value:
+                tbl.cell(r, c).text = value
+    buf = io.BytesIO()
+    document.save(buf)
+    plan = parse_document(buf.getvalue(), "plan.docx")
+    assert [t.path for t in plan.tasks] == ["1", "2"]
+    assert roles(plan, "1") == (["市科技局", "市财政局"], [], ["市教育局"])
+    assert roles(plan, "2") == (["市公安局"], [], [])
