@@ -299,8 +299,11 @@ def _xlsx_text(data: bytes) -> str:
         openpyxl = importlib.import_module("openpyxl")
     except ImportError:  # pragma: no cover
         raise ParseError("unsupported_type", kind="xlsx") from None
+    # merged cells (a task spanning sub-rows) are only visible outside read-only mode, which
+    # holds the whole sheet in memory: used for files of ordinary size
+    read_only = len(data) > _XLSX_FULL_LOAD_BYTES
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=True)
     except Exception as exc:
         raise ParseError("malformed", detail=type(exc).__name__) from None
     lines: list[str] = []
@@ -311,11 +314,31 @@ def _xlsx_text(data: bytes) -> str:
                 rows.append(["" if v is None else _cell_text(v) for v in row])
                 if len(rows) > 20000:
                     break
+            if not read_only:
+                _fill_merged(rows, ws)
             lines.extend(rows_to_lines(rows))
             lines.append("")
     finally:
         wb.close()
     return "\n".join(lines)
+
+
+_XLSX_FULL_LOAD_BYTES = 4 * 1024 * 1024
+
+
+def _fill_merged(rows: list[list[str]], ws: Any) -> None:
+    """Every slot of a merged range gets the text of its top-left cell (as HTML rowspan does)."""
+    ranges = getattr(getattr(ws, "merged_cells", None), "ranges", None) or []
+    offset_row = (getattr(ws, "min_row", 1) or 1) - 1
+    offset_col = (getattr(ws, "min_column", 1) or 1) - 1
+    for rng in ranges:
+        top, left = rng.min_row - 1 - offset_row, rng.min_col - 1 - offset_col
+        if not (0 <= top < len(rows)) or left < 0 or left >= len(rows[top]):
+            continue
+        text = rows[top][left]
+        for r in range(top, min(rng.max_row - offset_row, len(rows))):
+            for c in range(left, min(rng.max_col - offset_col, len(rows[r]))):
+                rows[r][c] = text
 
 
 def _cell_text(value: object) -> str:

@@ -184,3 +184,29 @@ def test_docx_task_table_with_vertically_merged_cells() -> None:
     assert [t.path for t in plan.tasks] == ["1", "2"]
     assert roles(plan, "1") == (["市科技局", "市财政局"], [], ["市教育局"])
     assert roles(plan, "2") == (["市公安局"], [], [])
+
+
+def test_xlsx_task_table_with_merged_cells() -> None:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["2023年知识产权工作任务分解表"])
+    ws.append(["序号", "重点任务", "牵头单位", "配合单位", "完成时限"])
+    ws.append([1, "实施专利导航", "市科技局", "市财政局", "2023年6月底"])
+    ws.append([None, None, "市财政局", "市教育局", None])
+    ws.append([2, "开展执法行动", "市公安局", "市司法局", "年内"])
+    ws.merge_cells("A1:E1")
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("B3:B4")
+    ws.merge_cells("E3:E4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    plan = parse_document(buf.getvalue(), "plan.xlsx")
+    assert [t.path for t in plan.tasks] == ["1", "2"]
+    assert roles(plan, "1") == (["市科技局", "市财政局"], [], ["市教育局"])
+    assert task(plan, "1").deadline == "2023-06-30"
+    assert task(plan, "2").deadline == "2023-12-31"
