@@ -332,7 +332,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
             clause = seg[cs:ce].strip()
             if not clause.w or _NOTE_RE.search(clause.w):
                 continue
-            if seg_role is None and labels and is_time_phrase(clause.w):
+            if seg_role is None and _time_clause(clause.w):
                 # (6月底完成,牵头单位:X): the time node written before the label
                 roles.deadline = roles.deadline or clause.o.strip()
                 continue
@@ -398,6 +398,8 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
             target = roles.cooperating
         if name not in target:
             target.append(name)
+    if roles.lead_inferred and len(roles.lead) + len(roles.responsible) + len(roles.cooperating) < 2:
+        roles.lead_inferred = False  # a single unit leads whatever its position
     return roles
 
 
@@ -465,6 +467,19 @@ _TRAIL_PUNCT = " \t\n。;,.、"
 _ALIAS_BEFORE = re.compile(r"(?:局|委|办|政府|管委会|院|厅|部)$")
 
 
+def _without_time_clauses(content: AStr) -> AStr:
+    """The bracket without its time nodes: (市科技局负责,2023年底前完成) -> 市科技局负责."""
+    kept = [content[s:e] for s, e in _depth_split(content.w, ",;") if not _time_clause(content.w[s:e])]
+    if len(kept) == len(_depth_split(content.w, ",;")):
+        return AStr("", "")  # no time clause: nothing new to try
+    return AStr.join(",", [k.strip() for k in kept if k.strip().w])
+
+
+def _time_clause(clause: str) -> bool:
+    clause = clause.strip()
+    return bool(clause) and is_time_phrase(clause) and not looks_like_department(clause)
+
+
 def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | None:
     """One attribution or deadline at the very end of ``text``: (start, roles, is_deadline_only)."""
     t = text.rstrip(_TRAIL_PUNCT)
@@ -477,7 +492,7 @@ def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | No
         open_at = _match_open(w, len(w) - 1)
         if open_at >= 0:
             content = t[open_at + 1 : len(w) - 1]
-            if _is_attribution(content):
+            if _is_attribution(content) or _is_attribution(_without_time_clauses(content)):
                 bracket = (open_at, parse_roles(content, after_lead_role), False)
                 # "…市市场监管局(知识产权局)": an alias bracket closing a longer attribution
                 alias = bool(_ALIAS_BEFORE.search(w[:open_at])) and not _LABEL_RE.search(content.w)

@@ -210,3 +210,22 @@ def test_xlsx_task_table_with_merged_cells() -> None:
     assert roles(plan, "1") == (["市科技局", "市财政局"], [], ["市教育局"])
     assert task(plan, "1").deadline == "2023-06-30"
     assert task(plan, "2").deadline == "2023-12-31"
+
+
+def test_brackets_mixing_departments_and_a_time_node() -> None:
+    cases = {
+        "(市科技局、市财政局,2023年底前完成)": (["市科技局"], ["市财政局"], [], "2023-12-31"),
+        "(2024年6月底前完成,市科技局负责)": (["市科技局"], [], [], "2024-06-30"),
+        "(市科技局牵头,市财政局配合;持续推进)": (["市科技局"], [], ["市财政局"], None),
+    }
+    for bracket, (lead, responsible, cooperating, deadline) in cases.items():
+        plan = parse(f"一、主要任务\n1.加强专利创造。{bracket}\n")
+        t = plan.tasks[0]
+        assert (t.lead, t.responsible, t.cooperating, t.deadline) == (
+            lead,
+            responsible,
+            cooperating,
+            deadline,
+        )
+    single = parse("一、主要任务\n1.加强专利创造。(市科技局)\n").tasks[0]
+    assert single.flags == []
