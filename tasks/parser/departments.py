@@ -572,7 +572,11 @@ def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | N
             found.deadline = found.deadline or roles.deadline
         start = pos
         t = t[:pos]
-        if found is not None and not _LABEL_RE.search(t.w[-40:]) and not t.w.rstrip().endswith(")"):
+        if (
+            found is not None
+            and not _LABEL_RE.search(t.w[-40:])
+            and not t.w.rstrip(_TRAIL_PUNCT).endswith(")")
+        ):
             break
     if found is None and deadline is None:
         return None

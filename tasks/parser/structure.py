@@ -363,7 +363,11 @@ def _first_sentence(text: AStr, attr_start: int | None) -> str:
     nl = text.w.find("\n")
     if 0 <= nl < cut:
         cut = nl
-    return text[:cut].strip(" \n:;,.、").o.strip()
+    title = text[:cut].strip(" \n:;,.、")
+    m = _DATE_PAREN.search(title.w)
+    if m and m.start() > 0:
+        title = title[: m.start()].strip(" :;,、")  # 加强专利创造(2024年12月底前完成)
+    return title.o.strip()
 
 
 def classify_sections(root: Sec) -> None:

@@ -229,3 +229,16 @@ def test_brackets_mixing_departments_and_a_time_node() -> None:
         )
     single = parse("一、主要任务\n1.加强专利创造。(市科技局)\n").tasks[0]
     assert single.flags == []
+
+
+def test_deadline_bracket_closing_the_first_sentence_before_label_lines() -> None:
+    plan = parse(
+        "一、重点任务\n1. 加强专利创造(2024年12月底前完成)。牵头单位:市知识产权局\n配合单位:市科技局\n"
+    )
+    t = plan.tasks[0]
+    assert (t.title, t.deadline, t.lead, t.cooperating) == (
+        "加强专利创造",
+        "2024-12-31",
+        ["市知识产权局"],
+        ["市科技局"],
+    )
