@@ -53,6 +53,8 @@ _RELATIVE = re.compile(
     r"(\d{1,3})\s*(个月|个?工作日|日|天|周|年)\s*内?"
 )
 _RELATIVE_BARE = re.compile(r"(?<!\d)(\d{1,3})\s*(个月|个?工作日|天|周)\s*内")
+_START = re.compile(r"(?:(?:19|20)\d{2}\s*年)?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?\s*(?:起|开始|以来)")
+_RECURRING = re.compile(r"每年|每季度?|每月|每半年|逐年|定期|每周")
 _ONGOING = re.compile(
     r"持续|长期|常态化|常年|经常性|每年|逐年|每季度?|每月|每半年|定期|按进度|按计划|按年度|分年度|逐步|"
     r"动态|久久为功"
@@ -202,7 +204,12 @@ def parse_deadline(
     if text is None or not text.strip():
         return None
     phrase = text.strip()
-    work = _normalise(phrase)
+    normalised = _normalise(phrase)
+    # 2023年起持续推进: a start, not a deadline (but 印发之日起30日内 counts from the issue date)
+    work = normalised if _RELATIVE.search(normalised) else _START.sub("", normalised)
+    started = work != normalised
+    if _RECURRING.search(work) and not _YEAR.search(work):
+        return Deadline(None, ONGOING, phrase)  # 每年12月底前: due again every year
     try:
         found = _absolute(work)
         if found is not None:
@@ -218,7 +225,7 @@ def parse_deadline(
                 return Deadline(found.isoformat(), DATE, phrase)
     except (_Invalid, ValueError, OverflowError):
         return Deadline(None, UNCLEAR, phrase)
-    if _ONGOING.search(work):
+    if _ONGOING.search(work) or started:
         return Deadline(None, ONGOING, phrase)
     return Deadline(None, UNCLEAR, phrase)
 
