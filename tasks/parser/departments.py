@@ -519,7 +519,8 @@ def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | No
                 break
             start = prev.start()
         content = t[start:]
-        if "。" not in content.w.rstrip("。"):
+        # the label must not sit inside an earlier bracket: (牵头单位:A)引导…参与。
+        if "。" not in content.w.rstrip("。") and content.w.count(")") <= content.w.count("("):
             roles = parse_roles(content, after_lead_role)
             if not roles.empty():
                 return start, roles, False
@@ -558,18 +559,10 @@ def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | N
             deadline = deadline or roles.deadline
         elif found is None:
             found = roles
-        else:  # a second labelled block before the first: merge
-            found.merged = True
-            for name in roles.lead:
-                if name not in found.lead:
-                    found.lead.insert(0, name)
-            found.responsible = roles.responsible + [
-                n for n in found.responsible if n not in roles.responsible
-            ]
-            found.cooperating = roles.cooperating + [
-                n for n in found.cooperating if n not in roles.cooperating
-            ]
-            found.deadline = found.deadline or roles.deadline
+        else:  # a second labelled block before the first: merge (lead in either wins)
+            deadline_kept = found.deadline or roles.deadline
+            found = merge_roles([roles, found])
+            found.deadline = deadline_kept
         start = pos
         t = t[:pos]
         if (

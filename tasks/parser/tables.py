@@ -71,50 +71,67 @@ def _names(cell: str) -> list[str]:
     return [n.strip() for n in _NAME_SPLIT.split(text) if n.strip() and not _NONE_CELL.match(n.strip())]
 
 
+def _bracket(lead: list[str], responsible: list[str], cooperating: list[str], deadline: str) -> str:
+    parts: list[str] = []
+    for label, names in (("牵头单位", lead), ("责任单位", responsible), ("配合单位", cooperating)):
+        if names:
+            parts.append(f"{label}:{'、'.join(names)}")
+    if deadline:
+        parts.append(f"完成时限:{deadline}")
+    return f"({';'.join(parts)})" if parts else ""
+
+
 class _Row:
     """One task of a table: several table rows when the 序号 cell spans them (merged cells)."""
 
     def __init__(self, number: str, category: str) -> None:
         self.number = number
         self.category = category
-        self.task: list[str] = []
-        self.lead: list[str] = []
-        self.responsible: list[str] = []
-        self.cooperating: list[str] = []
-        self.deadline: list[str] = []
-        self.rows = 0
+        # per table row: task cells by column, lead, responsible, cooperating, deadline
+        self.subrows: list[tuple[list[str], list[str], list[str], list[str], str]] = []
 
     def add(self, cols: dict[str, list[int]], row: list[str]) -> None:
-        self.rows += 1
-        for i in cols.get("task", []):
-            cell = row[i].replace("\n", "") if i < len(row) else ""
-            if cell and cell not in self.task:
-                self.task.append(cell)
-        for role in ("lead", "responsible", "cooperating"):
-            target: list[str] = getattr(self, role)
-            for name in _names(_get(cols, row, role)):
-                if name not in target:
-                    target.append(name)
+        cells = [row[i].replace("\n", "") if i < len(row) else "" for i in cols.get("task", [])]
+        units = [_names(_get(cols, row, role)) for role in ("lead", "responsible", "cooperating")]
         deadline = _get(cols, row, "deadline").replace("\n", " ").strip()
-        if deadline and not _NONE_CELL.match(deadline) and deadline not in self.deadline:
-            self.deadline.append(deadline)
+        if _NONE_CELL.match(deadline):
+            deadline = ""
+        self.subrows.append((cells, units[0], units[1], units[2], deadline))
 
     def line(self) -> str:
-        # sub-rows with their own units: a unit that leads in any sub-row is lead, cooperating
-        # only if it never leads (first appearance order kept)
-        lead = self.lead
-        responsible = [n for n in self.responsible if n not in lead]
-        cooperating = [n for n in self.cooperating if n not in lead and n not in responsible]
-        parts: list[str] = []
-        for label, names in (("牵头单位", lead), ("责任单位", responsible), ("配合单位", cooperating)):
-            if names:
-                parts.append(f"{label}:{'、'.join(names)}")
-        if self.deadline:
-            parts.append(f"完成时限:{self.deadline[-1]}")
         m = re.fullmatch(r"(\d{1,3})(?:\.0)?[.、]?", self.number)
         prefix = f"{m.group(1)}." if m else ""
-        task = "。".join(c.rstrip("。;,") for c in self.task).strip() + "。"
-        return prefix + task + (f"({';'.join(parts)})" if parts else "")
+        ncols = max((len(sr[0]) for sr in self.subrows), default=0)
+        # a task column whose cell is the same in every sub-row is merged (工作事项); the others
+        # (主要内容) differ per sub-row
+        shared = [
+            k for k in range(ncols) if len({sr[0][k] if k < len(sr[0]) else "" for sr in self.subrows}) == 1
+        ]
+        head = [self.subrows[0][0][k] for k in shared if self.subrows[0][0][k]]
+        same_units = len({(tuple(a), tuple(b), tuple(c)) for _, a, b, c, _ in self.subrows}) == 1
+        if len(self.subrows) == 1 or same_units:
+            lead: list[str] = []
+            responsible: list[str] = []
+            cooperating: list[str] = []
+            texts: list[str] = list(head)
+            deadline = ""
+            for cells, ls, rs, cs, dl in self.subrows:
+                texts.extend(cells[k] for k in range(len(cells)) if k not in shared and cells[k])
+                lead.extend(n for n in ls if n not in lead)
+                responsible.extend(n for n in rs if n not in responsible and n not in lead)
+                cooperating.extend(n for n in cs if n not in cooperating and n not in lead)
+                deadline = dl or deadline
+            task = "。".join(dict.fromkeys(t.rstrip("。;,") for t in texts)).strip() + "。"
+            return prefix + task + _bracket(lead, responsible, cooperating, deadline)
+        # sub-rows with their own units: each sentence keeps its attribution, and the text parser
+        # merges them (lead in any sub-row wins) and flags the task
+        out = prefix + "。".join(t.rstrip("。;,") for t in head) + ("。" if head else "")
+        for cells, ls, rs, cs, dl in self.subrows:
+            own = "。".join(
+                cells[k].rstrip("。;,") for k in range(len(cells)) if k not in shared and cells[k]
+            )
+            out += (own + "。" if own else "") + _bracket(ls, rs, cs, dl)
+        return out
 
 
 def rows_to_lines(rows: list[list[str]]) -> list[str]:
@@ -126,7 +143,7 @@ def rows_to_lines(rows: list[list[str]]) -> list[str]:
 
     def flush() -> None:
         nonlocal current
-        if current is not None and current.task:
+        if current is not None and current.subrows:
             lines.append(current.line())
         current = None
 

@@ -103,6 +103,7 @@ def test_attached_task_table_gives_the_body_tasks_their_departments() -> None:
     assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "二.(一)"]
     # merged 序号 cell: two sub-rows, lead in any sub-row wins; 处室 columns are not departments
     assert roles(plan, "一.(一).1") == (["各区政府", "市卫生健康委"], [], ["市人社局", "市医保局"])
+    assert task(plan, "一.(一).1").flags == ["merged_attributions"]
     assert roles(plan, "一.(一).2") == (["各区政府"], [], [])
     assert roles(plan, "二.(一)") == (["各区政府"], [], ["市卫生健康委"])
 
