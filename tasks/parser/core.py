@@ -193,15 +193,15 @@ def _same_title(a: str, b: str) -> bool:
 
 def _departments_from_attachments(
     raw_tasks: list[RawTask], root: Sec, lines: list[AStr], end: int, after_lead: str
-) -> list[RawTask]:
+) -> list[RawTask] | None:
     """Departments of an attached 任务分工表 given to the body's tasks, row by task title.
 
     Rows whose title is a run-in heading of the body (三、组织实施 (一)加强组织领导。…) make that
-    heading a task. The body's paths are kept; nothing changes unless most rows find their task.
+    heading a task. The body's paths are kept. None unless most rows find their task.
     """
     rows = _attachment_tasks(lines, end, after_lead)
     if not rows:
-        return raw_tasks
+        return None
     candidates: list[RawTask] = list(raw_tasks)
     taken_sections = {t.section.path for t in raw_tasks}
     for sec in _sections_of(root):
@@ -232,7 +232,7 @@ def _departments_from_attachments(
                 used.add(k)
                 break
     if len(matched) * 2 < len(rows):
-        return raw_tasks
+        return None
     out = [matched.get(k, t) for k, t in enumerate(raw_tasks)]
     out.extend(matched[k] for k in sorted(matched) if k >= len(raw_tasks))
     out.sort(key=lambda t: t.line)
@@ -387,17 +387,22 @@ def _parse_text(text: str) -> ParsedPlan:
     root, notes = _build(lines, start, end)
     after_lead = after_lead_default(work)
     raw_tasks, more_notes = collect_tasks(root, after_lead)
-    if end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes):
+    use_attachment = end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes)
+    if end < len(lines) and not use_attachment and _attributed(raw_tasks) * 2 < len(raw_tasks):
+        # the body's tasks name no departments: an attached 任务分工表 may give them
+        mapped = _departments_from_attachments(raw_tasks, root, lines, end, after_lead)
+        if mapped is not None:
+            raw_tasks = mapped
+        else:
+            use_attachment = _attributed(raw_tasks) == 0
+    if use_attachment:
         # the tasks live in an attachment (附件) with its own numbering; the body's chapters
         # (考评对象, 考评方式 …) then hold no tasks and are not sections
         start2 = _body_start(lines[end + 1 :]) + end + 1
         root2, notes2 = _build(lines, start2, len(lines))
         raw2, more2 = collect_tasks(root2, after_lead)
-        if raw2 and _attributed(raw2) > _attributed(raw_tasks):
+        if raw2 and _attributed(raw2) > max(_attributed(raw_tasks), len(raw_tasks) // 2):
             root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
-    elif end < len(lines) and _attributed(raw_tasks) * 2 < len(raw_tasks):
-        # the body's tasks name no departments: an attached 任务分工表 may give them
-        raw_tasks = _departments_from_attachments(raw_tasks, root, lines, end, after_lead)
     notes.extend(more_notes)
     notes.extend(_skipped_paragraphs(root, raw_tasks, after_lead))
     if not raw_tasks:

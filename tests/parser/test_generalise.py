@@ -243,3 +243,14 @@ def test_deadline_bracket_closing_the_first_sentence_before_label_lines() -> Non
         ["市知识产权局"],
         ["市科技局"],
     )
+
+
+def test_attachment_tasks_win_over_body_items_without_departments() -> None:
+    text = (
+        "某市2022年考评办法\n一、考评对象\n1.各旗县区人民政府。\n2.市直各部门。\n二、考评方式\n每半年考评一次。\n"
+        "附件\n某市考评指标\n一、政务服务\n(一)平台建设\n1．开通全程网办。(6月底完成，牵头考核单位：市审批服务局)\n"
+        "2．升级热线。(持续推进，牵头考核单位：市政府办公室)\n3．整合网站。(7月底完成，牵头考核单位：市政府办公室)\n"
+    )
+    plan = parse(text)
+    assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "一.(一).3"]
+    assert roles(plan, "一.(一).3") == (["市政府办公室"], [], [])
