@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from datetime import date
@@ -184,11 +185,21 @@ def _title_key(text: str) -> str:
     return _TITLE_NOISE.sub("", text)
 
 
-def _same_title(a: str, b: str) -> bool:
+def _title_match(a: str, b: str) -> float:
+    """How surely a table row's 工作事项 and a body task's title name the same work (0 to 1)."""
     ka, kb = _title_key(a), _title_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka == kb:
+        return 1.0
     if len(ka) < 4 or len(kb) < 4:
-        return ka == kb and bool(ka)
-    return ka == kb or ka.startswith(kb) or kb.startswith(ka)
+        return 0.0
+    if ka in kb or kb in ka:
+        return 0.9
+    matcher = difflib.SequenceMatcher(None, ka[:60], kb[:60], autojunk=False)
+    if matcher.real_quick_ratio() < 0.8 or matcher.quick_ratio() < 0.8:
+        return 0.0  # cheap upper bounds first: most pairs are far apart
+    return matcher.ratio()
 
 
 def _departments_from_attachments(
@@ -213,13 +224,15 @@ def _departments_from_attachments(
         candidates.append(RawTask(sec.path, sec, sec.num, sec.line, head, head[: sec.title_len], None))
     matched: dict[int, RawTask] = {}
     used: set[int] = set()
+    titles = [task_title(c) for c in candidates]
     for row in rows:
         row_title = task_title(row)
-        for k, cand in enumerate(candidates):
-            if k in used:
-                continue
-            if _same_title(row_title, task_title(cand)):
-                assert row.attribution is not None
+        scores = [(_title_match(row_title, t), k) for k, t in enumerate(titles) if k not in used]
+        best = max(scores, key=lambda sk: (sk[0], -sk[1]), default=(0.0, -1))
+        if best[0] >= 0.8:
+            k = best[1]
+            cand = candidates[k]
+            if row.attribution is not None:
                 matched[k] = RawTask(
                     cand.path,
                     cand.section,
@@ -230,7 +243,6 @@ def _departments_from_attachments(
                     Attribution(len(cand.text.w), row.attribution.roles),
                 )
                 used.add(k)
-                break
     if len(matched) * 2 < len(rows):
         return None
     out = [matched.get(k, t) for k, t in enumerate(raw_tasks)]

@@ -254,3 +254,15 @@ def test_attachment_tasks_win_over_body_items_without_departments() -> None:
     plan = parse(text)
     assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "一.(一).3"]
     assert roles(plan, "一.(一).3") == (["市政府办公室"], [], [])
+
+
+def test_table_rows_find_body_tasks_worded_a_little_apart() -> None:
+    text = (
+        "一、主要任务\n1.有序扩大家庭医生来源。内容。\n2.加强宣传。内容。\n3.加强宣传引导工作。内容。\n"
+        "附件\n任务分工表\n序号\t工作事项\t牵头单位\t配合单位\n1\t扩大家庭医生来源\t各区政府\t市卫生健康委\n"
+        "2\t加强宣传引导工作\t市委宣传部\t市卫生健康委\n3\t加强宣传\t各区政府\t/\n"
+    )
+    plan = parse(text)
+    assert roles(plan, "一.1") == (["各区政府"], [], ["市卫生健康委"])
+    assert roles(plan, "一.2") == (["各区政府"], [], [])
+    assert roles(plan, "一.3") == (["市委宣传部"], [], ["市卫生健康委"])
