@@ -266,3 +266,11 @@ def test_table_rows_find_body_tasks_worded_a_little_apart() -> None:
     assert roles(plan, "一.1") == (["各区政府"], [], ["市卫生健康委"])
     assert roles(plan, "一.2") == (["各区政府"], [], [])
     assert roles(plan, "一.3") == (["市委宣传部"], [], ["市卫生健康委"])
+
+
+def test_a_remark_closing_a_sentence_is_not_a_second_attribution() -> None:
+    plan = parse(
+        "一、主要任务\n1.优化转诊服务。号源交给家庭医生(团队)。推动双向转诊。(牵头单位:市卫生健康委;配合单位:市医保局)\n"
+    )
+    t = plan.tasks[0]
+    assert (t.lead, t.responsible, t.cooperating, t.flags) == (["市卫生健康委"], [], ["市医保局"], [])
