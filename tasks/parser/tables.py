@@ -167,18 +167,20 @@ def rows_to_lines(rows: list[list[str]]) -> list[str]:
             flush()
             lines.append(next(iter(distinct)).replace("\n", ""))  # a heading row spanning the table
             continue
-        if not any(row[i] for i in cols.get("task", []) if i < len(row)):
-            continue
         number = re.sub(r"\s+", "", _get(cols, row, "number"))
+        if not any(row[i] for i in cols.get("task", []) if i < len(row)):
+            # a sub-row left blank under a task (unmerged cells): its units belong to that task
+            units = any(_get(cols, row, role) for role in ("lead", "responsible", "cooperating"))
+            if current is not None and not number and units:
+                current.add(cols, row)
+            continue
         category = _get(cols, row, "category").replace("\n", "")
-        continues = current is not None and number and number == current.number
-        if not continues:
+        if current is None or not number or number != current.number:
             flush()
             if category and category != last_category:
                 lines.append(category)
                 last_category = category
             current = _Row(number, category)
-        assert current is not None
         current.add(cols, row)
     flush()
     return lines

@@ -274,3 +274,20 @@ def test_a_remark_closing_a_sentence_is_not_a_second_attribution() -> None:
     )
     t = plan.tasks[0]
     assert (t.lead, t.responsible, t.cooperating, t.flags) == (["市卫生健康委"], [], ["市医保局"], [])
+
+
+def test_blank_sub_row_of_a_table_belongs_to_the_task_above() -> None:
+    from tasks.parser.tables import rows_to_lines
+
+    lines = rows_to_lines(
+        [
+            ["序号", "工作任务", "牵头单位", "配合单位"],
+            ["1", "实施专利导航。", "市科技局", "市财政局"],
+            ["", "", "市财政局", "市教育局"],
+            ["2", "开展执法行动。", "市公安局", ""],
+        ]
+    )
+    plan = parse("\n".join(lines))
+    assert [t.path for t in plan.tasks] == ["1", "2"]
+    assert roles(plan, "1") == (["市科技局", "市财政局"], [], ["市教育局"])
+    assert task(plan, "1").flags == ["merged_attributions"]
