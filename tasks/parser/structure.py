@@ -512,9 +512,7 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         return found
 
     def attributed_only(sec: Sec) -> list[RawTask]:
-        # under 保障措施/组织实施 … an item is a task only when it names its own departments
-        if sec.kind in ("goal", "phase"):
-            return []
+        # under 保障措施/工作目标/工作步骤 … an item is a task only when it names its own departments
         return [
             t
             for t in from_container(sec, True)

@@ -146,7 +146,9 @@ def test_non_task_sections(title: str) -> None:
     assert plan.sections[0].task_count == 0
 
 
-@pytest.mark.parametrize("title", ["指导思想", "基本原则", "总体要求", "保障措施", "组织保障", "组织实施"])
+@pytest.mark.parametrize(
+    "title", ["指导思想", "基本原则", "总体要求", "工作目标", "保障措施", "组织保障", "组织实施", "工作步骤"]
+)
 def test_attributed_item_under_non_task_section_is_a_task(title: str) -> None:
     text = (
         f"一、主要任务\n1.真正的任务。(市财政局)\n二、{title}\n"
