@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .departments import COOP, RESP, Attribution, find_attribution
+from .departments import COOP, RESP, Attribution, Roles, find_attribution
 from .text import AStr, cn_to_int
 
 CN = "一二三四五六七八九十"
@@ -465,10 +465,23 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         items = [b for b in sec.blocks if isinstance(b, Item)]
         prefix = f"{sec.path}." if sec.path else ""
         if items:
+            # "(一)提升创造质量(牵头单位:X)" over numbered items: X for every item naming nobody
+            head_attr = find_attribution(sec.head[: max(sec.title_len, len(sec.head))], after_lead)
+            if head_attr is not None and head_attr.roles.empty():
+                head_attr = None
             for it in items:
                 if not it.paras:
                     continue
                 attr, text = _attribution_in(it.paras, after_lead)
+                if head_attr is not None and (attr is None or attr.roles.empty()):
+                    inherited = Roles(
+                        lead=list(head_attr.roles.lead),
+                        responsible=list(head_attr.roles.responsible),
+                        cooperating=list(head_attr.roles.cooperating),
+                        deadline=attr.roles.deadline if attr is not None else head_attr.roles.deadline,
+                        lead_inferred=head_attr.roles.lead_inferred,
+                    )
+                    attr = Attribution(attr.start if attr is not None else len(text.w), inherited)
                 out.append(RawTask(f"{prefix}{it.num}", sec, it.num, it.line, text, text, attr, it.gap))
             return out
         if sec.children:

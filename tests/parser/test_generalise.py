@@ -291,3 +291,14 @@ def test_blank_sub_row_of_a_table_belongs_to_the_task_above() -> None:
     assert [t.path for t in plan.tasks] == ["1", "2"]
     assert roles(plan, "1") == (["市科技局", "市财政局"], [], ["市教育局"])
     assert task(plan, "1").flags == ["merged_attributions"]
+
+
+def test_items_inherit_the_attribution_of_their_heading() -> None:
+    plan = parse(
+        "一、主要任务\n（一）提升创造质量（牵头单位：市知识产权局；配合单位：市科技局）\n1.实施专利导航。\n"
+        "2.培育高价值专利。（市工信局负责）\n（二）加强保护\n3.开展执法。\n"
+    )
+    assert roles(plan, "一.(一).1") == (["市知识产权局"], [], ["市科技局"])
+    assert roles(plan, "一.(一).2") == (["市工信局"], [], [])
+    assert roles(plan, "一.(二).3") == ([], [], [])
+    assert plan.sections[0].children[0].title == "提升创造质量"
