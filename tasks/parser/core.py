@@ -263,6 +263,9 @@ def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
     return builder.root, notes
 
 
+_LABEL_LINE = re.compile(r"\s*(?:牵头|责任|配合|协同|主责|协办)\S{0,4}?(?:单位|部门)\s*:")
+
+
 def _skipped_paragraphs(root: Sec, raw_tasks: list[RawTask], after_lead: str) -> list[Note]:
     """Paragraphs that name their own departments but did not become tasks."""
     taken = {t.line for t in raw_tasks}
@@ -270,9 +273,14 @@ def _skipped_paragraphs(root: Sec, raw_tasks: list[RawTask], after_lead: str) ->
     for sec in [root, *_sections_of(root)]:
         if sec.kind in ("goal", "phase"):
             continue
+        seen_item = False
+        has_items = any(isinstance(b, Item) for b in sec.blocks)
         for b in sec.blocks:
+            seen_item = seen_item or isinstance(b, Item)
             if not isinstance(b, Para) or b.box or b.line in taken or b.line == sec.line:
                 continue
+            if has_items and not seen_item and _LABEL_LINE.match(b.text.w):
+                continue  # label lines under a heading: the items below inherit them
             attr = find_attribution(b.text, after_lead)
             if attr is not None and not attr.roles.empty():
                 text = b.text.o.strip()[:40]

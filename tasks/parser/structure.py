@@ -466,7 +466,16 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         prefix = f"{sec.path}." if sec.path else ""
         if items:
             # "(一)提升创造质量(牵头单位:X)" over numbered items: X for every item naming nobody
-            head_attr = find_attribution(sec.head[: max(sec.title_len, len(sec.head))], after_lead)
+            head_attr = find_attribution(sec.head, after_lead) if sec.head else None
+            if head_attr is None:  # or on label lines between the heading and the first item
+                lead_in: list[Para] = []
+                for b in sec.blocks:
+                    if isinstance(b, Item):
+                        break
+                    if not b.box:
+                        lead_in.append(b)
+                if lead_in:
+                    head_attr = find_attribution(AStr.join("\n", [p.text for p in lead_in]), after_lead)
             if head_attr is not None and head_attr.roles.empty():
                 head_attr = None
             for it in items:

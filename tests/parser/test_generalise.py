@@ -302,3 +302,12 @@ def test_items_inherit_the_attribution_of_their_heading() -> None:
     assert roles(plan, "一.(一).2") == (["市工信局"], [], [])
     assert roles(plan, "一.(二).3") == ([], [], [])
     assert plan.sections[0].children[0].title == "提升创造质量"
+
+
+def test_items_inherit_label_lines_under_their_heading() -> None:
+    plan = parse(
+        "一、主要任务\n（一）提升创造质量\n牵头单位：市知识产权局\n配合单位：市科技局\n1.实施专利导航。\n2.培育高价值专利。\n"
+    )
+    assert roles(plan, "一.(一).1") == (["市知识产权局"], [], ["市科技局"])
+    assert roles(plan, "一.(一).2") == (["市知识产权局"], [], ["市科技局"])
+    assert not [w for w in plan.warnings if w.code == "skipped_candidate"]
