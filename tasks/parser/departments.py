@@ -62,7 +62,7 @@ _LABEL_RE = re.compile(
     + "|".join(sorted((re.escape(k) for k, _ in _LABELS), key=len, reverse=True))
     + "|"
     + _QUALIFIED_LABEL
-    + r"|牵头(?=:))\s*[:;]?\s*"
+    + r"|(?:牵头|配合|协同|协办)(?=:))\s*[:;]?\s*"
 )
 
 
@@ -95,6 +95,7 @@ _MARKER_ROLE = {
     "参与": COOP,
     "协办": COOP,
 }
+_ITEM_ROLE_RE = re.compile(r"\((牵头|配合|协同|协助|参与|协办)(?:单位|部门)?\)$")
 _TRAIL_RE = re.compile(
     r"(?:等(?:有关|相关|其他)?(?:部门|单位|机构)?|等|(?:会同|联合|协调)(?:有关|相关|其他)?(?:部门|单位|方面))$"
 )
@@ -357,7 +358,16 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
                 role = marker_role
             if marker_role == LEAD:
                 saw_lead_marker = True
-            entries.extend(_Entry(i, role) for i in items)
+            for item in items:
+                # 市知识产权局(牵头): a role word in brackets after one name of the list
+                tagged = _ITEM_ROLE_RE.search(item.w)
+                if tagged and tagged.start() >= 2:
+                    item_role = _MARKER_ROLE.get(tagged.group(1), LEAD)
+                    entries.append(_Entry(item[: tagged.start()].strip(), item_role))
+                    if item_role == LEAD:
+                        saw_lead_marker = True
+                    continue
+                entries.append(_Entry(item, role))
     # 市 prefix restoration, from the first item that carries one
     prefix: AStr | None = None
     for entry in entries:

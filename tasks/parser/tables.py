@@ -63,22 +63,22 @@ def _get(cols: dict[str, list[int]], row: list[str], role: str) -> str:
 
 
 _NONE_CELL = re.compile(r"^[/\\\-—无]*$")
-_NAME_SPLIT = re.compile(r"[、,;\n]+")
 
 
-def _names(cell: str) -> list[str]:
-    text = cell.translate(_NORM)
-    return [n.strip() for n in _NAME_SPLIT.split(text) if n.strip() and not _NONE_CELL.match(n.strip())]
-
-
-def _bracket(lead: list[str], responsible: list[str], cooperating: list[str], deadline: str) -> str:
+def _bracket(lead: str, responsible: str, cooperating: str, deadline: str) -> str:
     parts: list[str] = []
     for label, names in (("牵头单位", lead), ("责任单位", responsible), ("配合单位", cooperating)):
         if names:
-            parts.append(f"{label}:{'、'.join(names)}")
+            parts.append(f"{label}:{names}")
     if deadline:
         parts.append(f"完成时限:{deadline}")
     return f"({';'.join(parts)})" if parts else ""
+
+
+def _units_cell(cell: str) -> str:
+    """A department cell as one list: lines joined with 、, '/' and '无' meaning none."""
+    parts = [p.strip(" 、") for p in cell.replace("\r", "\n").split("\n")]
+    return "、".join(p for p in parts if p and not _NONE_CELL.match(p))
 
 
 class _Row:
@@ -87,16 +87,18 @@ class _Row:
     def __init__(self, number: str, category: str) -> None:
         self.number = number
         self.category = category
-        # per table row: task cells by column, lead, responsible, cooperating, deadline
-        self.subrows: list[tuple[list[str], list[str], list[str], list[str], str]] = []
+        # per table row: task cells by column, lead, responsible, cooperating cells, deadline
+        self.subrows: list[tuple[list[str], str, str, str, str]] = []
 
     def add(self, cols: dict[str, list[int]], row: list[str]) -> None:
         cells = [row[i].replace("\n", "") if i < len(row) else "" for i in cols.get("task", [])]
-        units = [_names(_get(cols, row, role)) for role in ("lead", "responsible", "cooperating")]
+        lead, resp, coop = (
+            _units_cell(_get(cols, row, role)) for role in ("lead", "responsible", "cooperating")
+        )
         deadline = _get(cols, row, "deadline").replace("\n", " ").strip()
         if _NONE_CELL.match(deadline):
             deadline = ""
-        self.subrows.append((cells, units[0], units[1], units[2], deadline))
+        self.subrows.append((cells, lead, resp, coop, deadline))
 
     def line(self) -> str:
         m = re.fullmatch(r"(\d{1,3})(?:\.0)?[.、]?", self.number)
@@ -108,29 +110,24 @@ class _Row:
             k for k in range(ncols) if len({sr[0][k] if k < len(sr[0]) else "" for sr in self.subrows}) == 1
         ]
         head = [self.subrows[0][0][k] for k in shared if self.subrows[0][0][k]]
-        same_units = len({(tuple(a), tuple(b), tuple(c)) for _, a, b, c, _ in self.subrows}) == 1
+        same_units = len({(a, b, c) for _, a, b, c, _ in self.subrows}) == 1
         if len(self.subrows) == 1 or same_units:
-            lead: list[str] = []
-            responsible: list[str] = []
-            cooperating: list[str] = []
             texts: list[str] = list(head)
             deadline = ""
-            for cells, ls, rs, cs, dl in self.subrows:
+            for cells, _, _, _, dl in self.subrows:
                 texts.extend(cells[k] for k in range(len(cells)) if k not in shared and cells[k])
-                lead.extend(n for n in ls if n not in lead)
-                responsible.extend(n for n in rs if n not in responsible and n not in lead)
-                cooperating.extend(n for n in cs if n not in cooperating and n not in lead)
                 deadline = dl or deadline
+            _, lead, resp, coop, _ = self.subrows[0]
             task = "。".join(dict.fromkeys(t.rstrip("。;,") for t in texts)).strip() + "。"
-            return prefix + task + _bracket(lead, responsible, cooperating, deadline)
+            return prefix + task + _bracket(lead, resp, coop, deadline)
         # sub-rows with their own units: each sentence keeps its attribution, and the text parser
         # merges them (lead in any sub-row wins) and flags the task
         out = prefix + "。".join(t.rstrip("。;,") for t in head) + ("。" if head else "")
-        for cells, ls, rs, cs, dl in self.subrows:
+        for cells, lead, resp, coop, dl in self.subrows:
             own = "。".join(
                 cells[k].rstrip("。;,") for k in range(len(cells)) if k not in shared and cells[k]
             )
-            out += (own + "。" if own else "") + _bracket(ls, rs, cs, dl)
+            out += (own + "。" if own else "") + _bracket(lead, resp, coop, dl)
         return out
 
 

@@ -311,3 +311,19 @@ def test_items_inherit_label_lines_under_their_heading() -> None:
     assert roles(plan, "一.(一).1") == (["市知识产权局"], [], ["市科技局"])
     assert roles(plan, "一.(一).2") == (["市知识产权局"], [], ["市科技局"])
     assert not [w for w in plan.warnings if w.code == "skipped_candidate"]
+
+
+def test_role_words_inside_a_department_cell() -> None:
+    from tasks.parser.tables import rows_to_lines
+
+    cases = {
+        "市知识产权局（牵头）、市科技局": (["市知识产权局"], ["市科技局"], []),
+        "市知识产权局牵头，市科技局配合": (["市知识产权局"], [], ["市科技局"]),
+        "牵头：市知识产权局；配合：市科技局": (["市知识产权局"], [], ["市科技局"]),
+        "市知识产权局\n市科技局\n市财政局": (["市知识产权局"], ["市科技局", "市财政局"], []),
+    }
+    for cell, expected in cases.items():
+        lines = rows_to_lines([["序号", "重点任务", "责任单位"], ["1", "实施专利导航", cell]])
+        assert roles(parse("\n".join(lines)), "1") == expected, cell
+    plan = parse("一、主要任务\n1.甲。(市知识产权局(牵头)、市科技局)\n")
+    assert roles(plan, "一.1") == (["市知识产权局"], ["市科技局"], [])
