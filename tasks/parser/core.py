@@ -203,7 +203,7 @@ def _title_match(a: str, b: str) -> float:
 
 
 def _departments_from_attachments(
-    raw_tasks: list[RawTask], root: Sec, lines: list[AStr], end: int, after_lead: str
+    raw_tasks: list[RawTask], root: Sec, lines: list[AStr], end: int, after_lead: str, notes: list[Note]
 ) -> list[RawTask] | None:
     """Departments of an attached 任务分工表 given to the body's tasks, row by task title.
 
@@ -224,6 +224,7 @@ def _departments_from_attachments(
         candidates.append(RawTask(sec.path, sec, sec.num, sec.line, head, head[: sec.title_len], None))
     matched: dict[int, RawTask] = {}
     used: set[int] = set()
+    unmatched: list[RawTask] = []
     titles = [task_title(c) for c in candidates]
     for row in rows:
         row_title = task_title(row)
@@ -241,13 +242,19 @@ def _departments_from_attachments(
                     cand.text,
                     cand.title_text,
                     Attribution(len(cand.text.w), row.attribution.roles),
+                    cand.gap,
                 )
                 used.add(k)
+                continue
+        unmatched.append(row)
     if len(matched) * 2 < len(rows):
         return None
     out = [matched.get(k, t) for k, t in enumerate(raw_tasks)]
     out.extend(matched[k] for k in sorted(matched) if k >= len(raw_tasks))
     out.sort(key=lambda t: t.line)
+    for row in unmatched:  # a row of the table whose task the body does not have
+        text = row.text.o.strip()[:40]
+        notes.append(Note(row.line, "skipped_candidate", {"at": str(row.line), "text": text}))
     return out
 
 
@@ -410,7 +417,7 @@ def _parse_text(text: str) -> ParsedPlan:
     use_attachment = end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes)
     if end < len(lines) and not use_attachment and _attributed(raw_tasks) * 2 < len(raw_tasks):
         # the body's tasks name no departments: an attached 任务分工表 may give them
-        mapped = _departments_from_attachments(raw_tasks, root, lines, end, after_lead)
+        mapped = _departments_from_attachments(raw_tasks, root, lines, end, after_lead, more_notes)
         if mapped is not None:
             raw_tasks = mapped
         else:

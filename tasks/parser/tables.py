@@ -206,6 +206,7 @@ def unflatten_text_tables(lines: list[str]) -> list[str]:
             if cols is not None:
                 rows: list[list[str]] = [header]
                 j = i + 1
+                last_row = j
                 while j < len(lines):
                     s = lines[j].strip()
                     if not s:
@@ -218,9 +219,13 @@ def unflatten_text_tables(lines: list[str]) -> list[str]:
                         break
                     rows.append(cells)
                     j += 1
+                    last_row = j
                 if len(rows) > 1:
-                    out.extend(rows_to_lines(rows))
-                    out.extend([""] * (j - i - len(rows_to_lines(rows))))
+                    converted = rows_to_lines(rows)
+                    # blank lines first (the header's place), so each row keeps its line number
+                    out.extend([""] * max(0, last_row - i - len(converted)))
+                    out.extend(converted)
+                    out.extend([""] * (j - last_row))
                     i = j
                     continue
         out.append(line)

@@ -266,6 +266,9 @@ def test_table_rows_find_body_tasks_worded_a_little_apart() -> None:
     assert roles(plan, "一.1") == (["各区政府"], [], ["市卫生健康委"])
     assert roles(plan, "一.2") == (["各区政府"], [], [])
     assert roles(plan, "一.3") == (["市委宣传部"], [], ["市卫生健康委"])
+    assert not [w for w in plan.warnings if w.code == "skipped_candidate"]
+    extra = parse(text + "4\t建立督查通报制度\t市政府办公室\t/\n")
+    assert [w.line for w in extra.warnings if w.code == "skipped_candidate"] == [11]
 
 
 def test_a_remark_closing_a_sentence_is_not_a_second_attribution() -> None:
