@@ -51,6 +51,10 @@ _LABELS: list[tuple[str, str]] = [
     ("时间节点", DEADLINE),
     ("完成期限", DEADLINE),
     ("时限要求", DEADLINE),
+    ("时间要求", DEADLINE),
+    ("完成节点", DEADLINE),
+    ("截止时间", DEADLINE),
+    ("办结时限", DEADLINE),
     ("进度要求", DEADLINE),
     ("时限", DEADLINE),
 ]

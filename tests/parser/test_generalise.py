@@ -330,3 +330,12 @@ def test_role_words_inside_a_department_cell() -> None:
         assert roles(parse("\n".join(lines)), "1") == expected, cell
     plan = parse("一、主要任务\n1.甲。(市知识产权局(牵头)、市科技局)\n")
     assert roles(plan, "一.1") == (["市知识产权局"], ["市科技局"], [])
+
+
+def test_deadline_labels_take_the_year_of_a_one_year_plan() -> None:
+    plan = parse(
+        "某市2024年知识产权工作要点\n一、主要任务\n1.甲。(牵头单位:市科技局;时间要求:9月底前)\n"
+        "2.乙。(责任单位:市财政局;完成节点:三季度)\n3.丙。(市教育局负责;办结时限:年底前)\n"
+    )
+    assert [t.deadline for t in plan.tasks] == ["2024-09-30", "2024-09-30", "2024-12-31"]
+    assert [t.lead for t in plan.tasks] == [["市科技局"], ["市财政局"], ["市教育局"]]
