@@ -54,6 +54,7 @@ _RELATIVE = re.compile(
 )
 _RELATIVE_BARE = re.compile(r"(?<!\d)(\d{1,3})\s*(个月|个?工作日|天|周)\s*内")
 _START = re.compile(r"(?:(?:19|20)\d{2}\s*年)?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?\s*(?:起|开始|以来)")
+_NEXT_YEAR = re.compile(r"明年|次年|下一?年(?!度)")
 _RECURRING = re.compile(r"每年|每季度?|每月|每半年|逐年|定期|每周")
 _ONGOING = re.compile(
     r"持续|长期|常态化|常年|经常性|每年|逐年|每季度?|每月|每半年|定期|按进度|按计划|按年度|分年度|逐步|"
@@ -217,10 +218,15 @@ def parse_deadline(
         is_relative, rel = _relative(work, issued_on)
         if is_relative:
             return Deadline(rel.isoformat(), DATE, phrase) if rel else Deadline(None, UNCLEAR, phrase)
-        if _has_yearless(work):
+        if _has_yearless(work) or _NEXT_YEAR.search(work):
             if year is None:
                 return Deadline(None, UNCLEAR, phrase)
-            found = _yearless(work, year)
+            if _NEXT_YEAR.search(work):  # 明年6月底前: the month of the year after
+                year += 1
+                work = _NEXT_YEAR.sub("", work)
+                found = _yearless(work, year) or date(year, 12, 31)
+            else:
+                found = _yearless(work, year)
             if found is not None:
                 return Deadline(found.isoformat(), DATE, phrase)
     except (_Invalid, ValueError, OverflowError):

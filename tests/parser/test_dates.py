@@ -47,6 +47,8 @@ def test_phrases_with_their_own_year(text: str, expected: str) -> None:
         ("三季度", "2022-09-30"),
         ("上半年", "2022-06-30"),
         ("11月上旬", "2022-11-10"),
+        ("明年6月底前", "2023-06-30"),
+        ("次年", "2023-12-31"),
     ],
 )
 def test_phrases_taking_the_plans_year(text: str, expected: str) -> None:
