@@ -169,6 +169,7 @@ def _depth_split(text: str, seps: str) -> list[tuple[int, int]]:
     return spans
 
 
+@lru_cache(maxsize=8192)
 def looks_like_department(name: str) -> bool:
     name = name.strip()
     if not 2 <= len(name) <= 32 or _DIGIT_YEAR.search(name):
