@@ -546,7 +546,7 @@ def _tasks(
 
 
 # 排在第一位的部门为牵头部门，下同 / 列第一位者为牵头单位: the document states the position rule itself
-_FIRST_IS_LEAD = re.compile(r"第一位\S{0,4}?为牵头|排[在列]?首位\S{0,4}?为牵头|第一个\S{0,4}?为牵头")
+_FIRST_IS_LEAD = re.compile(r"(?:第一位?|第一个|首位)\S{0,5}?为牵头")
 
 
 def _parsed_sections(root: Sec, tasks: list[ParsedTask]) -> list[ParsedSection]:
