@@ -14,6 +14,8 @@ from functools import lru_cache
 from .dates import is_time_phrase
 from .text import AStr
 
+# REST_COOP: the document says the names after the first of a list cooperate (其他为配合单位)
+REST_COOP = "rest_cooperating"
 LEAD, RESP, COOP, PLAIN, DEADLINE, AFTER_LEAD = (
     "lead",
     "responsible",
@@ -397,7 +399,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
             continue
         role = entry.role
         if role == AFTER_LEAD:
-            role = after_lead_role
+            role = COOP if after_lead_role == REST_COOP else after_lead_role
         if role in (PLAIN, RESP):
             if has_lead:
                 target = roles.responsible
@@ -405,6 +407,8 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
                 target = roles.lead
                 plain_seen = True
                 roles.lead_inferred = True
+            elif role == PLAIN and after_lead_role == REST_COOP:
+                target = roles.cooperating  # 排在第一位的为牵头单位，其他为配合单位
             else:
                 target = roles.responsible
         elif role == LEAD:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .departments import COOP, RESP, Attribution, Roles, find_attribution
+from .departments import COOP, REST_COOP, RESP, Attribution, Roles, find_attribution
 from .text import AStr, cn_to_int
 
 CN = "一二三四五六七八九十"
@@ -397,7 +397,15 @@ def _kind(title: str, is_task: bool) -> str:
     return "work" if is_task else "other"
 
 
+_REST_COOP_RULE = re.compile(
+    r"为牵头(?:单位|部门)\s*[,;]?\s*(?:其他|其余|其它|其后|后列)\S{0,6}?为(?:配合|协同|协办|参与)(?:单位|部门)"
+)
+
+
 def after_lead_default(work_text: str) -> str:
+    """The role of names listed after the lead: responsible unless the document says otherwise."""
+    if _REST_COOP_RULE.search(work_text):
+        return REST_COOP
     if re.search(r"牵头\s*[,;][^()\n]{0,160}?配合\s*\)", work_text):
         return COOP
     return RESP

@@ -339,3 +339,12 @@ def test_deadline_labels_take_the_year_of_a_one_year_plan() -> None:
     )
     assert [t.deadline for t in plan.tasks] == ["2024-09-30", "2024-09-30", "2024-12-31"]
     assert [t.lead for t in plan.tasks] == [["市科技局"], ["市财政局"], ["市教育局"]]
+
+
+def test_rule_stated_once_that_the_rest_cooperate() -> None:
+    plan = parse(
+        "一、主要任务\n以下各项任务中，排在第一位的为牵头单位，其他为配合单位。\n"
+        "1.甲。(市科技局、市财政局、市教育局)\n2.乙。(牵头单位:市公安局;责任单位:市司法局)\n"
+    )
+    assert roles(plan, "一.1") == (["市科技局"], [], ["市财政局", "市教育局"])
+    assert roles(plan, "一.2") == (["市公安局"], ["市司法局"], [])
