@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .departments import COOP, REST_COOP, RESP, Attribution, Roles, find_attribution
+from .departments import COOP, RESP, REST_COOP, Attribution, Roles, find_attribution
 from .text import AStr, cn_to_int
 
 CN = "一二三四五六七八九十"
