@@ -599,8 +599,8 @@ def _replace_task_tables(root: Any) -> int:
         if not any(header_map(row) is not None for row in grid[:4]):
             continue
         lines = rows_to_lines(grid)
-        if not any(re.match(r"\d{1,3}\.", ln) for ln in lines):
-            continue
+        if not any(re.match(r"\d{1,3}\.", ln) or "单位:" in ln for ln in lines):
+            continue  # a header that looked like a task table but no row became a task
         block = lxml_element("div")
         for ln in lines:
             p = lxml_element("p")

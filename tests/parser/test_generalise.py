@@ -348,3 +348,17 @@ def test_rule_stated_once_that_the_rest_cooperate() -> None:
     )
     assert roles(plan, "一.1") == (["市科技局"], [], ["市财政局", "市教育局"])
     assert roles(plan, "一.2") == (["市公安局"], ["市司法局"], [])
+
+
+def test_html_task_table_without_numbers() -> None:
+    html = (
+        "<html><body><p>某市2024年知识产权工作要点</p><p>一、重点任务</p><table>"
+        "<tr><th>重点任务</th><th>牵头单位</th><th>完成时限</th></tr>"
+        "<tr><td>实施专利导航</td><td>市科技局</td><td>6月底</td></tr>"
+        "<tr><td>开展执法行动</td><td>市公安局</td><td>年内</td></tr></table></body></html>"
+    )
+    plan = parse_document(html.encode("utf-8"), "plan.html")
+    assert [(t.path, t.title, t.lead, t.deadline) for t in plan.tasks] == [
+        ("一.1", "实施专利导航", ["市科技局"], "2024-06-30"),
+        ("一.2", "开展执法行动", ["市公安局"], "2024-12-31"),
+    ]
