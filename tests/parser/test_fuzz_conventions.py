@@ -115,3 +115,27 @@ def test_context_year() -> None:
     assert context_year((2021, 2023), date(2021, 5, 1)) == 2021
     assert context_year((2021, 2023), None) == 2021
     assert context_year(None, None) is None
+
+
+CELL = st.sampled_from(
+    ["序号", "工作任务", "牵头单位", "配合单位", "处室", "1", "2", "市科技局", "/", "", "甲。", "6月底"]
+)
+SPAN = st.sampled_from(["", "0", "1", "2", "3", "x", "-1", "99"])
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.tuples(CELL, SPAN, SPAN), min_size=1, max_size=6), min_size=1, max_size=8))
+def test_html_tables_with_any_spans(rows: list[list[tuple[str, str, str]]]) -> None:
+    from tasks.parser import parse_document
+
+    body = "".join(
+        "<tr>" + "".join(f'<td rowspan="{r}" colspan="{c}">{text}</td>' for text, r, c in row) + "</tr>"
+        for row in rows
+    )
+    html = f"<html><body><p>一、主要任务</p><p>1.加强创造。(市科技局)</p><table>{body}</table></body></html>"
+    try:
+        plan = parse_document(html.encode("utf-8"), "plan.html")
+    except ParseError as err:
+        assert err.code in {"empty", "no_tasks"}, str(err)
+        return
+    plan.to_expected_json()
