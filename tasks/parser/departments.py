@@ -16,6 +16,7 @@ from .text import AStr
 
 # REST_COOP: the document says the names after the first of a list cooperate (其他为配合单位)
 REST_COOP = "rest_cooperating"
+PERSON = "person"  # 责任人:张三, 分管领导:李四
 LEAD, RESP, COOP, PLAIN, DEADLINE, AFTER_LEAD = (
     "lead",
     "responsible",
@@ -59,6 +60,16 @@ _LABELS: list[tuple[str, str]] = [
     ("办结时限", DEADLINE),
     ("进度要求", DEADLINE),
     ("时限", DEADLINE),
+    # people and contacts next to the units: not departments
+    ("责任人", PERSON),
+    ("联系人", PERSON),
+    ("负责人", PERSON),
+    ("分管领导", PERSON),
+    ("责任领导", PERSON),
+    ("牵头领导", PERSON),
+    ("分管负责人", PERSON),
+    ("联系电话", PERSON),
+    ("联系方式", PERSON),
 ]
 _LABEL_ROLE = dict(_LABELS)
 # Labels with a qualifier inside them: 牵头考核单位, 牵头落实部门, 配合实施单位.
@@ -84,7 +95,7 @@ def label_role(label: str) -> str:
 
 _ROLE_LABEL_LINE = re.compile(
     r"(?:^|(?<=[。;\n\s]))(?:"
-    + "|".join(k for k, r in _LABELS if r != DEADLINE)
+    + "|".join(k for k, r in _LABELS if r not in (DEADLINE, PERSON))
     + "|"
     + _QUALIFIED_LABEL
     + r")\s*[:;]"
@@ -336,6 +347,8 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
             if seg.w:
                 roles.deadline = seg.o.strip()
             continue
+        if seg_role == PERSON:
+            continue
         for cs, ce in _depth_split(seg.w, ",;"):
             clause = seg[cs:ce].strip()
             if not clause.w or _NOTE_RE.search(clause.w):
@@ -438,10 +451,13 @@ def _all_departments(content: AStr) -> bool:
 
 
 def _is_attribution(content: AStr) -> bool:
-    if any(label_role(m.group(1)) != DEADLINE for m in _LABEL_RE.finditer(content.w)):
+    if any(label_role(m.group(1)) not in (DEADLINE, PERSON) for m in _LABEL_RE.finditer(content.w)):
         return True
     if re.search(r"(?:^|[,;])\s*牵头\s*:", content.w):
         return True
+    person = next((m for m in _LABEL_RE.finditer(content.w) if label_role(m.group(1)) == PERSON), None)
+    if person is not None and person.start() > 0:
+        return _all_departments(content[: person.start()].rstrip(" ,;"))  # (X负责;联系人:张三)
     return _all_departments(content)
 
 

@@ -362,3 +362,16 @@ def test_html_task_table_without_numbers() -> None:
         ("一.1", "实施专利导航", ["市科技局"], "2024-06-30"),
         ("一.2", "开展执法行动", ["市公安局"], "2024-12-31"),
     ]
+
+
+def test_people_and_contacts_beside_the_units_are_not_departments() -> None:
+    plan = parse(
+        "一、主要任务\n1.甲。(责任部门:市科技局;责任人:张三)\n2.乙。(牵头单位:市财政局;分管领导:李四;完成时限:2024年底)\n"
+        "3.丙。(市教育局负责;联系人:赵六)\n"
+    )
+    assert [(t.lead, t.responsible, t.cooperating) for t in plan.tasks] == [
+        (["市科技局"], [], []),
+        (["市财政局"], [], []),
+        (["市教育局"], [], []),
+    ]
+    assert plan.tasks[1].deadline == "2024-12-31"
