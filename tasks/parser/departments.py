@@ -76,7 +76,14 @@ _LABEL_ROLE = dict(_LABELS)
 _QUALIFIED_LABEL = r"(?:牵头|主责|配合|协同|协办)[\u4e00-\u9fff]{1,3}?(?:单位|部门)(?=\s*[:;])"
 _LABEL_RE = re.compile(
     "("
-    + "|".join(sorted((re.escape(k) for k, _ in _LABELS), key=len, reverse=True))
+    + "|".join(
+        sorted(
+            # a person label only with its colon: 各单位主要负责人 is not a label
+            (re.escape(k) + (r"(?=\s*:)" if r == PERSON else "") for k, r in _LABELS),
+            key=len,
+            reverse=True,
+        )
+    )
     + "|"
     + _QUALIFIED_LABEL
     + r"|(?:牵头|配合|协同|协办)(?=:))\s*[:;]?\s*"
