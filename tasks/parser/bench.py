@@ -1,11 +1,14 @@
 """Timing of the parser: ``python -m tasks.parser.bench``.
 
-Prints the time to parse each sample plan in fixtures/plans and a synthetic 1 MB plan (a long
-document with hundreds of sections and thousands of attributed tasks), best of a few runs.
+Prints the time to parse each sample plan in fixtures/plans, the saved 517 KB web page of the shared
+corpus (``../shared/corpus/01_…html``, where present, cold first run and best run), any file given
+on the command line, and a synthetic 1 MB plan (a long document with hundreds of sections and
+thousands of attributed tasks), best of a few runs.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +16,10 @@ from pathlib import Path
 from . import parse_document
 from .text import int_to_cn
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures" / "plans"
+# the shared corpus sits beside the checkout (../shared); its largest document is a saved web page
+SAVED_PAGE = ROOT.parent / "shared" / "corpus" / "01_guangzhou_2023_jiatingyisheng.html"
 
 
 def synthetic_plan(target_bytes: int = 1024 * 1024) -> str:
@@ -63,6 +69,16 @@ def main() -> None:
         plan = parse_document(data, path.name)
         seconds = _best(lambda data=data, name=path.name: parse_document(data, name))  # type: ignore[misc]
         print(f"{path.name:32} {len(data):9d} {len(plan.tasks):6d} {seconds:8.3f}")
+    pages = [Path(a) for a in sys.argv[1:]] or ([SAVED_PAGE] if SAVED_PAGE.is_file() else [])
+    for path in pages:
+        data = path.read_bytes()
+        start = time.perf_counter()
+        plan = parse_document(data, path.name)
+        cold = time.perf_counter() - start
+        seconds = _best(lambda data=data, name=path.name: parse_document(data, name))  # type: ignore[misc]
+        print(
+            f"{path.name[:32]:32} {len(data):9d} {len(plan.tasks):6d} {seconds:8.3f}  (first run {cold:.3f})"
+        )
     for name, text in (
         ("synthetic-1MB.txt", synthetic_plan()),
         ("synthetic-1MB-one-line.txt", synthetic_plan().replace("\n", "")),

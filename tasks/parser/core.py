@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
+from datetime import date
 
+from . import dates
 from . import meta as meta_mod
-from .departments import looks_like_department
+from .departments import Attribution, find_attribution, looks_like_department
 from .errors import ParseError
 from .indicators import Chunk, context_year, find_indicators
-from .model import ParsedIndicator, ParsedPhase, ParsedPlan, ParsedSection, ParsedTask, ParseWarning
+from .model import (
+    DEADLINE_UNCLEAR,
+    FLAG_CODES,
+    MERGED_ATTRIBUTIONS,
+    NO_DEPARTMENT,
+    NO_LEAD_MARKER,
+    NUMBERING_GAP,
+    ParsedIndicator,
+    ParsedPhase,
+    ParsedPlan,
+    ParsedSection,
+    ParsedTask,
+    ParseWarning,
+)
 from .phases import phase_from
 from .structure import (
     L1_RE,
@@ -63,6 +80,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
     "unknown_department": (
         "任务 {path} 的单位“{name}”不像单位名称,请核对。",
         "Task {path}: '{name}' does not look like a department name; please check.",
+    ),
+    "skipped_candidate": (
+        "第{at}行看起来像一项任务，但未作为任务导入，请核对：{text}",
+        "Line {at} looks like a task but was not taken; please check: {text}",
     ),
     "traditional": (
         "文档为繁体中文,已转换为简体进行识别,保留原文字。",
@@ -132,13 +153,146 @@ def _body_end(lines: list[AStr], start: int) -> int:
     return len(lines)
 
 
+def _attributed(raw_tasks: list[RawTask]) -> int:
+    return sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
+
+
+def _body_holds_no_tasks(raw_tasks: list[RawTask], notes: list[Note]) -> bool:
+    """No numbered task in the body: nothing at all, or only its sections taken as tasks."""
+    return not raw_tasks or any(n.code == "sections_as_tasks" for n in notes)
+
+
+_ATTACHMENT_HEAD = re.compile(r"^\s*附\s*件\s*\d{0,2}\s*[:：]?\s*(?:\S.{0,80})?$")
+
+
+def _attachment_tasks(lines: list[AStr], end: int, after_lead: str) -> list[RawTask]:
+    """Attributed tasks of each attachment after the body, each attachment parsed on its own."""
+    cuts = [i for i in range(end, len(lines)) if _ATTACHMENT_HEAD.match(lines[i].w)] + [len(lines)]
+    found: list[RawTask] = []
+    for a, b in itertools.pairwise(cuts):
+        if b - a < 2:
+            continue
+        root, _ = _build(lines, a, b)
+        raw, _ = collect_tasks(root, after_lead)
+        found.extend(r for r in raw if r.attribution is not None and not r.attribution.roles.empty())
+    return found
+
+
+_TITLE_NOISE = re.compile(r"[\s。.,;:、!?“”\"'()《》]")
+
+
+def _title_key(text: str) -> str:
+    return _TITLE_NOISE.sub("", text)
+
+
+def _title_match(a: str, b: str) -> float:
+    """How surely a table row's 工作事项 and a body task's title name the same work (0 to 1)."""
+    ka, kb = _title_key(a), _title_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka == kb:
+        return 1.0
+    if len(ka) < 4 or len(kb) < 4:
+        return 0.0
+    if ka in kb or kb in ka:
+        return 0.9
+    matcher = difflib.SequenceMatcher(None, ka[:60], kb[:60], autojunk=False)
+    if matcher.real_quick_ratio() < 0.8 or matcher.quick_ratio() < 0.8:
+        return 0.0  # cheap upper bounds first: most pairs are far apart
+    return matcher.ratio()
+
+
+def _departments_from_attachments(
+    raw_tasks: list[RawTask], root: Sec, lines: list[AStr], end: int, after_lead: str, notes: list[Note]
+) -> list[RawTask] | None:
+    """Departments of an attached 任务分工表 given to the body's tasks, row by task title.
+
+    Rows whose title is a run-in heading of the body (三、组织实施 (一)加强组织领导。…) make that
+    heading a task. The body's paths are kept. None unless most rows find their task.
+    """
+    rows = _attachment_tasks(lines, end, after_lead)
+    if not rows:
+        return None
+    candidates: list[RawTask] = list(raw_tasks)
+    taken_sections = {t.section.path for t in raw_tasks}
+    for sec in _sections_of(root):
+        if sec.path in taken_sections or sec.children or not sec.title:
+            continue
+        if any(isinstance(b, Item) for b in sec.blocks):
+            continue
+        head = sec.head
+        candidates.append(RawTask(sec.path, sec, sec.num, sec.line, head, head[: sec.title_len], None))
+    matched: dict[int, RawTask] = {}
+    used: set[int] = set()
+    unmatched: list[RawTask] = []
+    titles = [task_title(c) for c in candidates]
+    for row in rows:
+        row_title = task_title(row)
+        scores = [(_title_match(row_title, t), k) for k, t in enumerate(titles) if k not in used]
+        best = max(scores, key=lambda sk: (sk[0], -sk[1]), default=(0.0, -1))
+        if best[0] >= 0.8:
+            k = best[1]
+            cand = candidates[k]
+            if row.attribution is not None:
+                matched[k] = RawTask(
+                    cand.path,
+                    cand.section,
+                    cand.number,
+                    cand.line,
+                    cand.text,
+                    cand.title_text,
+                    Attribution(len(cand.text.w), row.attribution.roles),
+                    cand.gap,
+                )
+                used.add(k)
+                continue
+        unmatched.append(row)
+    if len(matched) * 2 < len(rows):
+        return None
+    out = [matched.get(k, t) for k, t in enumerate(raw_tasks)]
+    out.extend(matched[k] for k in sorted(matched) if k >= len(raw_tasks))
+    out.sort(key=lambda t: t.line)
+    for row in unmatched:  # a row of the table whose task the body does not have
+        text = row.text.o.strip()[:40]
+        notes.append(Note(row.line, "skipped_candidate", {"at": str(row.line), "text": text}))
+    return out
+
+
 def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
     builder = Builder()
     for i in range(start, end):
         if lines[i].w.strip():
             builder.feed_line(i + 1, lines[i])
     classify_sections(builder.root)
-    return builder.root, builder.notes
+    notes = builder.notes
+    for line_no, text in builder.skipped:
+        notes.append(Note(line_no, "skipped_candidate", {"at": str(line_no), "text": text}))
+    return builder.root, notes
+
+
+_LABEL_LINE = re.compile(r"\s*(?:牵头|责任|配合|协同|主责|协办)\S{0,4}?(?:单位|部门)\s*:")
+
+
+def _skipped_paragraphs(root: Sec, raw_tasks: list[RawTask], after_lead: str) -> list[Note]:
+    """Paragraphs that name their own departments but did not become tasks."""
+    taken = {t.line for t in raw_tasks}
+    notes: list[Note] = []
+    for sec in [root, *_sections_of(root)]:
+        if sec.kind in ("goal", "phase"):
+            continue
+        seen_item = False
+        has_items = any(isinstance(b, Item) for b in sec.blocks)
+        for b in sec.blocks:
+            seen_item = seen_item or isinstance(b, Item)
+            if not isinstance(b, Para) or b.box or b.line in taken or b.line == sec.line:
+                continue
+            if has_items and not seen_item and _LABEL_LINE.match(b.text.w):
+                continue  # label lines under a heading: the items below inherit them
+            attr = find_attribution(b.text, after_lead)
+            if attr is not None and not attr.roles.empty():
+                text = b.text.o.strip()[:40]
+                notes.append(Note(b.line, "skipped_candidate", {"at": str(b.line), "text": text}))
+    return notes
 
 
 def _sections_of(root: Sec) -> list[Sec]:
@@ -155,7 +309,8 @@ def _chunks(sec: Sec) -> list[Chunk]:
         chunks.append(Chunk(sec.line, sec.head))
     for b in sec.blocks:
         if isinstance(b, Para):
-            chunks.append(Chunk(b.line, b.text))
+            if not b.box:  # 专栏 boxes illustrate; their numbers are not the plan's targets
+                chunks.append(Chunk(b.line, b.text))
         else:
             chunks.extend(Chunk(p.line, p.text) for p in b.paras)
     return chunks
@@ -259,13 +414,24 @@ def _parse_text(text: str) -> ParsedPlan:
     root, notes = _build(lines, start, end)
     after_lead = after_lead_default(work)
     raw_tasks, more_notes = collect_tasks(root, after_lead)
-    if not raw_tasks and end < len(lines):
+    use_attachment = end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes)
+    if end < len(lines) and not use_attachment and _attributed(raw_tasks) * 2 < len(raw_tasks):
+        # the body's tasks name no departments: an attached 任务分工表 may give them
+        mapped = _departments_from_attachments(raw_tasks, root, lines, end, after_lead, more_notes)
+        if mapped is not None:
+            raw_tasks = mapped
+        else:
+            use_attachment = _attributed(raw_tasks) == 0
+    if use_attachment:
+        # the tasks live in an attachment (附件) with its own numbering; the body's chapters
+        # (考评对象, 考评方式 …) then hold no tasks and are not sections
         start2 = _body_start(lines[end + 1 :]) + end + 1
         root2, notes2 = _build(lines, start2, len(lines))
         raw2, more2 = collect_tasks(root2, after_lead)
-        if raw2:
+        if raw2 and _attributed(raw2) > max(_attributed(raw_tasks), len(raw_tasks) // 2):
             root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
     notes.extend(more_notes)
+    notes.extend(_skipped_paragraphs(root, raw_tasks, after_lead))
     if not raw_tasks:
         if (
             not CJK_RE.search(orig)
@@ -281,7 +447,13 @@ def _parse_text(text: str) -> ParsedPlan:
         goal_texts = [c.text.w for s in _sections_of(root) if s.kind == "goal" for c in _chunks(s)]
         period = meta_mod.period_from_goals(goal_texts, issued_on)
 
-    tasks = _tasks(raw_tasks, warnings)
+    tasks = _tasks(
+        raw_tasks,
+        warnings,
+        year=dates.context_year(period, issued_on),
+        issued_on=issued_on,
+        first_is_lead_stated=bool(_FIRST_IS_LEAD.search(work)),
+    )
     sections = _parsed_sections(root, tasks)
     for note in notes:
         warnings.append(_warn(note.line, note.code, **note.params))
@@ -314,7 +486,14 @@ def _fallback_title(lines: list[AStr], start: int) -> str | None:
     return None
 
 
-def _tasks(raw_tasks: list[RawTask], warnings: list[ParseWarning]) -> list[ParsedTask]:
+def _tasks(
+    raw_tasks: list[RawTask],
+    warnings: list[ParseWarning],
+    *,
+    year: int | None,
+    issued_on: date | None,
+    first_is_lead_stated: bool = False,
+) -> list[ParsedTask]:
     tasks: list[ParsedTask] = []
     attributed = sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
     mostly_attributed = attributed * 2 > len(raw_tasks)
@@ -334,7 +513,11 @@ def _tasks(raw_tasks: list[RawTask], warnings: list[ParseWarning]) -> list[Parse
                 list(roles.responsible),
                 list(roles.cooperating),
             )
-            task.deadline = roles.deadline
+            deadline = dates.parse_deadline(roles.deadline, year=year, issued_on=issued_on)
+            if deadline is not None:
+                task.deadline, task.deadline_text = deadline.iso, deadline.text
+                if deadline.status == dates.UNCLEAR:
+                    task.flags.append(DEADLINE_UNCLEAR)
             for code in roles.warnings:
                 if code == "role_guessed":
                     role = "cooperating" if any(True for _ in task.cooperating) else "responsible"
@@ -348,8 +531,22 @@ def _tasks(raw_tasks: list[RawTask], warnings: list[ParseWarning]) -> list[Parse
                     warnings.append(_warn(raw.line, "unknown_department", path=raw.path, name=name))
         elif mostly_attributed:
             warnings.append(_warn(raw.line, "no_departments", path=raw.path))
+        flags = set(task.flags)
+        if not (task.lead or task.responsible or task.cooperating):
+            flags.add(NO_DEPARTMENT)
+        if roles is not None and roles.lead_inferred and not first_is_lead_stated:
+            flags.add(NO_LEAD_MARKER)
+        if roles is not None and roles.merged:
+            flags.add(MERGED_ATTRIBUTIONS)
+        if raw.gap:
+            flags.add(NUMBERING_GAP)
+        task.flags = [code for code in FLAG_CODES if code in flags]
         tasks.append(task)
     return tasks
+
+
+# 排在第一位的部门为牵头部门，下同 / 列第一位者为牵头单位: the document states the position rule itself
+_FIRST_IS_LEAD = re.compile(r"(?:第一位?|第一个|首位)\S{0,5}?为牵头")
 
 
 def _parsed_sections(root: Sec, tasks: list[ParsedTask]) -> list[ParsedSection]:

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from .dates import is_time_phrase
 from .text import AStr
 
+# REST_COOP: the document says the names after the first of a list cooperate (其他为配合单位)
+REST_COOP = "rest_cooperating"
+PERSON = "person"  # 责任人:张三, 分管领导:李四
 LEAD, RESP, COOP, PLAIN, DEADLINE, AFTER_LEAD = (
     "lead",
     "responsible",
@@ -49,17 +54,58 @@ _LABELS: list[tuple[str, str]] = [
     ("时间节点", DEADLINE),
     ("完成期限", DEADLINE),
     ("时限要求", DEADLINE),
+    ("时间要求", DEADLINE),
+    ("完成节点", DEADLINE),
+    ("截止时间", DEADLINE),
+    ("办结时限", DEADLINE),
     ("进度要求", DEADLINE),
     ("时限", DEADLINE),
+    # people and contacts next to the units: not departments
+    ("责任人", PERSON),
+    ("联系人", PERSON),
+    ("负责人", PERSON),
+    ("分管领导", PERSON),
+    ("责任领导", PERSON),
+    ("牵头领导", PERSON),
+    ("分管负责人", PERSON),
+    ("联系电话", PERSON),
+    ("联系方式", PERSON),
 ]
 _LABEL_ROLE = dict(_LABELS)
+# Labels with a qualifier inside them: 牵头考核单位, 牵头落实部门, 配合实施单位.
+_QUALIFIED_LABEL = r"(?:牵头|主责|配合|协同|协办)[\u4e00-\u9fff]{1,3}?(?:单位|部门)(?=\s*[:;])"
 _LABEL_RE = re.compile(
     "("
-    + "|".join(sorted((re.escape(k) for k, _ in _LABELS), key=len, reverse=True))
-    + r"|牵头(?=:))\s*[:;]?\s*"
+    + "|".join(
+        sorted(
+            # a person label only with its colon: 各单位主要负责人 is not a label
+            (re.escape(k) + (r"(?=\s*:)" if r == PERSON else "") for k, r in _LABELS),
+            key=len,
+            reverse=True,
+        )
+    )
+    + "|"
+    + _QUALIFIED_LABEL
+    + r"|(?:牵头|配合|协同|协办)(?=:))\s*[:;]?\s*"
 )
+
+
+def label_role(label: str) -> str:
+    """The role a label such as 牵头单位, 牵头考核单位 or 配合部门 gives to the names after it."""
+    known = _LABEL_ROLE.get(label)
+    if known is not None:
+        return known
+    if label.startswith(("配合", "协同", "协办")):
+        return COOP
+    return LEAD
+
+
 _ROLE_LABEL_LINE = re.compile(
-    r"(?:^|(?<=[。;\n\s]))(?:" + "|".join(k for k, r in _LABELS if r != DEADLINE) + r")\s*[:;]"
+    r"(?:^|(?<=[。;\n\s]))(?:"
+    + "|".join(k for k, r in _LABELS if r not in (DEADLINE, PERSON))
+    + "|"
+    + _QUALIFIED_LABEL
+    + r")\s*[:;]"
 )
 _MARKER_RE = re.compile(
     r"(按照?职责分工负责|按照?职责负责|按职能分工负责|分别负责|共同负责|牵头负责|具体负责|负责|牵头|配合|协同|协助|参与|协办)$"
@@ -73,12 +119,15 @@ _MARKER_ROLE = {
     "参与": COOP,
     "协办": COOP,
 }
-_TRAIL_RE = re.compile(r"(?:等(?:有关|相关|其他)?(?:部门|单位|机构)?|等)$")
+_ITEM_ROLE_RE = re.compile(r"\((牵头|配合|协同|协助|参与|协办)(?:单位|部门)?\)$")
+_TRAIL_RE = re.compile(
+    r"(?:等(?:有关|相关|其他)?(?:部门|单位|机构)?|等|(?:会同|联合|协调)(?:有关|相关|其他)?(?:部门|单位|方面))$"
+)
 _LEAD_IN_RE = re.compile(r"^(?:由|和|及|以及|并|请)")
 # What a department, office or group name ends with.
 _ORG_END = re.compile(
     r"(?:局|委|办|院|部|厅|会|府|政府|室|中心|所|站|队|关|行|司|团|处|署|联|校|馆|台|社|组|街|镇|乡|区|县|"
-    r"单位|部门|机构|企业|园区|集团|公司|银行|大学|学院|学校|协会|商会|法院|检察院|海关|管委会|监狱|盟|办事处)$"
+    r"单位|部门|机构|企业|园区|集团|公司|银行|大学|学院|学校|协会|商会|法院|检察院|海关|管委会|监狱|盟|办事处|中央)$"
 )
 _STRONG_END = re.compile(
     r"(?:局|委|办|部|厅|政府|管委会|单位|部门|海关|法院|检察院|办公室|委员会|中心|支行|分行)$"
@@ -111,6 +160,8 @@ class Roles:
     cooperating: list[str] = field(default_factory=list)
     deadline: str | None = None
     warnings: list[str] = field(default_factory=list)  # warning codes
+    lead_inferred: bool = False  # a list without 牵头 marker: its first name was taken as lead
+    merged: bool = False  # several attributions of one task were merged
 
     def empty(self) -> bool:
         return not (self.lead or self.responsible or self.cooperating)
@@ -138,6 +189,7 @@ def _depth_split(text: str, seps: str) -> list[tuple[int, int]]:
     return spans
 
 
+@lru_cache(maxsize=8192)
 def looks_like_department(name: str) -> bool:
     name = name.strip()
     if not 2 <= len(name) <= 32 or _DIGIT_YEAR.search(name):
@@ -174,7 +226,14 @@ def _clean_item(item: AStr) -> AStr:
     return item.strip(" \t\n,;、")
 
 
+# Joiners that separate two list items like 、 does: 商务部等和各省级人民政府 (等 is then dropped as a
+# tail), 财政部和各市人民政府. Replaced by 、 in the work copy (same length, the original is kept).
+_JOINER_RE = re.compile(r"等[和及与](?=\S)|(?<=[局委部办厅署行会府])[和及与](?=各)")
+
+
 def _split_items(clause: AStr) -> list[AStr]:
+    if _JOINER_RE.search(clause.w):
+        clause = AStr(_JOINER_RE.sub(lambda m: "、".rjust(len(m.group()), "等"), clause.w), clause.o)
     spans = _depth_split(clause.w, "、/")
     items: list[tuple[int, int]] = []
     for s, e in spans:
@@ -222,7 +281,17 @@ def _restore_suffix(items: list[AStr]) -> list[AStr]:
     return out
 
 
+# A name that starts with a province already names its place (安徽银保监局, 广东证监局, 浙江海关):
+# the 省/市 prefix a list drops is not restored on it.
+_PROVINCE_START = re.compile(
+    r"^(?:北京|天津|河北|山西|内蒙古|辽宁|吉林|黑龙江|上海|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|"
+    r"广西|海南|重庆|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|香港|澳门|台湾)"
+)
+
+
 def _needs_prefix(name: str) -> bool:
+    if _PROVINCE_START.search(name):
+        return False
     if _NO_PREFIX_START.search(name) and not name.startswith("市场"):
         return False
     if name.startswith("市场") and "总局" in name:
@@ -240,6 +309,22 @@ class _Entry:
 
 def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
     """Read the department lists inside one attribution (brackets already removed)."""
+    # plans repeat the same attribution many times: read each once, hand out copies
+    cached = _parse_roles_cached(content.w, content.o, after_lead_role)
+    return Roles(
+        lead=list(cached.lead),
+        responsible=list(cached.responsible),
+        cooperating=list(cached.cooperating),
+        deadline=cached.deadline,
+        warnings=list(cached.warnings),
+        lead_inferred=cached.lead_inferred,
+        merged=cached.merged,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
+    content = AStr(work, orig)
     roles = Roles()
     text = content.w
     # segments by label, at bracket depth 0
@@ -250,7 +335,7 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
         depth = max(0, depth + len(_OPENERS.findall(between)) - len(_CLOSERS.findall(between)))
         counted = m.start()
         if depth == 0:
-            labels.append((m.start(), m.end(), _LABEL_ROLE.get(m.group(1), LEAD)))
+            labels.append((m.start(), m.end(), label_role(m.group(1))))
     segments: list[tuple[str | None, AStr]] = []
     if not labels:
         segments.append((None, content))
@@ -264,14 +349,20 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
             segments.append((role, content[e:end].strip(" ,;。\n")))
     entries: list[_Entry] = []
     saw_lead_marker = False
-    for label_role, seg in segments:
-        if label_role == DEADLINE:
+    for seg_role, seg in segments:
+        if seg_role == DEADLINE:
             if seg.w:
                 roles.deadline = seg.o.strip()
+            continue
+        if seg_role == PERSON:
             continue
         for cs, ce in _depth_split(seg.w, ",;"):
             clause = seg[cs:ce].strip()
             if not clause.w or _NOTE_RE.search(clause.w):
+                continue
+            if seg_role is None and _time_clause(clause.w):
+                # (6月底完成,牵头单位:X): the time node written before the label
+                roles.deadline = roles.deadline or clause.o.strip()
                 continue
             marker_role: str | None = None
             mk = _MARKER_RE.search(clause.w)
@@ -280,21 +371,30 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
                 clause = clause[: mk.start()].strip(" 、")
             items = _restore_suffix(_split_items(clause))
             if marker_role is None:
-                if label_role is not None and not (label_role == RESP and saw_lead_marker):
-                    role = label_role
+                if seg_role is not None and not (seg_role == RESP and saw_lead_marker):
+                    role = seg_role
                 elif saw_lead_marker:
                     role = AFTER_LEAD
                 else:
                     role = PLAIN
             elif marker_role == PLAIN:
-                role = RESP if label_role == RESP and any(r == LEAD for _, _, r in labels) else PLAIN
-                if label_role == LEAD:
+                role = RESP if seg_role == RESP and any(r == LEAD for _, _, r in labels) else PLAIN
+                if seg_role == LEAD:
                     role = LEAD
             else:
                 role = marker_role
             if marker_role == LEAD:
                 saw_lead_marker = True
-            entries.extend(_Entry(i, role) for i in items)
+            for item in items:
+                # 市知识产权局(牵头): a role word in brackets after one name of the list
+                tagged = _ITEM_ROLE_RE.search(item.w)
+                if tagged and tagged.start() >= 2:
+                    item_role = _MARKER_ROLE.get(tagged.group(1), LEAD)
+                    entries.append(_Entry(item[: tagged.start()].strip(), item_role))
+                    if item_role == LEAD:
+                        saw_lead_marker = True
+                    continue
+                entries.append(_Entry(item, role))
     # 市 prefix restoration, from the first item that carries one
     prefix: AStr | None = None
     for entry in entries:
@@ -319,13 +419,16 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
             continue
         role = entry.role
         if role == AFTER_LEAD:
-            role = after_lead_role
+            role = COOP if after_lead_role == REST_COOP else after_lead_role
         if role in (PLAIN, RESP):
             if has_lead:
                 target = roles.responsible
             elif not plain_seen:
                 target = roles.lead
                 plain_seen = True
+                roles.lead_inferred = True
+            elif role == PLAIN and after_lead_role == REST_COOP:
+                target = roles.cooperating  # 排在第一位的为牵头单位，其他为配合单位
             else:
                 target = roles.responsible
         elif role == LEAD:
@@ -334,6 +437,8 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
             target = roles.cooperating
         if name not in target:
             target.append(name)
+    if roles.lead_inferred and len(roles.lead) + len(roles.responsible) + len(roles.cooperating) < 2:
+        roles.lead_inferred = False  # a single unit leads whatever its position
     return roles
 
 
@@ -353,10 +458,13 @@ def _all_departments(content: AStr) -> bool:
 
 
 def _is_attribution(content: AStr) -> bool:
-    if _LABEL_RE.search(content.w) and any(role != DEADLINE for label, role in _LABELS if label in content.w):
+    if any(label_role(m.group(1)) not in (DEADLINE, PERSON) for m in _LABEL_RE.finditer(content.w)):
         return True
     if re.search(r"(?:^|[,;])\s*牵头\s*:", content.w):
         return True
+    person = next((m for m in _LABEL_RE.finditer(content.w) if label_role(m.group(1)) == PERSON), None)
+    if person is not None and person.start() > 0:
+        return _all_departments(content[: person.start()].rstrip(" ,;"))  # (X负责;联系人:张三)
     return _all_departments(content)
 
 
@@ -364,7 +472,8 @@ def _is_deadline(content: AStr) -> bool:
     w = content.w.strip()
     if not w or len(w) > 40:
         return False
-    if _LABEL_RE.match(w) and _LABEL_ROLE.get(_LABEL_RE.match(w).group(1), "") == DEADLINE:  # type: ignore[union-attr]
+    head = _LABEL_RE.match(w)
+    if head is not None and label_role(head.group(1)) == DEADLINE:
         return True
     if re.fullmatch(r"(?:19|20)\d{2}\s*年?\s*[-—~至到]+\s*(?:19|20)?\d{2}\s*年?", w):
         return False  # a period such as (2008-2020年), not a deadline
@@ -400,6 +509,19 @@ _TRAIL_PUNCT = " \t\n。;,.、"
 _ALIAS_BEFORE = re.compile(r"(?:局|委|办|政府|管委会|院|厅|部)$")
 
 
+def _without_time_clauses(content: AStr) -> AStr:
+    """The bracket without its time nodes: (市科技局负责,2023年底前完成) -> 市科技局负责."""
+    kept = [content[s:e] for s, e in _depth_split(content.w, ",;") if not _time_clause(content.w[s:e])]
+    if len(kept) == len(_depth_split(content.w, ",;")):
+        return AStr("", "")  # no time clause: nothing new to try
+    return AStr.join(",", [k.strip() for k in kept if k.strip().w])
+
+
+def _time_clause(clause: str) -> bool:
+    clause = clause.strip()
+    return bool(clause) and is_time_phrase(clause) and not looks_like_department(clause)
+
+
 def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | None:
     """One attribution or deadline at the very end of ``text``: (start, roles, is_deadline_only)."""
     t = text.rstrip(_TRAIL_PUNCT)
@@ -412,7 +534,7 @@ def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | No
         open_at = _match_open(w, len(w) - 1)
         if open_at >= 0:
             content = t[open_at + 1 : len(w) - 1]
-            if _is_attribution(content):
+            if _is_attribution(content) or _is_attribution(_without_time_clauses(content)):
                 bracket = (open_at, parse_roles(content, after_lead_role), False)
                 # "…市市场监管局(知识产权局)": an alias bracket closing a longer attribution
                 alias = bool(_ALIAS_BEFORE.search(w[:open_at])) and not _LABEL_RE.search(content.w)
@@ -439,7 +561,8 @@ def _find_once(text: AStr, after_lead_role: str) -> tuple[int, Roles, bool] | No
                 break
             start = prev.start()
         content = t[start:]
-        if "。" not in content.w.rstrip("。"):
+        # the label must not sit inside an earlier bracket: (牵头单位:A)引导…参与。
+        if "。" not in content.w.rstrip("。") and content.w.count(")") <= content.w.count("("):
             roles = parse_roles(content, after_lead_role)
             if not roles.empty():
                 return start, roles, False
@@ -478,20 +601,17 @@ def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | N
             deadline = deadline or roles.deadline
         elif found is None:
             found = roles
-        else:  # a second labelled block before the first: merge
-            for name in roles.lead:
-                if name not in found.lead:
-                    found.lead.insert(0, name)
-            found.responsible = roles.responsible + [
-                n for n in found.responsible if n not in roles.responsible
-            ]
-            found.cooperating = roles.cooperating + [
-                n for n in found.cooperating if n not in roles.cooperating
-            ]
-            found.deadline = found.deadline or roles.deadline
+        else:  # a second labelled block before the first: merge (lead in either wins)
+            deadline_kept = found.deadline or roles.deadline
+            found = merge_roles([roles, found])
+            found.deadline = deadline_kept
         start = pos
         t = t[:pos]
-        if found is not None and not _LABEL_RE.search(t.w[-40:]) and not t.w.rstrip().endswith(")"):
+        if (
+            found is not None
+            and not _LABEL_RE.search(t.w[-40:])
+            and not t.w.rstrip(_TRAIL_PUNCT).endswith(")")
+        ):
             break
     if found is None and deadline is None:
         return None
@@ -499,4 +619,77 @@ def find_attribution(text: AStr, after_lead_role: str = RESP) -> Attribution | N
         found = Roles()
     if deadline and not found.deadline:
         found.deadline = deadline
+    if not found.empty():
+        inner = inner_attributions(text[:start], after_lead_role)
+        if inner:
+            found = merge_roles([*inner, found])
     return Attribution(start, found)
+
+
+def _sentence_bracket(w: str, open_at: int, close_at: int) -> bool:
+    """A bracket that closes a sentence (…。(X负责)加强… or …(X负责)。), not one inside it."""
+    before = w[:open_at].rstrip()
+    after = w[close_at + 1 :].lstrip()
+    return (not before or before[-1] in "。;!?\n") or (not after or after[0] in "。;\n")
+
+
+_ROLE_WORD = re.compile(r"负责|牵头|配合|协同|协助|参与|单位|部门")
+
+
+def _clearly_attribution(content: AStr) -> bool:
+    """Inside a text a bracket counts only with a role word or when every name is clearly a unit
+    (家庭医生(团队)。 is a remark, (市科技局、市财政局)。 an attribution)."""
+    if _ROLE_WORD.search(content.w):
+        return True
+    names = [item.w for cs, ce in _depth_split(content.w, ",;") for item in _split_items(content[cs:ce])]
+    return bool(names) and all(_STRONG_END.search(n) for n in names)
+
+
+def inner_attributions(text: AStr, after_lead_role: str = RESP) -> list[Roles]:
+    """Attributions closing sentences inside a task's text, before its last one, in order.
+
+    ``(十)…改革。(市场监管总局负责)加强…(体育总局、教育部负责)…`` : each clause names its own units.
+    """
+    w = text.w
+    out: list[Roles] = []
+    if "(" not in w or not _QUICK.search(w):
+        return out
+    depth, open_at = 0, -1
+    for i, ch in enumerate(w):
+        if ch == "(":
+            if depth == 0:
+                open_at = i
+            depth += 1
+        elif ch == ")" and depth > 0:
+            depth -= 1
+            if depth == 0 and open_at >= 0 and _sentence_bracket(w, open_at, i):
+                content = text[open_at + 1 : i]
+                if _is_attribution(content) and _clearly_attribution(content):
+                    roles = parse_roles(content, after_lead_role)
+                    if not roles.empty():
+                        out.append(roles)
+    return out
+
+
+def merge_roles(parts: list[Roles]) -> Roles:
+    """Several attributions of one task as one: lead in any clause is lead, else responsible,
+    else cooperating; each unit once, in order of first appearance."""
+    rank: dict[str, int] = {}
+    order: list[str] = []
+    merged = Roles(merged=len(parts) > 1)
+    for part in parts:
+        for level, names in enumerate((part.lead, part.responsible, part.cooperating)):
+            for name in names:
+                if name not in rank:
+                    order.append(name)
+                    rank[name] = level
+                else:
+                    rank[name] = min(rank[name], level)
+        merged.deadline = merged.deadline or part.deadline
+        merged.lead_inferred = merged.lead_inferred or part.lead_inferred
+        merged.merged = merged.merged or part.merged
+        merged.warnings.extend(code for code in part.warnings if code not in merged.warnings)
+    merged.lead = [n for n in order if rank[n] == 0]
+    merged.responsible = [n for n in order if rank[n] == 1]
+    merged.cooperating = [n for n in order if rank[n] == 2]
+    return merged

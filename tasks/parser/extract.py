@@ -9,9 +9,10 @@ import re
 import zipfile
 from collections import Counter
 from pathlib import PurePath
+from typing import Any
 
 from .errors import ParseError
-from .tables import rows_to_lines
+from .tables import header_map, rows_to_lines
 from .text import CJK_RE, clean_text, is_noise_line, work_copy
 
 TEXT_EXT = {".txt", ".text", ".md", ".log", ""}
@@ -265,6 +266,7 @@ def _docx_text(data: bytes) -> str:
             rows: list[list[str]] = []
             for tr in child.iter(qn("w:tr")):
                 cells: list[str] = []
+                above = rows[-1] if rows else []
                 for tc in tr.iter(qn("w:tc")):
                     text = "\n".join(para_text(p) for p in tc.iter(qn("w:p")))
                     span = 1
@@ -276,6 +278,11 @@ def _docx_text(data: bytes) -> str:
                                 span = max(1, min(50, int(gs.get(qn("w:val")) or "1")))
                             except ValueError:
                                 span = 1
+                        vm = tcpr.find(qn("w:vMerge"))
+                        if vm is not None and (vm.get(qn("w:val")) or "continue") == "continue":
+                            # a vertically merged cell: it carries the text of the cell above
+                            col = len(cells)
+                            text = above[col] if col < len(above) else text
                     cells.extend([text] * span)
                 rows.append(cells)
             lines.append("")
@@ -292,8 +299,11 @@ def _xlsx_text(data: bytes) -> str:
         openpyxl = importlib.import_module("openpyxl")
     except ImportError:  # pragma: no cover
         raise ParseError("unsupported_type", kind="xlsx") from None
+    # merged cells (a task spanning sub-rows) are only visible outside read-only mode, which
+    # holds the whole sheet in memory: used for files of ordinary size
+    read_only = len(data) > _XLSX_FULL_LOAD_BYTES
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=True)
     except Exception as exc:
         raise ParseError("malformed", detail=type(exc).__name__) from None
     lines: list[str] = []
@@ -304,11 +314,31 @@ def _xlsx_text(data: bytes) -> str:
                 rows.append(["" if v is None else _cell_text(v) for v in row])
                 if len(rows) > 20000:
                     break
+            if not read_only:
+                _fill_merged(rows, ws)
             lines.extend(rows_to_lines(rows))
             lines.append("")
     finally:
         wb.close()
     return "\n".join(lines)
+
+
+_XLSX_FULL_LOAD_BYTES = 4 * 1024 * 1024
+
+
+def _fill_merged(rows: list[list[str]], ws: Any) -> None:
+    """Every slot of a merged range gets the text of its top-left cell (as HTML rowspan does)."""
+    ranges = getattr(getattr(ws, "merged_cells", None), "ranges", None) or []
+    offset_row = (getattr(ws, "min_row", 1) or 1) - 1
+    offset_col = (getattr(ws, "min_column", 1) or 1) - 1
+    for rng in ranges:
+        top, left = rng.min_row - 1 - offset_row, rng.min_col - 1 - offset_col
+        if not (0 <= top < len(rows)) or left < 0 or left >= len(rows[top]):
+            continue
+        text = rows[top][left]
+        for r in range(top, min(rng.max_row - offset_row, len(rows))):
+            for c in range(left, min(rng.max_col - offset_col, len(rows[r]))):
+                rows[r][c] = text
 
 
 def _cell_text(value: object) -> str:
@@ -503,14 +533,90 @@ def _html_text(data: bytes) -> str:
             inner = el.text_content() if hasattr(el, "text_content") else ""
             if len(inner) < 400:
                 el.drop_tree()
+    task_tables = _replace_task_tables(root)
     body_text = _block_text(root)
     main = _trafilatura_text(stripped)
     if main and len(main) > 200 and len(body_text) > 2 * len(main):
-        body_text = _combine(body_text, main)
-    body_text = "\n".join(ln for ln in body_text.split("\n") if not is_noise_line(work_copy(ln)))
+        body_text = _combine(body_text, main, keep=task_tables)
+    body_text = "\n".join(
+        ln.lstrip(_TABLE_MARK) for ln in body_text.split("\n") if not is_noise_line(work_copy(ln))
+    )
     if not body_text.strip():
         raise ParseError("empty")
     return body_text
+
+
+_TABLE_MARK = "\u2063"  # invisible separator: marks the lines of a task table in the page text
+
+
+def _table_grid(table: Any) -> list[list[str]]:
+    """Rows of an HTML table with rowspan/colspan cells repeated into every slot they cover."""
+    grid: list[list[str]] = []
+    pending: dict[int, tuple[int, str]] = {}  # column -> (rows still covered, text)
+    for tr in table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr"):
+        row: list[str] = []
+        col = 0
+        cells = list(tr.xpath("./td|./th"))
+        k = 0
+        while k < len(cells) or col in pending:
+            if col in pending:
+                left, text = pending[col]
+                row.append(text)
+                if left <= 1:
+                    del pending[col]
+                else:
+                    pending[col] = (left - 1, text)
+                col += 1
+                continue
+            cell = cells[k]
+            k += 1
+            text = "\n".join(t.strip() for t in cell.itertext() if t.strip())
+            span = _span(cell.get("colspan"))
+            down = _span(cell.get("rowspan"))
+            for _ in range(span):
+                row.append(text)
+                if down > 1:
+                    pending[col] = (down - 1, text)
+                col += 1
+        grid.append(row)
+        if len(grid) > 5000:
+            break
+    return grid
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(50, int(str(value or "1").strip())))
+    except ValueError:
+        return 1
+
+
+def _replace_task_tables(root: Any) -> int:
+    """Task tables (序号/任务/牵头单位 …) replaced by their task lines; how many were replaced."""
+    count = 0
+    for table in root.xpath("//table[not(.//table)]"):
+        grid = _table_grid(table)
+        if not any(header_map(row) is not None for row in grid[:4]):
+            continue
+        lines = rows_to_lines(grid)
+        if not any(re.match(r"\d{1,3}\.", ln) or "单位:" in ln for ln in lines):
+            continue  # a header that looked like a task table but no row became a task
+        block = lxml_element("div")
+        for ln in lines:
+            p = lxml_element("p")
+            p.text = _TABLE_MARK + ln
+            block.append(p)
+        block.tail = table.tail
+        parent = table.getparent()
+        if parent is None:
+            continue
+        parent.replace(table, block)
+        count += 1
+    return count
+
+
+def lxml_element(tag: str) -> Any:
+    return importlib.import_module("lxml.html").Element(tag)
 
 
 def _block_text(root: object) -> str:
@@ -556,8 +662,9 @@ def _trafilatura_text(html_text: str) -> str:
         return ""
 
 
-def _combine(full: str, main: str) -> str:
-    """Keep the part of the page trafilatura found, widened to the nearby 文号/date/signature lines."""
+def _combine(full: str, main: str, *, keep: int = 0) -> str:
+    """Keep the part of the page trafilatura found, widened to the nearby 文号/date/signature lines
+    and to the task tables of its attachments (``keep`` of them were marked)."""
     lines = [ln for ln in full.split("\n")]
     main_lines = [ln.strip() for ln in main.split("\n") if len(ln.strip()) >= 8]
     if not main_lines:
@@ -568,6 +675,9 @@ def _combine(full: str, main: str) -> str:
     if first is None or not last_candidates:
         return full
     last = max(last_candidates)
+    if keep:
+        marked = [i for i, ln in enumerate(lines) if ln.startswith(_TABLE_MARK)]
+        last = max([last, *marked])
     start = max(0, first - 25)  # the 通知 heading, 文号, signature and date sit just above the body
     end = min(len(lines), last + 8)
     return "\n".join(lines[start:end])

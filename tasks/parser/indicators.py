@@ -55,7 +55,12 @@ _BASE_UNITS = [
     "份",
 ]
 _UNITS = sorted(
-    [f"{p}{u}" for p in ("万", "亿", "千", "百万") for u in _BASE_UNITS if u not in ("%", "个百分点", "倍")]
+    [
+        f"{p}{u}"
+        for p in ("万亿", "万", "亿", "千", "百万")
+        for u in _BASE_UNITS
+        if u not in ("%", "个百分点", "倍")
+    ]
     + _BASE_UNITS
     + ["万", "亿"],
     key=len,
@@ -110,6 +115,8 @@ _CLAUSE_RE = re.compile(r"[^。;,:!?\n]+")
 _DIGIT = re.compile(r"\d")
 _YEAR_IN = re.compile(r"((?:19|20)\d{2})\s*年(?![度]?\s*[-—~至到])")
 _TO_YEAR = re.compile(r"(?:到|至|截至|截止到|截止)\s*((?:19|20)\d{2})\s*年")
+_BASELINE = re.compile(r"的?基础上")
+_DESCRIBES = re.compile(r"涵盖|包括|包含")  # 涵盖…19类功能模块 describes what exists
 _SKIP_BEFORE = re.compile(r"(第|每|前|后|近|排名|序号|编号|约占)\s*$")
 
 
@@ -119,18 +126,30 @@ class Chunk:
     text: AStr
 
 
+_QUOTE_PAIRS = {"“": '”"', "《": "》", "‘": "’'", '"': '"”'}
+_QUOTE_SPAN = 60  # a name in quotes is short; an opener with no closer nearby masks nothing
+
+
 def _masked(w: str) -> list[bool]:
-    """Positions inside “…”, ‘…’ or 《…》 (names, not targets)."""
+    """Positions inside “…”, ‘…’ or 《…》 (names, not targets); documents mix “ with a plain "."""
     mask = [False] * len(w)
-    depth = 0
-    for i, ch in enumerate(w):
-        if ch in "“《‘":
-            depth += 1
-        elif ch in "”》’":
-            depth = max(0, depth - 1)
+    i = 0
+    while i < len(w):
+        closers = _QUOTE_PAIRS.get(w[i])
+        if closers is None:
+            i += 1
             continue
-        if depth:
-            mask[i] = True
+        end = -1
+        for j in range(i + 1, min(len(w), i + 1 + _QUOTE_SPAN)):
+            if w[j] in closers:
+                end = j
+                break
+        if end < 0:
+            i += 1
+            continue
+        for k in range(i, end):
+            mask[k] = True
+        i = end + 1
     return mask
 
 
@@ -152,7 +171,7 @@ def find_indicators(chunks: list[Chunk], path: str, base_year: int | None) -> li
             if m0:
                 year_ctx = int(m0.group(1))
             continue
-        if not any(q in w for q in "“《‘"):
+        if not any(q in w for q in '“《‘"'):
             for cm in _CLAUSE_RE.finditer(w):
                 if not _DIGIT.search(cm.group()):
                     m1 = _TO_YEAR.search(cm.group())
@@ -183,11 +202,13 @@ def _clause_targets(
     if m_to:
         year_ctx = int(m_to.group(1))
     hits: list[tuple[re.Match[str], str, int]] = []
+    if _BASELINE.search(w):
+        return [], year_ctx  # 在…62项…的基础上: where the work starts from, not a target
     for m in _NUM_RE.finditer(w):
         if mask[m.start()]:
             continue
         before = w[: m.start()]
-        if _SKIP_BEFORE.search(before):
+        if _SKIP_BEFORE.search(before) or _DESCRIBES.search(before):
             continue
         unit = m.group(3)
         nxt = w[m.end() : m.end() + 1]

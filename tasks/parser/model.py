@@ -6,6 +6,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+# Reasons a parsed task may need a look (issue 13.3): stable codes, with what they mean in the
+# source language and in English, in the order the preview lists them.
+TASK_FLAGS: dict[str, tuple[str, str]] = {
+    "no_department": ("未识别到责任单位", "No department found"),
+    "no_lead_marker": (
+        "单位列表未标明牵头单位，已按排列顺序把第一个单位作为牵头单位",
+        "No lead marker: the first department of the list was taken as lead",
+    ),
+    "merged_attributions": (
+        "任务中有多处单位分工，已合并",
+        "Several attributions in the task were merged",
+    ),
+    "deadline_unclear": (
+        "完成时限未能识别（或相对时限缺少印发日期）",
+        "Deadline phrase not understood (or relative without an issue date)",
+    ),
+    "numbering_gap": ("前一个编号缺失", "The number before this task is missing"),
+}
+FLAG_CODES: tuple[str, ...] = tuple(TASK_FLAGS)
+NO_DEPARTMENT, NO_LEAD_MARKER, MERGED_ATTRIBUTIONS, DEADLINE_UNCLEAR, NUMBERING_GAP = FLAG_CODES
+
 
 @dataclass(slots=True)
 class ParseWarning:
@@ -44,7 +65,9 @@ class ParsedTask:
     lead: list[str] = field(default_factory=list)
     responsible: list[str] = field(default_factory=list)
     cooperating: list[str] = field(default_factory=list)
-    deadline: str | None = None
+    deadline: str | None = None  # ISO date ``YYYY-MM-DD`` (month end where only a month is given)
+    deadline_text: str | None = None  # the deadline phrase as written
+    flags: list[str] = field(default_factory=list)  # codes of TASK_FLAGS, in that order
 
 
 @dataclass(slots=True)
@@ -110,6 +133,8 @@ class ParsedPlan:
                     "responsible": list(t.responsible),
                     "cooperating": list(t.cooperating),
                     "deadline": t.deadline,
+                    "deadline_text": t.deadline_text,
+                    "flags": list(t.flags),
                 }
                 for t in self.tasks
             ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .departments import COOP, RESP, Attribution, find_attribution
+from .departments import COOP, RESP, REST_COOP, Attribution, Roles, find_attribution
 from .text import AStr, cn_to_int
 
 CN = "一二三四五六七八九十"
@@ -17,6 +17,7 @@ TASK_B_RE = re.compile(r"^\s*(?:\(?\s*(\d{1,2})\s*\)|([\u2474-\u2487]))\s*")
 TASK_C_RE = re.compile(r"^\s*([\u2460-\u2473])\s*")
 MID_RE = re.compile(rf"(?<=[。;)\]!?:\s”])\s*([{CN}]{{1,3}}、|\([{CN}]{{1,3}}\)|\d{{1,3}}[.、])")
 MID_NOPUNCT_RE = re.compile(rf"(\([{CN}]{{1,3}}\)|(?<![\d.])\d{{1,3}}[.、](?!\d))")
+_BOX_RE = re.compile(r"^\s*专栏\s*[\d一二三四五六七八九十]{0,3}(?:\s|:|$)")
 ENUM_RE = re.compile(rf"(?:^|(?<=[。;:!?\n,\s]))([{CN}]{{1,2}})(是|要)")
 
 # Section titles that never hold tasks (DESIGN §3).
@@ -38,6 +39,7 @@ GOAL_SECTION = re.compile(r"目标")
 class Para:
     line: int
     text: AStr
+    box: bool = False  # inside a 专栏 box: illustration, neither task text nor targets
 
 
 @dataclass(slots=True)
@@ -46,6 +48,7 @@ class Item:
     num: int
     line: int
     paras: list[Para] = field(default_factory=list)
+    gap: bool = False  # the number before this one is missing
 
 
 @dataclass(slots=True)
@@ -83,6 +86,7 @@ class RawTask:
     text: AStr
     title_text: AStr
     attribution: Attribution | None
+    gap: bool = False  # the number before this one is missing
 
 
 class Builder:
@@ -95,6 +99,8 @@ class Builder:
         self.item: Item | None = None
         self.global_last = 0
         self.notes: list[Note] = []
+        self.skipped: list[tuple[int, str]] = []  # numbered lines not taken as items
+        self.in_box = False
 
     # -- state helpers -------------------------------------------------
     @property
@@ -127,6 +133,7 @@ class Builder:
             parent.children.append(sec)
             self.l2 = sec
         self.item = None
+        self.in_box = False
         return sec
 
     def classify(self, w: str, line_start: bool) -> tuple[str, int, int, str] | None:
@@ -234,6 +241,8 @@ class Builder:
                     if self._accept_task(num, tag, first, digit_follows):
                         item = self._start_item(num, tag, line_no)
                         body_start = pos + end
+                    elif first and not digit_follows and self.container.family in (None, tag):
+                        self.skipped.append((line_no, line.o[pos : pos + 40].strip()))
                 else:
                     heading = self._heading(kind, num, tag, line_no)
                     body_start = pos + end
@@ -266,17 +275,27 @@ class Builder:
             self.notes.append(
                 Note(line_no, "numbering_jump", {"expected": str(c.last_num + 1), "found": str(num)})
             )
+        # numbering restarts at 1 or runs on from the previous subsection; anything else skips one
+        gap = num > c.last_num + 1 if c.last_num else (num > 1 and num != self.global_last + 1)
         c.family = family
         c.last_num = num
         if family == "A":
             self.global_last = num
-        item = Item(family=family, num=num, line=line_no)
+        self.in_box = False
+        item = Item(family=family, num=num, line=line_no, gap=gap)
         c.blocks.append(item)
         self.item = item
         return item
 
     def _add_text(self, line_no: int, text: AStr) -> None:
         if not text.w:
+            return
+        if _BOX_RE.match(text.w):
+            # a 专栏 box between tasks: it ends the task before it and runs to the next marker
+            self.item = None
+            self.in_box = True
+        if self.in_box:
+            self.container.blocks.append(Para(line_no, text, box=True))
             return
         if self.item is not None:
             self.item.paras.append(Para(line_no, text))
@@ -304,6 +323,7 @@ def _depth0_find(w: str, char: str, start: int = 0) -> int:
     return -1
 
 
+_SCORE_PAREN = re.compile(r"\(\s*\d+(?:\.\d+)?\s*分\s*\)\s*$")  # an assessment weight such as (3分)
 _DATE_PAREN = re.compile(r"\([^()]*\d{4}[^()]*\)\s*$|\([^()]*[年月][^()]*\)\s*$")
 _KEYWORD_HEAD = re.compile(
     r"^(指导思想|总体要求|基本原则|工作原则|工作目标|总体目标|具体目标|保障措施|组织保障|主要任务|重点任务|工作步骤|实施步骤)"
@@ -328,9 +348,10 @@ def section_title(head: AStr) -> tuple[str, int]:
     if attr is not None and attr.start > 0:
         title = title[: attr.start]
     title = title.strip(" :;,.、")
-    m2 = _DATE_PAREN.search(title.w)
-    if m2 and m2.start() > 0:
-        title = title[: m2.start()].strip(" :;,、")
+    for rx in (_SCORE_PAREN, _DATE_PAREN):
+        m2 = rx.search(title.w)
+        if m2 and m2.start() > 0:
+            title = title[: m2.start()].strip(" :;,、")
     return title.o.strip(), used
 
 
@@ -342,7 +363,11 @@ def _first_sentence(text: AStr, attr_start: int | None) -> str:
     nl = text.w.find("\n")
     if 0 <= nl < cut:
         cut = nl
-    return text[:cut].strip(" \n:;,.、").o.strip()
+    title = text[:cut].strip(" \n:;,.、")
+    m = _DATE_PAREN.search(title.w)
+    if m and m.start() > 0:
+        title = title[: m.start()].strip(" :;,、")  # 加强专利创造(2024年12月底前完成)
+    return title.o.strip()
 
 
 def classify_sections(root: Sec) -> None:
@@ -372,7 +397,15 @@ def _kind(title: str, is_task: bool) -> str:
     return "work" if is_task else "other"
 
 
+_REST_COOP_RULE = re.compile(
+    r"为牵头(?:单位|部门)\s*[,;]?\s*(?:其他|其余|其它|其后|后列)\S{0,6}?为(?:配合|协同|协办|参与)(?:单位|部门)"
+)
+
+
 def after_lead_default(work_text: str) -> str:
+    """The role of names listed after the lead: responsible unless the document says otherwise."""
+    if _REST_COOP_RULE.search(work_text):
+        return REST_COOP
     if re.search(r"牵头\s*[,;][^()\n]{0,160}?配合\s*\)", work_text):
         return COOP
     return RESP
@@ -397,7 +430,7 @@ def _section_texts(sec: Sec) -> list[Para]:
     body = sec.head[sec.title_len :].strip() if sec.head else AStr("", "")
     if body.w:
         texts.append(Para(sec.line, body))
-    texts.extend(b for b in sec.blocks if isinstance(b, Para))
+    texts.extend(b for b in sec.blocks if isinstance(b, Para) and not b.box)
     return texts
 
 
@@ -440,11 +473,33 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         items = [b for b in sec.blocks if isinstance(b, Item)]
         prefix = f"{sec.path}." if sec.path else ""
         if items:
+            # "(一)提升创造质量(牵头单位:X)" over numbered items: X for every item naming nobody
+            head_attr = find_attribution(sec.head, after_lead) if sec.head else None
+            if head_attr is None:  # or on label lines between the heading and the first item
+                lead_in: list[Para] = []
+                for b in sec.blocks:
+                    if isinstance(b, Item):
+                        break
+                    if not b.box:
+                        lead_in.append(b)
+                if lead_in:
+                    head_attr = find_attribution(AStr.join("\n", [p.text for p in lead_in]), after_lead)
+            if head_attr is not None and head_attr.roles.empty():
+                head_attr = None
             for it in items:
                 if not it.paras:
                     continue
                 attr, text = _attribution_in(it.paras, after_lead)
-                out.append(RawTask(f"{prefix}{it.num}", sec, it.num, it.line, text, text, attr))
+                if head_attr is not None and (attr is None or attr.roles.empty()):
+                    inherited = Roles(
+                        lead=list(head_attr.roles.lead),
+                        responsible=list(head_attr.roles.responsible),
+                        cooperating=list(head_attr.roles.cooperating),
+                        deadline=attr.roles.deadline if attr is not None else head_attr.roles.deadline,
+                        lead_inferred=head_attr.roles.lead_inferred,
+                    )
+                    attr = Attribution(attr.start if attr is not None else len(text.w), inherited)
+                out.append(RawTask(f"{prefix}{it.num}", sec, it.num, it.line, text, text, attr, it.gap))
             return out
         if sec.children:
             return out
@@ -481,12 +536,18 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         if root.is_task or (any(isinstance(b, Item) for b in root.blocks) and not root.children):
             found.extend(from_container(root, False))
         for sec in root.children:
-            if sec.is_task:
-                found.extend(from_container(sec, allow_section_task))
+            found.extend(from_container(sec, allow_section_task) if sec.is_task else attributed_only(sec))
             for sub in sec.children:
-                if sub.is_task:
-                    found.extend(from_container(sub, allow_section_task))
+                found.extend(from_container(sub, allow_section_task) if sub.is_task else attributed_only(sub))
         return found
+
+    def attributed_only(sec: Sec) -> list[RawTask]:
+        # under 保障措施/工作目标/工作步骤 … an item is a task only when it names its own departments
+        return [
+            t
+            for t in from_container(sec, True)
+            if t.attribution is not None and not t.attribution.roles.empty()
+        ]
 
     tasks = walk(False)
     if not tasks:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 _NORM = str.maketrans({"（": "(", "）": ")", "：": ":", "；": ";", "，": ","})
 
 COLUMN_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    # a department's own divisions (市卫健委内牵头处室, 配合科室): not departments of the plan
+    ("internal", re.compile(r"处室|科室|内设机构|处\(室\)")),
     ("number", re.compile(r"^(?:序号|编号|序|No\.?|NO\.?)$")),
     ("lead", re.compile(r"牵头(?:单位|部门)?|主责(?:单位|部门)")),
     ("cooperating", re.compile(r"配合(?:单位|部门)|协同(?:单位|部门)|协办|参与(?:单位|部门)|协作单位")),
@@ -52,11 +54,6 @@ def header_map(row: Sequence[str]) -> dict[str, list[int]] | None:
     return None
 
 
-def _depts(text: str) -> str:
-    parts = [p.strip(" 、,;") for p in re.split(r"[\n]+", text) if p.strip(" 、,;")]
-    return "、".join(parts)
-
-
 def _get(cols: dict[str, list[int]], row: list[str], role: str) -> str:
     vals: list[str] = []
     for i in cols.get(role, []):
@@ -65,11 +62,88 @@ def _get(cols: dict[str, list[int]], row: list[str], role: str) -> str:
     return "\n".join(vals)
 
 
+_NONE_CELL = re.compile(r"^[/\\\-—无]*$")
+
+
+def _bracket(lead: str, responsible: str, cooperating: str, deadline: str) -> str:
+    parts: list[str] = []
+    for label, names in (("牵头单位", lead), ("责任单位", responsible), ("配合单位", cooperating)):
+        if names:
+            parts.append(f"{label}:{names}")
+    if deadline:
+        parts.append(f"完成时限:{deadline}")
+    return f"({';'.join(parts)})" if parts else ""
+
+
+def _units_cell(cell: str) -> str:
+    """A department cell as one list: lines joined with 、, '/' and '无' meaning none."""
+    parts = [p.strip(" 、") for p in cell.replace("\r", "\n").split("\n")]
+    return "、".join(p for p in parts if p and not _NONE_CELL.match(p))
+
+
+class _Row:
+    """One task of a table: several table rows when the 序号 cell spans them (merged cells)."""
+
+    def __init__(self, number: str, category: str) -> None:
+        self.number = number
+        self.category = category
+        # per table row: task cells by column, lead, responsible, cooperating cells, deadline
+        self.subrows: list[tuple[list[str], str, str, str, str]] = []
+
+    def add(self, cols: dict[str, list[int]], row: list[str]) -> None:
+        cells = [row[i].replace("\n", "") if i < len(row) else "" for i in cols.get("task", [])]
+        lead, resp, coop = (
+            _units_cell(_get(cols, row, role)) for role in ("lead", "responsible", "cooperating")
+        )
+        deadline = _get(cols, row, "deadline").replace("\n", " ").strip()
+        if _NONE_CELL.match(deadline):
+            deadline = ""
+        self.subrows.append((cells, lead, resp, coop, deadline))
+
+    def line(self) -> str:
+        m = re.fullmatch(r"(\d{1,3})(?:\.0)?[.、]?", self.number)
+        prefix = f"{m.group(1)}." if m else ""
+        ncols = max((len(sr[0]) for sr in self.subrows), default=0)
+        # a task column whose cell is the same in every sub-row is merged (工作事项); the others
+        # (主要内容) differ per sub-row
+        shared = [
+            k for k in range(ncols) if len({sr[0][k] if k < len(sr[0]) else "" for sr in self.subrows}) == 1
+        ]
+        head = [self.subrows[0][0][k] for k in shared if self.subrows[0][0][k]]
+        same_units = len({(a, b, c) for _, a, b, c, _ in self.subrows}) == 1
+        if len(self.subrows) == 1 or same_units:
+            texts: list[str] = list(head)
+            deadline = ""
+            for cells, _, _, _, dl in self.subrows:
+                texts.extend(cells[k] for k in range(len(cells)) if k not in shared and cells[k])
+                deadline = dl or deadline
+            _, lead, resp, coop, _ = self.subrows[0]
+            task = "。".join(dict.fromkeys(t.rstrip("。;,") for t in texts)).strip() + "。"
+            return prefix + task + _bracket(lead, resp, coop, deadline)
+        # sub-rows with their own units: each sentence keeps its attribution, and the text parser
+        # merges them (lead in any sub-row wins) and flags the task
+        out = prefix + "。".join(t.rstrip("。;,") for t in head) + ("。" if head else "")
+        for cells, lead, resp, coop, dl in self.subrows:
+            own = "。".join(
+                cells[k].rstrip("。;,") for k in range(len(cells)) if k not in shared and cells[k]
+            )
+            out += (own + "。" if own else "") + _bracket(lead, resp, coop, dl)
+        return out
+
+
 def rows_to_lines(rows: list[list[str]]) -> list[str]:
     """Plain lines for a table; task tables become numbered task lines."""
     lines: list[str] = []
     cols: dict[str, list[int]] | None = None
     last_category = ""
+    current: _Row | None = None
+
+    def flush() -> None:
+        nonlocal current
+        if current is not None and current.subrows:
+            lines.append(current.line())
+        current = None
+
     for raw in rows:
         row = [_clean(c) for c in raw]
         # merged cells repeat their text: drop consecutive duplicates for the plain rendering
@@ -87,30 +161,25 @@ def rows_to_lines(rows: list[list[str]]) -> list[str]:
             continue
         distinct = {c for c in row if c}
         if len(distinct) == 1 and len(row) > 2:
+            flush()
             lines.append(next(iter(distinct)).replace("\n", ""))  # a heading row spanning the table
             continue
-
-        task_cells = [row[i] for i in cols.get("task", []) if i < len(row) and row[i]]
-        task = "。".join(dict.fromkeys(c.replace("\n", "") for c in task_cells)).strip()
-        if not task:
+        number = re.sub(r"\s+", "", _get(cols, row, "number"))
+        if not any(row[i] for i in cols.get("task", []) if i < len(row)):
+            # a sub-row left blank under a task (unmerged cells): its units belong to that task
+            units = any(_get(cols, row, role) for role in ("lead", "responsible", "cooperating"))
+            if current is not None and not number and units:
+                current.add(cols, row)
             continue
         category = _get(cols, row, "category").replace("\n", "")
-        if category and category != last_category:
-            lines.append(category)
-            last_category = category
-        number = re.sub(r"\s+", "", _get(cols, row, "number"))
-        parts: list[str] = []
-        for role, label in (("lead", "牵头单位"), ("responsible", "责任单位"), ("cooperating", "配合单位")):
-            value = _depts(_get(cols, row, role))
-            if value:
-                parts.append(f"{label}:{value}")
-        deadline = _get(cols, row, "deadline").replace("\n", " ").strip()
-        if deadline:
-            parts.append(f"完成时限:{deadline}")
-        m = re.fullmatch(r"(\d{1,3})(?:\.0)?[.、]?", number)
-        prefix = f"{m.group(1)}." if m else ""
-        task = task.rstrip("。;,") + "。"
-        lines.append(prefix + task + (f"({';'.join(parts)})" if parts else ""))
+        if current is None or not number or number != current.number:
+            flush()
+            if category and category != last_category:
+                lines.append(category)
+                last_category = category
+            current = _Row(number, category)
+        current.add(cols, row)
+    flush()
     return lines
 
 
@@ -137,6 +206,7 @@ def unflatten_text_tables(lines: list[str]) -> list[str]:
             if cols is not None:
                 rows: list[list[str]] = [header]
                 j = i + 1
+                last_row = j
                 while j < len(lines):
                     s = lines[j].strip()
                     if not s:
@@ -149,9 +219,13 @@ def unflatten_text_tables(lines: list[str]) -> list[str]:
                         break
                     rows.append(cells)
                     j += 1
+                    last_row = j
                 if len(rows) > 1:
-                    out.extend(rows_to_lines(rows))
-                    out.extend([""] * (j - i - len(rows_to_lines(rows))))
+                    converted = rows_to_lines(rows)
+                    # blank lines first (the header's place), so each row keeps its line number
+                    out.extend([""] * max(0, last_row - i - len(converted)))
+                    out.extend(converted)
+                    out.extend([""] * (j - last_row))
                     i = j
                     continue
         out.append(line)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,7 @@ from webhooks.services import emit_task_status_changed
 
 from ..choices import AssignmentRole, Comparator, ImportState, TaskStatus
 from ..models import Plan, PlanImport, Section, Task
+from ..parser.dates import parse_deadline
 from ..parser.model import ParsedPlan, ParsedSection, ParsedTask
 from .plans import assignment_set, indicator_create, phase_create, plan_create, section_create, task_create
 
@@ -63,9 +63,6 @@ def infer_region(
 
 
 # --- deadlines and phase dates ----------------------------------------------------------------
-_YEAR_MONTH_DAY = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_YEAR_MONTH = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月")
-_YEAR = re.compile(r"(20\d{2})\s*年")
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -75,25 +72,11 @@ def _month_end(year: int, month: int) -> dt.date:
 def deadline_to_date(text: str | None) -> dt.date | None:
     """The last date a written deadline allows: 2026年6月底前 -> 2026-06-30, 2026年 -> 2026-12-31.
 
-    Open-ended wording (长期坚持, 持续推进) gives None: the bureau sets such dates by hand.
+    The parser's ISO dates (2026-06-30) pass through. Open-ended wording (长期坚持, 持续推进) gives
+    None: the bureau sets such dates by hand. Delegates to ``tasks.parser.dates``.
     """
-    if not text:
-        return None
-    found = list(_YEAR_MONTH_DAY.finditer(text))
-    try:
-        if found:
-            year, month, day = (int(g) for g in found[-1].groups())
-            return dt.date(year, month, day)
-        months = list(_YEAR_MONTH.finditer(text))
-        if months:
-            year, month = (int(g) for g in months[-1].groups())
-            return _month_end(year, month)
-        years = list(_YEAR.finditer(text))
-        if years:
-            return dt.date(int(years[-1].group(1)), 12, 31)
-    except ValueError:
-        return None
-    return None
+    found = parse_deadline(text)
+    return dt.date.fromisoformat(found.iso) if found is not None and found.iso else None
 
 
 def _phase_date(value: str | None, *, end: bool) -> dt.date | None:

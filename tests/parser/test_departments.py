@@ -105,11 +105,10 @@ def test_parentheticals_that_are_not_departments(text: str) -> None:
 
 
 def test_deadline_in_attribution_and_trailing() -> None:
-    assert (
-        parse("一、任务\n1.甲。(牵头单位:市科技局;完成时限:2023年底前)\n").tasks[0].deadline == "2023年底前"
-    )
+    first = parse("一、任务\n1.甲。(牵头单位:市科技局;完成时限:2023年底前)\n").tasks[0]
+    assert (first.deadline, first.deadline_text) == ("2023-12-31", "2023年底前")
     plan = parse("一、任务\n1.甲。(市科技局)(2023年12月底前完成)\n")
-    assert plan.tasks[0].deadline == "2023年12月底前完成"
+    assert (plan.tasks[0].deadline, plan.tasks[0].deadline_text) == ("2023-12-31", "2023年12月底前完成")
     assert plan.tasks[0].lead == ["市科技局"]
 
 

@@ -74,7 +74,8 @@ def test_docx_with_task_table() -> None:
     plan = parse_document(data, "plan.docx")
     assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "一.(一).3"]
     assert roles(plan, "一.(一).2") == (["市知识产权局"], ["市财政局", "市发改局"], [])
-    assert task(plan, "一.(一).2").deadline == "2022年12月底"
+    assert task(plan, "一.(一).2").deadline == "2022-12-31"
+    assert task(plan, "一.(一).2").deadline_text == "2022年12月底"
     assert roles(plan, "一.(一).3") == (["市公安局"], [], ["市司法局"])
     assert task(plan, "一.(一).3").title == "开展执法行动"
     assert plan.title == "某市知识产权工作方案"
@@ -104,7 +105,7 @@ def test_xlsx_task_table_with_title_row() -> None:
     assert plan.title == "2023年知识产权工作任务分解表"
     assert [t.path for t in plan.tasks] == ["1", "2"]
     assert roles(plan, "2") == (["市委宣传部"], [], ["各区、县级市"])
-    assert task(plan, "1").deadline == "2023年6月"
+    assert (task(plan, "1").deadline, task(plan, "1").deadline_text) == ("2023-06-30", "2023年6月")
 
 
 def test_csv_task_table() -> None:

@@ -94,3 +94,17 @@ def test_no_phases_without_dates() -> None:
 def test_phase_with_end_date_only() -> None:
     plan = parse("一、重点工作\n1.甲。(市科技局)\n二、实施步骤\n(一)、动员阶段(2023年10月底前)\n部署。\n")
     assert [(p.name, p.start, p.end) for p in plan.phases] == [("动员阶段", None, "2023-10")]
+
+
+def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
+    from tasks.parser.indicators import Chunk, find_indicators
+    from tasks.parser.text import AStr
+
+    def found(text: str) -> list[tuple[float, str]]:
+        return [(i.value, i.unit) for i in find_indicators([Chunk(1, AStr.plain(text))], "一", 2025)]
+
+    assert found("到2025年,产业总规模达到2万亿元。") == [(2, "万亿元")]
+    # an opening “ closed by a plain " must not hide the rest of the text
+    assert found('完善“前台综合受理、后台分类办理"模式,各级大厅综合一窗率达90%以上。') == [(90, "%")]
+    assert found('在现有62项“一站式"便民服务的基础上,持续拓展。') == []
+    assert found("涵盖话务、业务和可视化3大平台、19类功能模块。") == []

@@ -84,7 +84,16 @@ def test_expected_json_schema() -> None:
     ]
     assert list(data["sections"][0]) == ["label", "title", "task_count", "subsections"]
     assert list(data["sections"][0]["subsections"][0]) == ["label", "title", "task_count"]
-    assert list(data["tasks"][0]) == ["path", "title", "lead", "responsible", "cooperating", "deadline"]
+    assert list(data["tasks"][0]) == [
+        "path",
+        "title",
+        "lead",
+        "responsible",
+        "cooperating",
+        "deadline",
+        "deadline_text",
+        "flags",
+    ]
     assert list(data["indicators"][0]) == ["text", "value", "unit", "comparator", "year", "path"]
     assert list(data["phases"][0]) == ["name", "start", "end"]
     json.dumps(data, ensure_ascii=False)

@@ -140,10 +140,23 @@ def test_subsection_that_is_itself_a_task() -> None:
     "title", ["指导思想", "基本原则", "工作目标", "总体要求", "保障措施", "组织保障", "工作步骤", "实施步骤"]
 )
 def test_non_task_sections(title: str) -> None:
-    text = f"一、{title}\n1.某项内容。(市科技局)\n二、主要任务\n1.真正的任务。(市财政局)\n"
+    text = f"一、{title}\n1.某项内容。\n2.另一项内容。\n二、主要任务\n1.真正的任务。(市财政局)\n"
     plan = parse(text)
     assert [t.path for t in plan.tasks] == ["二.1"]
     assert plan.sections[0].task_count == 0
+
+
+@pytest.mark.parametrize(
+    "title", ["指导思想", "基本原则", "总体要求", "工作目标", "保障措施", "组织保障", "组织实施", "工作步骤"]
+)
+def test_attributed_item_under_non_task_section_is_a_task(title: str) -> None:
+    text = (
+        f"一、主要任务\n1.真正的任务。(市财政局)\n二、{title}\n"
+        "1.加强组织领导。成立工作专班。(牵头单位:市政府办公室)\n2.营造良好氛围。\n"
+    )
+    plan = parse(text)
+    assert [t.path for t in plan.tasks] == ["一.1", "二.1"]
+    assert roles(plan, "二.1") == (["市政府办公室"], [], [])
 
 
 def test_one_line_document_without_line_breaks() -> None:
@@ -170,7 +183,7 @@ def test_table_flattened_into_text() -> None:
     plan = parse(text)
     assert [t.path for t in plan.tasks] == ["1", "2"]
     assert roles(plan, "1") == (["市知识产权局"], [], ["市财政局", "市科技局"])
-    assert task(plan, "2").deadline == "2023年底前"
+    assert (task(plan, "2").deadline, task(plan, "2").deadline_text) == ("2023-12-31", "2023年底前")
     assert plan.period == (2023, 2023)
 
 
@@ -219,9 +232,9 @@ def test_table_flattened_one_cell_per_line() -> None:
         "县科技局、县财政局\n2023年底\n2\n开展执法行动\n县市场监管局\n长期\n"
     )
     plan = parse(text)
-    assert [(t.path, t.title, t.deadline) for t in plan.tasks] == [
-        ("二.1", "加强专利创造", "2023年底"),
-        ("二.2", "开展执法行动", "长期"),
+    assert [(t.path, t.title, t.deadline, t.deadline_text) for t in plan.tasks] == [
+        ("二.1", "加强专利创造", "2023-12-31", "2023年底"),
+        ("二.2", "开展执法行动", None, "长期"),
     ]
     assert roles(plan, "二.1") == (["县科技局"], ["县财政局"], [])
 
