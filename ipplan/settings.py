@@ -316,6 +316,11 @@ IPPLAN_WEBHOOK_ROTATION_HOURS = env.int("IPPLAN_WEBHOOK_ROTATION_HOURS", default
 # Days a finished event and its delivery log are kept (0: for ever).
 IPPLAN_WEBHOOK_KEEP_DAYS = env.int("IPPLAN_WEBHOOK_KEEP_DAYS", default=90)
 
+# --- outbound HTTP (webhooks, department robots: ipplan.outbound) ----------------------------
+# Networks (comma-separated CIDRs) an administrator opens for webhooks and robots although they
+# are internal (loopback, private, link-local ...); empty: only public addresses are called.
+IPPLAN_OUTBOUND_ALLOW_NETWORKS = env.str("IPPLAN_OUTBOUND_ALLOW_NETWORKS", default="")
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
