@@ -70,11 +70,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that reads the body (CsrfViewMiddleware parses forms): 413 past the limit.
+    "ipplan.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every answer to a signed-in user.
+    "ipplan.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -216,7 +220,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
+# Request bodies (ipplan.middleware.RequestBodyLimitMiddleware refuses larger ones with 413 before
+# anything parses them): Django's 2.5 MB everywhere, form fields included, except the upload
+# endpoints, whose file parts stream to disk: a progress report with up to 10 evidence files of
+# 20 MB each, a plan document of up to 20 MB (each with room for the form around the files).
+IPPLAN_MAX_BODY_BYTES = env.int("IPPLAN_MAX_BODY_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IPPLAN_MAX_BODY_BYTES
+IPPLAN_REPORT_MAX_BODY_BYTES = env.int("IPPLAN_REPORT_MAX_BODY_BYTES", default=205 * 1024 * 1024)
+IPPLAN_IMPORT_MAX_BODY_BYTES = env.int("IPPLAN_IMPORT_MAX_BODY_BYTES", default=21 * 1024 * 1024)
 
 # --- e-mail ---------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
