@@ -155,6 +155,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("IPPLAN_PROXY_COUNT", default=0)
 
+# Password-reset mails per address and per account in an hour (ipplan.password_reset); every
+# request gets the same answer, only the mails are capped. 0: no reset mails at all.
+IPPLAN_PASSWORD_RESET_PER_HOUR = env.int("IPPLAN_PASSWORD_RESET_PER_HOUR", default=5)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
