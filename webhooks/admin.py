@@ -41,3 +41,5 @@ class DeliveryAdmin(_ReadOnly):
     list_display = ["event", "subscription", "state", "attempts", "last_status_code", "created_at"]
     list_filter = ["state"]
     list_select_related = ["event", "subscription"]
+    # status and timing only: what a receiver answered is never shown (old rows may still hold it)
+    exclude = ["last_response_excerpt"]
