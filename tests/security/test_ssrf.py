@@ -323,3 +323,38 @@ def test_the_delivery_log_shows_status_and_timing_only(
     log = browser.get(reverse("webhooks:deliveries", args=[subscription.pk])).content.decode()
     assert "500" in log and SECRET_BANNER not in log and "redis_version" not in log
     assert len(listener.requests) == 2
+
+
+@pytest.mark.django_db
+def test_an_edit_to_an_internal_address_is_refused(world: World, listener: Listener) -> None:
+    bureau = world.users["bureau"]
+    subscription = services.subscription_create(
+        actor=bureau, url="https://receiver.example.gov.cn/hook", events=[EventKind.TASK_STATUS_CHANGED]
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.subscription_update(actor=bureau, subscription=subscription, url=listener.url("0x7f000001"))
+    assert "url" in refused.value.message_dict
+    assert Subscription.objects.get(pk=subscription.pk).url == "https://receiver.example.gov.cn/hook"
+
+
+@pytest.mark.django_db
+def test_the_department_admin_form_refuses_an_internal_robot(world: World) -> None:
+    from django.forms import modelform_factory
+
+    form_class = modelform_factory(
+        Department, fields=["region", "name", "kind", "active", "robot_webhook_url"]
+    )
+    department = Department.objects.get(pk=world.lead_dept.pk)
+    data = {"region": world.city.pk, "name": department.name, "kind": department.kind, "active": "on"}
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8080/robot",
+        "http://localhost/robot",
+    ):
+        form = form_class(data={**data, "robot_webhook_url": url}, instance=department)
+        assert not form.is_valid() and "robot_webhook_url" in form.errors, url
+    public = form_class(
+        data={**data, "robot_webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"},
+        instance=department,
+    )
+    assert public.is_valid(), public.errors
