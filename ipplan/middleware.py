@@ -190,8 +190,9 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        static = request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/"))
-        if user is not None and user.is_authenticated and not static:
+        if request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return response  # public files keep their caching (whitenoise serves most before us)
+        user = getattr(request, "user", None)  # the token's user too: DRF sets it on the request
+        if user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
