@@ -245,7 +245,8 @@ def post(
     scheme, host, port, netloc, path, ip = checked_addresses(url)
     started = time.monotonic()
     deadline = started + 2 * timeout
-    request_headers = {**headers, "Host": netloc}
+    # identity: what is read is what was sent (no decompression of a crafted answer)
+    request_headers = {"Accept-Encoding": "identity", **headers, "Host": netloc}
     pool_options = {
         "host": str(ip),
         "port": port,
