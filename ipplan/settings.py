@@ -8,12 +8,14 @@ file-system Celery broker in ``var/``, local-memory cache and e-mails written as
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -335,6 +337,14 @@ IPPLAN_WEBHOOK_KEEP_DAYS = env.int("IPPLAN_WEBHOOK_KEEP_DAYS", default=90)
 # Networks (comma-separated CIDRs) an administrator opens for webhooks and robots although they
 # are internal (loopback, private, link-local ...); empty: only public addresses are called.
 IPPLAN_OUTBOUND_ALLOW_NETWORKS = env.str("IPPLAN_OUTBOUND_ALLOW_NETWORKS", default="")
+for _network in IPPLAN_OUTBOUND_ALLOW_NETWORKS.replace(";", ",").split(","):
+    try:  # a typo must stop the start, not surface at the first delivery
+        if _network.strip():
+            ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"IPPLAN_OUTBOUND_ALLOW_NETWORKS: {_network.strip()!r} is not a network"
+        ) from _error
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
