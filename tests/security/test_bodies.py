@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from ipplan.middleware import RequestBodyLimitMiddleware, body_limit
+from tasks.models import Attachment
 
 from ..conftest import World
 from ..test_startup import clean_env, free_port
@@ -264,12 +267,33 @@ def test_a_form_field_over_the_limit_on_an_upload_path_is_a_clear_413(world: Wor
     assert response.status_code == 413 and "提交的内容过大" in response.content.decode()
 
 
-def test_upload_paths_stream_files_to_disk() -> None:
+def test_upload_paths_stream_files_to_disk(settings: Any) -> None:
     factory = RequestFactory()
-    report = _through(factory.post("/tasks/7/reports/", {"text": "进展"}))
-    assert report.seen["handlers"] == [TemporaryFileUploadHandler]  # type: ignore[attr-defined]
+    for path in ("/tasks/7/reports/", "/api/v1/tasks/7/reports/", "/plans/import/", "/plans/3/reimport/"):
+        seen = _through(factory.post(path, {"text": "进展"})).seen  # type: ignore[attr-defined]
+        assert seen["handlers"] == [TemporaryFileUploadHandler], path
+    defaults = [import_string(name) for name in settings.FILE_UPLOAD_HANDLERS]
     other = _through(factory.post("/tasks/7/progress/", {"progress": "40"}))
-    assert TemporaryFileUploadHandler not in other.seen["handlers"] or len(other.seen["handlers"]) == 2  # type: ignore[attr-defined]
+    assert other.seen["handlers"] == defaults  # type: ignore[attr-defined]
+
+
+def test_a_report_with_a_large_evidence_file_is_accepted(world: World) -> None:
+    """6 MB of evidence: over the 2.5 MB of other paths, within the report's own limit."""
+    client = Client()
+    client.force_login(world.users["staff"])
+    content = ("第一季度工作进展说明。\n" * 300_000).encode()
+    assert len(content) > 6 * MB
+    response = client.post(
+        reverse("tasks:report_submit", args=[world.task.pk]),
+        {
+            "text": "进展",
+            "period": "2026-10",
+            "percent": "30",
+            "files": [SimpleUploadedFile("说明.txt", content)],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Attachment.objects.get().size == len(content)
 
 
 def test_a_chunked_body_under_the_limit_reaches_the_view() -> None:
