@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -97,6 +100,29 @@ class Department(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        """The field checks, and the robot's address must not be (or resolve to) an internal
+        address unless an administrator allow-listed its network (``ipplan.outbound``; checked
+        again when a message goes out). Not a field validator: that would be a migration."""
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.error_dict
+        if (
+            self.robot_webhook_url
+            and "robot_webhook_url" not in (exclude or ())
+            and "robot_webhook_url" not in errors
+        ):
+            from ipplan.outbound import validate_url
+
+            try:
+                validate_url(self.robot_webhook_url)
+            except ValidationError as exc:
+                errors["robot_webhook_url"] = exc.error_list
+        if errors:
+            raise ValidationError(errors)
 
 
 class DepartmentAlias(TimeStampedModel):

@@ -61,6 +61,7 @@ class Action(enum.StrEnum):
     USE_ADMIN_SITE = "use_admin_site"
     MANAGE_WEBHOOKS = "manage_webhooks"
     SET_ASSESSMENT_WEIGHTS = "set_assessment_weights"
+    VIEW_ASSESSMENT = "view_assessment"
     MANAGE_OWN_TOKENS = "manage_own_tokens"
     VIEW_OWN_NOTIFICATIONS = "view_own_notifications"
     MANAGE_NOTIFICATIONS = "manage_notifications"
@@ -100,6 +101,8 @@ _BUREAU = {
     A.USE_ADMIN_SITE: S.REGION,
     A.MANAGE_WEBHOOKS: S.REGION,
     A.SET_ASSESSMENT_WEIGHTS: S.REGION,
+    # the ranking of departments (考核) and its export: bureau, leaders, administrators only
+    A.VIEW_ASSESSMENT: S.REGION,
 }
 _DEPT_STAFF = {
     **_READ,
@@ -121,7 +124,7 @@ MATRIX: dict[str, dict[Action, Scope]] = {
         A.MANAGE_NOTIFICATIONS: S.REGION,
     },
     Role.BUREAU: _BUREAU,
-    Role.LEADER: {**_READ, **_SELF, A.EXPORT: S.REGION},
+    Role.LEADER: {**_READ, **_SELF, A.EXPORT: S.REGION, A.VIEW_ASSESSMENT: S.REGION},
     Role.DEPT_HEAD: {**_DEPT_STAFF, A.SIGN_OFF_COMPLETION: S.LEAD},
     Role.DEPT_STAFF: _DEPT_STAFF,
 }

@@ -9,6 +9,8 @@ file-system Celery broker in ``var/``, local-memory cache and e-mails written as
 from __future__ import annotations
 
 import hashlib
+
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -72,11 +74,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that reads the body (CsrfViewMiddleware parses forms): 413 past the limit.
+    "ipplan.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every answer to a signed-in user.
+    "ipplan.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -153,6 +159,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("IPPLAN_PROXY_COUNT", default=0)
 
+# Password-reset mails per address and per account in an hour (ipplan.password_reset); every
+# request gets the same answer, only the mails are capped. 0: no reset mails at all.
+IPPLAN_PASSWORD_RESET_PER_HOUR = env.int("IPPLAN_PASSWORD_RESET_PER_HOUR", default=5)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
@@ -226,7 +236,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
+# Request bodies (ipplan.middleware.RequestBodyLimitMiddleware refuses larger ones with 413 before
+# anything parses them): Django's 2.5 MB everywhere, form fields included, except the upload
+# endpoints, whose file parts stream to disk: a progress report with up to 10 evidence files of
+# 20 MB each, a plan document of up to 20 MB (each with room for the form around the files).
+IPPLAN_MAX_BODY_BYTES = env.int("IPPLAN_MAX_BODY_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IPPLAN_MAX_BODY_BYTES
+IPPLAN_REPORT_MAX_BODY_BYTES = env.int("IPPLAN_REPORT_MAX_BODY_BYTES", default=205 * 1024 * 1024)
+IPPLAN_IMPORT_MAX_BODY_BYTES = env.int("IPPLAN_IMPORT_MAX_BODY_BYTES", default=21 * 1024 * 1024)
 
 # --- e-mail ---------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
@@ -325,6 +342,19 @@ IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS = env.int("IPPLAN_WEBHOOK_SENDING_LEASE_SEC
 IPPLAN_WEBHOOK_ROTATION_HOURS = env.int("IPPLAN_WEBHOOK_ROTATION_HOURS", default=24)
 # Days a finished event and its delivery log are kept (0: for ever).
 IPPLAN_WEBHOOK_KEEP_DAYS = env.int("IPPLAN_WEBHOOK_KEEP_DAYS", default=90)
+
+# --- outbound HTTP (webhooks, department robots: ipplan.outbound) ----------------------------
+# Networks (comma-separated CIDRs) an administrator opens for webhooks and robots although they
+# are internal (loopback, private, link-local ...); empty: only public addresses are called.
+IPPLAN_OUTBOUND_ALLOW_NETWORKS = env.str("IPPLAN_OUTBOUND_ALLOW_NETWORKS", default="")
+for _network in IPPLAN_OUTBOUND_ALLOW_NETWORKS.replace(";", ",").split(","):
+    try:  # a typo must stop the start, not surface at the first delivery
+        if _network.strip():
+            ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"IPPLAN_OUTBOUND_ALLOW_NETWORKS: {_network.strip()!r} is not a network"
+        ) from _error
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
-from . import account, tokens, views
+from . import account, password_reset, tokens, views
 from .api.errors import api_bad_request, api_forbidden, api_not_found, api_server_error
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/notifications/", account.notification_settings, name="account_notifications"),
     path("accounts/tokens/", tokens.token_list, name="account_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", tokens.token_revoke, name="account_token_revoke"),
+    # before Django's own: the reset form throttled per address and account
+    path("accounts/password_reset/", password_reset.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

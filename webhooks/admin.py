@@ -36,3 +36,6 @@ class DeliveryAdmin(_ReadOnly):
 
     def portal_url(self, obj: Delivery) -> str:
         return reverse("webhooks:deliveries", args=[obj.subscription_id])
+
+    # status and timing only: what a receiver answered is never shown (old rows may still hold it)
+    exclude = ["last_response_excerpt"]

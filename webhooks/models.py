@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from departments.models import Region
+from ipplan import outbound
 from ipplan.models import TimeStampedModel
 
 from .choices import DeliveryState
@@ -23,7 +24,9 @@ def validate_webhook_url(value: str) -> None:
     """An http or https address with a host (an intranet name without dots is fine).
 
     Not Django's URLValidator: it wants a public top-level domain, and receivers on a
-    government intranet are often called ``http://oa-server:8080/hook``.
+    government intranet are often called ``http://oa-server:8080/hook``. The host must not be
+    (or resolve to) an internal address unless an administrator allow-listed its network
+    (``ipplan.outbound``; checked again when a request goes out).
     """
     message = _("请填写以 http:// 或 https:// 开头的有效网址。")
     try:
@@ -39,6 +42,7 @@ def validate_webhook_url(value: str) -> None:
         or any(char.isspace() or ord(char) < 32 for char in value)
     ):
         raise ValidationError(message, code="invalid")
+    outbound.validate_url(value)
 
 
 def validate_event_kinds(value: object) -> None:

@@ -33,7 +33,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -43,6 +42,7 @@ from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from departments.models import Region, User
+from ipplan import outbound
 from ipplan.audit import delete_as, save_as
 from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, can, require
@@ -60,8 +60,6 @@ logger = logging.getLogger("ipplan.webhooks")
 USER_AGENT = "ipplan-webhooks/1"
 #: Random bytes in a secret (Standard Webhooks asks for 24 to 64).
 SECRET_BYTES = 32
-#: How much of a receiver's answer is kept on the delivery.
-RESPONSE_EXCERPT_CHARS = 500
 
 
 # --- subscriptions ------------------------------------------------------------------------------
@@ -482,24 +480,21 @@ def signed_request(subscription: Subscription, event: Event) -> tuple[bytes, dic
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """POST once; any 2xx is success. Redirects are not followed (a moved endpoint must be edited)."""
+    """POST once through the outbound client (address checked and pinned, no redirect followed:
+    a moved endpoint must be edited); any 2xx is success. Only the status and the timing are
+    kept: the receiver's body is never read into the log."""
     timeout = float(settings.IPPLAN_WEBHOOK_TIMEOUT_SECONDS)
     started = time.monotonic()
     try:
-        with requests.post(
-            url, data=body, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
-        ) as response:
-            raw = response.raw.read(RESPONSE_EXCERPT_CHARS * 4, decode_content=True) or b""
-            status = response.status_code
-    except Exception as exc:  # recorded on the delivery and retried; the receiver's fault is data
+        reply = outbound.post(url, body, headers, timeout=timeout)
+    except outbound.OutboundError as exc:  # recorded on the delivery and retried
         duration = round((time.monotonic() - started) * 1000)
         logger.info("webhook POST to %s failed: %s", url, exc)
-        return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:300], "", duration)
-    duration = round((time.monotonic() - started) * 1000)
-    excerpt = raw.decode("utf-8", "replace")[:RESPONSE_EXCERPT_CHARS]
-    ok = 200 <= status < 300
-    error = "" if ok else f"HTTP {status} {response.reason or ''}".strip()[:300]
-    return Outcome(ok, status, error, excerpt, duration)
+        name = "" if isinstance(exc, outbound.OutboundRefused) else f"{type(exc).__name__}: "
+        return Outcome(False, None, f"{name}{exc}"[:300], "", duration)
+    ok = 200 <= reply.status < 300
+    error = "" if ok else outbound.status_text(reply.status)
+    return Outcome(ok, reply.status, error, "", reply.duration_ms)
 
 
 def _stamp(delivery: Delivery, outcome: Outcome, now: dt.datetime) -> str:

@@ -37,17 +37,17 @@ def not_modified(request: Request, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def check_if_match(request: Request, obj: models.Model) -> int | None:
+def check_if_match(request: Request, obj: models.Model) -> int:
     """The version the client expects, from ``If-Match``; 428 without it, 412 when stale.
 
-    ``*`` matches any version (None: the service applies no version check).
+    ``*`` is refused with 412 like a stale tag (the body's ``current.etag`` is the one to send):
+    it would match any version and let a client overwrite a change it never saw, which is what
+    the lock is for. A list that holds ``*`` beside tags is judged by its tags alone.
     """
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired()
-    tags = _tags(header)
-    if "*" in tags:
-        return None
+    tags = [tag for tag in _tags(header) if tag != "*"]
     etag = etag_for(obj)
     if etag not in tags:  # strong comparison: a weak tag never matches
         raise PreconditionFailed(current={"etag": etag, "version": version_of(obj)})

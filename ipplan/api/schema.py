@@ -68,7 +68,7 @@ class AutoSchema(SpectacularAutoSchema):
                     OpenApiTypes.STR,
                     OpenApiParameter.HEADER,
                     required=True,
-                    description="对象的 ETag(上次读取时的响应头);`*` 表示不检查版本。",
+                    description="对象的 ETag(上次读取时的响应头)。`*` 不被接受:与过期的 ETag 一样答 412,响应体 current.etag 为当前 ETag。",
                 )
             )
         if self._has_etag():

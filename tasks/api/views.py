@@ -142,7 +142,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
             require(request.user, Action.UPDATE_PROGRESS, task)
         if "due_date" in data:
             require(request.user, Action.EDIT_DEADLINE, task)
-        expected = check_if_match(request, task)
+        expected: int | None = check_if_match(request, task)
         actor: Any = request.user
         try:
             with transaction.atomic():

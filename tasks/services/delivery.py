@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import urllib.request
 from collections import Counter
 from typing import Any
 from urllib.parse import urlparse
@@ -30,6 +29,7 @@ from django.utils import timezone, translation
 
 from departments.choices import Role
 from departments.models import User
+from ipplan import outbound
 from ipplan.permissions import Action, require
 
 from ..choices import NotificationKind, NotificationState
@@ -140,19 +140,29 @@ def _robot_url(notification: Notification) -> str:
     return department.robot_webhook_url if first is not None and first.pk == user.pk else ""
 
 
+#: How much of a robot's answer is read (its JSON carries the error code; the rest is not kept).
+ROBOT_ANSWER_BYTES = 64 * 1024
+
+
 def robot_post(url: str, payload: dict[str, Any], *, timeout: float = 10) -> None:
+    """Post one message to a group robot through the outbound client (address checked and
+    pinned, no redirect followed). Raises DeliveryError naming the status or the robot's error
+    code (never the robot's own words: the log must not read back what an address answers)."""
     body = json.dumps(payload, ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        answer = response.read().decode("utf-8", "replace")
+    reply = outbound.post(
+        url, body, {"Content-Type": "application/json"}, timeout=timeout, read_limit=ROBOT_ANSWER_BYTES
+    )
+    if not 200 <= reply.status < 300:
+        raise DeliveryError(f"robot answered {outbound.status_text(reply.status)}")
     # The robots answer 200 with an error code in the body when they refuse a message.
     try:
-        data = json.loads(answer or "{}")
+        data = json.loads(reply.body.decode("utf-8", "replace") or "{}")
     except ValueError:
         return
     code = data.get("errcode", data.get("code", 0)) if isinstance(data, dict) else 0
     if code not in (0, None):
-        raise DeliveryError(f"robot refused the message: {answer[:200]}")
+        shown = code if isinstance(code, int) else "?"
+        raise DeliveryError(f"robot refused the message: errcode {shown}")
 
 
 # --- claim, send, stamp -------------------------------------------------------------------------

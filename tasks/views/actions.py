@@ -40,6 +40,15 @@ def _int(value: str | None, field: str) -> int:
         raise ValidationError({field: _("请输入整数。")}) from None
 
 
+def _text(request: HttpRequest, field: str) -> str:
+    """A text field of the form; a NUL character (which PostgreSQL cannot store) is a form error
+    raised before any service runs, so nothing is written."""
+    value = request.POST.get(field, "")
+    if "\x00" in value:
+        raise ValidationError({field: _("输入内容不能包含空字符(NUL)。")}, code="null_characters_not_allowed")
+    return value
+
+
 def _date(value: str | None, field: str, *, required: bool = True) -> dt.date | None:
     if not value:
         if required:
@@ -107,9 +116,9 @@ def submit_report(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: progress_report_submit(
             actor=request.user,  # type: ignore[arg-type]
             task=task,
-            text=request.POST.get("text", ""),
+            text=_text(request, "text"),
             percent=_int(request.POST.get("percent"), "percent"),
-            period=request.POST.get("period", ""),
+            period=_text(request, "period"),
             attachments=request.FILES.getlist("files"),
         ),
         _("已提交进展填报。"),
@@ -127,7 +136,7 @@ def request_completion(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             task=task,
             expected_version=_int(request.POST.get("version"), "version"),
-            reason=request.POST.get("reason", ""),
+            reason=_text(request, "reason"),
         ),
         _("已提交办结申请。"),
     )
@@ -155,7 +164,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: workflow.completion_approve(
             actor=request.user,  # type: ignore[arg-type]
             request=item,
-            comment=request.POST.get("comment", ""),
+            comment=_text(request, "comment"),
         ),
         _("已批准办结。"),
     )
@@ -171,7 +180,7 @@ def return_request(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: workflow.completion_return(
             actor=request.user,  # type: ignore[arg-type]
             request=item,
-            comment=request.POST.get("comment", ""),
+            comment=_text(request, "comment"),
         ),
         _("已退回。"),
     )
@@ -188,7 +197,7 @@ def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             task=task,
             requested_due_date=_date(request.POST.get("requested_due_date"), "requested_due_date"),
-            reason=request.POST.get("reason", ""),
+            reason=_text(request, "reason"),
         ),
         _("已提交延期申请。"),
     )
@@ -205,7 +214,7 @@ def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             request=item,
             approve=request.POST.get("approve") == "1",
-            comment=request.POST.get("comment", ""),
+            comment=_text(request, "comment"),
         ),
         _("已处理延期申请。"),
     )
@@ -218,7 +227,7 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
     return _perform(
         request,
         task,
-        lambda: workflow.task_urge(actor=request.user, task=task, message=request.POST.get("message", "")),  # type: ignore[arg-type]
+        lambda: workflow.task_urge(actor=request.user, task=task, message=_text(request, "message")),  # type: ignore[arg-type]
         _("已催办,已通知承办单位。"),
     )
 
@@ -251,7 +260,7 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             report=report,
             accept=request.POST.get("accept") == "1",
-            comment=request.POST.get("comment", ""),
+            comment=_text(request, "comment"),
         ),
         _("已审核进展填报。"),
     )

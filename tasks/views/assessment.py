@@ -38,7 +38,7 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
 
 
 def _ranking(request: HttpRequest) -> tuple[list[Assessment], dt.date, dt.date]:
-    require(request.user, Action.VIEW_DASHBOARD)
+    require(request.user, Action.VIEW_ASSESSMENT)  # not department users (README: bureau, leaders, admin)
     start, end = _period(request)
     _plans, tasks = dashboard_scope(request.user)  # type: ignore[arg-type]
     return assess(tasks, start, end, weights_for(request.user.region)), start, end  # type: ignore[union-attr]

@@ -130,6 +130,8 @@ def webhook_settings(settings: Any) -> None:
     settings.IPPLAN_WEBHOOK_DISABLE_AFTER = 10
     settings.IPPLAN_WEBHOOK_TIMEOUT_SECONDS = 5
     settings.IPPLAN_BASE_URL = "https://ipplan.example.gov.cn"
+    # the receivers run on loopback, which the outbound client refuses unless allow-listed
+    settings.IPPLAN_OUTBOUND_ALLOW_NETWORKS = "127.0.0.0/8"
 
 
 @pytest.fixture(autouse=True)

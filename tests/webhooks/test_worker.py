@@ -95,6 +95,8 @@ class Stack:
             IPPLAN_BASE_URL="https://ipplan.example.gov.cn",
             NO_PROXY="127.0.0.1,localhost",
             no_proxy="127.0.0.1,localhost",
+            # the receivers run on loopback, which the outbound client refuses unless allow-listed
+            IPPLAN_OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",
         )
         self.log = tmp_path / "worker.log"
         self.redis: subprocess.Popen[bytes] | None = None
