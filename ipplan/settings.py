@@ -316,6 +316,16 @@ IPPLAN_WEBHOOK_ROTATION_HOURS = env.int("IPPLAN_WEBHOOK_ROTATION_HOURS", default
 # Days a finished event and its delivery log are kept (0: for ever).
 IPPLAN_WEBHOOK_KEEP_DAYS = env.int("IPPLAN_WEBHOOK_KEEP_DAYS", default=90)
 
+# --- plan import ------------------------------------------------------------------------------
+# Every upload is read once, in a child process under a memory cap and a deadline; files above
+# IPPLAN_IMPORT_INLINE_BYTES are read by a Celery job (with a progress bar) instead of the request,
+# and plans with more tasks than IPPLAN_IMPORT_INLINE_COMMIT_TASKS are committed by a job too.
+IPPLAN_IMPORT_INLINE_BYTES = env.int("IPPLAN_IMPORT_INLINE_BYTES", default=1024 * 1024)
+IPPLAN_IMPORT_INLINE_SECONDS = env.float("IPPLAN_IMPORT_INLINE_SECONDS", default=20.0)
+IPPLAN_IMPORT_JOB_SECONDS = env.float("IPPLAN_IMPORT_JOB_SECONDS", default=120.0)
+IPPLAN_IMPORT_MEMORY_MB = env.int("IPPLAN_IMPORT_MEMORY_MB", default=512)
+IPPLAN_IMPORT_INLINE_COMMIT_TASKS = env.int("IPPLAN_IMPORT_INLINE_COMMIT_TASKS", default=300)
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

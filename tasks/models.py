@@ -658,6 +658,11 @@ class PlanImport(TimeStampedModel):
         related_name="+",
         help_text=_("重新导入修订版时,被更新的已有方案"),
     )
+    # A file too big to read in the request waits here for the job, which clears it once read.
+    upload = models.BinaryField(_("待读取的文件"), null=True, blank=True, editable=False)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=100)
+    error = models.JSONField(_("错误"), default=dict, blank=True, help_text=_("读取或导入失败的原因"))
+    commit_options = models.JSONField(_("导入选项"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -10,7 +10,9 @@ import zipfile
 from collections import Counter
 from pathlib import PurePath
 
+from .convert import preconvert
 from .errors import ParseError
+from .limits import check_archive
 from .tables import rows_to_lines
 from .text import CJK_RE, clean_text, is_noise_line, work_copy
 
@@ -580,8 +582,15 @@ def extract_text(data: bytes, filename: str) -> str:
     """Text of a document in any supported format; raises ParseError."""
     if not data or not data.strip():
         raise ParseError("empty")
-    kind = sniff(data, filename)
-    if kind == "pdf":
+    converted = preconvert(data, filename)  # .doc/.wps -> .docx bytes, .ofd -> text (imports helper)
+    if isinstance(converted, bytes):
+        data, filename = converted, "converted.docx"
+    kind = "converted" if isinstance(converted, str) else sniff(data, filename)
+    if kind in ("docx", "xlsx"):
+        check_archive(data)  # zip bomb, DTD and depth limits before any reader opens it
+    if kind == "converted":
+        text = str(converted)
+    elif kind == "pdf":
         text = _pdf_text(data)
     elif kind == "docx":
         text = _docx_text(data)
