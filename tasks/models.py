@@ -637,7 +637,7 @@ class PlanImport(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
     )
     source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
-    source_text = models.TextField(_("文本"))
+    source_text = models.TextField(_("文本"), blank=True)  # empty until a job has read the file
     state = models.CharField(
         _("状态"), max_length=16, choices=ImportState.choices, default=ImportState.PREVIEWED
     )

@@ -39,6 +39,7 @@ urlpatterns = [
     path("plans/<int:plan_id>/reimport/", imports.import_start, name="plan_reimport"),
     path("plans/import/<int:pk>/", imports.import_preview_view, name="import_preview"),
     path("plans/import/<int:pk>/discard/", imports.import_discard, name="import_discard"),
+    path("plans/import/<int:pk>/status/", imports.import_status, name="import_status"),
     path("tasks/<int:pk>/", task.task_page, name="task_detail"),
     path("tasks/<int:pk>/progress/", actions.update_progress, name="task_progress"),
     path("tasks/<int:pk>/reports/", actions.submit_report, name="report_submit"),

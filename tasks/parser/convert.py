@@ -219,7 +219,7 @@ def _page_lines(content: object) -> list[str]:
             x, y = float(boundary[0]), float(boundary[1])
         except (IndexError, ValueError):
             x, y = 0.0, 0.0
-        text = "".join((code.text or "") for code in _children(obj, "TextCode"))
+        text = "".join((code.text or "") for code in _children(obj, "TextCode"))  # type: ignore[attr-defined]
         if text:
             items.append((y, x, text))
     items.sort()

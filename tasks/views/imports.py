@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,14 +22,18 @@ from ipplan.permissions import Action, get_for, require, scope
 
 from ..choices import ImportState
 from ..forms import CommitImportForm, ImportForm
-from ..models import Plan, PlanImport
-from ..parser import ParseError, extract_text, parse_text
+from ..models import Plan, PlanImport, Task
+from ..parser import ParseError, parse_text
 from ..services.imports import (
     import_preview,
     infer_region,
     plan_import_commit_record,
     plan_import_discard,
-    plan_import_start,
+)
+from ..services.imports.session import (
+    import_error_message,
+    import_session_start,
+    plan_import_commit_queue,
 )
 
 
@@ -61,24 +66,19 @@ def import_start(request: HttpRequest, plan_id: int | None = None) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
         try:
-            if upload:
-                text = extract_text(upload.read(), upload.name)
-                source_name = upload.name
-            else:
-                text = form.cleaned_data["text"]
-                source_name = ""
-            parse_text(text)  # refuse now what could never be committed; nothing is stored then
-        except ParseError as error:
-            form.add_error("file" if upload else "text", parse_error_message(error))
-        else:
-            record = plan_import_start(
+            session = import_session_start(
                 actor=request.user,  # type: ignore[arg-type]
-                source_text=text,
-                source_name=source_name,
+                data=upload.read() if upload else None,
+                filename=upload.name if upload else "",
+                text=None if upload else form.cleaned_data["text"],
                 region=form.cleaned_data.get("region"),
                 replaces=replaces,
             )
-            return _redirect(request, reverse("tasks:import_preview", args=[record.pk]))
+        except ParseError as error:  # nothing is stored then
+            form.add_error("file" if upload else "text", parse_error_message(error))
+        else:
+            name = "tasks:import_status" if session.pending else "tasks:import_preview"
+            return _redirect(request, reverse(name, args=[session.record.pk]))
     status = 400 if request.method == "POST" else 200
     return render(request, "tasks/import_start.html", {"form": form, "replaces": replaces}, status=status)
 
@@ -139,6 +139,8 @@ def preview_tree(parsed: Any, resolutions: dict[str, Any]) -> list[dict[str, Any
 def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Action.IMPORT_PLAN)
     record = _own_import(request, pk)
+    if record.state in (ImportState.PARSING, ImportState.COMMITTING, ImportState.FAILED):
+        return redirect("tasks:import_status", record.pk)
     if record.state != ImportState.PREVIEWED:
         if record.plan_id:
             return redirect("tasks:plan_detail", record.plan_id)
@@ -175,16 +177,21 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error("region", _("请选择方案所属的行政区划。"))
     elif request.method == "POST" and form.is_valid():
         mapping, create = form.mapping()
+        choices: dict[str, Any] = {
+            "actor": request.user,
+            "record": record,
+            "region": form.cleaned_data.get("region") or preview.region,
+            "mapping": mapping,
+            "save_aliases": form.cleaned_data.get("save_aliases", False),
+            "create_names": create,
+        }
         try:
+            if len(parsed.tasks) > settings.IPPLAN_IMPORT_INLINE_COMMIT_TASKS:
+                # a big plan is written by a job: the page follows its progress
+                plan_import_commit_queue(**choices)
+                return _redirect(request, reverse("tasks:import_status", args=[record.pk]))
             with transaction.atomic():
-                plan, diff = plan_import_commit_record(
-                    actor=request.user,  # type: ignore[arg-type]
-                    record=record,
-                    region=form.cleaned_data.get("region") or preview.region,
-                    mapping=mapping,
-                    save_aliases=form.cleaned_data.get("save_aliases", False),
-                    create_names=create,
-                )
+                plan, diff = plan_import_commit_record(**choices)
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
@@ -209,6 +216,8 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"title": plan.title, "count": plan.tasks.count()},
                 )
             return _redirect(request, reverse("tasks:plan_detail", args=[plan.pk]))
+    if request.method == "GET" and record.error.get("code") == "commit":
+        form.add_error(None, import_error_message(record, get_language()))  # the commit job's refusal
     context = {
         "record": record,
         "preview": preview,
@@ -228,3 +237,25 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     plan_import_discard(actor=request.user, record=record)  # type: ignore[arg-type]
     messages.info(request, _("已放弃本次导入,未写入任何数据。"))
     return redirect("tasks:import_start")
+
+
+@login_required
+@require_http_methods(["GET"])
+def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of a file being read or a plan being written; htmx polls it until it is done."""
+    require(request.user, Action.IMPORT_PLAN)
+    record = _own_import(request, pk)
+    if record.state == ImportState.COMMITTED and record.plan_id:
+        count = Task.objects.filter(plan_id=record.plan_id).count()
+        messages.success(request, _("已导入方案,共 %(count)s 项任务。") % {"count": count})
+        return _redirect(request, reverse("tasks:plan_detail", args=[record.plan_id]))
+    if record.state == ImportState.PREVIEWED:
+        return _redirect(request, reverse("tasks:import_preview", args=[record.pk]))
+    if record.state == ImportState.DISCARDED:
+        return _redirect(request, reverse("tasks:import_start"))
+    context = {
+        "record": record,
+        "error": import_error_message(record, get_language()) if record.state == ImportState.FAILED else "",
+        "pending": record.state in (ImportState.PARSING, ImportState.COMMITTING),
+    }
+    return render(request, "tasks/import_status.html", context)

@@ -1,0 +1,126 @@
+"""Documents built in the tests: real ones (docx, xlsx), and hostile ones (zip bombs, XML tricks)."""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+
+from .docs import PLAN_V1
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def docx_bytes(text: str = PLAN_V1, pad_bytes: int = 0) -> bytes:
+    """A real .docx of ``text`` (one paragraph a line), optionally padded with an incompressible
+    media part so that a valid file crosses a size threshold."""
+    import docx
+
+    document = docx.Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    if not pad_bytes:
+        return buffer.getvalue()
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_STORED) as archive:
+        archive.writestr("word/media/padding.bin", random.Random(7).randbytes(pad_bytes))
+    return buffer.getvalue()
+
+
+def bomb_docx(unpacked_mb: int = 1500) -> bytes:
+    """A small .docx whose document.xml expands to ``unpacked_mb`` MB (1.5 GB by default)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<?xml version='1.0'?><Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            member.write(
+                f'<?xml version="1.0"?><w:document xmlns:w="{W_NS}"><w:body><w:p><w:r><w:t>'.encode()
+            )
+            chunk = "专利".encode() * (1 << 19)  # 3 MB a write
+            for _ in range(unpacked_mb // 3):
+                member.write(chunk)
+            member.write(b"</w:t></w:r></w:p></w:body></w:document>")
+    return buffer.getvalue()
+
+
+def docx_with_xml(document_xml: str) -> bytes:
+    """A .docx whose document.xml is exactly ``document_xml`` (for entity and depth tricks)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<?xml version='1.0'?><Types/>")
+        archive.writestr("word/document.xml", document_xml)
+    return buffer.getvalue()
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+        for i in range(1, 10)
+    )
+    + f']><w:document xmlns:w="{W_NS}"><w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>'
+)
+
+
+def deep_xml(depth: int) -> str:
+    return (
+        f'<?xml version="1.0"?><w:document xmlns:w="{W_NS}"><w:body>'
+        + "<w:p>" * depth
+        + "</w:p>" * depth
+        + "</w:body></w:document>"
+    )
+
+
+def big_xlsx(target_mb: float = 17.5) -> bytes:
+    """A valid .xlsx of about ``target_mb`` MB: rows of random Chinese text (incompressible enough),
+    written as raw SpreadsheetML so that building it takes seconds, not minutes."""
+    rng = random.Random(13)
+    alphabet = "知识产权局科技工信财政市场监管发展改革委员会推进建设实施方案任务牵头责任单位配合完成时限专利商标版权保护运用"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            "</Types>",
+        )
+        archive.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+            '<sheet name="任务" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>",
+        )
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            )
+            row = 0
+            while buffer.tell() < target_mb * 1024 * 1024:
+                rows = []
+                for _ in range(2000):
+                    row += 1
+                    text = "".join(rng.choices(alphabet, k=60))
+                    rows.append(
+                        f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{row}</t></is></c>'
+                        f'<c r="B{row}" t="inlineStr"><is><t>{text}</t></is></c>'
+                        f'<c r="C{row}" t="inlineStr"><is><t>市科技局</t></is></c></row>'
+                    )
+                sheet.write("".join(rows).encode())
+            sheet.write(b"</sheetData></worksheet>")
+    return buffer.getvalue()
