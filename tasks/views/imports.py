@@ -216,9 +216,9 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"title": plan.title, "count": plan.tasks.count()},
                 )
             return _redirect(request, reverse("tasks:plan_detail", args=[plan.pk]))
-    if request.method == "GET" and record.error.get("code") == "commit":
-        form.add_error(None, import_error_message(record, get_language()))  # the commit job's refusal
     context = {
+        # why the commit job refused (the import is back at the preview)
+        "commit_error": import_error_message(record, get_language()) if request.method == "GET" else "",
         "record": record,
         "preview": preview,
         "parsed": parsed,

@@ -124,3 +124,65 @@ def big_xlsx(target_mb: float = 17.5) -> bytes:
                 sheet.write("".join(rows).encode())
             sheet.write(b"</sheetData></worksheet>")
     return buffer.getvalue()
+
+
+NUMERALS = "一二三四五六七八九十"
+DEPARTMENTS = [
+    "市科技局",
+    "市知识产权局",
+    "市财政局",
+    "市市场监管局",
+    "市工业和信息化局",
+    "市发展改革局",
+    "市教育局",
+    "市人力资源社会保障局",
+    "市商务局",
+    "市公安局",
+    "市司法局",
+    "市文化广电旅游局",
+    "市农业农村局",
+    "市生态环境局",
+    "市住房城乡建设局",
+    "东莞海关",
+    "松山湖管委会",
+    "市金融工作局",
+]
+
+
+def big_plan(tasks: int, *, seed: int = 5) -> str:
+    """A real-looking city plan with ``tasks`` numbered tasks (2,611 make about 1 MB of text):
+    一、 sections of (一) subsections of ten tasks, each with its departments in brackets."""
+    rng = random.Random(seed)
+    words = "推进知识产权强市建设完善体制机制加强创造运用保护管理服务培育高价值专利组合支持企业布局核心技术开展执法专项行动"
+    lines = [
+        "东莞市人民政府办公室关于印发东莞市知识产权强市建设实施方案的通知",
+        "东府办〔2026〕9号",
+        "东莞市知识产权强市建设实施方案",
+        "一、工作目标",
+        "到2027年,全市发明专利授权量达到8000件以上。",
+    ]
+    number = 0
+    section = 1
+    while number < tasks:
+        section += 1
+        lines.append(f"{_numeral(section)}、重点任务之{section}")
+        for sub in range(1, 11):
+            if number >= tasks:
+                break
+            lines.append(f"({_numeral(sub)})推进第{section}部分第{sub}项工作")
+            for _ in range(10):
+                if number >= tasks:
+                    break
+                number += 1
+                body = "".join(rng.choices(words, k=120))
+                lead, *others = rng.sample(DEPARTMENTS, k=rng.randint(1, 4))
+                bracket = f"牵头单位:{lead}" + (f";责任单位:{'、'.join(others)}" if others else "")
+                lines.append(f"{number}.{body}。({bracket})")
+    return "\n".join(lines) + "\n"
+
+
+def _numeral(n: int) -> str:
+    if n <= 10:
+        return NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")

@@ -296,7 +296,7 @@ def plan_import_commit_run(*, import_id: int) -> str:
     the preview with the reason (nothing written). Idempotent: only a queued commit runs."""
     with transaction.atomic():
         record = (
-            PlanImport.objects.select_for_update()
+            PlanImport.objects.select_for_update(of=("self",))
             .select_related("region", "replaces")
             .filter(pk=import_id, state=ImportState.COMMITTING)
             .first()
