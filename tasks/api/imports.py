@@ -37,7 +37,10 @@ from ..services.imports.session import (
 
 
 class ImportUploadSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(required=False, help_text="方案文件:txt/docx/xlsx/pdf/html,最大 10 MB")
+    file = serializers.FileField(
+        required=False,
+        help_text="方案文件:txt/docx/doc/wps/ofd/xlsx/pdf/html,最大 20 MB;超过 1 MB 的文件由后台任务读取(202)",
+    )
     text = fields.CharField(required=False, help_text="或直接粘贴方案文本")
     region = fields.CharField(required=False, help_text="行政区划代码、名称或 ID;省略时从文本推断")
     replaces = fields.IntegerField(required=False, help_text="修订版:被替换方案的 ID")

@@ -30,7 +30,7 @@ import zipfile
 from pathlib import Path, PurePath
 
 from .errors import MESSAGES, ParseError
-from .limits import check_archive
+from .limits import DEFAULT_ARCHIVE_LIMITS, ArchiveLimits, check_archive, seconds_left
 
 MESSAGES.update(
     {
@@ -60,9 +60,17 @@ def preconvert(data: bytes, filename: str) -> bytes | str | None:
     is_zip = data[:4] == b"PK\x03\x04"
     if ext == OFD_EXT or (is_zip and _has_member(data, "OFD.xml")):
         return ofd_text(data)
-    if ext in CONVERTED_EXT and not is_zip:  # a .docx merely renamed .doc is read as a .docx
+    if ext in CONVERTED_EXT and (_is_compound_file(data) or data.lstrip().startswith(b"{\\rtf")):
         return convert_to_docx(data, CONVERTED_EXT[ext])
+    if ext in CONVERTED_EXT and not is_zip and not data.startswith(_OLE):
+        raise ParseError("malformed", detail=f"not a {ext} file")
+    # a renamed .docx, or a stub too short to be a compound file, takes the ordinary path
     return None
+
+
+def _is_compound_file(data: bytes) -> bool:
+    """An OLE2 compound file header: signature, byte-order mark, room for the first sectors."""
+    return len(data) >= 1536 and data.startswith(_OLE) and data[28:30] == b"\xfe\xff"
 
 
 def _has_member(data: bytes, name: str) -> bool:
@@ -86,9 +94,15 @@ def convert_to_docx(data: bytes, kind: str, *, seconds: float | None = None) -> 
     binary = soffice_path()
     if binary is None:
         raise ParseError("converter_missing", kind=f".{kind}")
-    if kind == "doc" and not data.startswith(_OLE) and not data.lstrip().startswith(b"{\\rtf"):
-        raise ParseError("malformed", detail="not a .doc file")
-    seconds = CONVERT_SECONDS if seconds is None else seconds
+    # Name the import filter: left to guess, LibreOffice reads a damaged file as plain text.
+    # A WPS Office .wps is a Word 97 binary document; a .doc is sometimes RTF under that name.
+    if data.startswith(_OLE):
+        import_filter = "MS Word 97"
+    elif kind == "doc" and data.lstrip().startswith(b"{\\rtf"):
+        import_filter = "Rich Text Format"
+    else:
+        raise ParseError("malformed", detail=f"not a .{kind} file")
+    seconds = seconds_left(CONVERT_SECONDS) if seconds is None else seconds
     with tempfile.TemporaryDirectory(prefix="ipplan-convert-") as tmp:
         work = Path(tmp)
         source = work / f"document.{kind}"
@@ -100,6 +114,7 @@ def convert_to_docx(data: bytes, kind: str, *, seconds: float | None = None) -> 
             "--norestore",
             "--nolockcheck",
             "--nodefault",
+            f"--infilter={import_filter}",
             "--convert-to",
             "docx:MS Word 2007 XML",
             "--outdir",
@@ -171,11 +186,11 @@ def _resolve(base: str, location: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(base), location))
 
 
-def ofd_text(data: bytes) -> str:
+def ofd_text(data: bytes, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> str:
     """The text of an OFD package, page by page, in reading order."""
     from lxml import etree
 
-    check_archive(data)  # entry count, real unpacked size, no DTD, depth: before anything is read
+    check_archive(data, limits)  # entry count, real unpacked size, no DTD, depth: before any read
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))

@@ -175,7 +175,22 @@ def _current_rss_and_vsize() -> tuple[int, int]:
     return rss_pages * page, vsize_pages * page
 
 
-def _child(fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int | None, out: int) -> None:
+_deadline: float | None = None
+
+
+def seconds_left(default: float) -> float:
+    """Time left before this limited run is killed (``default`` outside one), so that a step
+    with its own timeout (LibreOffice) ends, and cleans up, before the whole child is killed."""
+    if _deadline is None:
+        return default
+    return min(default, max(1.0, _deadline - time.monotonic() - 1.0))
+
+
+def _child(
+    fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int | None, out: int, deadline: float
+) -> None:
+    global _deadline
+    _deadline = deadline
     if memory_bytes:
         rss, vsize = _current_rss_and_vsize()
         # The child starts as a copy of the parent; it may grow by what keeps its resident set
@@ -221,7 +236,7 @@ def run_limited(
         status = 0
         try:
             os.close(read_end)
-            _child(fn, args, memory_bytes, write_end)
+            _child(fn, args, memory_bytes, write_end, started + seconds)
         except BaseException:
             status = 1
         finally:
@@ -296,6 +311,27 @@ def read_document(data: bytes | None, filename: str = "", text: str | None = Non
     return text, parse_text(text)
 
 
+_PRELOADED = False
+
+
+def _preload() -> None:
+    """Import the readers once in the parent, so that each forked child starts with them loaded
+    (importing trafilatura, python-docx and openpyxl afresh costs a child ~0.4 s)."""
+    global _PRELOADED
+    if _PRELOADED:
+        return
+    import importlib
+
+    for name in ("lxml.etree", "lxml.html", "docx", "openpyxl", "pypdf", "trafilatura", "charset_normalizer"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional reader; the child reports it if it is needed
+            continue
+    from . import core, extract  # noqa: F401
+
+    _PRELOADED = True
+
+
 def read_document_limited(
     data: bytes | None,
     filename: str = "",
@@ -305,6 +341,7 @@ def read_document_limited(
     memory_bytes: int | None,
 ) -> tuple[str, Any, Usage]:
     """``read_document`` in a child process under ``seconds`` and ``memory_bytes``."""
+    _preload()
     (text_out, parsed), usage = run_limited(
         read_document, data, filename, text, seconds=seconds, memory_bytes=memory_bytes
     )

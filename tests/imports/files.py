@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from xml.sax.saxutils import escape
 
 from .docs import PLAN_V1
 
@@ -186,3 +187,75 @@ def _numeral(n: int) -> str:
         return NUMERALS[n - 1]
     tens, ones = divmod(n, 10)
     return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")
+
+
+OFD_NS = "http://www.ofdspec.org/2016"
+
+
+def ofd_bytes(text: str = PLAN_V1, *, lines_per_page: int = 12) -> bytes:
+    """A minimal valid OFD package (GB/T 33190-2016): OFD.xml -> Doc_0/Document.xml -> pages whose
+    Content.xml hold one TextObject a line, as office suites write them (text split into runs)."""
+    lines = text.split("\n")
+    pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "OFD.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="{OFD_NS}" Version="1.0" DocType="OFD">'
+            "<ofd:DocBody><ofd:DocInfo><ofd:DocID>ipplan-test</ofd:DocID></ofd:DocInfo>"
+            "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
+        )
+        page_refs = "".join(
+            f'<ofd:Page ID="{i + 1}" BaseLoc="Pages/Page_{i}/Content.xml"/>' for i in range(len(pages))
+        )
+        archive.writestr(
+            "Doc_0/Document.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document xmlns:ofd="{OFD_NS}">'
+            "<ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 210 297"
+            f"</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>",
+        )
+        for number, page in enumerate(pages):
+            objects = []
+            for row, line in enumerate(page):
+                y = 20 + row * 8
+                # a line split into two runs, the second one listed first: order comes from position
+                half = len(line) // 2
+                for x, part in ((20 + half * 4, line[half:]), (20, line[:half])):
+                    if part:
+                        objects.append(
+                            f'<ofd:TextObject ID="{number}{row}{x}" Boundary="{x} {y} 170 8" Font="1" Size="4">'
+                            f'<ofd:TextCode X="0" Y="6">{escape(part)}</ofd:TextCode></ofd:TextObject>'
+                        )
+            archive.writestr(
+                f"Doc_0/Pages/Page_{number}/Content.xml",
+                f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{OFD_NS}"><ofd:Content>'
+                f'<ofd:Layer ID="{number}0">{"".join(objects)}</ofd:Layer></ofd:Content></ofd:Page>',
+            )
+    return buffer.getvalue()
+
+
+def soffice_convert(data: bytes, source_ext: str, target: str) -> bytes:
+    """Convert with LibreOffice (for building .doc and .wps fixtures in the tests)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / f"in.{source_ext}"
+        source.write_bytes(data)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                tmp,
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        return (Path(tmp) / f"in.{target.split(':')[0]}").read_bytes()
