@@ -663,6 +663,11 @@ class PlanImport(TimeStampedModel):
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=100)
     error = models.JSONField(_("错误"), default=dict, blank=True, help_text=_("读取或导入失败的原因"))
     commit_options = models.JSONField(_("导入选项"), default=dict, blank=True)
+    # The bureau's corrections, applied in order on top of what the parser read (see
+    # tasks.services.imports.edits); ``version`` guards them against concurrent editors.
+    edits = models.JSONField(_("预览修改"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    history = HistoricalRecords(verbose_name=_("导入变更记录"), excluded_fields=["source_text", "upload"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

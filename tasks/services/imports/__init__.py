@@ -32,6 +32,7 @@ from ...choices import AssignmentRole, Comparator, ImportState, TaskStatus
 from ...models import Assignment, Indicator, Phase, Plan, PlanImport, Section, Task
 from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
 from ..plans import assignment_set, plan_create, section_create, task_create
+from .edits import apply_edits, summarize
 
 ROLES = (AssignmentRole.LEAD, AssignmentRole.RESPONSIBLE, AssignmentRole.COOPERATING)
 
@@ -244,6 +245,7 @@ def plan_import_commit(
     departments: dict[str, Department],
     source_name: str = "",
     source_text: str = "",
+    notes: dict[str, list[str]] | None = None,
 ) -> Plan:
     """Write the whole plan; any error rolls everything back."""
     if actor is not None:
@@ -262,7 +264,7 @@ def plan_import_commit(
         source_text=source_text,
     )
     sections = _bulk_sections(plan, parsed.sections)
-    tasks = _bulk_tasks(actor, plan, parsed.tasks, sections, departments)
+    tasks = _bulk_tasks(actor, plan, parsed.tasks, sections, departments, notes or {})
     indicators: list[Indicator] = []
     for order, indicator in enumerate(parsed.indicators, start=1):
         path = indicator.path or ""
@@ -356,6 +358,7 @@ def _bulk_tasks(
     parsed_tasks: Sequence[ParsedTask],
     sections: dict[str, Section],
     departments: dict[str, Department],
+    notes: dict[str, list[str]],
 ) -> dict[str, Task]:
     """The tasks, their assignments, and a history row for each, in batches."""
     allowed = set(plan.region.ancestors_and_self().values_list("pk", flat=True))
@@ -393,6 +396,9 @@ def _bulk_tasks(
             )
         )
         roles_of.append(_by_role(parsed_task, departments))
+        if notes.get(parsed_task.path):
+            note = "create; corrected in the import preview: " + "; ".join(notes[parsed_task.path])
+            tasks[-1]._change_reason = note[:1000]  # type: ignore[attr-defined]
     Task.objects.bulk_create(tasks, batch_size=BATCH)
     history_model: Any = Task.history  # type: ignore[attr-defined]
     history_model.bulk_history_create(
@@ -664,8 +670,11 @@ def plan_import_apply(
     create_names: Iterable[str] = (),
     source_name: str = "",
     source_text: str = "",
+    notes: dict[str, list[str]] | None = None,
 ) -> tuple[Plan, PlanDiff | None]:
-    """Map the document's departments and write it: a new plan, or the diff onto ``replaces``."""
+    """Map the document's departments and write it: a new plan, or the diff onto ``replaces``.
+
+    ``notes`` (task path -> preview edits) go into the history row each new task starts with."""
     preview = import_preview(parsed=parsed, region=region)
     departments = resolve_departments(
         actor=actor,
@@ -682,7 +691,9 @@ def plan_import_apply(
             actor=actor, plan=replaces, parsed=parsed, departments=departments, **source
         )
         return replaces, diff
-    plan = plan_import_commit(actor=actor, parsed=parsed, region=region, departments=departments, **source)
+    plan = plan_import_commit(
+        actor=actor, parsed=parsed, region=region, departments=departments, notes=notes, **source
+    )
     return plan, None
 
 
@@ -704,6 +715,17 @@ def plan_import_commit_record(
     if record.state != ImportState.PREVIEWED:
         raise ValidationError(_("该导入已经处理过。"), code="import_done")
     parsed = parse_text(record.source_text)
+    notes: dict[str, list[str]] = {}
+    if record.edits:
+        edited = apply_edits(parsed, record.edits)
+        if edited.unapplied:
+            # never commit something other than what the bureau saw: the preview lists these
+            raise ValidationError(
+                _("以下预览修改无法应用到当前解析结果,请检查:%(edits)s")
+                % {"edits": ";".join(f"{summarize(op)}({op['reason']})" for op in edited.unapplied)},
+                code="edit_unapplied",
+            )
+        parsed, notes = edited.parsed, edited.edited_paths
     region = region or record.region or infer_region(parsed)[0]
     if region is None:
         raise ValidationError({"region": _("无法从发文机关或标题判断方案所属行政区划,请选择。")})
@@ -719,6 +741,25 @@ def plan_import_commit_record(
         create_names=create_names,
         source_name=record.source_name,
         source_text=record.source_text,
+        notes=notes,
     )
     plan_import_finish(actor=actor, record=record, plan=plan)
+    _carry_edits_to_plan(plan, record)
     return plan, diff
+
+
+def _carry_edits_to_plan(plan: Plan, record: PlanImport) -> None:
+    """One history row on the plan per preview edit, by its author, so that the plan's audit
+    trail shows who corrected what before the commit (the import record keeps them too)."""
+    if not record.edits:
+        return
+    authors = User.objects.in_bulk({op.get("user") for op in record.edits if op.get("user")})
+    for op in record.edits:
+        when = str(op.get("at", ""))[:16].replace("T", " ")
+        save_as(
+            plan,
+            actor=authors.get(op.get("user")),
+            reason=f"导入预览修改 {when}: {summarize(op)}"[:1000],
+            update_fields=[],
+            validate=False,
+        )
