@@ -20,7 +20,9 @@ from rest_framework.views import APIView
 
 from departments.models import Region
 from ipplan.api import fields
-from ipplan.api.errors import problem_response
+from ipplan.api.errors import lost_race, problem_response
+from ipplan.api.etag import check_if_match, etag_for
+from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, can, get_for
 from tasks.forms import MAX_IMPORT_BYTES
 
@@ -28,6 +30,7 @@ from ..choices import ImportState
 from ..models import Plan, PlanImport
 from ..parser import ParseError, parse_text
 from ..services.imports import Preview, import_preview, plan_import_commit_record
+from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, task_flags
 from ..services.imports.session import (
     import_error_message,
     import_session_start,
@@ -279,13 +282,29 @@ class ImportListView(APIView):
 
 
 def _own(request: Request, pk: int) -> PlanImport:
-    return get_object_or_404(
-        PlanImport.objects.select_related("region", "replaces"), pk=pk, created_by=request.user
+    return get_object_or_404(imports_for(request.user).select_related("region", "replaces"), pk=pk)
+
+
+class ImportEditSerializer(serializers.Serializer[Any]):
+    edits = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text=(
+            "预览修改,按顺序应用:op = task(path, title, full_text, deadline YYYY-MM-DD, lead/responsible/"
+            "cooperating 单位名称列表, section)、add(section, title …)、delete(path)、merge(path, into)、"
+            "split(path, at)、plan(title, doc_number, period [起, 止])"
+        ),
     )
+    region = fields.CharField(required=False, help_text="改为该行政区划(代码、名称或 ID)")
 
 
 class ImportDetailView(APIView):
-    """The preview of one of the caller's imports, computed again from its stored text."""
+    """The preview of an import (the caller's, or their region's bureau's), computed again from its
+    stored text with the bureau's edits applied; ``PATCH`` adds edits (``If-Match`` required)."""
+
+    etag_detail = True
+    parser_classes = [JSONParser]
+    extra_error_codes = (412, 428)
 
     @extend_schema(tags=["imports"], responses=ImportPreviewSerializer, operation_id="imports_retrieve")
     def get(self, request: Request, pk: int) -> Response:
@@ -294,10 +313,50 @@ class ImportDetailView(APIView):
         record = _own(request, pk)
         if record.state in (ImportState.PARSING, ImportState.COMMITTING, ImportState.FAILED):
             return Response(status_json(request, record))
-        preview = import_preview(
-            parsed=parse_text(record.source_text), region=record.region, replaces=record.replaces
-        )
-        return Response(preview_json(record, preview, status_url=_status_url(request, record)))
+        return self._preview(request, record)
+
+    def _preview(self, request: Request, record: PlanImport) -> Response:
+        edited = apply_edits(parse_text(record.source_text), record.edits)
+        preview = import_preview(parsed=edited.parsed, region=record.region, replaces=record.replaces)
+        body = preview_json(record, preview, status_url=_status_url(request, record))
+        body["version"] = record.version
+        body["edits"] = record.edits
+        body["unapplied_edits"] = edited.unapplied
+        flags = {t.path: [f["code"] for f in task_flags(t, preview.resolutions)] for t in edited.parsed.tasks}
+        for task in body["plan"]["tasks"]:
+            task["flags"] = flags.get(task["path"], [])
+        body["needs_look"] = sum(1 for codes in flags.values() if codes)
+        return Response(body, headers={"ETag": etag_for(record)})
+
+    @extend_schema(
+        tags=["imports"],
+        request=ImportEditSerializer,
+        responses=ImportPreviewSerializer,
+        operation_id="imports_partial_update",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        if not can(request.user, Action.IMPORT_PLAN):
+            return _error("forbidden", "not allowed to import plans", 403)
+        record = _own(request, pk)
+        expected = check_if_match(request, record)
+        if not isinstance(request.data, dict):
+            return _error("invalid", "the body must be an object", 400)
+        form = ImportEditSerializer(data=request.data)
+        if not form.is_valid():
+            return _error("invalid", "invalid fields", 400, fields=form.errors)
+        try:
+            record = plan_import_edit(
+                actor=request.user,  # type: ignore[arg-type]
+                record=record,
+                ops=list(request.data.get("edits") or []),
+                version=expected,
+                region=_region_param(request.user, request.data.get("region")),
+            )
+        except ConflictError as error:
+            raise lost_race(error) from None
+        except ValidationError as error:
+            return _validation_error(error)
+        return self._preview(request, record)
 
 
 class ImportCommitView(APIView):

@@ -231,6 +231,14 @@ EXPECTED: dict[tuple[str, str], tuple[Op, ...]] = {
     ("GET", "/api/v1/departments/{id}/"): (Op("department", read=A.VIEW_DEPARTMENT),),
     ("POST", "/api/v1/imports/"): (Op(gate=A.IMPORT_PLAN, ok=201, body=_import_body),),
     ("GET", "/api/v1/imports/{id}/"): (Op("import", gate=A.IMPORT_PLAN),),
+    ("PATCH", "/api/v1/imports/{id}/"): (
+        Op(
+            "import",
+            gate=A.IMPORT_PLAN,
+            body={"edits": [{"op": "plan", "title": "改正的标题"}]},
+            if_match=True,
+        ),
+    ),
     ("POST", "/api/v1/imports/{id}/commit/"): (
         Op("import", gate=A.IMPORT_PLAN, ok=201, body={"create_missing": True}),
     ),
@@ -464,7 +472,7 @@ def _snapshot() -> list[Any]:
         list(TaskRequest.objects.order_by("pk").values_list("pk", "state")),
         list(ProgressReport.objects.order_by("pk").values_list("pk", "review_status")),
         list(IndicatorReading.objects.order_by("pk").values_list("pk", "value")),
-        list(PlanImport.objects.order_by("pk").values_list("pk", "state")),
+        list(PlanImport.objects.order_by("pk").values_list("pk", "state", "version")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
         Urge.objects.count(),
         Plan.objects.count(),

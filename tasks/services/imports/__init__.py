@@ -397,7 +397,7 @@ def _bulk_tasks(
         )
         roles_of.append(_by_role(parsed_task, departments))
         if notes.get(parsed_task.path):
-            note = "create; corrected in the import preview: " + "; ".join(notes[parsed_task.path])
+            note = "导入预览中修改:" + ";".join(notes[parsed_task.path])
             tasks[-1]._change_reason = note[:1000]  # type: ignore[attr-defined]
     Task.objects.bulk_create(tasks, batch_size=BATCH)
     history_model: Any = Task.history  # type: ignore[attr-defined]
@@ -753,12 +753,12 @@ def _carry_edits_to_plan(plan: Plan, record: PlanImport) -> None:
     trail shows who corrected what before the commit (the import record keeps them too)."""
     if not record.edits:
         return
-    authors = User.objects.in_bulk({op.get("user") for op in record.edits if op.get("user")})
+    authors = User.objects.in_bulk({op.get("by") for op in record.edits if op.get("by")})
     for op in record.edits:
-        when = str(op.get("at", ""))[:16].replace("T", " ")
+        when = str(op.get("when", ""))[:16].replace("T", " ")
         save_as(
             plan,
-            actor=authors.get(op.get("user")),
+            actor=authors.get(op.get("by")),
             reason=f"导入预览修改 {when}: {summarize(op)}"[:1000],
             update_fields=[],
             validate=False,

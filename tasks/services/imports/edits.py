@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from departments.models import Region, User
 from ipplan.audit import save_as
@@ -229,7 +230,7 @@ def _apply_one(parsed: ParsedPlan, op: dict[str, Any], edited: dict[str, list[st
 def summarize(op: dict[str, Any]) -> str:
     """One line for the audit trail: what the edit did."""
     kind = op.get("op")
-    changed = [k for k in op if k not in ("op", "path", "user", "at")]
+    changed = [k for k in op if k not in ("op", "path", "by", "when")]
     if kind == "task":
         return f"{op.get('path')}: " + ", ".join(f"{k}={_short(op[k])}" for k in changed)
     if kind == "add":
@@ -263,6 +264,31 @@ def apply_edits(parsed: ParsedPlan, edits: Iterable[dict[str, Any]]) -> Edited:
     return result
 
 
+# --- flags: why a task may need a look ---------------------------------------------------------------
+FLAG_LABELS = {
+    "no_department": _lazy("未识别出承办单位"),
+    "no_lead_marker": _lazy("未标明牵头单位,按排序第一位视为牵头"),
+    "merged_attributions": _lazy("合并了多处分工表述"),
+    "deadline_unclear": _lazy("完成时限表述未能识别"),
+    "numbering_gap": _lazy("编号不连续"),
+    "unresolved": _lazy("单位名称不在单位库中"),
+}
+
+
+def task_flags(task: Any, resolutions: dict[str, Any]) -> list[dict[str, str]]:
+    """The reasons a task may need a look: the parser's flags (when it gives them), and names
+    the registry does not know."""
+    codes = list(getattr(task, "flags", None) or [])
+    if not any(getattr(task, role) for role in ROLES) and "no_department" not in codes:
+        codes.append("no_department")
+    for role in ROLES:
+        for name in getattr(task, role):
+            resolution = resolutions.get(name.strip())
+            if resolution is not None and not resolution.resolved and "unresolved" not in codes:
+                codes.append("unresolved")
+    return [{"code": code, "label": str(FLAG_LABELS.get(code, code))} for code in codes]
+
+
 # --- the service ---------------------------------------------------------------------------------
 def imports_for(user: User) -> Any:
     """The imports ``user`` may see and edit: their own, and those of their own region when they
@@ -289,7 +315,7 @@ def plan_import_edit(
 
     ``version`` is the record version the editor saw: a different stored one raises
     ConflictError (nothing is changed); None skips the check. Each op is stored with its
-    author and time, and written to the record's history for the plan's audit trail.
+    author (``by``) and time (``when``), and written to the record's history for the plan's audit trail.
     """
     from ...parser import parse_text
 
@@ -313,13 +339,13 @@ def plan_import_edit(
             {"edits": [f"{summarize(op)}:{op['reason']}" for op in trial.unapplied]}, code="edit_invalid"
         )
     now = timezone.now().isoformat()
-    stamped = [{**op, "user": actor.pk, "at": now} for op in ops]
+    stamped = [{**op, "by": actor.pk, "when": now} for op in ops]
     fields = ["edits", "version"]
     if region is not None and region.pk != record.region_id:
         require(actor, Action.IMPORT_PLAN, region)
         record.region = region
         fields.append("region")
-        stamped.append({"op": "plan", "region": region.pk, "user": actor.pk, "at": now})
+        stamped.append({"op": "plan", "region": region.pk, "by": actor.pk, "when": now})
     record.edits = [*record.edits, *stamped]
     record.version += 1
     reason = "; ".join(summarize(op) for op in stamped)[:900]
