@@ -406,7 +406,9 @@ def import_departments(request: HttpRequest, pk: int) -> HttpResponse:
     """Server-side search of the region's department registry for the picker (htmx)."""
     record = _previewed(request, pk)
     query = (request.GET.get("q") or "").strip()[:50]
-    region = record.region
+    region = record.region or infer_region(parse_text(record.source_text))[0]
+    if region is not None and not _regions(request).filter(pk=region.pk).exists():
+        region = None
     found: list[str] = []
     if region is not None and query:
         visible = region.ancestors_and_self()
