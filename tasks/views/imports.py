@@ -33,7 +33,7 @@ from ..services.imports import (
     plan_import_commit_record,
     plan_import_discard,
 )
-from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, task_flags
+from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, summarize, task_flags
 from ..services.imports.session import (
     import_error_message,
     import_session_start,
@@ -251,7 +251,9 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "look_count": len(look),
         "only_look": only_look,
-        "unapplied": edited.unapplied,
+        "unapplied": [
+            {"label": summarize(op), "reason": op["reason"], "index": op["index"]} for op in edited.unapplied
+        ],
         "sections": section_choices(parsed),
         "out_of_scope": out_of_scope,
         "mapping_fields": [form[f"map_{i}"] for i in range(len(preview.unresolved))],
@@ -361,6 +363,8 @@ def edit_op(post: Any) -> dict[str, Any]:
         op["into"] = post.get("into", "")
     if kind == "split":
         op["at"] = post.get("at", "")
+    if kind == "forget":
+        op["index"] = int(post["index"]) if str(post.get("index", "")).isdigit() else -1
     if kind == "plan":
         for key in ("title", "doc_number"):
             if key in post:

@@ -15,6 +15,7 @@ Operations (JSON objects; ``path`` names a task as the preview shows it):
 * ``{"op": "merge", "path", "into"}``: the text and departments of ``path`` join ``into``
 * ``{"op": "split", "path", "at"}``: the text from ``at`` on becomes a new task after it
 * ``{"op": "plan", "title"?, "doc_number"?, "period"? ([start, end] or null)}``
+* ``{"op": "forget", "index"}``: drop a stored edit that no longer applies (the bureau decides)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from ...models import PlanImport
 from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
 
 ROLES = ("lead", "responsible", "cooperating")
-OPS = ("task", "add", "delete", "merge", "split", "plan")
+OPS = ("task", "add", "delete", "merge", "split", "plan", "forget")
 TEXT_LIMITS = {"title": 500, "full_text": 20000, "doc_number": 100}
 
 
@@ -107,9 +108,14 @@ def _set_fields(task: ParsedTask, op: dict[str, Any]) -> None:
             task.deadline = None
         elif isinstance(value, str):
             try:
-                task.deadline = deadline_text(value)
+                wording = deadline_text(value)
             except ValueError:
                 raise ValueError(_("期限须为 YYYY-MM-DD 格式的日期。")) from None
+            if hasattr(task, "deadline_text"):  # the parser keeps the ISO date and the wording apart
+                task.deadline = value
+                setattr(task, "deadline_text", wording)  # noqa: B010 - an attribute of newer parsers
+            else:
+                task.deadline = wording
         else:
             raise ValueError(_("期限须为 YYYY-MM-DD 格式的日期。"))
     for role in ROLES:
@@ -254,11 +260,11 @@ def _short(value: Any) -> str:
 def apply_edits(parsed: ParsedPlan, edits: Iterable[dict[str, Any]]) -> Edited:
     """A copy of ``parsed`` with ``edits`` applied in order; ops that do not fit are listed."""
     result = Edited(parsed=copy.deepcopy(parsed))
-    for op in edits:
+    for index, op in enumerate(edits):
         try:
             _apply_one(result.parsed, op, result.edited_paths)
         except (ValueError, KeyError, TypeError) as error:
-            result.unapplied.append({**op, "reason": str(error)})
+            result.unapplied.append({**op, "reason": str(error), "index": index})
     for section in _sections(result.parsed).values():
         section.task_count = sum(1 for t in result.parsed.tasks if t.section_path == section.path)
     return result
@@ -333,6 +339,13 @@ def plan_import_edit(
     if not isinstance(ops, list) or not all(isinstance(op, dict) and op.get("op") in OPS for op in ops):
         raise ValidationError({"edits": _("修改须为对象列表,op 取 %(ops)s 之一。") % {"ops": "、".join(OPS)}})
     current = apply_edits(parse_text(record.source_text), record.edits)
+    forget = {op.get("index") for op in ops if op["op"] == "forget"}
+    ops = [op for op in ops if op["op"] != "forget"]
+    stale = {entry["index"] for entry in current.unapplied}
+    if not forget <= stale:
+        raise ValidationError({"edits": _("只能放弃无法应用的修改。")}, code="edit_invalid")
+    current_edits = list(record.edits)
+    kept = [op for index, op in enumerate(current_edits) if index not in forget]
     trial = apply_edits(current.parsed, ops)
     if trial.unapplied:
         raise ValidationError(
@@ -346,9 +359,12 @@ def plan_import_edit(
         record.region = region
         fields.append("region")
         stamped.append({"op": "plan", "region": region.pk, "by": actor.pk, "when": now})
-    record.edits = [*record.edits, *stamped]
+    record.edits = [*kept, *stamped]
     record.version += 1
-    reason = "; ".join(summarize(op) for op in stamped)[:900]
+    dropped = [
+        f"forget {summarize(record_op)}" for index, record_op in enumerate(current_edits) if index in forget
+    ]
+    reason = "; ".join([*dropped, *(summarize(op) for op in stamped)])[:900]
     return save_as(
         record, actor=actor, reason=f"preview edit: {reason}", update_fields=fields, validate=False
     )
