@@ -176,6 +176,13 @@ def _current_rss_and_vsize() -> tuple[int, int]:
 
 
 _deadline: float | None = None
+_progress_fd: int | None = None
+
+
+def report_progress(percent: int) -> None:
+    """Inside a limited run: tell the parent how far the read has got (a no-op elsewhere)."""
+    if _progress_fd is not None:
+        os.write(_progress_fd, b"P" + bytes([max(0, min(100, percent))]))
 
 
 def seconds_left(default: float) -> float:
@@ -189,8 +196,9 @@ def seconds_left(default: float) -> float:
 def _child(
     fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int | None, out: int, deadline: float
 ) -> None:
-    global _deadline
+    global _deadline, _progress_fd
     _deadline = deadline
+    _progress_fd = out
     if memory_bytes:
         rss, vsize = _current_rss_and_vsize()
         # The child starts as a copy of the parent; it may grow by what keeps its resident set
@@ -211,7 +219,7 @@ def _child(
         payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
         payload = pickle.dumps(("memory", None))
-    view = memoryview(payload)
+    view = memoryview(b"R" + payload)  # progress frames ("P" + a byte) come before the result
     while view:
         written = os.write(out, view)
         view = view[written:]
@@ -222,8 +230,10 @@ def run_limited(
     *args: Any,
     seconds: float,
     memory_bytes: int | None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[Any, Usage]:
-    """``fn(*args)`` in a forked child under a memory cap and a deadline.
+    """``fn(*args)`` in a forked child under a memory cap and a deadline; ``on_progress`` gets the
+    percentages the child reports (``report_progress``) while it runs.
 
     Returns (result, usage); raises ParseError ``too_slow`` / ``too_much_memory`` when a limit is
     hit, the ParseError the child raised, or RuntimeError for anything else that went wrong there.
@@ -244,6 +254,7 @@ def run_limited(
             os._exit(status)
     os.close(write_end)
     chunks: list[bytes] = []
+    pending = b""  # bytes before the result frame: progress frames, possibly cut in two
     timed_out = False
     try:
         deadline = started + seconds
@@ -259,7 +270,16 @@ def run_limited(
             chunk = os.read(read_end, 1 << 20)
             if not chunk:
                 break
-            chunks.append(chunk)
+            if chunks:
+                chunks.append(chunk)
+                continue
+            pending += chunk
+            while pending[:1] == b"P" and len(pending) >= 2:
+                if on_progress is not None:
+                    on_progress(pending[1])
+                pending = pending[2:]
+            if pending[:1] == b"R":
+                chunks.append(pending[1:])
     finally:
         os.close(read_end)
         if timed_out:
@@ -270,7 +290,7 @@ def run_limited(
     megabytes = (memory_bytes or 0) // (1024 * 1024)
     if timed_out:
         raise _with_usage(ParseError("too_slow", seconds=int(seconds)), usage)
-    if not chunks:
+    if not chunks or chunks == [b""]:
         if os.WIFSIGNALED(status):  # killed before it could answer: the kernel's OOM killer, a C crash
             raise _with_usage(ParseError("too_much_memory", megabytes=megabytes), usage)
         raise RuntimeError("the parser process ended without an answer")
@@ -298,6 +318,7 @@ def read_document(data: bytes | None, filename: str = "", text: str | None = Non
     from .extract import extract_text
 
     if data is not None:
+        report_progress(20)
         try:
             text = extract_text(bytes(data), filename or "")
         except (ParseError, MemoryError):
@@ -308,6 +329,7 @@ def read_document(data: bytes | None, filename: str = "", text: str | None = Non
             raise ParseError("malformed", detail=type(exc).__name__) from exc
     if not text or not text.strip():
         raise ParseError("empty")
+    report_progress(70)
     return text, parse_text(text)
 
 
@@ -339,10 +361,17 @@ def read_document_limited(
     *,
     seconds: float,
     memory_bytes: int | None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[str, Any, Usage]:
     """``read_document`` in a child process under ``seconds`` and ``memory_bytes``."""
     _preload()
     (text_out, parsed), usage = run_limited(
-        read_document, data, filename, text, seconds=seconds, memory_bytes=memory_bytes
+        read_document,
+        data,
+        filename,
+        text,
+        seconds=seconds,
+        memory_bytes=memory_bytes,
+        on_progress=on_progress,
     )
     return text_out, parsed, usage

@@ -221,3 +221,24 @@ def test_browser_big_valid_file_polls_into_the_preview(bureau: Client) -> None:
     polled = bureau.get(reverse("tasks:import_status", args=[record.pk]), HTTP_HX_REQUEST="true")
     assert polled["HX-Redirect"] == reverse("tasks:import_preview", args=[record.pk])
     assert "培育高价值专利组合" in bureau.get(polled["HX-Redirect"]).content.decode()
+
+
+def test_the_child_reports_progress_to_the_job(bureau: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    _text, parsed, _usage = read_document_limited(
+        docx_bytes(), "方案.docx", seconds=30, memory_bytes=512 * MB, on_progress=seen.append
+    )
+    assert seen == [20, 70] and len(parsed.tasks) == 3
+    recorded: list[tuple[int, int]] = []
+    real = session._progress
+
+    def spy(import_id: int, percent: int) -> None:
+        real(import_id, percent)
+        recorded.append((percent, PlanImport.objects.get(pk=import_id).progress))
+
+    monkeypatch.setattr(session, "_progress", spy)
+    data = docx_bytes(PLAN_V1, pad_bytes=2 * MB)
+    response = bureau.post("/api/v1/imports/", {"file": SimpleUploadedFile("方案.docx", data)})
+    record = _run_job(PlanImport.objects.get(pk=response.json()["id"]))
+    # each step was stored (and committed) while the child was still reading
+    assert recorded == [(20, 20), (70, 70)] and record.progress == 100

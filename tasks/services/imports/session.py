@@ -10,7 +10,7 @@ tasks is a job as well (``import_commit``), so no request waits for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,12 @@ def _memory_bytes() -> int:
 
 
 def import_read(
-    *, data: bytes | None = None, filename: str = "", text: str | None = None, seconds: float | None = None
+    *,
+    data: bytes | None = None,
+    filename: str = "",
+    text: str | None = None,
+    seconds: float | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[str, ParsedPlan, Usage]:
     """Read a file or pasted text once, under the limits; ParseError for anything wrong with it."""
     return read_document_limited(
@@ -61,6 +66,7 @@ def import_read(
         text,
         seconds=float(seconds if seconds is not None else settings.IPPLAN_IMPORT_INLINE_SECONDS),
         memory_bytes=_memory_bytes(),
+        on_progress=on_progress,
     )
 
 
@@ -138,7 +144,10 @@ def plan_import_parse_run(*, import_id: int) -> str:
         save_as(record, actor=None, update_fields=["progress"], validate=False)
     try:
         source_text, _parsed, usage = import_read(
-            data=data, filename=record.source_name, seconds=float(settings.IPPLAN_IMPORT_JOB_SECONDS)
+            data=data,
+            filename=record.source_name,
+            seconds=float(settings.IPPLAN_IMPORT_JOB_SECONDS),
+            on_progress=lambda percent: _progress(import_id, percent),
         )
     except ParseError as error:
         failed: dict[str, Any] = {"code": error.code, "params": _plain(error.params)}
@@ -153,6 +162,13 @@ def plan_import_parse_run(*, import_id: int) -> str:
     _finish_parse(import_id, source_text=source_text)
     log.info("import %s read in %.1f s, peak %d MB", import_id, usage.seconds, usage.peak_rss_bytes >> 20)
     return "read"
+
+
+def _progress(import_id: int, percent: int) -> None:
+    """The reading child's progress, committed at once so that the polling page sees it."""
+    PlanImport.objects.filter(pk=import_id, state=ImportState.PARSING, progress__lt=percent).update(
+        progress=percent
+    )
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:
