@@ -9,7 +9,6 @@ file-system Celery broker in ``var/``, local-memory cache and e-mails written as
 from __future__ import annotations
 
 import hashlib
-
 import ipaddress
 import secrets
 from datetime import timedelta
@@ -355,6 +354,16 @@ for _network in IPPLAN_OUTBOUND_ALLOW_NETWORKS.replace(";", ",").split(","):
         raise ImproperlyConfigured(
             f"IPPLAN_OUTBOUND_ALLOW_NETWORKS: {_network.strip()!r} is not a network"
         ) from _error
+
+# --- plan import ------------------------------------------------------------------------------
+# Every upload is read once, in a child process under a memory cap and a deadline; files above
+# IPPLAN_IMPORT_INLINE_BYTES are read by a Celery job (with a progress bar) instead of the request,
+# and plans with more tasks than IPPLAN_IMPORT_INLINE_COMMIT_TASKS are committed by a job too.
+IPPLAN_IMPORT_INLINE_BYTES = env.int("IPPLAN_IMPORT_INLINE_BYTES", default=1024 * 1024)
+IPPLAN_IMPORT_INLINE_SECONDS = env.float("IPPLAN_IMPORT_INLINE_SECONDS", default=20.0)
+IPPLAN_IMPORT_JOB_SECONDS = env.float("IPPLAN_IMPORT_JOB_SECONDS", default=120.0)
+IPPLAN_IMPORT_MEMORY_MB = env.int("IPPLAN_IMPORT_MEMORY_MB", default=512)
+IPPLAN_IMPORT_INLINE_COMMIT_TASKS = env.int("IPPLAN_IMPORT_INLINE_COMMIT_TASKS", default=300)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

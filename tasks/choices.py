@@ -100,6 +100,9 @@ class ReportCadence(models.TextChoices):
 
 
 class ImportState(models.TextChoices):
+    PARSING = "parsing", _("读取中")
     PREVIEWED = "previewed", _("待确认")
+    COMMITTING = "committing", _("导入中")
+    FAILED = "failed", _("读取失败")
     COMMITTED = "committed", _("已导入")
     DISCARDED = "discarded", _("已放弃")

@@ -11,7 +11,7 @@ from departments.models import Region
 
 #: Largest document accepted for import; the parser refuses anything larger the same way.
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-IMPORT_EXTENSIONS = (".txt", ".docx", ".xlsx", ".pdf", ".html", ".htm")
+IMPORT_EXTENSIONS = (".txt", ".docx", ".xlsx", ".pdf", ".html", ".htm", ".doc", ".wps", ".ofd")
 
 
 class ImportForm(forms.Form):
@@ -20,7 +20,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("方案文件"),
         required=False,
-        help_text=_("支持 .docx、.xlsx、.pdf(含文字层)、.html 网页、.txt;不超过 20 MB。"),
+        help_text=_("支持 .docx、.doc、.wps、.ofd、.xlsx、.pdf(含文字层)、.html 网页、.txt;不超过 20 MB。"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_EXTENSIONS)}),
     )
     text = forms.CharField(
@@ -54,7 +54,9 @@ class ImportForm(forms.Form):
             name = upload.name.lower()
             if not name.endswith(IMPORT_EXTENSIONS):
                 raise forms.ValidationError(
-                    _("不支持的文件类型:%(name)s。请上传 .docx、.xlsx、.pdf、.html 或 .txt 文件。")
+                    _(
+                        "不支持的文件类型:%(name)s。请上传 .docx、.doc、.wps、.ofd、.xlsx、.pdf、.html 或 .txt 文件。"
+                    )
                     % {"name": upload.name}
                 )
         return data

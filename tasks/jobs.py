@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .services.delivery import notification_deliver, notifications_deliver_pending
+from .services.imports.session import plan_import_commit_run, plan_import_parse_run
 from .services.reminders import reminders_sweep
 
 
@@ -43,3 +44,15 @@ def notifications_deliver(limit: int | None = None) -> dict[str, int]:
 def notification_send(notification_id: int) -> str:
     """Send one notification now (a no-op when it is already sent or being sent)."""
     return notification_deliver(notification_id=notification_id)
+
+
+@shared_task(name="tasks.jobs.import_parse")
+def import_parse(import_id: int) -> str:
+    """Read an uploaded plan document under the import limits (a no-op once it is read)."""
+    return plan_import_parse_run(import_id=import_id)
+
+
+@shared_task(name="tasks.jobs.import_commit")
+def import_commit(import_id: int) -> str:
+    """Write a previewed plan whose commit was queued (a no-op once it is written)."""
+    return plan_import_commit_run(import_id=import_id)

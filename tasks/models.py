@@ -649,7 +649,7 @@ class PlanImport(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
     )
     source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
-    source_text = models.TextField(_("文本"))
+    source_text = models.TextField(_("文本"), blank=True)  # empty until a job has read the file
     state = models.CharField(
         _("状态"), max_length=16, choices=ImportState.choices, default=ImportState.PREVIEWED
     )
@@ -670,6 +670,16 @@ class PlanImport(TimeStampedModel):
         related_name="+",
         help_text=_("重新导入修订版时,被更新的已有方案"),
     )
+    # A file too big to read in the request waits here for the job, which clears it once read.
+    upload = models.BinaryField(_("待读取的文件"), null=True, blank=True, editable=False)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=100)
+    error = models.JSONField(_("错误"), default=dict, blank=True, help_text=_("读取或导入失败的原因"))
+    commit_options = models.JSONField(_("导入选项"), default=dict, blank=True)
+    # The bureau's corrections, applied in order on top of what the parser read (see
+    # tasks.services.imports.edits); ``version`` guards them against concurrent editors.
+    edits = models.JSONField(_("预览修改"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    history = HistoricalRecords(verbose_name=_("导入变更记录"), excluded_fields=["source_text", "upload"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

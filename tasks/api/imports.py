@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -18,17 +20,30 @@ from rest_framework.views import APIView
 
 from departments.models import Region
 from ipplan.api import fields
-from ipplan.api.errors import problem_response
+from ipplan.api.errors import lost_race, problem_response
+from ipplan.api.etag import check_if_match, etag_for
+from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, can, get_for
 from tasks.forms import MAX_IMPORT_BYTES
 
+from ..choices import ImportState
 from ..models import Plan, PlanImport
-from ..parser import ParseError, extract_text, parse_document, parse_text
-from ..services.imports import Preview, import_preview, plan_import_commit_record, plan_import_start
+from ..parser import ParseError, parse_text
+from ..services.imports import Preview, import_preview, plan_import_commit_record
+from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, task_flags
+from ..services.imports.session import (
+    import_error_message,
+    import_session_start,
+    import_task_count,
+    plan_import_commit_queue,
+)
 
 
 class ImportUploadSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(required=False, help_text="方案文件:txt/docx/xlsx/pdf/html,最大 10 MB")
+    file = serializers.FileField(
+        required=False,
+        help_text="方案文件:txt/docx/doc/wps/ofd/xlsx/pdf/html,最大 20 MB;超过 1 MB 的文件由后台任务读取(202)",
+    )
     text = fields.CharField(required=False, help_text="或直接粘贴方案文本")
     region = fields.CharField(required=False, help_text="行政区划代码、名称或 ID;省略时从文本推断")
     replaces = fields.IntegerField(required=False, help_text="修订版:被替换方案的 ID")
@@ -36,12 +51,21 @@ class ImportUploadSerializer(serializers.Serializer[Any]):
 
 class ImportPreviewSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    state = serializers.CharField()
+    state = serializers.CharField(
+        help_text="parsing / previewed / committing / committed / discarded / failed"
+    )
+    progress = serializers.IntegerField(help_text="读取或写入进度(0–100)")
+    status_url = serializers.CharField(
+        allow_null=True, help_text="轮询此地址直到 state 不再是 parsing/committing"
+    )
+    error = serializers.CharField(allow_null=True, help_text="读取或导入失败的原因")
+    error_code = serializers.CharField(allow_null=True)
+    plan_id = serializers.IntegerField(allow_null=True, help_text="导入后的方案 ID")
     source_name = serializers.CharField(allow_blank=True)
     replaces = serializers.IntegerField(allow_null=True)
     region = serializers.DictField(allow_null=True)
     region_candidates = serializers.ListField(child=serializers.DictField())
-    plan = serializers.DictField(help_text="解析出的方案结构(章节、任务、单位、指标、阶段)")
+    plan = serializers.DictField(allow_null=True, help_text="解析出的方案结构(章节、任务、单位、指标、阶段)")
     departments = serializers.ListField(
         child=serializers.DictField(), help_text="每个单位名称的匹配结果与建议"
     )
@@ -86,7 +110,40 @@ def _validation_error(error: ValidationError) -> Response:
     return _error(code, " ".join(error.messages), 422 if code == "unresolved_departments" else 400, **params)
 
 
-def preview_json(record: PlanImport, preview: Preview) -> dict[str, Any]:
+def _status_url(request: Request, record: PlanImport) -> str:
+    return request.build_absolute_uri(reverse("api-import-detail", args=[record.pk]))
+
+
+def status_json(request: Request, record: PlanImport) -> dict[str, Any]:
+    """An import still being read or written, or one whose reading failed: no preview yet."""
+    return {
+        "id": record.pk,
+        "state": record.state,
+        "progress": record.progress,
+        "status_url": _status_url(request, record),
+        "error": import_error_message(record, get_language()) or None,
+        "error_code": (record.error or {}).get("code") or None,
+        "source_name": record.source_name,
+        "replaces": record.replaces_id,
+        "plan_id": record.plan_id,
+        "region": None,
+        "region_candidates": [],
+        "plan": None,
+        "departments": [],
+        "unresolved": [],
+        "warnings": [],
+        "diff": None,
+    }
+
+
+def _accepted(request: Request, record: PlanImport) -> Response:
+    """202: the work goes on in a job; ``Location`` and ``status_url`` say where to follow it."""
+    response = Response(status_json(request, record), status=202)
+    response["Location"] = _status_url(request, record)
+    return response
+
+
+def preview_json(record: PlanImport, preview: Preview, status_url: str | None = None) -> dict[str, Any]:
     parsed = preview.parsed
     departments = []
     for name, resolution in preview.resolutions.items():
@@ -108,6 +165,11 @@ def preview_json(record: PlanImport, preview: Preview) -> dict[str, Any]:
     return {
         "id": record.pk,
         "state": record.state,
+        "progress": record.progress,
+        "status_url": status_url,
+        "error": None,
+        "error_code": (record.error or {}).get("code") or None,
+        "plan_id": record.plan_id,
         "source_name": record.source_name,
         "replaces": record.replaces_id,
         "region": {"id": preview.region.pk, "code": preview.region.code, "name": preview.region.name}
@@ -162,7 +224,7 @@ class ImportListView(APIView):
     @extend_schema(
         tags=["imports"],
         request={"multipart/form-data": ImportUploadSerializer, "application/json": ImportUploadSerializer},
-        responses={201: ImportPreviewSerializer},
+        responses={201: ImportPreviewSerializer, 202: ImportPreviewSerializer},
         operation_id="imports_create",
     )
     def post(self, request: Request) -> Response:
@@ -170,8 +232,9 @@ class ImportListView(APIView):
             return _error("forbidden", "not allowed to import plans", 403)
         if not isinstance(request.data, dict):
             return _error("invalid", "the body must be an object", 400)
-        fields_only = request.data.copy()  # a QueryDict for a form post: its values stay strings
-        fields_only.pop("file", None)
+        # not request.data.copy(): that deep-copies an upload spooled to disk (over 5 MB), which
+        # cannot be pickled; the serializer only needs the plain fields
+        fields_only = {key: request.data.get(key) for key in request.data if key != "file"}
         form = ImportUploadSerializer(data=fields_only)
         if not form.is_valid():
             return _error("invalid", "invalid fields", 400, fields=form.errors)
@@ -187,12 +250,17 @@ class ImportListView(APIView):
             if upload is not None:
                 if upload.size > MAX_IMPORT_BYTES:
                     raise ParseError("too_large", size=upload.size, max_bytes=MAX_IMPORT_BYTES)
-                data = upload.read()
-                parsed = parse_document(data, upload.name)
-                source_text, source_name = extract_text(data, upload.name), upload.name
+                session = import_session_start(
+                    actor=request.user,
+                    data=upload.read(),
+                    filename=upload.name,
+                    region=region,
+                    replaces=replaces,
+                )
             elif isinstance(text, str) and text.strip():
-                parsed = parse_text(text)
-                source_text, source_name = text, ""
+                session = import_session_start(
+                    actor=request.user, text=text, region=region, replaces=replaces
+                )
             else:
                 return _error(
                     "invalid",
@@ -206,35 +274,89 @@ class ImportListView(APIView):
             return _validation_error(error)
         except Http404:
             return _error("not_found", "no such plan", 404)
-        record = plan_import_start(
-            actor=request.user,
-            source_text=source_text,
-            source_name=source_name,
-            region=region,
-            replaces=replaces,  # type: ignore[arg-type]
-        )
-        preview = import_preview(parsed=parsed, region=record.region, replaces=replaces)
+        record = session.record
+        if session.parsed is None:  # a big file: the job reads it, the caller polls the status URL
+            return _accepted(request, record)
+        preview = import_preview(parsed=session.parsed, region=record.region, replaces=record.replaces)
         return Response(preview_json(record, preview), status=201)
 
 
 def _own(request: Request, pk: int) -> PlanImport:
-    return get_object_or_404(
-        PlanImport.objects.select_related("region", "replaces"), pk=pk, created_by=request.user
+    return get_object_or_404(imports_for(request.user).select_related("region", "replaces"), pk=pk)
+
+
+class ImportEditSerializer(serializers.Serializer[Any]):
+    edits = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text=(
+            "预览修改,按顺序应用:op = task(path, title, full_text, deadline YYYY-MM-DD, lead/responsible/"
+            "cooperating 单位名称列表, section)、add(section, title …)、delete(path)、merge(path, into)、"
+            "split(path, at)、plan(title, doc_number, period [起, 止])"
+        ),
     )
+    region = fields.CharField(required=False, help_text="改为该行政区划(代码、名称或 ID)")
 
 
 class ImportDetailView(APIView):
-    """The preview of one of the caller's imports, computed again from its stored text."""
+    """The preview of an import (the caller's, or their region's bureau's), computed again from its
+    stored text with the bureau's edits applied; ``PATCH`` adds edits (``If-Match`` required)."""
+
+    etag_detail = True
+    parser_classes = [JSONParser]
+    extra_error_codes = (412, 428)
 
     @extend_schema(tags=["imports"], responses=ImportPreviewSerializer, operation_id="imports_retrieve")
     def get(self, request: Request, pk: int) -> Response:
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)
         record = _own(request, pk)
-        preview = import_preview(
-            parsed=parse_text(record.source_text), region=record.region, replaces=record.replaces
-        )
-        return Response(preview_json(record, preview))
+        if record.state in (ImportState.PARSING, ImportState.COMMITTING, ImportState.FAILED):
+            return Response(status_json(request, record))
+        return self._preview(request, record)
+
+    def _preview(self, request: Request, record: PlanImport) -> Response:
+        edited = apply_edits(parse_text(record.source_text), record.edits)
+        preview = import_preview(parsed=edited.parsed, region=record.region, replaces=record.replaces)
+        body = preview_json(record, preview, status_url=_status_url(request, record))
+        body["version"] = record.version
+        body["edits"] = record.edits
+        body["unapplied_edits"] = edited.unapplied
+        flags = {t.path: [f["code"] for f in task_flags(t, preview.resolutions)] for t in edited.parsed.tasks}
+        for task in body["plan"]["tasks"]:
+            task["flags"] = flags.get(task["path"], [])
+        body["needs_look"] = sum(1 for codes in flags.values() if codes)
+        return Response(body, headers={"ETag": etag_for(record)})
+
+    @extend_schema(
+        tags=["imports"],
+        request=ImportEditSerializer,
+        responses=ImportPreviewSerializer,
+        operation_id="imports_partial_update",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        if not can(request.user, Action.IMPORT_PLAN):
+            return _error("forbidden", "not allowed to import plans", 403)
+        record = _own(request, pk)
+        expected = check_if_match(request, record)
+        if not isinstance(request.data, dict):
+            return _error("invalid", "the body must be an object", 400)
+        form = ImportEditSerializer(data=request.data)
+        if not form.is_valid():
+            return _error("invalid", "invalid fields", 400, fields=form.errors)
+        try:
+            record = plan_import_edit(
+                actor=request.user,  # type: ignore[arg-type]
+                record=record,
+                ops=list(request.data.get("edits") or []),
+                version=expected,
+                region=_region_param(request.user, request.data.get("region")),
+            )
+        except ConflictError as error:
+            raise lost_race(error) from None
+        except ValidationError as error:
+            return _validation_error(error)
+        return self._preview(request, record)
 
 
 class ImportCommitView(APIView):
@@ -247,7 +369,7 @@ class ImportCommitView(APIView):
     @extend_schema(
         tags=["imports"],
         request=ImportCommitSerializer,
-        responses={201: ImportCommittedSerializer},
+        responses={201: ImportCommittedSerializer, 202: ImportPreviewSerializer},
         operation_id="imports_commit",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -268,16 +390,20 @@ class ImportCommitView(APIView):
         if not isinstance(create, list):
             return _error("invalid", "create must be a list of names", 400, fields={"create": ["invalid"]})
         try:
-            region = _region_param(request.user, request.data.get("region"))
-            plan, diff = plan_import_commit_record(
-                actor=request.user,  # type: ignore[arg-type]
-                record=record,
-                region=region,
-                mapping={str(k): int(v) for k, v in mapping.items()},
-                create_names=[str(n) for n in create],
-                save_aliases=bool(request.data.get("save_aliases")),
-                create_missing=bool(request.data.get("create_missing")),
-            )
+            choices: dict[str, Any] = {
+                "actor": request.user,
+                "record": record,
+                "region": _region_param(request.user, request.data.get("region")),
+                "mapping": {str(k): int(v) for k, v in mapping.items()},
+                "create_names": [str(n) for n in create],
+                "save_aliases": bool(request.data.get("save_aliases")),
+                "create_missing": bool(request.data.get("create_missing")),
+            }
+            if record.state == ImportState.PREVIEWED and (
+                import_task_count(record) > settings.IPPLAN_IMPORT_INLINE_COMMIT_TASKS
+            ):
+                return _accepted(request, plan_import_commit_queue(**choices))
+            plan, diff = plan_import_commit_record(**choices)
         except ValidationError as error:
             return _validation_error(error)
         body: dict[str, Any] = {"plan": {"id": plan.pk, "title": plan.title, "tasks": plan.tasks.count()}}

@@ -11,7 +11,9 @@ from collections import Counter
 from pathlib import PurePath
 from typing import Any
 
+from .convert import preconvert
 from .errors import ParseError
+from .limits import check_archive
 from .tables import header_map, rows_to_lines
 from .text import CJK_RE, clean_text, is_noise_line, work_copy
 
@@ -690,8 +692,15 @@ def extract_text(data: bytes, filename: str) -> str:
     """Text of a document in any supported format; raises ParseError."""
     if not data or not data.strip():
         raise ParseError("empty")
-    kind = sniff(data, filename)
-    if kind == "pdf":
+    converted = preconvert(data, filename)  # .doc/.wps -> .docx bytes, .ofd -> text (imports helper)
+    if isinstance(converted, bytes):
+        data, filename = converted, "converted.docx"
+    kind = "converted" if isinstance(converted, str) else sniff(data, filename)
+    if kind in ("docx", "xlsx"):
+        check_archive(data)  # zip bomb, DTD and depth limits before any reader opens it
+    if kind == "converted":
+        text = str(converted)
+    elif kind == "pdf":
         text = _pdf_text(data)
     elif kind == "docx":
         text = _docx_text(data)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,18 +20,24 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.models import Department, Region
+from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, get_for, require, scope
 
 from ..choices import ImportState
 from ..forms import CommitImportForm, ImportForm
-from ..models import Plan, PlanImport
-from ..parser import ParseError, extract_text, parse_text
+from ..models import Plan, PlanImport, Task
+from ..parser import ParseError, parse_text
 from ..services.imports import (
     import_preview,
     infer_region,
     plan_import_commit_record,
     plan_import_discard,
-    plan_import_start,
+)
+from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, summarize, task_flags
+from ..services.imports.session import (
+    import_error_message,
+    import_session_start,
+    plan_import_commit_queue,
 )
 
 
@@ -61,34 +70,28 @@ def import_start(request: HttpRequest, plan_id: int | None = None) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
         try:
-            if upload:
-                text = extract_text(upload.read(), upload.name)
-                source_name = upload.name
-            else:
-                text = form.cleaned_data["text"]
-                source_name = ""
-            parse_text(text)  # refuse now what could never be committed; nothing is stored then
-        except ParseError as error:
-            form.add_error("file" if upload else "text", parse_error_message(error))
-        else:
-            record = plan_import_start(
+            session = import_session_start(
                 actor=request.user,  # type: ignore[arg-type]
-                source_text=text,
-                source_name=source_name,
+                data=upload.read() if upload else None,
+                filename=upload.name if upload else "",
+                text=None if upload else form.cleaned_data["text"],
                 region=form.cleaned_data.get("region"),
                 replaces=replaces,
             )
-            return _redirect(request, reverse("tasks:import_preview", args=[record.pk]))
+        except ParseError as error:  # nothing is stored then
+            form.add_error("file" if upload else "text", parse_error_message(error))
+        else:
+            name = "tasks:import_status" if session.pending else "tasks:import_preview"
+            return _redirect(request, reverse(name, args=[session.record.pk]))
     status = 400 if request.method == "POST" else 200
     return render(request, "tasks/import_start.html", {"form": form, "replaces": replaces}, status=status)
 
 
 def _own_import(request: HttpRequest, pk: int) -> PlanImport:
-    """An import of the current user's; anybody else's answers 404 like a missing one."""
+    """An import the user may see (their own, or their region's bureau's); others answer 404."""
     try:
-        return PlanImport.objects.select_related("region", "replaces").get(
-            pk=pk, created_by_id=request.user.pk
-        )
+        found: PlanImport = imports_for(request.user).select_related("region", "replaces").get(pk=pk)  # type: ignore[arg-type]
+        return found
     except PlanImport.DoesNotExist:
         raise Http404 from None
 
@@ -96,7 +99,9 @@ def _own_import(request: HttpRequest, pk: int) -> PlanImport:
 ROLE_LABELS = (("lead", _lazy("牵头")), ("responsible", _lazy("责任")), ("cooperating", _lazy("配合")))
 
 
-def _task_rows(tasks: list[Any], resolutions: dict[str, Any]) -> list[dict[str, Any]]:
+def _task_rows(
+    tasks: list[Any], resolutions: dict[str, Any], edited: dict[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for task in tasks:
         roles = []
@@ -106,31 +111,46 @@ def _task_rows(tasks: list[Any], resolutions: dict[str, Any]) -> list[dict[str, 
                 roles.append(
                     {"role": role, "label": label, "items": [(n, resolutions.get(n.strip())) for n in names]}
                 )
-        rows.append({"task": task, "roles": roles})
+        rows.append(
+            {
+                "task": task,
+                "roles": roles,
+                "flags": task_flags(task, resolutions),
+                "dom_id": "t-" + hashlib.sha1(task.path.encode()).hexdigest()[:10],
+                "edits": (edited or {}).get(task.path, []),
+            }
+        )
     return rows
 
 
-def preview_tree(parsed: Any, resolutions: dict[str, Any]) -> list[dict[str, Any]]:
-    """Sections with their tasks (and each department name with its resolution) for the page."""
+def preview_tree(
+    parsed: Any,
+    resolutions: dict[str, Any],
+    edited: dict[str, list[str]] | None = None,
+    only: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Sections with their tasks (and each department name with its resolution) for the page;
+    ``only`` keeps just those task paths (the "needs a look" list)."""
     by_section: dict[str, list[Any]] = {}
     for task in parsed.tasks:
-        by_section.setdefault(task.section_path, []).append(task)
+        if only is None or task.path in only:
+            by_section.setdefault(task.section_path, []).append(task)
     tree = []
     for section in parsed.sections:
         children = [
-            {"section": child, "tasks": _task_rows(by_section.pop(child.path, []), resolutions)}
+            {"section": child, "tasks": _task_rows(by_section.pop(child.path, []), resolutions, edited)}
             for child in section.children
         ]
         tree.append(
             {
                 "section": section,
-                "tasks": _task_rows(by_section.pop(section.path, []), resolutions),
+                "tasks": _task_rows(by_section.pop(section.path, []), resolutions, edited),
                 "children": children,
             }
         )
     leftovers = [t for tasks in by_section.values() for t in tasks]
     if leftovers:
-        tree.append({"section": None, "tasks": _task_rows(leftovers, resolutions), "children": []})
+        tree.append({"section": None, "tasks": _task_rows(leftovers, resolutions, edited), "children": []})
     return tree
 
 
@@ -139,12 +159,15 @@ def preview_tree(parsed: Any, resolutions: dict[str, Any]) -> list[dict[str, Any
 def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Action.IMPORT_PLAN)
     record = _own_import(request, pk)
+    if record.state in (ImportState.PARSING, ImportState.COMMITTING, ImportState.FAILED):
+        return redirect("tasks:import_status", record.pk)
     if record.state != ImportState.PREVIEWED:
         if record.plan_id:
             return redirect("tasks:plan_detail", record.plan_id)
         messages.info(request, _("该导入已放弃。"))
         return redirect("tasks:import_start")
-    parsed = parse_text(record.source_text)
+    edited = apply_edits(parse_text(record.source_text), record.edits)
+    parsed = edited.parsed
     regions = _regions(request)
     region = record.region
     if request.method == "POST" and request.POST.get("region"):
@@ -175,16 +198,21 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error("region", _("请选择方案所属的行政区划。"))
     elif request.method == "POST" and form.is_valid():
         mapping, create = form.mapping()
+        choices: dict[str, Any] = {
+            "actor": request.user,
+            "record": record,
+            "region": form.cleaned_data.get("region") or preview.region,
+            "mapping": mapping,
+            "save_aliases": form.cleaned_data.get("save_aliases", False),
+            "create_names": create,
+        }
         try:
+            if len(parsed.tasks) > settings.IPPLAN_IMPORT_INLINE_COMMIT_TASKS:
+                # a big plan is written by a job: the page follows its progress
+                plan_import_commit_queue(**choices)
+                return _redirect(request, reverse("tasks:import_status", args=[record.pk]))
             with transaction.atomic():
-                plan, diff = plan_import_commit_record(
-                    actor=request.user,  # type: ignore[arg-type]
-                    record=record,
-                    region=form.cleaned_data.get("region") or preview.region,
-                    mapping=mapping,
-                    save_aliases=form.cleaned_data.get("save_aliases", False),
-                    create_names=create,
-                )
+                plan, diff = plan_import_commit_record(**choices)
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
@@ -209,12 +237,24 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"title": plan.title, "count": plan.tasks.count()},
                 )
             return _redirect(request, reverse("tasks:plan_detail", args=[plan.pk]))
+    look = {t.path for t in parsed.tasks if task_flags(t, preview.resolutions)}
+    only_look = request.GET.get("look") == "1"
     context = {
+        # why the commit job refused (the import is back at the preview)
+        "commit_error": import_error_message(record, get_language()) if request.method == "GET" else "",
         "record": record,
         "preview": preview,
         "parsed": parsed,
         "form": form,
-        "tree": preview_tree(parsed, preview.resolutions),
+        "tree": preview_tree(
+            parsed, preview.resolutions, edited.edited_paths, only=look if only_look else None
+        ),
+        "look_count": len(look),
+        "only_look": only_look,
+        "unapplied": [
+            {"label": summarize(op), "reason": op["reason"], "index": op["index"]} for op in edited.unapplied
+        ],
+        "sections": section_choices(parsed),
         "out_of_scope": out_of_scope,
         "mapping_fields": [form[f"map_{i}"] for i in range(len(preview.unresolved))],
     }
@@ -228,3 +268,160 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     plan_import_discard(actor=request.user, record=record)  # type: ignore[arg-type]
     messages.info(request, _("已放弃本次导入,未写入任何数据。"))
     return redirect("tasks:import_start")
+
+
+@login_required
+@require_http_methods(["GET"])
+def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of a file being read or a plan being written; htmx polls it until it is done."""
+    require(request.user, Action.IMPORT_PLAN)
+    record = _own_import(request, pk)
+    if record.state == ImportState.COMMITTED and record.plan_id:
+        count = Task.objects.filter(plan_id=record.plan_id).count()
+        messages.success(request, _("已导入方案,共 %(count)s 项任务。") % {"count": count})
+        return _redirect(request, reverse("tasks:plan_detail", args=[record.plan_id]))
+    if record.state == ImportState.PREVIEWED:
+        return _redirect(request, reverse("tasks:import_preview", args=[record.pk]))
+    if record.state == ImportState.DISCARDED:
+        return _redirect(request, reverse("tasks:import_start"))
+    context = {
+        "record": record,
+        "error": import_error_message(record, get_language()) if record.state == ImportState.FAILED else "",
+        "pending": record.state in (ImportState.PARSING, ImportState.COMMITTING),
+    }
+    return render(request, "tasks/import_status.html", context)
+
+
+def section_choices(parsed: Any) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for section in parsed.sections:
+        out.append((section.path, f"{section.label}、{section.title}"))
+        out.extend((child.path, f"{section.label} {child.label}{child.title}") for child in section.children)
+    return out
+
+
+# --- the bureau's corrections ------------------------------------------------------------------------
+def _previewed(request: HttpRequest, pk: int) -> PlanImport:
+    require(request.user, Action.IMPORT_PLAN)
+    record = _own_import(request, pk)
+    if record.state != ImportState.PREVIEWED:
+        raise Http404
+    return record
+
+
+@login_required
+@require_http_methods(["GET"])
+def import_task_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """The correction form of one task (``?path=``), loaded into the preview by htmx."""
+    record = _previewed(request, pk)
+    parsed = apply_edits(parse_text(record.source_text), record.edits).parsed
+    task = next((t for t in parsed.tasks if t.path == request.GET.get("path")), None)
+    if task is None:
+        raise Http404
+    context = {
+        "record": record,
+        "task": task,
+        "sections": section_choices(parsed),
+        "others": [t.path for t in parsed.tasks if t.path != task.path],
+        "roles": [(role, label, "、".join(getattr(task, role))) for role, label in ROLE_LABELS],
+        "deadline_iso": _iso(task.deadline),
+    }
+    return render(request, "tasks/_import_task_form.html", context)
+
+
+def _iso(deadline: str | None) -> str:
+    from ..services.imports import deadline_to_date
+
+    day = deadline_to_date(deadline)
+    return day.isoformat() if day else ""
+
+
+def _names(value: str) -> list[str]:
+    return [
+        n.strip()
+        for n in value.replace(",", "、").replace(",", "、").replace(";", "、").split("、")
+        if n.strip()
+    ]
+
+
+def edit_op(post: Any) -> dict[str, Any]:
+    """The edit operation a preview form posts (the same JSON the API's PATCH takes)."""
+    kind = post.get("op", "")
+    op: dict[str, Any] = {"op": kind}
+    if kind in ("task", "delete", "merge", "split"):
+        op["path"] = post.get("path", "")
+    if kind in ("task", "add"):
+        for key in ("title", "full_text", "deadline"):
+            if key in post:
+                op[key] = post.get(key, "")
+        for role, _label in ROLE_LABELS:
+            if role in post:
+                op[role] = _names(post.get(role, ""))
+        if post.get("section"):
+            op["section"] = post["section"]
+    if kind == "merge":
+        op["into"] = post.get("into", "")
+    if kind == "split":
+        op["at"] = post.get("at", "")
+    if kind == "forget":
+        op["index"] = int(post["index"]) if str(post.get("index", "")).isdigit() else -1
+    if kind == "plan":
+        for key in ("title", "doc_number"):
+            if key in post:
+                op[key] = post.get(key, "")
+        start, end = post.get("period_start", ""), post.get("period_end", "")
+        if start.isdigit() and end.isdigit():
+            op["period"] = [int(start), int(end)]
+        elif "period_start" in post and not start and not end:
+            op["period"] = None
+    return op
+
+
+@login_required
+@require_POST
+def import_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Store one correction with the import, then show the preview again."""
+    record = _previewed(request, pk)
+    version = request.POST.get("version", "")
+    region = None
+    if request.POST.get("op") == "plan" and request.POST.get("region"):
+        region = _regions(request).filter(pk=request.POST["region"]).first()
+    try:
+        plan_import_edit(
+            actor=request.user,  # type: ignore[arg-type]
+            record=record,
+            ops=[edit_op(request.POST)],
+            version=int(version) if version.isdigit() else None,
+            region=region,
+        )
+    except ConflictError:
+        messages.error(request, _("该导入已被他人修改,已显示最新内容,请重新修改。"))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("已保存修改。"))
+    anchor = "#task-list" if request.POST.get("op") != "plan" else ""
+    return redirect(reverse("tasks:import_preview", args=[record.pk]) + anchor)
+
+
+@login_required
+@require_http_methods(["GET"])
+def import_departments(request: HttpRequest, pk: int) -> HttpResponse:
+    """Server-side search of the region's department registry for the picker (htmx)."""
+    record = _previewed(request, pk)
+    query = (request.GET.get("q") or "").strip()[:50]
+    region = record.region or infer_region(parse_text(record.source_text))[0]
+    if region is not None and not _regions(request).filter(pk=region.pk).exists():
+        region = None
+    found: list[str] = []
+    if region is not None and query:
+        visible = region.ancestors_and_self()
+        found = list(
+            Department.objects.filter(region__in=visible, active=True)
+            .filter(Q(name__icontains=query) | Q(aliases__name__icontains=query))
+            .values_list("name", flat=True)
+            .distinct()
+            .order_by("name")[:15]
+        )
+    context = {"found": found, "query": query, "roles": ROLE_LABELS}
+    return render(request, "tasks/_import_department_options.html", context)

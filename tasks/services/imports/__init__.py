@@ -12,10 +12,11 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from departments.choices import DepartmentKind
@@ -26,11 +27,12 @@ from ipplan.audit import save_as
 from ipplan.permissions import Action, require
 from webhooks.services import emit_task_status_changed
 
-from ..choices import AssignmentRole, Comparator, ImportState, TaskStatus
-from ..models import Plan, PlanImport, Section, Task
-from ..parser.dates import parse_deadline
-from ..parser.model import ParsedPlan, ParsedSection, ParsedTask
-from .plans import assignment_set, indicator_create, phase_create, plan_create, section_create, task_create
+from ...choices import AssignmentRole, Comparator, ImportState, TaskStatus
+from ...models import Assignment, Indicator, Phase, Plan, PlanImport, Section, Task
+from ...parser.dates import parse_deadline
+from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
+from ..plans import assignment_set, plan_create, section_create, task_create
+from .edits import apply_edits, summarize
 
 ROLES = (AssignmentRole.LEAD, AssignmentRole.RESPONSIBLE, AssignmentRole.COOPERATING)
 
@@ -226,6 +228,7 @@ def plan_import_commit(
     departments: dict[str, Department],
     source_name: str = "",
     source_text: str = "",
+    notes: dict[str, list[str]] | None = None,
 ) -> Plan:
     """Write the whole plan; any error rolls everything back."""
     if actor is not None:
@@ -243,45 +246,159 @@ def plan_import_commit(
         source_name=source_name,
         source_text=source_text,
     )
-    sections: dict[str, Section] = {}
-    for order, (parent_path, path, parsed_section) in enumerate(_walk_sections(parsed.sections), start=1):
-        sections[path] = section_create(
-            plan=plan,
-            label=parsed_section.label,
-            title=parsed_section.title,
-            parent=sections.get(parent_path),
-            order=order,
-        )
-    tasks: dict[str, Task] = {}
-    for order, parsed_task in enumerate(parsed.tasks, start=1):
-        tasks[parsed_task.path] = _create_task(actor, plan, parsed_task, order, sections, departments)
+    sections = _bulk_sections(plan, parsed.sections)
+    tasks = _bulk_tasks(actor, plan, parsed.tasks, sections, departments, notes or {})
+    indicators: list[Indicator] = []
     for order, indicator in enumerate(parsed.indicators, start=1):
         path = indicator.path or ""
-        indicator_create(
-            actor=actor,
-            plan=plan,
-            name=indicator.text,
-            target_value=indicator.value,
-            unit=indicator.unit or "",
-            comparator=_comparator(indicator.comparator),
-            target_year=indicator.year,
-            section=_section_for(path, sections) if path else None,
-            task=tasks.get(path),
-            order=order,
+        indicators.append(
+            _checked(
+                Indicator(
+                    plan=plan,
+                    name=indicator.text.strip()[:500],
+                    target_value=Decimal(str(indicator.value)),
+                    unit=indicator.unit or "",
+                    comparator=_comparator(indicator.comparator),
+                    target_year=indicator.year,
+                    section=_section_for(path, sections) if path else None,
+                    task=tasks.get(path),
+                    order=order,
+                ),
+                "plan",
+                "section",
+                "task",
+            )
         )
+    Indicator.objects.bulk_create(indicators, batch_size=BATCH)
+    phases: list[Phase] = []
     for order, phase in enumerate(parsed.phases, start=1):
         start = _phase_date(phase.start, end=False)
         if start is None:
             continue
-        phase_create(
-            actor=actor,
-            plan=plan,
-            name=phase.name,
-            start=start,
-            end=_phase_date(phase.end, end=True),
-            order=order,
+        phases.append(
+            _checked(
+                Phase(
+                    plan=plan,
+                    name=phase.name.strip(),
+                    start=start,
+                    end=_phase_date(phase.end, end=True),
+                    order=order,
+                ),
+                "plan",
+            )
         )
+    Phase.objects.bulk_create(phases, batch_size=BATCH)
     return plan
+
+
+# The commit of a whole plan writes thousands of rows: they go in batches (with their history
+# rows) instead of one save per row, a few queries per batch rather than ~45 per task.
+BATCH = 500
+M = TypeVar("M", bound=models.Model)
+
+
+def _checked(instance: M, *foreign_keys: str) -> M:
+    """Field validation without the per-row uniqueness queries (uniqueness is checked in bulk)."""
+    instance.full_clean(exclude=list(foreign_keys), validate_unique=False, validate_constraints=False)
+    return instance
+
+
+def _bulk_sections(plan: Plan, parsed_sections: Sequence[ParsedSection]) -> dict[str, Section]:
+    """Every heading of the document, one batch per depth so that parents have ids first."""
+    levels: dict[int, list[tuple[str, str, ParsedSection, int]]] = {}
+    for order, (parent_path, path, parsed_section) in enumerate(_walk_sections(parsed_sections), start=1):
+        levels.setdefault(path.count("."), []).append((parent_path, path, parsed_section, order))
+    sections: dict[str, Section] = {}
+    for depth in sorted(levels):
+        batch: list[Section] = []
+        for parent_path, path, parsed_section, order in levels[depth]:
+            if path in sections or any(path == s.path for s in batch):
+                raise ValidationError(
+                    _("章节编号“%(path)s”重复,请检查文档。") % {"path": path}, code="duplicate_path"
+                )
+            batch.append(
+                _checked(
+                    Section(
+                        plan=plan,
+                        parent=sections.get(parent_path),
+                        label=parsed_section.label,
+                        title=parsed_section.title.strip(),
+                        path=path,
+                        order=order,
+                    ),
+                    "plan",
+                    "parent",
+                )
+            )
+        for section in Section.objects.bulk_create(batch, batch_size=BATCH):
+            sections[section.path] = section
+    return sections
+
+
+def _bulk_tasks(
+    actor: User | None,
+    plan: Plan,
+    parsed_tasks: Sequence[ParsedTask],
+    sections: dict[str, Section],
+    departments: dict[str, Department],
+    notes: dict[str, list[str]],
+) -> dict[str, Task]:
+    """The tasks, their assignments, and a history row for each, in batches."""
+    allowed = set(plan.region.ancestors_and_self().values_list("pk", flat=True))
+    foreign = sorted({d.name for d in departments.values() if d.region_id not in allowed})
+    if foreign:
+        raise ValidationError(
+            {"departments": _("以下单位不属于方案所在区划或其上级:%(names)s") % {"names": "、".join(foreign)}}
+        )
+    tasks: list[Task] = []
+    roles_of: list[dict[str, list[Department]]] = []
+    seen: set[str] = set()
+    for order, parsed_task in enumerate(parsed_tasks, start=1):
+        if parsed_task.path in seen:
+            raise ValidationError(
+                _("任务编号“%(path)s”重复,请检查文档。") % {"path": parsed_task.path}, code="duplicate_path"
+            )
+        seen.add(parsed_task.path)
+        section_path = parsed_task.path.rsplit(".", 1)[0] if "." in parsed_task.path else ""
+        text = stored_text(parsed_task)
+        tasks.append(
+            _checked(
+                Task(
+                    plan=plan,
+                    section=sections.get(section_path),
+                    path=parsed_task.path,
+                    number=parsed_task.number or 0,
+                    order=order,
+                    title=text["title"],
+                    full_text=text["full_text"],
+                    deadline_text=text["deadline_text"],
+                    due_date=deadline_to_date(parsed_task.deadline),
+                ),
+                "plan",
+                "section",
+            )
+        )
+        roles_of.append(_by_role(parsed_task, departments))
+        if notes.get(parsed_task.path):
+            note = "导入预览中修改:" + ";".join(notes[parsed_task.path])
+            tasks[-1]._change_reason = note[:1000]  # type: ignore[attr-defined]
+    Task.objects.bulk_create(tasks, batch_size=BATCH)
+    history_model: Any = Task.history  # type: ignore[attr-defined]
+    history_model.bulk_history_create(
+        tasks, batch_size=BATCH, default_user=actor, default_change_reason="create"
+    )
+    assignments = [
+        Assignment(task=task, department=department, role=role, order=position)
+        for task, roles in zip(tasks, roles_of, strict=True)
+        for role, listed in roles.items()
+        for position, department in enumerate(listed)
+    ]
+    Assignment.objects.bulk_create(assignments, batch_size=BATCH)
+    assignment_history: Any = Assignment.history  # type: ignore[attr-defined]
+    assignment_history.bulk_history_create(
+        assignments, batch_size=BATCH, default_user=actor, default_change_reason="assign"
+    )
+    return {task.path: task for task in tasks}
 
 
 def _by_role(parsed_task: ParsedTask, departments: dict[str, Department]) -> dict[str, list[Department]]:
@@ -306,7 +423,7 @@ def stored_text(parsed_task: ParsedTask) -> dict[str, str]:
     return {
         "title": parsed_task.title.strip()[:500],
         "full_text": parsed_task.full_text or parsed_task.title,
-        "deadline_text": (parsed_task.deadline or "")[:200],
+        "deadline_text": (parsed_task.deadline_text or parsed_task.deadline or "")[:200],
     }
 
 
@@ -536,8 +653,11 @@ def plan_import_apply(
     create_names: Iterable[str] = (),
     source_name: str = "",
     source_text: str = "",
+    notes: dict[str, list[str]] | None = None,
 ) -> tuple[Plan, PlanDiff | None]:
-    """Map the document's departments and write it: a new plan, or the diff onto ``replaces``."""
+    """Map the document's departments and write it: a new plan, or the diff onto ``replaces``.
+
+    ``notes`` (task path -> preview edits) go into the history row each new task starts with."""
     preview = import_preview(parsed=parsed, region=region)
     departments = resolve_departments(
         actor=actor,
@@ -554,7 +674,9 @@ def plan_import_apply(
             actor=actor, plan=replaces, parsed=parsed, departments=departments, **source
         )
         return replaces, diff
-    plan = plan_import_commit(actor=actor, parsed=parsed, region=region, departments=departments, **source)
+    plan = plan_import_commit(
+        actor=actor, parsed=parsed, region=region, departments=departments, notes=notes, **source
+    )
     return plan, None
 
 
@@ -570,12 +692,23 @@ def plan_import_commit_record(
     create_names: Iterable[str] = (),
 ) -> tuple[Plan, PlanDiff | None]:
     """Commit a previewed import: the new plan, or the revised plan with the diff applied."""
-    from ..parser import parse_text
+    from ...parser import parse_text
 
     require(actor, Action.IMPORT_PLAN)
     if record.state != ImportState.PREVIEWED:
         raise ValidationError(_("该导入已经处理过。"), code="import_done")
     parsed = parse_text(record.source_text)
+    notes: dict[str, list[str]] = {}
+    if record.edits:
+        edited = apply_edits(parsed, record.edits)
+        if edited.unapplied:
+            # never commit something other than what the bureau saw: the preview lists these
+            raise ValidationError(
+                _("以下预览修改无法应用到当前解析结果,请检查:%(edits)s")
+                % {"edits": ";".join(f"{summarize(op)}({op['reason']})" for op in edited.unapplied)},
+                code="edit_unapplied",
+            )
+        parsed, notes = edited.parsed, edited.edited_paths
     region = region or record.region or infer_region(parsed)[0]
     if region is None:
         raise ValidationError({"region": _("无法从发文机关或标题判断方案所属行政区划,请选择。")})
@@ -591,6 +724,25 @@ def plan_import_commit_record(
         create_names=create_names,
         source_name=record.source_name,
         source_text=record.source_text,
+        notes=notes,
     )
     plan_import_finish(actor=actor, record=record, plan=plan)
+    _carry_edits_to_plan(plan, record)
     return plan, diff
+
+
+def _carry_edits_to_plan(plan: Plan, record: PlanImport) -> None:
+    """One history row on the plan per preview edit, by its author, so that the plan's audit
+    trail shows who corrected what before the commit (the import record keeps them too)."""
+    if not record.edits:
+        return
+    authors = User.objects.in_bulk({op.get("by") for op in record.edits if op.get("by")})
+    for op in record.edits:
+        when = str(op.get("when", ""))[:16].replace("T", " ")
+        save_as(
+            plan,
+            actor=authors.get(op.get("by")),
+            reason=f"导入预览修改 {when}: {summarize(op)}"[:1000],
+            update_fields=[],
+            validate=False,
+        )
