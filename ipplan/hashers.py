@@ -1,0 +1,23 @@
+"""PBKDF2-HMAC-SM3 password hashing (商用密码), selected with ``IPPLAN_PASSWORD_HASHER=sm3``.
+
+Django's PBKDF2 hasher with SM3 as the digest, run by OpenSSL through ``hashlib.pbkdf2_hmac``.
+When it heads ``PASSWORD_HASHERS`` the other hashers stay listed behind it, so an existing
+PBKDF2-SHA256 hash still verifies and is rewritten as SM3 at the user's next sign-in (Django's
+``must_update`` / ``setter`` mechanism).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+
+class PBKDF2SM3PasswordHasher(PBKDF2PasswordHasher):
+    """PBKDF2 with HMAC-SM3 (GB/T 32905), as many iterations as Django's PBKDF2-SHA256."""
+
+    algorithm = "pbkdf2_sm3"
+    # ``django.utils.crypto.pbkdf2`` passes ``digest().name`` ("sm3") to hashlib.pbkdf2_hmac.
+    digest: Any = partial(hashlib.new, "sm3")
