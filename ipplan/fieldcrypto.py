@@ -237,3 +237,45 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
         value = blind_index(getattr(model_instance, self.source) or "")
         setattr(model_instance, self.attname, value)
         return value
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
+    """Every model with encrypted columns, and those columns' names."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names:
+            found.append((model, names))
+    return found
+
+
+def reencrypt_all(*, batch: int = 500) -> dict[str, int]:
+    """Rewrite every encrypted value not under the newest key (or still in clear) with it.
+
+    Returns the number of rows rewritten per model. Each row is one small UPDATE, so the
+    command can run while the site is up and be run again after an interruption.
+    """
+    from django.db import transaction
+    from django.db.models import F
+    from django.db.models.functions import Cast
+
+    current = ring().current[0]
+    done: dict[str, int] = {}
+    for model, names in encrypted_fields():
+        raw = {f"raw_{name}": Cast(F(name), output_field=models.TextField()) for name in names}
+        rows = model._default_manager.annotate(**raw).values_list("pk", *raw.keys())
+        count = 0
+        for pk, *values in rows.iterator(chunk_size=batch):
+            if all(not value or key_id_of(value) == current for value in values):
+                continue
+            instance = model._default_manager.get(pk=pk)
+            with transaction.atomic():
+                # update() sends each value through get_prep_value: encrypted under the newest key.
+                model._default_manager.filter(pk=pk).update(
+                    **{name: getattr(instance, name) for name in names}
+                )
+            count += 1
+        done[model._meta.label] = count
+    return done

@@ -237,7 +237,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     secret = pending.config_url.split("secret=", 1)[1].split("&", 1)[0]
     context.update(
         form=form,
-        qr_svg=mark_safe(_qr_svg(pending.config_url)),  # noqa: S308 (drawn by qrcode from our own URL)
+        qr_svg=mark_safe(_qr_svg(pending.config_url)),
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
     )
     return render(request, "account/two_factor.html", context)
