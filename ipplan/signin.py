@@ -226,7 +226,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         try:
             device, codes = second_factor_confirm(actor=user, token=form.cleaned_data["token"])
         except ValidationError as exc:
-            form.add_error("token" if hasattr(exc, "error_dict") else None, exc)
+            form.add_error(None, exc)
         else:
             otp_login(request, device)
             messages.success(request, _("已启用双因素登录。"))
