@@ -77,7 +77,7 @@ class DepartmentAliasAdmin(PolicyAdmin):
 class UserCreateForm(AdminUserCreationForm):
     """The admin's add form: checks the input; ``user_create`` does the write."""
 
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined]
         model = User
         fields = ("username", "role", "department", "region", "display_name", "email", "phone")
 
@@ -88,17 +88,12 @@ class UserCreateForm(AdminUserCreationForm):
         self.fields["role"].required = True
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean() or {}
         if self.errors:
             return cleaned
-        try:
-            department, region = user_scope_resolve(
-                role=cleaned.get("role", ""),
-                department=cleaned.get("department"),
-                region=cleaned.get("region"),
-            )
-        except ValidationError as exc:
-            raise exc from None
+        department, region = user_scope_resolve(
+            role=cleaned.get("role", ""), department=cleaned.get("department"), region=cleaned.get("region")
+        )
         cleaned["department"], cleaned["region"] = department, region
         return cleaned
 
@@ -110,19 +105,16 @@ class UserCreateForm(AdminUserCreationForm):
 
 
 class UserChangeForm(DjangoUserChangeForm):
-    class Meta(DjangoUserChangeForm.Meta):
+    class Meta(DjangoUserChangeForm.Meta):  # type: ignore[name-defined]
         model = User
         fields = "__all__"
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean() or {}
         if "role" in cleaned:
-            try:
-                department, region = user_scope_resolve(
-                    role=cleaned["role"], department=cleaned.get("department"), region=cleaned.get("region")
-                )
-            except ValidationError as exc:
-                raise exc from None
+            department, region = user_scope_resolve(
+                role=cleaned["role"], department=cleaned.get("department"), region=cleaned.get("region")
+            )
             cleaned["department"], cleaned["region"] = department, region
         return cleaned
 
@@ -143,7 +135,7 @@ class AdminSetPasswordForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean() or {}
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("两次输入的密码不一致。"))
         elif cleaned.get("password2"):
@@ -260,7 +252,7 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
         context = {
             **self.admin_site.each_context(request),
             "title": _("重置密码:%(name)s") % {"name": user.get_username()},
-            "adminForm": helpers.AdminForm(form, [(None, {"fields": list(form.base_fields)})], {}),
+            "adminForm": helpers.AdminForm(form, [(None, {"fields": list(form.base_fields)})], {}),  # type: ignore[arg-type]
             "form_url": form_url,
             "form": form,
             "is_popup": False,

@@ -189,7 +189,7 @@ class EncryptedEmailField(EncryptedTextField):
 
     default_validators = [validate_email]
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         return super().formfield(
             **{"form_class": forms.EmailField, "max_length": 254, "widget": None, **kwargs}
         )
@@ -207,7 +207,7 @@ class EncryptedCharField(EncryptedTextField):
         kwargs["form_max_length"] = self.form_max_length
         return name, path, args, kwargs
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         return super().formfield(
             **{"form_class": forms.CharField, "max_length": self.form_max_length, "widget": None, **kwargs}
         )

@@ -129,7 +129,7 @@ def sessions_end_for_user(user: User, *, reason: str = SessionEndReason.ADMIN) -
     return len(records)
 
 
-ENDED_MESSAGES = {
+ENDED_MESSAGES: dict[str, Callable[[], str]] = {
     SessionEndReason.IDLE: lambda: _("您长时间未操作,会话已结束,请重新登录。"),
     SessionEndReason.EXPIRED: lambda: _("会话已超过最长时间,请重新登录。"),
     SessionEndReason.CONCURRENT: lambda: _("您的账号已在其他地方登录,本会话已结束。"),
@@ -197,7 +197,7 @@ class SessionPolicyMiddleware:
             .first()
         )
         if record is not None and record.end_reason in ENDED_MESSAGES:
-            messages.warning(request, ENDED_MESSAGES[SessionEndReason(record.end_reason)]())
+            messages.warning(request, ENDED_MESSAGES[record.end_reason]())
             # Told once: the row keeps its reason but no longer answers to this key.
             UserSession.objects.filter(pk=record.pk).update(session_key=f"told:{record.pk}")
 

@@ -97,7 +97,7 @@ def _pending_user(request: HttpRequest) -> tuple[dict[str, Any], User] | None:
     pending = request.session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
-    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    user = User.objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
     return (pending, user) if user is not None else None
 
 

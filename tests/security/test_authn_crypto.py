@@ -136,9 +136,11 @@ def test_key_rotation_with_the_reencrypt_command(world: World) -> None:
     with override_settings(IPPLAN_FIELD_KEYS=KEY_2, IPPLAN_FIELD_INDEX_KEY=INDEX_KEY):
         # the old key can leave the ring
         assert User.objects.get(pk=staff.pk).email == "rot@example.cn"
-    with override_settings(IPPLAN_FIELD_KEYS=KEY_1, IPPLAN_FIELD_INDEX_KEY=INDEX_KEY):
-        with pytest.raises(fieldcrypto.FieldDecryptionError):
-            User.objects.get(pk=staff.pk)
+    with (
+        override_settings(IPPLAN_FIELD_KEYS=KEY_1, IPPLAN_FIELD_INDEX_KEY=INDEX_KEY),
+        pytest.raises(fieldcrypto.FieldDecryptionError),
+    ):
+        User.objects.get(pk=staff.pk)
 
 
 def test_new_key_entry_is_printed() -> None:
