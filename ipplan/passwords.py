@@ -17,7 +17,6 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 if TYPE_CHECKING:
     from departments.models import User
@@ -85,9 +84,7 @@ class PasswordHistoryValidator:
             raise ValidationError(self.message(), code="password_reused")
 
     def message(self) -> str:
-        return ngettext(
-            "不能使用最近 %(count)d 次用过的密码。", "不能使用最近 %(count)d 次用过的密码。", self.count
-        ) % {"count": self.count}
+        return _("不能使用最近 %(count)d 次用过的密码。") % {"count": self.count}
 
     def get_help_text(self) -> str:
         return self.message()
