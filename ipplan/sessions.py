@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 STARTED = "authn_started"
 SEEN = "authn_seen"
 #: Refresh the "last seen" time at most this often, so that a burst of requests writes once.
-SEEN_RESOLUTION_SECONDS = 30
+SEEN_RESOLUTION_SECONDS = 60
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -172,8 +172,8 @@ class SessionPolicyMiddleware:
         session = request.session
         started, seen = session.get(STARTED), session.get(SEEN)
         if started is None or seen is None:
-            # A session made without sign_in (tests' force_login): start counting now.
-            session[STARTED] = session[SEEN] = now
+            # Not made by sign_in (a session from before this policy, a test's force_login): the
+            # session store's own expiry (SESSION_COOKIE_AGE = the absolute limit) bounds it.
             return None
         max_hours, idle_minutes = settings.IPPLAN_SESSION_MAX_HOURS, settings.IPPLAN_SESSION_IDLE_MINUTES
         if max_hours > 0 and now - started > max_hours * 3600:
