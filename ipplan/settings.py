@@ -181,8 +181,9 @@ PASSWORD_HASHERS = [
 ]
 
 # Two-factor sign-in (TOTP, recovery codes): required for these roles, optional for the others.
+# The local demo (DJANGO_DEBUG, bin/serve) lets its demo accounts in without an authenticator app.
 IPPLAN_2FA_REQUIRED_ROLES = env.list(
-    "IPPLAN_2FA_REQUIRED_ROLES", default=["admin", "bureau", "security_admin", "audit_admin"]
+    "IPPLAN_2FA_REQUIRED_ROLES", default=[] if DEBUG else ["admin", "bureau", "security_admin", "audit_admin"]
 )
 OTP_TOTP_ISSUER = env.str("IPPLAN_2FA_ISSUER", default="ipplan")
 # How many recovery codes a user gets at enrolment (each works once).

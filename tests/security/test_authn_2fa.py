@@ -164,10 +164,34 @@ def test_a_session_without_the_second_step_is_sent_back_to_sign_in(world: World)
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def production_value(expression: str, **env: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("IPPLAN_2FA", "DJANGO_DEBUG"))}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='ipplan.settings'; django.setup();"
+            f"from django.conf import settings; print({expression})",
+        ],
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
 def test_production_default_requires_2fa_for_admin_and_bureau() -> None:
     from django.conf import settings
 
-    import ipplan.settings as production
-
-    assert {"admin", "bureau"} <= set(production.IPPLAN_2FA_REQUIRED_ROLES)
+    roles = production_value("','.join(settings.IPPLAN_2FA_REQUIRED_ROLES)", DJANGO_DEBUG="0")
+    assert {"admin", "bureau"} <= set(roles.split(","))
+    assert (
+        production_value("settings.IPPLAN_2FA_REQUIRED_ROLES", DJANGO_DEBUG="0", IPPLAN_2FA_REQUIRED_ROLES="")
+        == "[]"
+    )
     assert settings.IPPLAN_2FA_REQUIRED_ROLES == []  # switched off for the other tests (conftest)
