@@ -233,6 +233,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             return render(request, "account/two_factor_codes.html", {"codes": codes})
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if pending is None:
+        # Made on first view (once: later views show the same one), so that a user sent here by
+        # the 2FA requirement sees the QR code at once; it does nothing until confirmed.
         pending = second_factor_enrol_start(actor=user)
     secret = pending.config_url.split("secret=", 1)[1].split("&", 1)[0]
     context.update(
