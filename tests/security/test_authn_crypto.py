@@ -45,8 +45,11 @@ def test_production_iterations_are_djangos() -> None:
 
 
 def test_existing_hashes_upgrade_to_sm3_at_next_sign_in(world: World) -> None:
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
     staff = world.users["staff"]
-    assert not staff.password.startswith("pbkdf2_sm3$")
+    legacy = MD5PasswordHasher().encode(PASSWORD, "legacysalt")  # a hash made before the switch
+    User.objects.filter(pk=staff.pk).update(password=legacy)
     with override_settings(PASSWORD_HASHERS=SM3_FIRST):
         client = Client()
         response = client.post(reverse("login"), {"username": "staff", "password": PASSWORD})
