@@ -168,6 +168,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Password hashing: "pbkdf2_sha256" (Django's default) or "sm3" (PBKDF2-HMAC-SM3, 商用密码). The
 # others stay listed, so existing hashes verify and are rewritten with the selected one at sign-in.
 IPPLAN_PASSWORD_HASHER = env.str("IPPLAN_PASSWORD_HASHER", default="pbkdf2_sha256")
+# PBKDF2-HMAC-SM3 rounds (0: as many as Django's PBKDF2-SHA256, 1,000,000).
+IPPLAN_PASSWORD_SM3_ITERATIONS = env.int("IPPLAN_PASSWORD_SM3_ITERATIONS", default=0)
 _HASHERS = {
     "sm3": "ipplan.hashers.PBKDF2SM3PasswordHasher",
     "pbkdf2_sha256": "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):
     """PBKDF2-HMAC-SM3 as in production, with fewer rounds so that the suite stays fast."""
 
-    iterations = 1000
+    iterations = 1000  # type: ignore[assignment]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

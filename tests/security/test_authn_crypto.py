@@ -38,10 +38,15 @@ def test_sm3_hasher_matches_an_independent_pbkdf2_sm3() -> None:
     assert hasher.verify("Some-password-1", encoded) and not hasher.verify("Some-password-2", encoded)
 
 
-def test_production_iterations_are_djangos() -> None:
+def test_rounds_default_to_djangos_and_are_a_setting() -> None:
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-    assert PBKDF2SM3PasswordHasher.iterations == PBKDF2PasswordHasher.iterations
+    assert PBKDF2SM3PasswordHasher().iterations == PBKDF2PasswordHasher.iterations
+    with override_settings(IPPLAN_PASSWORD_SM3_ITERATIONS=1200):
+        hasher = PBKDF2SM3PasswordHasher()
+        encoded = hasher.encode("Some-password-1", hasher.salt())
+        assert encoded.split("$")[1] == "1200" and not hasher.must_update(encoded)
+        assert hasher.must_update(hasher.encode("Some-password-1", hasher.salt(), iterations=1000))
 
 
 def test_existing_hashes_upgrade_to_sm3_at_next_sign_in(world: World) -> None:
