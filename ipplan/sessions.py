@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from importlib import import_module
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 STARTED = "authn_started"
 SEEN = "authn_seen"
+#: A user's session rows older than this are deleted at their next sign-in (every session is
+#: over by then: the store forgets one after SESSION_COOKIE_AGE, at most two weeks).
+KEEP_ROWS = dt.timedelta(days=30)
 #: Refresh the "last seen" time at most this often, so that a burst of requests writes once.
 SEEN_RESOLUTION_SECONDS = 60
 
@@ -105,6 +109,8 @@ def session_register(request: HttpRequest, user: User) -> UserSession:
             "user_agent": request.headers.get("User-Agent", "")[:200],
         },
     )
+    # Rows outlive their sessions only to tell a returning browser why it was signed out.
+    UserSession.objects.filter(user=user, created_at__lt=timezone.now() - KEEP_ROWS).delete()
     limit = settings.IPPLAN_MAX_SESSIONS_PER_USER
     if limit > 0:
         older = UserSession.objects.filter(user=user, ended_at__isnull=True).exclude(pk=record.pk)

@@ -126,3 +126,17 @@ def test_session_times_are_kept_server_side(world: World) -> None:
     assert before <= session[STARTED] <= time.time()
     # nothing about the timeouts travels in a cookie the browser could edit
     assert set(client.cookies) <= {"sessionid", "csrftoken", "messages"}
+
+
+def test_old_session_rows_are_pruned_at_sign_in(world: World) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client = Client()
+    login(client)
+    UserSession.objects.update(created_at=timezone.now() - dt.timedelta(days=31))
+    login(Client(), "head")  # another user's sign-in leaves staff's rows alone
+    assert UserSession.objects.filter(user=world.users["staff"]).count() == 1
+    login(Client())
+    assert UserSession.objects.filter(user=world.users["staff"]).count() == 1  # the new one only
