@@ -19,6 +19,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipplan.admin import PolicyAdmin, PolicyAdminMixin, PolicyHistoryAdmin, PolicyInline
 from ipplan.permissions import Action, scope
@@ -33,6 +35,13 @@ from .services import (
     user_set_role,
     user_update,
 )
+
+# django-otp registers its device models with the admin site; a device holds a user's TOTP secret
+# and recovery codes, which nobody else should read. Users manage their own on /accounts/2fa/ and a
+# user manager resets them (UserAdmin action), so the device pages are taken off the admin.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 
 
 @admin.register(Region)

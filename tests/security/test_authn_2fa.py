@@ -195,3 +195,12 @@ def test_production_default_requires_2fa_for_admin_and_bureau() -> None:
         == "[]"
     )
     assert settings.IPPLAN_2FA_REQUIRED_ROLES == []  # switched off for the other tests (conftest)
+
+
+def test_device_secrets_are_not_on_the_admin_site(world: World) -> None:
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(TOTPDevice) and not admin.site.is_registered(StaticDevice)
+    client = Client()
+    client.force_login(world.users["admin"])
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
