@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, SetPasswordMixin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
@@ -256,7 +255,9 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
             self.log_change(request, user, [{"changed": {"fields": ["password"]}}])
             messages.success(request, _("密码已重置;该用户下次登录时须修改密码。"))
             if user.pk == request.user.pk:
-                update_session_auth_hash(request, User.objects.get(pk=user.pk))
+                from ipplan.sessions import session_keep_after_password_change
+
+                session_keep_after_password_change(request, User.objects.get(pk=user.pk))
             return redirect(reverse(f"{self.admin_site.name}:departments_user_change", args=(user.pk,)))
         context = {
             **self.admin_site.each_context(request),

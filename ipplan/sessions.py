@@ -24,6 +24,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -117,6 +118,19 @@ def session_register(request: HttpRequest, user: User) -> UserSession:
         for stale in list(older.order_by("-created_at", "-id")[limit - 1 :]):
             session_end(stale, reason=SessionEndReason.CONCURRENT)
     return record
+
+
+def session_keep_after_password_change(request: HttpRequest, user: User) -> None:
+    """Keep this session signed in after its user changed their password.
+
+    Django gives the session a new key (``update_session_auth_hash``); the session's row follows
+    it, or a later sign-in elsewhere could not end this session.
+    """
+    old_key = request.session.session_key
+    update_session_auth_hash(request, user)
+    new_key = request.session.session_key
+    if old_key and new_key and new_key != old_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
 def session_end(record: UserSession, *, reason: str) -> None:

@@ -14,7 +14,6 @@ import qrcode.image.svg
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
@@ -44,7 +43,13 @@ from departments.services import (
 )
 
 from .fieldcrypto import blind_index
-from .sessions import login_failed, second_factor_required, sign_in, sign_out
+from .sessions import (
+    login_failed,
+    second_factor_required,
+    session_keep_after_password_change,
+    sign_in,
+    sign_out,
+)
 
 PENDING = "authn_pending"
 #: Seconds between the password step and the second factor, and wrong codes allowed in between.
@@ -162,7 +167,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: Any) -> HttpResponse:
         form.save()
         # Keeps this session signed in; the account's other sessions end (their hash is stale).
-        update_session_auth_hash(self.request, form.user)
+        session_keep_after_password_change(self.request, form.user)
         return HttpResponseRedirect(self.get_success_url())
 
 

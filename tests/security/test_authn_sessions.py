@@ -140,3 +140,16 @@ def test_old_session_rows_are_pruned_at_sign_in(world: World) -> None:
     assert UserSession.objects.filter(user=world.users["staff"]).count() == 1
     login(Client())
     assert UserSession.objects.filter(user=world.users["staff"]).count() == 1  # the new one only
+
+
+def test_the_one_session_rule_holds_after_a_password_change(world: World) -> None:
+    first = Client()
+    login(first)
+    new = "Changed-pass-2027"
+    first.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    assert first.get(reverse("tasks:inbox")).status_code == 200  # still signed in, under a new key
+    second = Client()
+    assert second.post(reverse("login"), {"username": "staff", "password": new}).status_code == 302
+    assert first.get(reverse("tasks:inbox")).status_code == 302
