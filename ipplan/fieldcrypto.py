@@ -11,7 +11,7 @@ password reset) a blind index sits beside the value: an HMAC-SM3 of the normalis
 ``IPPLAN_FIELD_INDEX_KEY``, a key of its own so that rotating the encryption keys leaves lookups
 working.
 
-Everything runs in OpenSSL through ``cryptography`` (SM4-GCM) and ``hashlib``/``hmac`` (SM3):
+Everything runs in OpenSSL through ``cryptography`` (SM4-GCM) and ``ipplan/sm3.py`` (SM3):
 nothing cryptographic is written here.
 """
 
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +31,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import validate_email
 from django.db import models
+
+from .sm3 import hmac_sm3
 
 PREFIX = "sm4gcm"
 NONCE_BYTES = 12
@@ -145,21 +145,12 @@ def decrypt(value: str, *, context: str) -> str:
         raise FieldDecryptionError(f"encrypted value does not authenticate under key {kid!r}") from exc
 
 
-def sm3_available() -> bool:
-    try:
-        hashlib.new("sm3")
-    except ValueError:
-        return False
-    return True
-
-
 def blind_index(value: str) -> str:
-    """HMAC-SM3 (SHA-256 where OpenSSL lacks SM3) of the normalised value; '' for ''."""
+    """HMAC-SM3 of the normalised value (hex); '' for ''."""
     normalised = value.strip().lower()
     if not normalised:
         return ""
-    digest = "sm3" if sm3_available() else "sha256"
-    return hmac.new(ring().index_key, normalised.encode(), digest).hexdigest()
+    return hmac_sm3(ring().index_key, normalised.encode()).hex()
 
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]

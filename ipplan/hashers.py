@@ -1,6 +1,6 @@
 """PBKDF2-HMAC-SM3 password hashing (商用密码), selected with ``IPPLAN_PASSWORD_HASHER=sm3``.
 
-Django's PBKDF2 hasher with SM3 as the digest, run by OpenSSL through ``hashlib.pbkdf2_hmac``.
+Django's PBKDF2 hasher with SM3 as the digest, run by OpenSSL (``ipplan/sm3.py``).
 When it heads ``PASSWORD_HASHERS`` the other hashers stay listed behind it, so an existing
 PBKDF2-SHA256 hash still verifies and is rewritten as SM3 at the user's next sign-in (Django's
 ``must_update`` / ``setter`` mechanism).
@@ -8,12 +8,12 @@ PBKDF2-SHA256 hash still verifies and is rewritten as SM3 at the user's next sig
 
 from __future__ import annotations
 
-import hashlib
-from functools import partial
-from typing import Any
+import base64
 
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from .sm3 import pbkdf2_sm3
 
 
 class PBKDF2SM3PasswordHasher(PBKDF2PasswordHasher):
@@ -26,8 +26,12 @@ class PBKDF2SM3PasswordHasher(PBKDF2PasswordHasher):
     """
 
     algorithm = "pbkdf2_sm3"
-    # ``django.utils.crypto.pbkdf2`` passes ``digest().name`` ("sm3") to hashlib.pbkdf2_hmac.
-    digest: Any = partial(hashlib.new, "sm3")
+
+    def encode(self, password: str, salt: str, iterations: int | None = None) -> str:
+        self._check_encode_args(password, salt)  # type: ignore[attr-defined]
+        iterations = iterations or self.iterations
+        derived = pbkdf2_sm3(password.encode(), salt.encode(), iterations)
+        return f"{self.algorithm}${iterations}${salt}${base64.b64encode(derived).decode('ascii')}"
 
     @property
     def iterations(self) -> int:  # type: ignore[override]
