@@ -212,13 +212,22 @@ def _field_keys() -> tuple[str, str]:
     key_file = DATA_DIR / "field_keys"
     if not key_file.exists():
         import base64
+        import os
 
-        key_file.write_text(
+        # Written aside and linked into place: two processes starting at once keep one key ring.
+        draft = DATA_DIR / f"field_keys.{os.getpid()}"
+        draft.write_text(
             f"k1:{base64.b64encode(secrets.token_bytes(16)).decode()}\n"
             f"{base64.b64encode(secrets.token_bytes(32)).decode()}\n",
             encoding="utf-8",
         )
-        key_file.chmod(0o600)
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     stored_keys, stored_index = key_file.read_text(encoding="utf-8").split()
     return keys or stored_keys, index_key or stored_index
 
