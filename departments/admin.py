@@ -189,6 +189,14 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
         (_("个人信息"), {"fields": ("display_name", "email", "phone")}),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            # Nobody changes their own role or switches their own account off (the services refuse
+            # it too); shown read-only rather than refused after the form was filled in.
+            fields += ["role", "department", "region", "is_active"]
+        return fields
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         # Only the regions and departments the administrator manages are offered.
         if db_field.name == "region":

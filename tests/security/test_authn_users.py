@@ -169,3 +169,24 @@ def test_user_services_check_the_policy(world: World) -> None:
 def test_admin_login_page_sends_to_the_sign_in_page(client: Client) -> None:
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_an_administrator_cannot_change_their_own_role_in_the_admin(world: World) -> None:
+    admin = admin_client(world)
+    me = world.users["admin"]
+    url = f"/admin/departments/user/{me.pk}/change/"
+    form = admin.get(url).context["adminform"].form
+    assert "role" not in form.fields and "is_active" not in form.fields
+    response = admin.post(
+        url,
+        {
+            "username": "admin",
+            "role": "leader",
+            "region": world.city.pk,
+            "is_active": "",
+            "display_name": "x",
+        },
+    )
+    assert response.status_code == 302
+    me.refresh_from_db()
+    assert me.role == "admin" and me.is_active and me.display_name == "x"
