@@ -8,9 +8,12 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ipplan.fieldcrypto import BlindIndexField, EncryptedCharField, EncryptedEmailField
 from ipplan.models import TimeStampedModel
 
 from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
@@ -181,7 +184,17 @@ class User(AbstractUser):
         related_name="users",
     )
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
-    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    # Personal data is stored SM4-GCM encrypted (ipplan/fieldcrypto.py); the e-mail address has a
+    # blind index beside it because the password reset looks users up by it.
+    email = EncryptedEmailField(_("电子邮箱"), blank=True)
+    email_index = BlindIndexField(_("电子邮箱索引"), source="email")
+    phone = EncryptedCharField(_("电话"), blank=True, form_max_length=30)
+    must_change_password = models.BooleanField(
+        _("下次登录须修改密码"),
+        default=False,
+        help_text=_("管理员创建或重置密码的账号,首次登录时必须先修改密码。"),
+    )
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True, default=timezone.now)
     email_notifications = models.BooleanField(_("接收邮件提醒"), default=True)
     daily_digest = models.BooleanField(_("按日汇总提醒"), default=False)
 
@@ -197,6 +210,12 @@ class User(AbstractUser):
                 name="user_department_role_has_department",
             ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            # One account per name whatever the letter case (Zhang and zhang are one person).
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_ignoring_case",
+                violation_error_message=_("已有同名账号(不区分大小写)。"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -231,3 +250,56 @@ class AssessmentWeights(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.region.name}: {self.on_time}/{self.reports}/{self.overdue}"
+
+
+class PasswordHistory(models.Model):
+    """A password hash a user has had, so that the last N are not chosen again."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField(_("密码摘要"), max_length=256)
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "-created_at", "-id"]
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SessionEndReason(models.TextChoices):
+    LOGOUT = "logout", _("用户退出")
+    IDLE = "idle", _("长时间未操作")
+    EXPIRED = "expired", _("超过会话最长时间")
+    CONCURRENT = "concurrent", _("账号在别处登录")
+    ADMIN = "admin", _("管理员结束")
+
+
+class UserSession(models.Model):
+    """One signed-in session of a user, kept server-side for the session policy.
+
+    The session itself lives in Django's session store (database or cache); this row says whose
+    it is and when it started, so that a new sign-in can end the older ones and the browser of an
+    ended session can be told why.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(_("会话标识"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("登录时间"), default=timezone.now)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=16, choices=SessionEndReason.choices, blank=True)
+    ip_address = models.GenericIPAddressField(_("登录地址"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at", "-id"]
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+        indexes = [models.Index(fields=["user", "ended_at"], name="user_session_user_open")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,8 +17,8 @@ from simple_history.utils import bulk_update_with_history
 from ipplan.audit import delete_as, save_as
 from ipplan.permissions import Action, region_path, require
 
-from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
-from .models import AssessmentWeights, Department, DepartmentAlias, Region, User
+from .choices import DEPARTMENT_ROLES, REGION_ROLES, DepartmentKind, RegionLevel, Role
+from .models import AssessmentWeights, Department, DepartmentAlias, PasswordHistory, Region, User
 
 
 @transaction.atomic
@@ -401,6 +402,61 @@ def department_alias_add(*, actor: User | None, department: Department, name: st
     return alias
 
 
+def user_scope_resolve(
+    *, role: str, department: Department | None, region: Region | None
+) -> tuple[Department | None, Region | None]:
+    """The (department, region) a user of ``role`` gets, or a ValidationError naming the field.
+
+    Department roles need a department and take its region (whatever region was given); the
+    bureau and leaders need a region, and a department of theirs must lie in it; administrator
+    roles may have neither (no region: every region).
+    """
+    if role not in Role.values:
+        raise ValidationError({"role": _("未知角色:%(role)s") % {"role": role}})
+    if role in DEPARTMENT_ROLES:
+        if department is None:
+            raise ValidationError({"department": _("单位负责人和联络员必须属于一个单位。")})
+        return department, department.region
+    if role in REGION_ROLES:
+        region = region or (department.region if department is not None else None)
+        if region is None:
+            raise ValidationError({"region": _("知识产权局和领导账号必须指定行政区划。")})
+        if department is not None and department.region_id != region.pk:
+            raise ValidationError({"department": _("所属单位必须属于所选行政区划。")})
+    return department, region
+
+
+def _username_check(username: str, *, exclude: User | None = None) -> str:
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": _("请填写用户名。")})
+    taken = User.objects.filter(username__iexact=username)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"username": _("已有同名账号(不区分大小写)。")}, code="username_taken")
+    return username
+
+
+def _require_manage(actor: User, region: Region | None, user: User | None = None) -> None:
+    """The actor manages users, and the region (and the user, when changing one) is in scope."""
+    require(actor, Action.MANAGE_USERS, user)
+    if region is not None:
+        require(actor, Action.MANAGE_USERS, region)
+
+
+def _password_record(user: User) -> None:
+    """Remember ``user``'s current hash for the history rule and keep only the last N."""
+    PasswordHistory.objects.create(user=user, password=user.password)
+    keep = max(settings.IPPLAN_PASSWORD_HISTORY, 1)
+    stale = (
+        PasswordHistory.objects.filter(user=user)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)[keep:]
+    )
+    PasswordHistory.objects.filter(pk__in=list(stale)).delete()
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -412,54 +468,129 @@ def user_create(
     region: Region | None = None,
     display_name: str = "",
     email: str = "",
+    phone: str = "",
 ) -> User:
     """Create a user with one role. Department roles take the department's region.
 
-    ``actor`` None means a system load (demo data, first administrator).
+    ``actor`` None means a system load (demo data, first administrator). An account an
+    administrator creates must change its password at first sign-in.
     """
+    department, region = user_scope_resolve(role=role, department=department, region=region)
     if actor is not None:
-        require(actor, Action.MANAGE_USERS)
-    if role not in Role.values:
-        raise ValidationError({"role": _("未知角色:%(role)s") % {"role": role}})
-    if role in DEPARTMENT_ROLES:
-        if department is None:
-            raise ValidationError({"department": _("单位负责人和联络员必须属于一个单位。")})
-        region = department.region
-    elif department is not None and role != Role.ADMIN:
-        region = region or department.region
-    if role in (Role.BUREAU, Role.LEADER) and region is None:
-        raise ValidationError({"region": _("知识产权局和领导账号必须指定行政区划。")})
-    if actor is not None and region is not None:
-        require(actor, Action.MANAGE_USERS, region)
+        _require_manage(actor, region)
     user = User(
-        username=username.strip(),
+        username=_username_check(username),
         role=role,
         department=department,
         region=region,
-        display_name=display_name,
-        email=email,
-        # The admin site is for administrators and the bureau; the policy decides the rest.
-        is_staff=role in (Role.ADMIN, Role.BUREAU),
+        display_name=display_name.strip(),
+        email=email.strip(),
+        phone=phone.strip(),
+        is_staff=_is_staff(role),
         is_superuser=role == Role.ADMIN,
+        must_change_password=actor is not None,
+        password_changed_at=timezone.now(),
     )
     if password:
         validate_password(password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.full_clean()
-    user.save()
+    save_as(user, actor=actor, reason="create")
+    if password:
+        _password_record(user)
+    return user
+
+
+def _is_staff(role: str) -> bool:
+    # The admin site is for administrators and the bureau; the policy decides the rest.
+    from ipplan.permissions import MATRIX
+
+    return Action.USE_ADMIN_SITE in MATRIX.get(role, {})
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    username: str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    is_active: bool | None = None,
+) -> User:
+    """Change a user's name, contact details or whether the account may sign in."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _require_manage(actor, None, user)
+    changed: list[str] = []
+    if username is not None and username.strip() != user.username:
+        user.username = _username_check(username, exclude=user)
+        changed.append("username")
+    for field, value in (("display_name", display_name), ("email", email), ("phone", phone)):
+        if value is not None and value.strip() != getattr(user, field):
+            setattr(user, field, value.strip())
+            changed.append(field)
+    if "email" in changed:
+        changed.append("email_index")
+    if is_active is not None and is_active != user.is_active:
+        if user.pk == actor.pk and not is_active:
+            raise ValidationError({"is_active": _("不能停用自己的账号。")})
+        user.is_active = is_active
+        changed.append("is_active")
+    if changed:
+        save_as(user, actor=actor, reason="update", update_fields=changed)
+    return user
+
+
+@transaction.atomic
+def user_set_role(
+    *, actor: User, user: User, role: str, department: Department | None = None, region: Region | None = None
+) -> User:
+    """Give ``user`` another role (and the department and region it needs)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _require_manage(actor, None, user)
+    department, region = user_scope_resolve(role=role, department=department, region=region)
+    _require_manage(actor, region)
+    if user.pk == actor.pk and role != user.role:
+        raise ValidationError({"role": _("不能修改自己的角色。")})
+    user.role, user.department, user.region = role, department, region
+    user.is_staff = _is_staff(role)
+    user.is_superuser = role == Role.ADMIN
+    save_as(
+        user,
+        actor=actor,
+        reason="role",
+        update_fields=["role", "department", "region", "is_staff", "is_superuser"],
+    )
     return user
 
 
 @transaction.atomic
 def user_set_password(*, actor: User, user: User, password: str) -> User:
-    """Change ``user``'s password (their own, or any by a user manager)."""
+    """Change ``user``'s password: their own, or any (a reset) by a user manager.
+
+    The one place a password changes (the security log is wired here). A password set by
+    someone else must be changed by its owner at the next sign-in.
+    """
     if actor.pk != user.pk:
-        require(actor, Action.MANAGE_USERS, user)
+        _require_manage(actor, None, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
     validate_password(password, user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.password_changed_at = timezone.now()
+    user.must_change_password = actor.pk != user.pk
+    save_as(
+        user,
+        actor=actor,
+        reason="password",
+        update_fields=["password", "password_changed_at", "must_change_password"],
+    )
+    _password_record(user)
+    if actor.pk != user.pk:
+        from ipplan.sessions import sessions_end_for_user
+
+        sessions_end_for_user(user)
     return user
 
 
@@ -496,3 +627,82 @@ def user_notification_settings_set(*, actor: User, email_notifications: bool, da
     actor.daily_digest = daily_digest
     actor.save(update_fields=["email_notifications", "daily_digest"])
     return actor
+
+
+# --- two-factor sign-in (django-otp: TOTP devices, static recovery codes) ----------------------
+
+
+def second_factor_devices(user: User) -> tuple[Any | None, Any | None]:
+    """The user's confirmed TOTP device and recovery-code device (None where missing)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    static = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    return totp, static
+
+
+@transaction.atomic
+def second_factor_enrol_start(*, actor: User) -> Any:
+    """A new, unconfirmed TOTP device for ``actor`` (replacing an earlier unconfirmed one)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if second_factor_devices(actor)[0] is not None:
+        raise ValidationError(_("已绑定身份验证器;如需更换,请先解除绑定。"))
+    TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=actor, name=_("身份验证器"), confirmed=False)
+
+
+@transaction.atomic
+def second_factor_confirm(*, actor: User, token: str) -> tuple[Any, list[str]]:
+    """Confirm ``actor``'s pending TOTP device with a code from the app; returns the device and
+    fresh recovery codes (shown once). The one place a second factor is turned on."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
+    if device is None:
+        raise ValidationError(_("没有待绑定的身份验证器,请重新开始。"))
+    if not device.verify_token(token.strip()):
+        raise ValidationError({"token": _("验证码不正确,请输入验证器上当前显示的 6 位数字。")})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return device, recovery_codes_regenerate(actor=actor)
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, actor: User) -> list[str]:
+    """New one-time recovery codes for ``actor``; the old ones stop working."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    StaticDevice.objects.filter(user=actor).delete()
+    device = StaticDevice.objects.create(user=actor, name=_("恢复码"), confirmed=True)
+    codes = [StaticToken.random_token() for _i in range(settings.IPPLAN_2FA_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _second_factor_remove(user: User) -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def second_factor_disable(*, actor: User, password: str) -> None:
+    """The user turns their second factor off, confirming with their password."""
+    if not actor.check_password(password):
+        raise ValidationError({"password": _("密码不正确。")})
+    _second_factor_remove(actor)
+
+
+@transaction.atomic
+def second_factor_reset(*, actor: User, user: User) -> None:
+    """The security administrator removes a user's second factor (a lost phone): the user sets up
+    a new one at their next sign-in, and their open sessions end."""
+    from ipplan.sessions import sessions_end_for_user
+
+    _require_manage(actor, None, user)
+    _second_factor_remove(user)
+    sessions_end_for_user(user)

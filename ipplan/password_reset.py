@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordResetForm
 from django.core.cache import cache
+
+from .signin import BlindIndexPasswordResetForm, PasswordResetView
 
 logger = logging.getLogger("ipplan.security")
 
@@ -35,8 +35,8 @@ def _spend(key: str, limit: int) -> bool:
     return count <= limit
 
 
-class ThrottledPasswordResetForm(PasswordResetForm):
-    """Django's reset form, sending to an address or an account at most the hourly limit."""
+class ThrottledPasswordResetForm(BlindIndexPasswordResetForm):
+    """The reset form (accounts found by the address's blind index), sending to an address or an account at most the hourly limit."""
 
     def get_users(self, email: str) -> Iterator[Any]:
         limit = int(settings.IPPLAN_PASSWORD_RESET_PER_HOUR)
@@ -51,4 +51,4 @@ class ThrottledPasswordResetForm(PasswordResetForm):
                 logger.warning("password reset for account %s over its hourly limit: no mail sent", user.pk)
 
 
-password_reset = auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm)
+password_reset = PasswordResetView.as_view(form_class=ThrottledPasswordResetForm)

@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ipplan",
     "departments",
     "tasks",
@@ -82,7 +85,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: private, no-store on every answer to a signed-in user.
     "ipplan.middleware.NoStoreMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute timeouts, ended sessions; then the forced password change and 2FA set-up.
+    "ipplan.sessions.SessionPolicyMiddleware",
+    "ipplan.sessions.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Must stay last: it turns lockouts raised by the authentication backend into responses.
@@ -143,12 +150,96 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+IPPLAN_PASSWORD_MIN_LENGTH = env.int("IPPLAN_PASSWORD_MIN_LENGTH", default=10)
+# Of upper case, lower case, digits and symbols, how many a password must use.
+IPPLAN_PASSWORD_MIN_CLASSES = env.int("IPPLAN_PASSWORD_MIN_CLASSES", default=3)
+# How many of a user's last passwords may not be chosen again (0: no history check).
+IPPLAN_PASSWORD_HISTORY = env.int("IPPLAN_PASSWORD_HISTORY", default=5)
+# Days after which a password must be changed before anything else (0: never).
+IPPLAN_PASSWORD_MAX_AGE_DAYS = env.int("IPPLAN_PASSWORD_MAX_AGE_DAYS", default=90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": IPPLAN_PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "ipplan.passwords.CharacterClassValidator",
+        "OPTIONS": {"min_classes": IPPLAN_PASSWORD_MIN_CLASSES},
+    },
+    {"NAME": "ipplan.passwords.UsernameNotContainedValidator"},
+    {"NAME": "ipplan.passwords.PasswordHistoryValidator"},
 ]
+# Password hashing: "pbkdf2_sha256" (Django's default) or "sm3" (PBKDF2-HMAC-SM3, 商用密码). The
+# others stay listed, so existing hashes verify and are rewritten with the selected one at sign-in.
+IPPLAN_PASSWORD_HASHER = env.str("IPPLAN_PASSWORD_HASHER", default="pbkdf2_sha256")
+# PBKDF2-HMAC-SM3 rounds (0: as many as Django's PBKDF2-SHA256, 1,000,000).
+IPPLAN_PASSWORD_SM3_ITERATIONS = env.int("IPPLAN_PASSWORD_SM3_ITERATIONS", default=0)
+_HASHERS = {
+    "sm3": "ipplan.hashers.PBKDF2SM3PasswordHasher",
+    "pbkdf2_sha256": "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+}
+if IPPLAN_PASSWORD_HASHER not in _HASHERS:
+    raise environ.ImproperlyConfigured(f"IPPLAN_PASSWORD_HASHER must be one of {', '.join(sorted(_HASHERS))}")
+PASSWORD_HASHERS = [
+    _HASHERS[IPPLAN_PASSWORD_HASHER],
+    *(path for name, path in _HASHERS.items() if name != IPPLAN_PASSWORD_HASHER),
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+# Two-factor sign-in (TOTP, recovery codes): required for these roles, optional for the others.
+# The local demo (DJANGO_DEBUG, bin/serve) lets its demo accounts in without an authenticator app.
+IPPLAN_2FA_REQUIRED_ROLES = env.list(
+    "IPPLAN_2FA_REQUIRED_ROLES", default=[] if DEBUG else ["admin", "bureau", "security_admin", "audit_admin"]
+)
+OTP_TOTP_ISSUER = env.str("IPPLAN_2FA_ISSUER", default="ipplan")
+# How many recovery codes a user gets at enrolment (each works once).
+IPPLAN_2FA_RECOVERY_CODES = 10
+
+# Sessions, enforced server-side (ipplan/sessions.py): minutes without a request after which a
+# session ends, hours after which it ends anyway, sessions one account may hold at once (a new
+# sign-in ends the oldest ones; 0: no limit).
+IPPLAN_SESSION_IDLE_MINUTES = env.int("IPPLAN_SESSION_IDLE_MINUTES", default=30)
+IPPLAN_SESSION_MAX_HOURS = env.int("IPPLAN_SESSION_MAX_HOURS", default=12)
+IPPLAN_MAX_SESSIONS_PER_USER = env.int("IPPLAN_MAX_SESSIONS_PER_USER", default=1)
+
+
+def _field_keys() -> tuple[str, str]:
+    """The field-encryption key ring and blind-index key: configured, or made once in ``var/``.
+
+    As with the secret key, the embedded start works without configuration and never ships a
+    fixed key; production sets IPPLAN_FIELD_KEYS and IPPLAN_FIELD_INDEX_KEY (and keeps them).
+    """
+    keys = env.str("IPPLAN_FIELD_KEYS", default="")
+    index_key = env.str("IPPLAN_FIELD_INDEX_KEY", default="")
+    if keys and index_key:
+        return keys, index_key
+    key_file = DATA_DIR / "field_keys"
+    if not key_file.exists():
+        import base64
+        import os
+
+        # Written aside and linked into place: two processes starting at once keep one key ring.
+        draft = DATA_DIR / f"field_keys.{os.getpid()}"
+        draft.write_text(
+            f"k1:{base64.b64encode(secrets.token_bytes(16)).decode()}\n"
+            f"{base64.b64encode(secrets.token_bytes(32)).decode()}\n",
+            encoding="utf-8",
+        )
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    stored_keys, stored_index = key_file.read_text(encoding="utf-8").split()
+    return keys or stored_keys, index_key or stored_index
+
+
+IPPLAN_FIELD_KEYS, IPPLAN_FIELD_INDEX_KEY = _field_keys()
 
 # Lock a username from one address after repeated failures (django-axes).
 AXES_FAILURE_LIMIT = env.int("IPPLAN_LOGIN_FAILURE_LIMIT", default=5)
@@ -163,7 +254,8 @@ AXES_IPWARE_PROXY_COUNT = env.int("IPPLAN_PROXY_COUNT", default=0)
 IPPLAN_PASSWORD_RESET_PER_HOUR = env.int("IPPLAN_PASSWORD_RESET_PER_HOUR", default=5)
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# The store forgets a session at the absolute limit too (two weeks, Django's default, without one).
+SESSION_COOKIE_AGE = 3600 * IPPLAN_SESSION_MAX_HOURS if IPPLAN_SESSION_MAX_HOURS > 0 else 14 * 24 * 3600
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)

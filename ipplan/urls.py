@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
-from . import account, password_reset, tokens, views
+from . import account, password_reset, signin, tokens, views
 from .api.errors import api_bad_request, api_forbidden, api_not_found, api_server_error
 
 urlpatterns = [
@@ -13,9 +13,23 @@ urlpatterns = [
     path("accounts/notifications/", account.notification_settings, name="account_notifications"),
     path("accounts/tokens/", tokens.token_list, name="account_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", tokens.token_revoke, name="account_token_revoke"),
-    # before Django's own: the reset form throttled per address and account
+    # Sign-in, sign-out and passwords through our views (policy, second factor, services); the
+    # rest of django.contrib.auth.urls (reset done/complete pages) as Django ships them.
+    path("accounts/login/", signin.LoginView.as_view(), name="login"),
+    path("accounts/login/verify/", signin.login_verify, name="login_verify"),
+    path("accounts/logout/", signin.logout_view, name="logout"),
+    path("accounts/password_change/", signin.PasswordChangeView.as_view(), name="password_change"),
+    # the reset form finds accounts by the e-mail's blind index and is throttled per address/account
     path("accounts/password_reset/", password_reset.password_reset, name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        signin.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/2fa/", signin.two_factor, name="account_2fa"),
+    path("accounts/2fa/disable/", signin.two_factor_disable, name="account_2fa_disable"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/login/", signin.admin_login_redirect),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("ipplan.api.urls")),

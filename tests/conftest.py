@@ -13,6 +13,7 @@ from django.utils import timezone
 from departments.choices import RegionLevel, Role
 from departments.models import Department, Region, User
 from departments.services import department_create, region_create, user_create
+from ipplan.hashers import PBKDF2SM3PasswordHasher
 from tasks.models import Plan, Task
 from tasks.services import plan_create, section_create, task_create
 
@@ -22,10 +23,23 @@ PASSWORD = "correct-horse-battery-9"
 def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
-    # Hashing is not under test here; the default hasher costs a quarter second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Hashing is not under test here; the default hasher costs a quarter second per user. With
+    # IPPLAN_PASSWORD_HASHER=sm3 (one CI run) the SM3 hasher runs everywhere, at fewer rounds.
+    if settings.IPPLAN_PASSWORD_HASHER == "sm3":
+        settings.PASSWORD_HASHERS = ["tests.conftest.QuickSM3PasswordHasher"]
+    else:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Most tests sign in with force_login or the password form; the security tests switch the
+    # two-factor requirement on (production: IPPLAN_2FA_REQUIRED_ROLES).
+    settings.IPPLAN_2FA_REQUIRED_ROLES = []
     # The test client speaks plain HTTP; production keeps the redirect (see test_startup).
     settings.SECURE_SSL_REDIRECT = False
+
+
+class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):
+    """PBKDF2-HMAC-SM3 as in production, with fewer rounds so that the suite stays fast."""
+
+    iterations = 1000  # type: ignore[assignment]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
