@@ -217,8 +217,9 @@ def test_own_corpus_truth_files_follow_the_schema() -> None:
             assert len(named) == len(set(named)), (path.name, task["path"])
             deadline = task["deadline"]
             assert deadline is None or len(deadline) in (7, 10), (path.name, task["path"])
-        counted = sum(s.get("task_count", 0) for s in data["sections"])
-        assert counted == len(data["tasks"]), (path.name, counted, len(data["tasks"]))
+        if data["sections"]:  # a plan whose numbered items are all tasks has no sections
+            counted = sum(s["task_count"] for s in data["sections"])
+            assert counted == len(data["tasks"]), (path.name, counted, len(data["tasks"]))
         stem = path.name[: -len(".expected.json")]
         assert stem in OWN_CORPUS.joinpath("SOURCES.md").read_text(encoding="utf-8"), (
             f"{stem} not in SOURCES.md"
