@@ -32,8 +32,9 @@ OWN_CORPUS = CHECKOUT / "fixtures" / "corpus"
 
 # The floors: the mean of each measure over a set must be at least this. Measures a set does not
 # state are not checked (deadlines only where a truth file has per-task deadlines). Set to what the
-# importer reached when the corpus was annotated; the bar (13) is tasks >= 0.95 and
-# roles >= 0.90 on the corpora and 1.000 on the seeds: raise these as the parser gets there.
+# importer reached when the corpus was annotated (own-corpus: the lower of the mean over all its
+# documents and over those committed beside their truth files); the bar (13) is tasks >=
+# 0.95 and roles >= 0.90 on the corpora and 1.000 on the seeds: raise these as the parser gets there.
 FLOORS: dict[str, dict[str, float]] = {
     "seeds": {
         "task_precision": 1.0,
@@ -53,19 +54,20 @@ FLOORS: dict[str, dict[str, float]] = {
         "roles_exact": 0.46,
         "dept_f1": 0.57,
         "sections": 0.83,
+        "indicator_precision": 0.66,
         "indicator_recall": 0.77,
         "phase_precision": 1.0,
         "phase_recall": 1.0,
         "meta": 1.0,
     },
     "own-corpus": {
-        "task_precision": 0.83,
-        "task_recall": 0.79,
-        "roles_exact": 0.71,
-        "dept_f1": 0.78,
-        "sections": 1.0,
+        "task_precision": 0.81,
+        "task_recall": 0.84,
+        "roles_exact": 0.78,
+        "dept_f1": 0.83,
+        "sections": 0.92,
         "indicator_recall": 0.33,
-        "phase_precision": 0.83,
+        "phase_precision": 0.92,
         "phase_recall": 1.0,
     },
 }
