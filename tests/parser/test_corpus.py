@@ -32,8 +32,8 @@ OWN_CORPUS = CHECKOUT / "fixtures" / "corpus"
 
 # The floors: the mean of each measure over a set must be at least this. Measures a set does not
 # state are not checked (deadlines only where a truth file has per-task deadlines). Set to what the
-# importer reached when the corpus was annotated (own-corpus: the lower of the mean over all its
-# documents and over those committed beside their truth files); the bar (13) is tasks >=
+# importer reached when the corpus was annotated (own-corpus: the means over its committed
+# documents, rounded down below the printed figures); the bar (13) is tasks >=
 # 0.95 and roles >= 0.90 on the corpora and 1.000 on the seeds: raise these as the parser gets there.
 FLOORS: dict[str, dict[str, float]] = {
     "seeds": {
@@ -66,6 +66,7 @@ FLOORS: dict[str, dict[str, float]] = {
         "roles_exact": 0.7,
         "dept_f1": 0.72,
         "sections": 0.97,
+        "indicator_precision": 0.91,
         "indicator_recall": 0.81,
         "phase_precision": 0.97,
         "phase_recall": 0.86,
