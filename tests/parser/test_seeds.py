@@ -11,9 +11,11 @@ import pytest
 
 from tasks.parser import parse_document
 
-SHARED = Path("/work/shared")
+CHECKOUT = Path(__file__).resolve().parents[2]
+# The annotated seeds live outside the repository, in shared/ beside the checkout.
+SHARED = CHECKOUT.parent / "shared"
 SEEDS = SHARED / "seeds"
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
+FIXTURES = CHECKOUT / "fixtures" / "plans"
 
 
 def _scorer() -> Any:
@@ -31,7 +33,7 @@ def _seed_names() -> list[str]:
 
 
 @pytest.mark.skipif(
-    not SEEDS.is_dir(), reason="/work/shared/seeds is absent (the annotated seeds live outside the repo)"
+    not SEEDS.is_dir(), reason=f"{SEEDS} is absent: the annotated seeds live in ../shared beside the checkout"
 )
 @pytest.mark.parametrize("stem", _seed_names())
 def test_seed_scores_perfectly(stem: str) -> None:
