@@ -1,7 +1,7 @@
 """Versioned models: optimistic locking in one place.
 
-A versioned model carries a ``version`` counter (Task, webhook Subscription, Section) or, failing
-that, its ``updated_at`` stands for one (Plan). The REST API's ETag is built from it
+A versioned model carries a ``version`` counter (Task, Plan, Section, webhook Subscription) or,
+failing that, its ``updated_at`` stands for one. The REST API's ETag is built from it
 (``ipplan.api.etag``) and a browser form posts it back in a hidden field. A service that changes
 such an object:
 

@@ -63,6 +63,7 @@ class Plan(TimeStampedModel):
         _("进展填报周期"), max_length=16, choices=ReportCadence.choices, default=ReportCadence.MONTHLY
     )
     report_day = models.PositiveSmallIntegerField(_("填报日"), default=25)
+    version = models.PositiveIntegerField(_("版本"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),

@@ -190,19 +190,20 @@ def _apply_departments(task: Task, departments: Departments, *, actor: User, rea
     return changed
 
 
-def _next_number(section: Section) -> int:
-    """One more than the highest task number in the section (cancelled tasks keep theirs)."""
-    highest = Task.objects.filter(section=section).aggregate(n=Max("number"))["n"] or 0
-    return int(highest) + 1
+def _free_path(plan: Plan, section: Section | None, prefix: str | None = None) -> tuple[int, str]:
+    """The next task number of the section (or of the plan's tasks outside any section) and its
+    path, skipping paths the plan already uses. Cancelled tasks keep their numbers."""
+    siblings = Task.objects.filter(plan=plan, section=section)
+    number = int(siblings.aggregate(n=Max("number"))["n"] or 0) + 1
+    prefix = section.path if section is not None else (prefix or "")
+    taken = set(Task.objects.filter(plan=plan).values_list("path", flat=True))
 
+    def path_of(n: int) -> str:
+        return f"{prefix}.{n}" if prefix else str(n)
 
-def _free_path(section: Section) -> tuple[int, str]:
-    """The next number of the section and its path, skipping paths the plan already uses."""
-    number = _next_number(section)
-    taken = set(Task.objects.filter(plan_id=section.plan_id).values_list("path", flat=True))
-    while f"{section.path}.{number}" in taken:
+    while path_of(number) in taken:
         number += 1
-    return number, f"{section.path}.{number}"
+    return number, path_of(number)
 
 
 def _order_after_section(section: Section) -> int:
@@ -311,7 +312,9 @@ def task_reassign(
 def _new_task(
     *,
     actor: User,
-    section: Section,
+    plan: Plan,
+    section: Section | None,
+    prefix: str,
     title: str,
     full_text: str,
     due_date: dt.date | None,
@@ -319,10 +322,10 @@ def _new_task(
     order: int,
     split_from: Task | None = None,
 ) -> Task:
-    number, path = _free_path(section)
+    number, path = _free_path(plan, section, prefix)
     task = save_as(
         Task(
-            plan=section.plan,
+            plan=plan,
             section=section,
             path=path,
             number=number,
@@ -355,7 +358,9 @@ def task_add(
     section = _lock_section(section, None)
     task = _new_task(
         actor=actor,
+        plan=section.plan,
         section=section,
+        prefix=section.path,
         title=title,
         full_text=full_text,
         due_date=due_date,
@@ -385,7 +390,8 @@ def task_split(
     remaining_title: str | None = None,
     remaining_text: str | None = None,
 ) -> Task:
-    """Split part of a task off into a new task of the same section (the section's next number).
+    """Split part of a task off into a new task of the same section (the section's next number;
+    a task outside any section: the next number under its path's prefix).
 
     The original keeps its status, progress, reports and history (its title and text may be
     narrowed to what remains); the new task starts fresh (未开始, 0 %), with the original's
@@ -398,12 +404,12 @@ def task_split(
             % {"status": status_table.label(task.status), "doing": _("拆分")},
             code="invalid_transition",
         )
-    if task.section is None:
-        raise ValidationError({"section": _("该任务不属于任何章节,不能拆分。")}, code="no_section")
-    section = _lock_section(task.section, None)
+    section = _lock_section(task.section, None) if task.section is not None else None
     new = _new_task(
         actor=actor,
+        plan=task.plan,
         section=section,
+        prefix=task.path.rsplit(".", 1)[0] if "." in task.path else "",
         title=title,
         full_text=full_text,
         due_date=task.due_date,
@@ -594,7 +600,7 @@ def task_move(*, actor: User, task: Task, expected_version: int | None, section:
     if task.section_id == target.pk:
         raise ValidationError({"section": _("任务已在该章节中。")}, code="same_section")
     old_path, old_section = task.path, task.section_id
-    number, path = _free_path(target)
+    number, path = _free_path(task.plan, target)
     TaskPathAlias.objects.get_or_create(task=task, path=old_path)
     task.path, task.number, task.section = path, number, target
     task.order = _order_after_section(target)
@@ -649,8 +655,7 @@ def plan_edit(
 ) -> Plan:
     """Change the plan's metadata: title, 文号, issuer, issue date, period (years).
 
-    Arguments left out keep their value; ``issued_on=None`` clears the date. The plan's version is
-    its last change time (the API's ETag), so a stale form is refused here too."""
+    Arguments left out keep their value; ``issued_on=None`` clears the date."""
     require(actor, Action.MAINTAIN_PLAN, plan)
     plan = lock_and_check(
         Plan,

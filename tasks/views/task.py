@@ -27,6 +27,7 @@ TASK_ACTIONS = [
     Action.URGE_TASK,
     Action.EDIT_DEADLINE,
     Action.REVIEW_REPORT,
+    Action.MAINTAIN_PLAN,
 ]
 
 
@@ -95,6 +96,9 @@ def render_task_page(
         "report_count": ProgressReport.objects.filter(task=task).count(),
         "self_statuses": [(s.value, s.label) for s in SELF_SERVICE_STATUSES],
         "current_period": period_for(task.plan.report_cadence, local_today()),
+        "merged_from": task.merged_from.order_by("path"),
+        "split_into": task.split_into.order_by("path"),
+        "former_paths": [alias.path for alias in task.path_aliases.all()],
         "errors": errors or [],
         "conflict": conflict,
         "posted": request.POST if request.method == "POST" else {},
