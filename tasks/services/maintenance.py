@@ -518,7 +518,7 @@ def task_restore(*, actor: User, task: Task, expected_version: int | None, reaso
     save_versioned(
         task,
         actor=actor,
-        reason=reason.strip() or "restore",
+        reason=f"restore: {reason.strip()}" if reason.strip() else "restore",
         update_fields=["status", "status_before_cancel", "cancel_reason", "merged_into"],
     )
     emit_task_status_changed(task=task, old_status=old_status, actor=actor)

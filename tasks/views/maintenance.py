@@ -125,7 +125,14 @@ def department_search(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
     if not can(request.user, Action.MAINTAIN_PLAN, plan):
         raise PermissionDenied
-    exclude = {int(v) for v in request.GET.getlist("exclude") if v.isdigit()}
+    exclude = set()
+    task_id = request.GET.get("task", "")
+    if task_id.isdigit():  # the task's own departments are listed already
+        exclude = set(
+            scope(
+                request.user, Action.VIEW_TASK, Task.objects.filter(pk=int(task_id), plan=plan)
+            ).values_list("assignments__department_id", flat=True)
+        )
     matches = department_matches(request.user, plan, request.GET.get("q", ""), exclude=exclude)
     return render(
         request,

@@ -40,7 +40,7 @@ def hooked(world: World) -> World:
 
 
 def _events(kind: str) -> list[Event]:
-    return list(Event.objects.filter(kind=kind).order_by("id"))
+    return list(Event.objects.filter(kind=kind).order_by("created_at", "payload__data__version"))
 
 
 def _notified(world: World, username: str, task: Task) -> list[str]:
