@@ -172,7 +172,7 @@ def task_changes(task: Task) -> list[dict[str, Any]]:
                     for at, change in reassignments
                     if previous.history_date < at <= record.history_date
                 ]
-        if changes or record.history_type != "~":
+        if changes or record.history_type != "~" or is_maintenance(record.history_change_reason or ""):
             entries.append(
                 {
                     "id": record.history_id,
@@ -185,6 +185,14 @@ def task_changes(task: Task) -> list[dict[str, Any]]:
                 }
             )
     return entries
+
+
+#: Reasons the plan maintenance services record ("split: 二.(一).3"): shown even when no shown field changed.
+MAINTENANCE_REASONS = ("split", "merge", "move", "cancel", "restore", "reassign")
+
+
+def is_maintenance(reason: str) -> bool:
+    return reason.partition(":")[0].strip() in MAINTENANCE_REASONS
 
 
 def _reassignments(task: Task) -> list[tuple[dt.datetime, dict[str, Any]]]:
