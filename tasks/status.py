@@ -126,6 +126,12 @@ def targets(door: Door, old: str) -> list[str]:
     return [s.value for s in TaskStatus if s.value in reachable and s.value != old]
 
 
+def targets_of(door: Door) -> list[str]:
+    """Every status ``door`` may lead to, in the order of ``TaskStatus``."""
+    reachable = {new for rule in rules(door) for new in rule.targets}
+    return [s.value for s in TaskStatus if s.value in reachable]
+
+
 def label(status: str) -> str:
     return str(TaskStatus(status).label) if status in TaskStatus.values else status
 

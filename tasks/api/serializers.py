@@ -13,6 +13,7 @@ from rest_framework import serializers
 from departments.models import Department, Region
 from ipplan.api import fields
 
+from .. import status as status_table
 from ..choices import Light, TaskStatus
 from ..models import (
     Assignment,
@@ -201,7 +202,13 @@ class TaskUpdateSerializer(serializers.Serializer[Any]):
 
     title = fields.CharField(required=False, max_length=500)
     full_text = fields.CharField(required=False, allow_blank=True, max_length=20000, trim_whitespace=False)
-    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=TaskStatus.choices,
+        required=False,
+        help_text="牵头单位可直接设置的状态(任务状态表的直接修改):"
+        + "、".join(str(value) for value in status_table.targets_of(status_table.Door.DIRECT))
+        + ";其余状态只能经办结申请、审核、取消或恢复产生,在此设置返回 409。",
+    )
     progress = fields.IntegerField(min_value=0, max_value=100, required=False)
     due_date = serializers.DateField(required=False, allow_null=True)
     reason = fields.CharField(
@@ -399,9 +406,15 @@ class MarkReadResultSerializer(serializers.Serializer[Any]):
 # --- plan maintenance ----------------------------------------------------------------------------
 
 
+#: Ids are database integers: a larger number is refused as input (400), not sent to the database.
+ID_MAX = 2_147_483_647
+
+
 def department_ids(**kwargs: Any) -> serializers.ListField:
     """A list of department ids (each field needs its own child instance)."""
-    return serializers.ListField(child=fields.IntegerField(min_value=1), max_length=100, **kwargs)
+    return serializers.ListField(
+        child=fields.IntegerField(min_value=1, max_value=ID_MAX), max_length=100, **kwargs
+    )
 
 
 class DepartmentSetSerializer(serializers.Serializer[Any]):
@@ -439,16 +452,21 @@ class TaskSplitSerializer(serializers.Serializer[Any]):
 
 class TaskMergeSerializer(serializers.Serializer[Any]):
     other = fields.IntegerField(
-        min_value=1, help_text="并入本任务的另一任务 id(同一方案);它将被取消并指向本任务"
+        min_value=1, max_value=ID_MAX, help_text="并入本任务的另一任务 id(同一方案);它将被取消并指向本任务"
     )
     other_version = fields.IntegerField(
-        min_value=1, required=False, help_text="另一任务的版本(可选;给出时版本不一致返回 412)"
+        min_value=1,
+        max_value=ID_MAX,
+        required=False,
+        help_text="另一任务的版本(可选;给出时版本不一致返回 412)",
     )
     reason = fields.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
 
 
 class TaskMoveSerializer(serializers.Serializer[Any]):
-    section = fields.IntegerField(min_value=1, help_text="同一方案中的目标章节 id;任务取该章节的下一个编号")
+    section = fields.IntegerField(
+        min_value=1, max_value=ID_MAX, help_text="同一方案中的目标章节 id;任务取该章节的下一个编号"
+    )
 
 
 class TaskCancelSerializer(serializers.Serializer[Any]):
@@ -469,7 +487,9 @@ class TaskRestoreSerializer(serializers.Serializer[Any]):
     ]
 )
 class PlanTaskCreateSerializer(DepartmentSetSerializer):
-    section = fields.IntegerField(min_value=1, help_text="该方案的章节 id;任务取该章节的下一个编号")
+    section = fields.IntegerField(
+        min_value=1, max_value=ID_MAX, help_text="该方案的章节 id;任务取该章节的下一个编号"
+    )
     title = fields.CharField(max_length=500)
     full_text = fields.CharField(required=False, allow_blank=True, max_length=20000, trim_whitespace=False)
     due_date = serializers.DateField(required=False, allow_null=True)
