@@ -25,6 +25,7 @@ from departments.resolution import Method, Registry, Resolution
 from departments.services import department_alias_add, department_create
 from ipplan.audit import save_as
 from ipplan.permissions import Action, require
+from ipplan.versioning import save_versioned
 
 from ..choices import AssignmentRole, Comparator, ImportState, TaskStatus
 from ..models import Plan, PlanImport, Section, Task
@@ -487,7 +488,8 @@ def plan_reimport_apply(
     if source_text:
         plan.source_text = source_text
         plan.source_name = source_name or plan.source_name
-        save_as(plan, actor=actor, reason="reimport", update_fields=["source_text", "source_name"])
+        # the plan's version is its ETag: a new source (source_name is in the API) moves it on
+        save_versioned(plan, actor=actor, reason="reimport", update_fields=["source_text", "source_name"])
     return diff
 
 

@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from departments.services import department_create
 from ipplan.exceptions import ConflictError, TransitionError
 from tasks.choices import NotificationKind, RequestState, TaskStatus
+from tasks.dashboards import plan_figures
 from tasks.filtersets import TaskFilterSet
-from tasks.models import Notification, ProgressReport, Section, Task, TaskPathAlias
+from tasks.models import Notification, Plan, ProgressReport, Section, Task, TaskPathAlias
 from tasks.selectors import department_inbox, task_changes
 from tasks.services import maintenance as m
 from tasks.services.maintenance import Departments
@@ -231,6 +232,8 @@ def test_cancel_and_restore_keep_the_previous_status(hooked: World) -> None:
         TaskStatus.BLOCKED,
     )
     assert Task.objects.filter(pk=task.pk).open().count() == 0  # out of the figures
+    (figures,) = plan_figures(Plan.objects.filter(pk=w.plan.pk))
+    assert (figures.cancelled, figures.total) == (1, 2)
     assert department_inbox(w.users["staff"]).filter(pk=task.pk).exists()  # still visible
     with pytest.raises(TransitionError):
         m.task_cancel(actor=bureau, task=task, expected_version=task.version, reason="again")
