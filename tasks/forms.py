@@ -116,10 +116,6 @@ class TaskEditForm(VersionedForm):
     full_text = forms.CharField(label=_("任务全文"), required=False, widget=forms.Textarea, strip=False)
     reason = forms.CharField(label=_("调整说明"), required=False, max_length=500)
 
-    @staticmethod
-    def version_only(data: Any) -> VersionedForm:
-        return VersionedForm(data)
-
 
 class SplitForm(VersionedForm):
     title = forms.CharField(label=_("新任务名称"), max_length=500)

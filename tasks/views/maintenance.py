@@ -38,6 +38,7 @@ from ..forms import (
     SectionEditForm,
     SplitForm,
     TaskEditForm,
+    VersionedForm,
 )
 from ..models import Plan, Section, Task
 from ..selectors import task_detail
@@ -259,7 +260,7 @@ def task_departments(request: HttpRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
-        data = _form_data(TaskEditForm.version_only(request.POST))
+        data = _form_data(VersionedForm(request.POST))
         return maintenance.task_reassign(
             actor=_actor(request),
             task=task,
