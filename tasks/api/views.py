@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from departments.filtersets import DepartmentFilterSet
 from departments.models import Department
-from ipplan.api.errors import lost_race
+from ipplan.api.errors import RuleViolation, lost_race
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
@@ -61,7 +61,8 @@ def _maintainable(request: Request, obj: Any) -> int:
 def _departments(
     request: Request, data: dict[str, Any], *, fallback: Departments | None = None
 ) -> Departments:
-    """Department ids by role, resolved among the departments the caller may see (400 otherwise)."""
+    """Department ids by role, resolved among the departments the caller may see (422 otherwise:
+    well-formed, but naming no department the caller can assign)."""
     roles = ("lead", "responsible", "cooperating")
     if fallback is not None and not any(role in data for role in roles):
         return fallback
@@ -74,7 +75,7 @@ def _departments(
     }
     errors = {role: messages for role, messages in errors.items() if messages}
     if errors:
-        raise serializers.ValidationError(errors)
+        raise RuleViolation(errors)
     return Departments(*[[found[pk] for pk in wanted[role]] for role in roles])
 
 
@@ -141,7 +142,7 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
         require(request.user, Action.MAINTAIN_PLAN, plan)
         section = Section.objects.filter(pk=data["section"], plan=plan).first()
         if section is None:
-            raise serializers.ValidationError({"section": [_("该方案没有这个章节。")]})
+            raise RuleViolation({"section": [_("该方案没有这个章节。")]})
         task = maintenance.task_add(
             actor=cast(Any, request.user),
             section=section,
@@ -376,7 +377,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         data = form.validated_data
         other = self.get_queryset().filter(pk=data["other"]).first()
         if other is None:
-            raise serializers.ValidationError({"other": [_("没有这个任务,或您无权查看。")]})
+            raise RuleViolation({"other": [_("没有这个任务,或您无权查看。")]})
         return self._maintained(
             request,
             lambda task, version: maintenance.task_merge(
@@ -401,7 +402,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
 
         def run(task: Task, version: int) -> Task:
             if section is None or section.plan_id != task.plan_id:
-                raise serializers.ValidationError({"section": [_("该方案没有这个章节。")]})
+                raise RuleViolation({"section": [_("该方案没有这个章节。")]})
             return maintenance.task_move(
                 actor=cast(Any, request.user), task=task, expected_version=version, section=section
             )

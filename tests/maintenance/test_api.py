@@ -110,13 +110,13 @@ def test_bad_references_are_named(world: World, bureau: APIClient) -> None:
     foreign = bureau.put(
         task_url + "assignments/", {"lead": [world.foreign_dept.pk]}, format="json", HTTP_IF_MATCH=etag
     )
-    assert foreign.status_code == 400 and "lead" in foreign.json()["errors"]  # not visible to 东莞's bureau
+    assert foreign.status_code == 422 and "lead" in foreign.json()["errors"]  # not visible to 东莞's bureau
     no_lead = bureau.put(task_url + "assignments/", {"lead": []}, format="json", HTTP_IF_MATCH=etag)
     assert no_lead.status_code == 422 and "lead" in no_lead.json()["errors"]
     other_plan = bureau.post(
         task_url + "merge/", {"other": world.foreign_task.pk}, format="json", HTTP_IF_MATCH=etag
     )
-    assert other_plan.status_code == 400 and "other" in other_plan.json()["errors"]
+    assert other_plan.status_code == 422 and "other" in other_plan.json()["errors"]
     restore = bureau.post(task_url + "restore/", {}, format="json", HTTP_IF_MATCH=etag)
     assert restore.status_code == 409  # not cancelled
     huge = bureau.post(task_url + "move/", {"section": 2**40}, format="json", HTTP_IF_MATCH=etag)
