@@ -496,7 +496,9 @@ class PlanTaskCreateSerializer(DepartmentSetSerializer):
 
 
 class SectionUpdateSerializer(serializers.Serializer[Any]):
-    title = fields.CharField(max_length=300)
+    """A PATCH: fields left out keep their value."""
+
+    title = fields.CharField(required=False, max_length=300)
 
 
 class PlanUpdateSerializer(serializers.Serializer[Any]):

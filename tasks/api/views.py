@@ -184,7 +184,7 @@ class SectionViewSet(ReadOnlyPolicyViewSet):
                 actor=cast(Any, request.user),
                 section=section,
                 expected_version=expected,
-                title=form.validated_data["title"],
+                title=form.validated_data.get("title"),
             )
         except ConflictError as exc:
             raise lost_race(exc) from None

@@ -628,10 +628,14 @@ def task_move(*, actor: User, task: Task, expected_version: int | None, section:
 
 
 @transaction.atomic
-def section_edit(*, actor: User, section: Section, expected_version: int | None, title: str) -> Section:
-    """Change a section's title."""
+def section_edit(
+    *, actor: User, section: Section, expected_version: int | None, title: str | None = None
+) -> Section:
+    """Change a section's title (None keeps it)."""
     require(actor, Action.MAINTAIN_PLAN, section)
     section = _lock_section(section, expected_version)
+    if title is None:
+        return section
     title = title.strip()
     if not title:
         raise ValidationError({"title": _("请填写章节标题。")}, code="required")
