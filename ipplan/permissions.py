@@ -39,6 +39,7 @@ class Action(enum.StrEnum):
     VIEW_PLAN = "view_plan"
     IMPORT_PLAN = "import_plan"
     EDIT_PLAN = "edit_plan"
+    MAINTAIN_PLAN = "maintain_plan"
     DELETE_PLAN = "delete_plan"
     VIEW_TASK = "view_task"
     UPDATE_PROGRESS = "update_progress"
@@ -89,6 +90,8 @@ _BUREAU = {
     **_SELF,
     A.IMPORT_PLAN: S.REGION,
     A.EDIT_PLAN: S.REGION,
+    # plan maintenance: edit, reassign, add, split, merge, move, cancel and restore tasks
+    A.MAINTAIN_PLAN: S.REGION,
     A.DELETE_PLAN: S.REGION,
     A.REVIEW_REPORT: S.REGION,
     A.DECIDE_COMPLETION: S.REGION,

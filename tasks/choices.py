@@ -83,6 +83,7 @@ class NotificationKind(models.TextChoices):
     REQUEST_PENDING = "request_pending", _("待办申请")
     DIGEST = "digest", _("工作摘要")
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook 推送已停用")
+    TASK_CHANGED = "task_changed", _("任务调整")
 
 
 class NotificationState(models.TextChoices):

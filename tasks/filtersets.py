@@ -24,6 +24,7 @@ from .models import (
     ProgressReport,
     Section,
     Task,
+    TaskPathAlias,
     TaskRequest,
     local_today,
 )
@@ -33,6 +34,7 @@ class TaskFilterSet(django_filters.FilterSet):
     """Filters for task lists. ``light`` needs the ``light_value`` annotation (selectors add it)."""
 
     q = django_filters.CharFilter(label=_("搜索"), method="filter_q")
+    path = django_filters.CharFilter(label=_("编号路径"), method="filter_path")
     plan = django_filters.ModelChoiceFilter(label=_("工作方案"), queryset=Plan.objects.all())
     department = django_filters.ModelChoiceFilter(
         label=_("单位"), queryset=Department.objects.all(), method="filter_department"
@@ -48,7 +50,7 @@ class TaskFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "plan", "department", "role", "status", "light", "overdue", "due_within"]
+        fields = ["q", "path", "plan", "department", "role", "status", "light", "overdue", "due_within"]
 
     def __init__(self, *args: Any, plans: QuerySet[Plan] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,7 +62,19 @@ class TaskFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(title__icontains=value) | Q(path__icontains=value) | Q(full_text__icontains=value)
+            Q(title__icontains=value)
+            | Q(path__icontains=value)
+            | Q(full_text__icontains=value)
+            | Exists(TaskPathAlias.objects.filter(task=OuterRef("pk"), path__icontains=value))
+        )
+
+    def filter_path(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        """The task at this path, or that had it before it was moved (``二.(一).3``)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(path=value) | Exists(TaskPathAlias.objects.filter(task=OuterRef("pk"), path=value))
         )
 
     def _assigned(self, queryset: QuerySet[Task], **lookup: Any) -> QuerySet[Task]:

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Region
 
+from .choices import TaskStatus
+from .models import Section, Task
+
 #: Largest document accepted for import; the parser refuses anything larger the same way.
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 IMPORT_EXTENSIONS = (".txt", ".docx", ".xlsx", ".pdf", ".html", ".htm", ".doc", ".wps", ".ofd")
@@ -101,3 +104,80 @@ class CommitImportForm(forms.Form):
             elif value:
                 mapped[resolution.name] = int(value)
         return mapped, create
+
+
+# --- plan maintenance (each form carries the version the page was rendered with) ----------------
+
+
+class VersionedForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class TaskEditForm(VersionedForm):
+    title = forms.CharField(label=_("任务名称"), max_length=500)
+    full_text = forms.CharField(label=_("任务全文"), required=False, widget=forms.Textarea, strip=False)
+    reason = forms.CharField(label=_("调整说明"), required=False, max_length=500)
+
+
+class SplitForm(VersionedForm):
+    title = forms.CharField(label=_("新任务名称"), max_length=500)
+    full_text = forms.CharField(label=_("新任务全文"), required=False, widget=forms.Textarea)
+    remaining_title = forms.CharField(label=_("原任务保留部分的名称"), required=False, max_length=500)
+    remaining_text = forms.CharField(label=_("原任务保留部分的全文"), required=False, widget=forms.Textarea)
+
+
+class _PlanBound(VersionedForm):
+    def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
+
+class MergeForm(_PlanBound):
+    other = forms.ModelChoiceField(label=_("并入本任务的任务"), queryset=Task.objects.none())
+    reason = forms.CharField(label=_("合并说明"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, plan: Any, exclude: int, **kwargs: Any) -> None:
+        super().__init__(*args, plan=plan, **kwargs)
+        self.fields["other"].queryset = (  # type: ignore[attr-defined]
+            Task.objects.filter(plan=plan).exclude(pk=exclude).exclude(status=TaskStatus.CANCELLED)
+        )
+
+
+class MoveForm(_PlanBound):
+    section = forms.ModelChoiceField(label=_("目标章节"), queryset=Section.objects.none())
+
+    def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
+        super().__init__(*args, plan=plan, **kwargs)
+        self.fields["section"].queryset = Section.objects.filter(plan=plan)  # type: ignore[attr-defined]
+
+
+class CancelForm(VersionedForm):
+    reason = forms.CharField(label=_("取消原因"), max_length=2000)
+
+
+class RestoreForm(VersionedForm):
+    reason = forms.CharField(label=_("恢复说明"), required=False, max_length=500)
+
+
+class SectionEditForm(VersionedForm):
+    title = forms.CharField(label=_("章节标题"), max_length=300)
+
+
+class PlanEditForm(VersionedForm):
+    title = forms.CharField(label=_("方案标题"), max_length=300)
+    doc_number = forms.CharField(label=_("文号"), required=False, max_length=100)
+    issuer = forms.CharField(label=_("发文机关"), required=False, max_length=200)
+    issued_on = forms.DateField(label=_("印发日期"), required=False)
+    period_start = forms.IntegerField(label=_("起始年度"), required=False, min_value=1900, max_value=2200)
+    period_end = forms.IntegerField(label=_("截止年度"), required=False, min_value=1900, max_value=2200)
+
+
+class PlanTaskForm(forms.Form):
+    section = forms.ModelChoiceField(label=_("章节"), queryset=Section.objects.none())
+    title = forms.CharField(label=_("任务名称"), max_length=500)
+    full_text = forms.CharField(label=_("任务全文"), required=False, widget=forms.Textarea)
+    due_date = forms.DateField(label=_("完成时限"), required=False)
+
+    def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].queryset = Section.objects.filter(plan=plan)  # type: ignore[attr-defined]

@@ -63,6 +63,7 @@ class Plan(TimeStampedModel):
         _("进展填报周期"), max_length=16, choices=ReportCadence.choices, default=ReportCadence.MONTHLY
     )
     report_day = models.PositiveSmallIntegerField(_("填报日"), default=25)
+    version = models.PositiveIntegerField(_("版本"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),
@@ -111,6 +112,8 @@ class Section(models.Model):
     title = models.CharField(_("标题"), max_length=300)
     path = models.CharField(_("路径"), max_length=100)
     order = models.PositiveIntegerField(_("排序"), default=0)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    history = HistoricalRecords(verbose_name=_("章节变更记录"))
 
     class Meta:
         ordering = ["plan", "order", "id"]
@@ -171,6 +174,26 @@ class Task(TimeStampedModel):
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
     version = models.PositiveIntegerField(_("版本"), default=1)
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    cancel_reason = models.TextField(_("取消原因"), blank=True)
+    status_before_cancel = models.CharField(
+        _("取消前状态"), max_length=24, choices=TaskStatus.choices, blank=True
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("并入任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+    )
+    split_from = models.ForeignKey(
+        "self",
+        verbose_name=_("拆分自"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="split_into",
+    )
     departments: models.ManyToManyField[Department, Assignment] = models.ManyToManyField(
         Department, through="Assignment", verbose_name=_("承办单位"), related_name="tasks"
     )
@@ -230,6 +253,25 @@ class Task(TimeStampedModel):
     @property
     def light(self) -> Light:
         return self.light_on(local_today())
+
+
+class TaskPathAlias(models.Model):
+    """A path the task had before it was moved (二.(一).3 stays findable after it became 三.(二).5)."""
+
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="path_aliases"
+    )
+    path = models.CharField(_("原编号路径"), max_length=100, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["task", "created_at", "id"]
+        verbose_name = _("原编号路径")
+        verbose_name_plural = _("原编号路径")
+        constraints = [models.UniqueConstraint(fields=["task", "path"], name="task_path_alias_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.path} → {self.task.path}"
 
 
 class Assignment(models.Model):

@@ -142,20 +142,37 @@ def review_queue(user: User) -> dict[str, QuerySet[Any]]:
 
 
 #: Task fields whose changes the audit trail shows.
-HISTORY_FIELDS = ("status", "progress", "due_date", "title", "full_text", "deadline_text", "start_date")
+HISTORY_FIELDS = (
+    "status",
+    "progress",
+    "due_date",
+    "title",
+    "full_text",
+    "deadline_text",
+    "start_date",
+    "path",
+    "cancel_reason",
+)
 
 
 def task_changes(task: Task) -> list[dict[str, Any]]:
     """Who changed which field of the task from what to what, newest first (raw field names and
     values; the task page labels them)."""
     records = list(task.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    reassignments = _reassignments(task)
     entries = []
     for record, previous in zip(records, [*records[1:], None], strict=True):
         changes = []
         if previous is not None:
             delta = record.diff_against(previous, included_fields=list(HISTORY_FIELDS))
             changes = [{"field": c.field, "old": _plain(c.old), "new": _plain(c.new)} for c in delta.changes]
-        if changes or record.history_type != "~":
+            if (record.history_change_reason or "").startswith("reassign"):
+                changes += [
+                    change
+                    for at, change in reassignments
+                    if previous.history_date < at <= record.history_date
+                ]
+        if changes or record.history_type != "~" or is_maintenance(record.history_change_reason or ""):
             entries.append(
                 {
                     "id": record.history_id,
@@ -168,6 +185,29 @@ def task_changes(task: Task) -> list[dict[str, Any]]:
                 }
             )
     return entries
+
+
+#: Reasons the plan maintenance services record ("split: 二.(一).3"): shown even when no shown field changed.
+MAINTENANCE_REASONS = ("split", "merge", "move", "cancel", "restore", "reassign")
+
+
+def is_maintenance(reason: str) -> bool:
+    return reason.partition(":")[0].strip() in MAINTENANCE_REASONS
+
+
+def _reassignments(task: Task) -> list[tuple[dt.datetime, dict[str, Any]]]:
+    """The department changes of plan maintenance (``task_reassign``), as audit trail changes."""
+    roles = dict(AssignmentRole.choices)
+    rows = []
+    for record in Assignment.history.filter(task_id=task.pk, history_change_reason="reassign").select_related(
+        "department"
+    ):
+        if record.history_type not in ("+", "-"):
+            continue
+        text = f"{record.department.name}({roles.get(record.role, record.role)})"
+        old, new = (None, text) if record.history_type == "+" else (text, None)
+        rows.append((record.history_date, {"field": "departments", "old": old, "new": new}))
+    return rows
 
 
 def _plain(value: Any) -> Any:

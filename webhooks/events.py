@@ -32,6 +32,16 @@ plus, per kind:
   ``department_name``, ``actor_id``, ``actor_name``.
 * ``completion.approved``: ``request_id``, ``request_url``, ``comment``, ``old_status``, ``new_status``
   ("completed"), ``actor_id``, ``actor_name``. The same approval also sends ``task.status_changed``.
+* ``task.updated`` (plan maintenance: the bureau edited the task's title or text, added it, split
+  it, merged another into it or moved it): ``changes`` (``{field: {"old": …, "new": …}}``, fields
+  among title, full_text, path, section_id, merged_from_id, split_from_id), ``reason``,
+  ``actor_id``, ``actor_name``.
+* ``task.reassigned``: ``old_assignments`` and ``new_assignments`` (lists of ``{department_id,
+  department_name, role}``, role one of lead, responsible, cooperating), ``added`` and ``removed``
+  (the department ids that gained or lost the task altogether), ``actor_id``, ``actor_name``.
+* ``task.cancelled``: ``old_status``, ``reason``, ``merged_into_id`` (the task it was merged
+  into, or null), ``actor_id``, ``actor_name``. The cancellation also sends ``task.status_changed``;
+  a restore sends only ``task.status_changed`` (from cancelled).
 * ``webhook.test``: ``subscription_id``, ``region_code``, ``message``. Sent only by the test
   button, only to that subscription; no one subscribes to it.
 """
@@ -56,6 +66,9 @@ class EventKind(models.TextChoices):
     TASK_OVERDUE = "task.overdue", _("任务逾期")
     REPORT_SUBMITTED = "report.submitted", _("提交进展填报")
     COMPLETION_APPROVED = "completion.approved", _("办结申请获批")
+    TASK_UPDATED = "task.updated", _("任务内容调整")
+    TASK_REASSIGNED = "task.reassigned", _("任务承办单位调整")
+    TASK_CANCELLED = "task.cancelled", _("任务取消")
     WEBHOOK_TEST = "webhook.test", _("测试消息")
 
 
@@ -134,6 +147,47 @@ def completion_approved_data(request: TaskRequest, *, old_status: str, actor: Us
         "comment": request.decision_comment,
         "old_status": old_status,
         "new_status": request.task.status,
+        **_actor(actor),
+    }
+
+
+def task_updated_data(
+    task: Task, *, changes: dict[str, tuple[Any, Any]], reason: str, actor: User | None
+) -> dict[str, Any]:
+    return {
+        **task_data(task),
+        "changes": {name: {"old": old, "new": new} for name, (old, new) in changes.items()},
+        "reason": reason,
+        **_actor(actor),
+    }
+
+
+def task_reassigned_data(
+    task: Task,
+    *,
+    old: list[dict[str, Any]],
+    new: list[dict[str, Any]],
+    actor: User | None,
+) -> dict[str, Any]:
+    """``old``/``new``: the assignments before and after, as ``{department_id, department_name, role}``."""
+    before = {a["department_id"] for a in old}
+    after = {a["department_id"] for a in new}
+    return {
+        **task_data(task),
+        "old_assignments": old,
+        "new_assignments": new,
+        "added": sorted(after - before),
+        "removed": sorted(before - after),
+        **_actor(actor),
+    }
+
+
+def task_cancelled_data(task: Task, *, old_status: str, reason: str, actor: User | None) -> dict[str, Any]:
+    return {
+        **task_data(task),
+        "old_status": old_status,
+        "reason": reason,
+        "merged_into_id": task.merged_into_id,
         **_actor(actor),
     }
 

@@ -44,8 +44,8 @@ from standardwebhooks import Webhook
 from departments.models import Region, User
 from ipplan import outbound
 from ipplan.audit import delete_as, save_as
-from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, can, require
+from ipplan.versioning import lock_and_check
 
 from . import events as catalogue
 from .choices import DeliveryState
@@ -100,16 +100,9 @@ def _current(subscription: Subscription) -> dict[str, Any]:
 
 def _lock(subscription: Subscription, expected_version: int | None) -> Subscription:
     """The subscription re-read under a row lock; a stale ``expected_version`` is a conflict."""
-    locked = (
-        Subscription.objects.select_for_update(of=("self",)).select_related("region").get(pk=subscription.pk)
+    return lock_and_check(
+        Subscription, subscription.pk, expected_version, select_related=("region",), current=_current
     )
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(
-            _("该订阅已被他人修改(当前版本 %(current)s,您提交的是版本 %(expected)s),请查看最新内容后重试。")
-            % {"current": locked.version, "expected": expected_version},
-            current=_current(locked),
-        )
-    return locked
 
 
 def _reactivate(subscription: Subscription) -> list[str]:

@@ -8,16 +8,10 @@ from django.db import models
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..versioning import version_of
 from .errors import PreconditionFailed, PreconditionRequired
 
-
-def version_of(obj: models.Model) -> int:
-    """The object's version: its ``version`` field, else its last change time in microseconds."""
-    version = getattr(obj, "version", None)
-    if version is not None:
-        return int(version)
-    updated = getattr(obj, "updated_at", None) or getattr(obj, "created_at", None)
-    return int(updated.timestamp() * 1_000_000) if updated else 0
+__all__ = ["ETagMixin", "check_if_match", "etag_for", "not_modified", "version_of"]
 
 
 def etag_for(obj: models.Model) -> str:

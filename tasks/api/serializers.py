@@ -13,6 +13,7 @@ from rest_framework import serializers
 from departments.models import Department, Region
 from ipplan.api import fields
 
+from .. import status as status_table
 from ..choices import Light, TaskStatus
 from ..models import (
     Assignment,
@@ -66,7 +67,6 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
 class PlanSerializer(serializers.ModelSerializer[Plan]):
     region = RegionRefSerializer()
     task_count = serializers.IntegerField(read_only=True)
-    version = serializers.SerializerMethodField()
 
     class Meta:
         model = Plan
@@ -89,16 +89,11 @@ class PlanSerializer(serializers.ModelSerializer[Plan]):
             "updated_at",
         ]
 
-    def get_version(self, obj: Plan) -> int:
-        from ipplan.api.etag import version_of
-
-        return version_of(obj)
-
 
 class SectionSerializer(serializers.ModelSerializer[Section]):
     class Meta:
         model = Section
-        fields = ["id", "plan", "parent", "label", "title", "path", "order"]
+        fields = ["id", "plan", "parent", "label", "title", "path", "order", "version"]
 
 
 class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
@@ -146,6 +141,9 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
     assignments = AssignmentSerializer(many=True, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     light = serializers.SerializerMethodField()
+    former_paths = serializers.SerializerMethodField(
+        help_text="任务调整章节前用过的编号路径(按 path 过滤时也能找到)"
+    )
 
     class Meta:
         model = Task
@@ -165,12 +163,20 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
             "progress",
             "version",
             "completed_at",
+            "cancel_reason",
+            "merged_into",
+            "split_from",
+            "former_paths",
             "is_overdue",
             "light",
             "assignments",
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_former_paths(self, task: Task) -> list[str]:
+        return [alias.path for alias in task.path_aliases.all()]
 
     @extend_schema_field(serializers.ChoiceField(choices=Light.choices))
     def get_light(self, task: Task) -> str:
@@ -183,12 +189,26 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
             "牵头单位更新进度", request_only=True, value={"progress": 60, "reason": "已完成专利导航项目立项"}
         ),
         OpenApiExample("知识产权局调整完成时限", request_only=True, value={"due_date": "2027-03-31"}),
+        OpenApiExample(
+            "知识产权局修订任务内容",
+            request_only=True,
+            value={"title": "培育高价值专利组合", "full_text": "……"},
+        ),
     ]
 )
 class TaskUpdateSerializer(serializers.Serializer[Any]):
-    """What a PATCH may change. Status and progress: the lead department; the deadline: the bureau."""
+    """What a PATCH may change. Status and progress: the lead department; the deadline, the title
+    and the text: the bureau. Cancelling and restoring have their own operations."""
 
-    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    title = fields.CharField(required=False, max_length=500)
+    full_text = fields.CharField(required=False, allow_blank=True, max_length=20000, trim_whitespace=False)
+    status = serializers.ChoiceField(
+        choices=TaskStatus.choices,
+        required=False,
+        help_text="牵头单位可直接设置的状态(任务状态表的直接修改):"
+        + "、".join(str(value) for value in status_table.targets_of(status_table.Door.DIRECT))
+        + ";其余状态只能经办结申请、审核、取消或恢复产生,在此设置返回 409。",
+    )
     progress = fields.IntegerField(min_value=0, max_value=100, required=False)
     due_date = serializers.DateField(required=False, allow_null=True)
     reason = fields.CharField(
@@ -393,3 +413,110 @@ class MarkReadSerializer(serializers.Serializer[Any]):
 
 class MarkReadResultSerializer(serializers.Serializer[Any]):
     marked = serializers.IntegerField()
+
+
+# --- plan maintenance ----------------------------------------------------------------------------
+
+
+#: Ids are database integers: a larger number is refused as input (400), not sent to the database.
+ID_MAX = 2_147_483_647
+
+
+def department_ids(**kwargs: Any) -> serializers.ListField:
+    """A list of department ids (each field needs its own child instance)."""
+    return serializers.ListField(
+        child=fields.IntegerField(min_value=1, max_value=ID_MAX), max_length=100, **kwargs
+    )
+
+
+class DepartmentSetSerializer(serializers.Serializer[Any]):
+    """Departments by role, as ids of the department registry (lead first; one role each)."""
+
+    lead = department_ids(help_text="牵头单位 id(至少一个)")
+    responsible = department_ids(required=False, help_text="责任单位 id")
+    cooperating = department_ids(required=False, help_text="配合单位 id")
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "机构改革后改由市市场监管局牵头",
+            request_only=True,
+            value={"lead": [12], "responsible": [9], "cooperating": [], "reason": "机构改革"},
+        )
+    ]
+)
+class AssignmentSetSerializer(DepartmentSetSerializer):
+    reason = fields.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
+
+
+class TaskSplitSerializer(serializers.Serializer[Any]):
+    title = fields.CharField(max_length=500, help_text="新任务的名称")
+    full_text = fields.CharField(required=False, allow_blank=True, max_length=20000, trim_whitespace=False)
+    remaining_title = fields.CharField(required=False, max_length=500, help_text="原任务保留部分的名称(可选)")
+    remaining_text = fields.CharField(
+        required=False, allow_blank=True, max_length=20000, trim_whitespace=False
+    )
+    lead = department_ids(required=False, help_text="新任务的牵头单位;省略则沿用原任务的单位")
+    responsible = department_ids(required=False)
+    cooperating = department_ids(required=False)
+
+
+class TaskMergeSerializer(serializers.Serializer[Any]):
+    other = fields.IntegerField(
+        min_value=1, max_value=ID_MAX, help_text="并入本任务的另一任务 id(同一方案);它将被取消并指向本任务"
+    )
+    other_version = fields.IntegerField(
+        min_value=1,
+        max_value=ID_MAX,
+        required=False,
+        help_text="另一任务的版本(可选;给出时版本不一致返回 412)",
+    )
+    reason = fields.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
+
+
+class TaskMoveSerializer(serializers.Serializer[Any]):
+    section = fields.IntegerField(
+        min_value=1, max_value=ID_MAX, help_text="同一方案中的目标章节 id;任务取该章节的下一个编号"
+    )
+
+
+class TaskCancelSerializer(serializers.Serializer[Any]):
+    reason = fields.CharField(max_length=2000, trim_whitespace=False, help_text="取消原因(必填)")
+
+
+class TaskRestoreSerializer(serializers.Serializer[Any]):
+    reason = fields.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "领导交办的新任务",
+            request_only=True,
+            value={"section": 3, "title": "建设知识产权保护中心", "lead": [7], "due_date": "2027-06-30"},
+        )
+    ]
+)
+class PlanTaskCreateSerializer(DepartmentSetSerializer):
+    section = fields.IntegerField(
+        min_value=1, max_value=ID_MAX, help_text="该方案的章节 id;任务取该章节的下一个编号"
+    )
+    title = fields.CharField(max_length=500)
+    full_text = fields.CharField(required=False, allow_blank=True, max_length=20000, trim_whitespace=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class SectionUpdateSerializer(serializers.Serializer[Any]):
+    """A PATCH: fields left out keep their value."""
+
+    title = fields.CharField(required=False, max_length=300)
+
+
+class PlanUpdateSerializer(serializers.Serializer[Any]):
+    title = fields.CharField(required=False, max_length=300)
+    doc_number = fields.CharField(required=False, allow_blank=True, max_length=100)
+    issuer = fields.CharField(required=False, allow_blank=True, max_length=200)
+    issued_on = serializers.DateField(required=False, allow_null=True)
+    period_start = fields.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2200)
+    period_end = fields.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2200)

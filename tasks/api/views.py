@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -19,11 +20,11 @@ from rest_framework.views import APIView
 
 from departments.filtersets import DepartmentFilterSet
 from departments.models import Department
-from ipplan.api.errors import lost_race, problem_response
+from ipplan.api.errors import RuleViolation, lost_race, problem_response
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
-from ipplan.permissions import Action, get_for, require
+from ipplan.permissions import Action, get_for, require, scope
 
 from .. import filtersets
 from ..dashboards import dashboard_scope, department_ranking, plan_figures
@@ -40,22 +41,60 @@ from ..models import (
     TaskRequest,
 )
 from ..selectors import task_changes, visible_tasks
-from ..services import workflow
+from ..services import maintenance, workflow
 from ..services.attachments import AttachmentIntegrityError, attachment_open
+from ..services.maintenance import Departments
 from ..services.notifications import notifications_mark_read
 from ..services.plans import indicator_reading_record
 from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
 from . import serializers as s
 
 
-@extend_schema_view(list=extend_schema(tags=["plans"]), retrieve=extend_schema(tags=["plans"]))
+def _maintainable(request: Request, obj: Any) -> int:
+    """The caller must maintain the plan of ``obj`` (403) and send its ETag (428/412); returns
+    the version the service checks again under the row lock (``*``: the version just read)."""
+    require(request.user, Action.MAINTAIN_PLAN, obj)
+    expected = check_if_match(request, obj)
+    return int(obj.version) if expected is None else expected
+
+
+def _departments(
+    request: Request, data: dict[str, Any], *, fallback: Departments | None = None
+) -> Departments:
+    """Department ids by role, resolved among the departments the caller may see (422 otherwise:
+    well-formed, but naming no department the caller can assign)."""
+    roles = ("lead", "responsible", "cooperating")
+    if fallback is not None and not any(role in data for role in roles):
+        return fallback
+    wanted = {role: list(data.get(role) or []) for role in roles}
+    ids = {pk for role in roles for pk in wanted[role]}
+    found = scope(request.user, Action.VIEW_DEPARTMENT, Department.objects.all()).in_bulk(list(ids))
+    errors = {
+        role: [_("单位 %(id)s 不存在或不可见。") % {"id": pk} for pk in wanted[role] if pk not in found]
+        for role in roles
+    }
+    errors = {role: messages for role, messages in errors.items() if messages}
+    if errors:
+        raise RuleViolation(errors)
+    return Departments(*[[found[pk] for pk in wanted[role]] for role in roles])
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["plans"]),
+    retrieve=extend_schema(tags=["plans"]),
+    partial_update=extend_schema(tags=["plans"], request=s.PlanUpdateSerializer, responses=s.PlanSerializer),
+)
 class PlanViewSet(ReadOnlyPolicyViewSet):
-    """Work plans (工作方案) in the caller's region and the regions below it."""
+    """Work plans (工作方案) in the caller's region and the regions below it.
+
+    PATCH changes the plan's metadata (title, 文号, issuer, issue date, period; the bureau, with
+    ``If-Match``); POST ``/plans/{id}/tasks/`` adds a task to one of its sections."""
 
     read_action = Action.VIEW_PLAN
     serializer_class = s.PlanSerializer
     filterset_class = filtersets.PlanFilterSet
     sync_field = "updated_at"
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def base_queryset(self) -> QuerySet[Plan]:
         return (
@@ -64,17 +103,92 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
             .order_by("-issued_on", "id")
         )
 
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        plan = self.get_object()
+        form = s.PlanUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        expected = _maintainable(request, plan)
+        period = None
+        if "period_start" in data or "period_end" in data:
+            period = (data.get("period_start", plan.period_start), data.get("period_end", plan.period_end))
+        try:
+            plan = maintenance.plan_edit(
+                actor=cast(Any, request.user),
+                plan=plan,
+                expected_version=expected,
+                title=data.get("title"),
+                doc_number=data.get("doc_number"),
+                issuer=data.get("issuer"),
+                issued_on=data.get("issued_on", maintenance.KEEP),
+                period=period,
+            )
+        except ConflictError as exc:
+            raise lost_race(exc) from None
+        plan = self.get_queryset().get(pk=plan.pk)
+        return self.conditional(request, plan, self.get_serializer(plan).data)
 
-@extend_schema_view(list=extend_schema(tags=["plans"]), retrieve=extend_schema(tags=["plans"]))
+    @extend_schema(
+        tags=["plans"], request=s.PlanTaskCreateSerializer, responses={201: s.TaskSerializer}, filters=False
+    )
+    @action(detail=True, methods=["post"], url_path="tasks", filter_backends=[])
+    def add_task(self, request: Request, pk: str) -> Response:
+        """Add a task at the end of a section of the plan (the bureau): it takes the section's next
+        number; its departments are told."""
+        plan = self.get_object()
+        form = s.PlanTaskCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        require(request.user, Action.MAINTAIN_PLAN, plan)
+        section = Section.objects.filter(pk=data["section"], plan=plan).first()
+        if section is None:
+            raise RuleViolation({"section": [_("该方案没有这个章节。")]})
+        task = maintenance.task_add(
+            actor=cast(Any, request.user),
+            section=section,
+            title=data["title"],
+            full_text=data.get("full_text", ""),
+            due_date=data.get("due_date"),
+            departments=_departments(request, data),
+        )
+        task = visible_tasks(cast(Any, request.user)).get(pk=task.pk)
+        return Response(s.TaskSerializer(task).data, status=201)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["plans"]),
+    retrieve=extend_schema(tags=["plans"]),
+    partial_update=extend_schema(
+        tags=["plans"], request=s.SectionUpdateSerializer, responses=s.SectionSerializer
+    ),
+)
 class SectionViewSet(ReadOnlyPolicyViewSet):
-    """Sections (章节) of the plans: a tree by ``parent``; ``path`` is like ``二.3``."""
+    """Sections (章节) of the plans: a tree by ``parent``; ``path`` is like ``二.3``. PATCH changes
+    a section's title (the bureau, with ``If-Match``)."""
 
     read_action = Action.VIEW_PLAN
     serializer_class = s.SectionSerializer
     filterset_class = filtersets.SectionFilterSet
+    http_method_names = ["get", "patch", "head", "options"]
 
     def base_queryset(self) -> QuerySet[Section]:
         return Section.objects.order_by("plan_id", "order", "id")
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        section = self.get_object()
+        form = s.SectionUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        expected = _maintainable(request, section)
+        try:
+            section = maintenance.section_edit(
+                actor=cast(Any, request.user),
+                section=section,
+                expected_version=expected,
+                title=form.validated_data.get("title"),
+            )
+        except ConflictError as exc:
+            raise lost_race(exc) from None
+        return self.conditional(request, section, self.get_serializer(section).data)
 
 
 @extend_schema_view(list=extend_schema(tags=["plans"]), retrieve=extend_schema(tags=["plans"]))
@@ -110,19 +224,23 @@ class DepartmentViewSet(ReadOnlyPolicyViewSet):
 class TaskViewSet(ReadOnlyPolicyViewSet):
     """Tasks (任务) with their departments, derived ``is_overdue`` and ``light`` (红黄绿灯).
 
-    PATCH changes ``status``/``progress`` (the lead department) and ``due_date`` (the bureau);
-    it needs ``If-Match`` with the task's ETag and answers 412 when someone changed it first.
+    PATCH changes ``status``/``progress`` (the lead department), ``due_date``, ``title`` and
+    ``full_text`` (the bureau); it needs ``If-Match`` with the task's ETag and answers 412 when
+    someone changed it first. Plan maintenance (the bureau, with ``If-Match``): PUT
+    ``assignments/`` (the departments per role), POST ``split/``, ``merge/``, ``move/``,
+    ``cancel/``, ``restore/``.
     """
 
     read_action = Action.VIEW_TASK
     serializer_class = s.TaskSerializer
     filterset_class = filtersets.TaskFilterSet
     sync_field = "updated_at"
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    if_match_actions = ("completion",)
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    if_match_actions = ("completion", "assignments", "split", "merge", "move", "cancel", "restore")
 
     def base_queryset(self) -> QuerySet[Task]:
-        return visible_tasks(self.request.user).order_by("plan_id", "order", "id")  # type: ignore[arg-type]
+        tasks = visible_tasks(self.request.user).prefetch_related("path_aliases")  # type: ignore[arg-type]
+        return tasks.order_by("plan_id", "order", "id")
 
     def get_queryset(self) -> QuerySet[Task]:
         return self.base_queryset()  # visible_tasks is already scoped by the policy
@@ -142,6 +260,8 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
             require(request.user, Action.UPDATE_PROGRESS, task)
         if "due_date" in data:
             require(request.user, Action.EDIT_DEADLINE, task)
+        if {"title", "full_text"} & data.keys():
+            require(request.user, Action.MAINTAIN_PLAN, task)
         expected: int | None = check_if_match(request, task)
         actor: Any = request.user
         try:
@@ -164,9 +284,163 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
                         expected_version=expected,
                         reason=data.get("reason", ""),
                     )
+                    expected = None
+                if {"title", "full_text"} & data.keys():
+                    task = maintenance.task_edit(
+                        actor=actor,
+                        task=task,
+                        expected_version=expected,
+                        title=data.get("title"),
+                        full_text=data.get("full_text"),
+                        reason=data.get("reason", ""),
+                    )
         except ConflictError as exc:
             raise lost_race(exc) from None
         return self._fresh(task)
+
+    # --- plan maintenance (the bureau) ---------------------------------------------------------
+
+    def _maintained(
+        self, request: Request, run: Any, *, status: int = 200, task: Task | None = None
+    ) -> Response:
+        """Run one maintenance service on the task; a version lost under the lock is a 412."""
+        task = task or self.get_object()
+        expected = _maintainable(request, task)
+        try:
+            result = run(task, expected)
+        except ConflictError as exc:
+            raise lost_race(exc) from None
+        if status == 201:
+            fresh = self.get_queryset().get(pk=result.pk)
+            return Response(s.TaskSerializer(fresh, context=self.get_serializer_context()).data, status=201)
+        return self._fresh(task)
+
+    @extend_schema(
+        tags=["tasks"], request=s.AssignmentSetSerializer, responses=s.TaskSerializer, filters=False
+    )
+    @action(detail=True, methods=["put"], filter_backends=[])
+    def assignments(self, request: Request, pk: str) -> Response:
+        """Replace the task's departments per role (lead, responsible, cooperating): departments
+        that gain or lose the task, or change role, are told; ``task.reassigned`` is sent."""
+        task = self.get_object()
+        form = s.AssignmentSetSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        departments = _departments(request, form.validated_data)
+        return self._maintained(
+            request,
+            lambda task, version: maintenance.task_reassign(
+                actor=cast(Any, request.user),
+                task=task,
+                expected_version=version,
+                departments=departments,
+                reason=form.validated_data.get("reason", ""),
+            ),
+            task=task,
+        )
+
+    @extend_schema(
+        tags=["tasks"], request=s.TaskSplitSerializer, responses={201: s.TaskSerializer}, filters=False
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def split(self, request: Request, pk: str) -> Response:
+        """Split part of the task off into a new task (answered: the new task). The original keeps
+        its status, reports and history; the new one starts fresh with the same departments
+        unless others are given."""
+        form = s.TaskSplitSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        given = any(role in data for role in ("lead", "responsible", "cooperating"))
+        departments = _departments(request, data) if given else None
+        return self._maintained(
+            request,
+            lambda task, version: maintenance.task_split(
+                actor=cast(Any, request.user),
+                task=task,
+                expected_version=version,
+                title=data["title"],
+                full_text=data.get("full_text", ""),
+                departments=departments,
+                remaining_title=data.get("remaining_title"),
+                remaining_text=data.get("remaining_text"),
+            ),
+            status=201,
+        )
+
+    @extend_schema(tags=["tasks"], request=s.TaskMergeSerializer, responses=s.TaskSerializer, filters=False)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def merge(self, request: Request, pk: str) -> Response:
+        """Merge another task of the same plan into this one: the other is cancelled with a pointer
+        here (``merged_into``); its reports stay with it."""
+        task = self.get_object()
+        form = s.TaskMergeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        other = self.get_queryset().filter(pk=data["other"]).first()
+        if other is None:
+            raise RuleViolation({"other": [_("没有这个任务,或您无权查看。")]})
+        return self._maintained(
+            request,
+            lambda task, version: maintenance.task_merge(
+                actor=cast(Any, request.user),
+                task=task,
+                expected_version=version,
+                other=other,
+                other_version=data.get("other_version"),
+                reason=data.get("reason", ""),
+            ),
+            task=task,
+        )
+
+    @extend_schema(tags=["tasks"], request=s.TaskMoveSerializer, responses=s.TaskSerializer, filters=False)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def move(self, request: Request, pk: str) -> Response:
+        """Move the task to the end of another section of its plan: it takes that section's next
+        number; the old path stays in ``former_paths`` and the ``path`` filter still finds it."""
+        form = s.TaskMoveSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        section = Section.objects.filter(pk=form.validated_data["section"]).first()
+
+        def run(task: Task, version: int) -> Task:
+            if section is None or section.plan_id != task.plan_id:
+                raise RuleViolation({"section": [_("该方案没有这个章节。")]})
+            return maintenance.task_move(
+                actor=cast(Any, request.user), task=task, expected_version=version, section=section
+            )
+
+        return self._maintained(request, run)
+
+    @extend_schema(tags=["tasks"], request=s.TaskCancelSerializer, responses=s.TaskSerializer, filters=False)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """Cancel the task with a reason (status ``cancelled``): it leaves the figures, stays
+        listed, and can be restored; pending requests are withdrawn."""
+        form = s.TaskCancelSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        return self._maintained(
+            request,
+            lambda task, version: maintenance.task_cancel(
+                actor=cast(Any, request.user),
+                task=task,
+                expected_version=version,
+                reason=form.validated_data["reason"],
+            ),
+        )
+
+    @extend_schema(tags=["tasks"], request=s.TaskRestoreSerializer, responses=s.TaskSerializer, filters=False)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def restore(self, request: Request, pk: str) -> Response:
+        """Restore a cancelled task to the status it had (进行中 if it was waiting for approval)."""
+        form = s.TaskRestoreSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        return self._maintained(
+            request,
+            lambda task, version: maintenance.task_restore(
+                actor=cast(Any, request.user),
+                task=task,
+                expected_version=version,
+                reason=form.validated_data.get("reason", ""),
+            ),
+        )
 
     @extend_schema(tags=["tasks"], responses=s.HistoryEntrySerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -8,21 +8,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from departments.models import User
 from ipplan.audit import save_as
-from ipplan.exceptions import ConflictError, TransitionError
 from ipplan.permissions import Action, require
+from ipplan.versioning import lock_and_check, save_versioned
 from webhooks.services import emit_report_submitted, emit_task_status_changed
 
+from .. import status as status_table
 from ..choices import TaskStatus
 from ..models import ProgressReport, Task
+from ..status import Door
 from .attachments import UploadedFile, files_discarded_on_error, store_file, validate_uploads
 
-#: Statuses the lead department may set itself; the others come from the review workflow.
-SELF_SERVICE_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED)
+#: Statuses the lead department may set itself (the status table's direct door), in display order.
+SELF_SERVICE_STATUSES = tuple(s for s in TaskStatus if s in status_table.SELF_SERVICE)
 
 
 def _current_values(task: Task) -> dict[str, Any]:
@@ -35,19 +36,10 @@ def _current_values(task: Task) -> dict[str, Any]:
 
 
 def lock_task(task: Task, expected_version: int | None) -> Task:
-    """Re-read the task under a row lock and refuse a stale version (optimistic locking)."""
-    # of=("self",): lock the task row only, not its plan and region (PostgreSQL would lock all three)
-    try:
-        locked = Task.objects.select_for_update(of=("self",)).select_related("plan__region").get(pk=task.pk)
-    except Task.DoesNotExist:
-        raise Http404("the task was deleted") from None  # deleted while we waited for the lock
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(
-            _("该任务已被他人修改(当前版本 %(current)s,您提交的是版本 %(expected)s),请查看最新内容后重试。")
-            % {"current": locked.version, "expected": expected_version},
-            current=_current_values(locked),
-        )
-    return locked
+    """The task re-read under a row lock (with its plan and region); a stale version is a conflict."""
+    return lock_and_check(
+        Task, task.pk, expected_version, select_related=("plan__region",), current=_current_values
+    )
 
 
 @transaction.atomic
@@ -66,15 +58,7 @@ def task_update_progress(
     old_status = task.status
     changed: list[str] = []
     if status is not None and status != task.status:
-        if status not in SELF_SERVICE_STATUSES or task.status not in SELF_SERVICE_STATUSES:
-            raise TransitionError(
-                _("不能将任务从“%(old)s”改为“%(new)s”。")
-                % {
-                    "old": TaskStatus(task.status).label,
-                    "new": TaskStatus(status).label if status in TaskStatus.values else status,
-                },
-                code="invalid_transition",
-            )
+        status_table.check(Door.DIRECT, task.status, status)
         task.status = status
         changed.append("status")
     if progress is not None and progress != task.progress:
@@ -87,9 +71,7 @@ def task_update_progress(
             changed.append("status")
     if not changed:
         return task
-    task.version += 1
-    changed.append("version")
-    save_as(task, actor=actor, reason=reason or "progress", update_fields=changed)
+    save_versioned(task, actor=actor, reason=reason or "progress", update_fields=changed)
     emit_task_status_changed(task=task, old_status=old_status, actor=actor)
     return task
 
@@ -111,8 +93,7 @@ def task_set_due_date(
     if due_date is not None and task.start_date is not None and due_date < task.start_date:
         raise ValidationError({"due_date": _("完成时限不能早于开始日期。")})
     task.due_date = due_date
-    task.version += 1
-    return save_as(task, actor=actor, reason=reason or "deadline", update_fields=["due_date", "version"])
+    return save_versioned(task, actor=actor, reason=reason or "deadline", update_fields=["due_date"])
 
 
 def progress_report_submit(

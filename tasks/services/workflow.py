@@ -23,17 +23,22 @@ from departments.models import Department, User
 from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, can, require
+from ipplan.versioning import save_versioned
 from webhooks.services import emit_completion_approved, emit_task_status_changed
 
+from .. import status as status_table
 from ..choices import AssignmentRole, NotificationKind, RequestKind, RequestState, ReviewStatus, TaskStatus
 from ..models import Plan, ProgressReport, Section, Task, TaskRequest, Urge, local_today
+from ..status import Door
 from .notifications import notification_create
 from .progress import lock_task, task_set_due_date
 
 #: Request states in which someone still has to act (the model allows one per task and kind).
 OPEN_REQUEST_STATES = (RequestState.AWAITING_SIGNOFF, RequestState.AWAITING_REVIEW)
-#: Task statuses from which the lead department may ask for completion.
-REQUESTABLE_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED)
+#: Task statuses from which the lead department may ask for completion (from the status table).
+REQUESTABLE_STATUSES = tuple(
+    s for s in TaskStatus if any(s in rule.sources for rule in status_table.rules(Door.REQUEST_COMPLETION))
+)
 #: Who may return a completion request in each open state.
 _RETURNER = {
     RequestState.AWAITING_SIGNOFF: Action.SIGN_OFF_COMPLETION,
@@ -93,11 +98,6 @@ def _status_error(task: Task, doing: str) -> TransitionError:
         % {"status": TaskStatus(task.status).label, "doing": doing},
         code="invalid_transition",
     )
-
-
-def _check_task_status(task: Task, allowed: Iterable[str], doing: str) -> None:
-    if task.status not in allowed:
-        raise _status_error(task, doing)
 
 
 def _check_task_open(task: Task, doing: str) -> None:
@@ -168,8 +168,7 @@ def _decide(request: TaskRequest, *, actor: User, state: str, comment: str) -> N
 
 
 def _bump(task: Task, *, actor: User, reason: str, fields: list[str]) -> None:
-    task.version += 1
-    save_as(task, actor=actor, reason=reason, update_fields=[*fields, "version"])
+    save_versioned(task, actor=actor, reason=reason, update_fields=fields)
 
 
 def _describe(request: TaskRequest) -> str:
@@ -231,7 +230,7 @@ def completion_request(*, actor: User, task: Task, expected_version: int, reason
     """The lead department asks to close the task; a request by its head is signed off at once."""
     require(actor, Action.REQUEST_COMPLETION, task)
     task = lock_task(task, expected_version)
-    _check_task_status(task, REQUESTABLE_STATUSES, _("申请办结"))
+    status_table.check_source(Door.REQUEST_COMPLETION, task.status, _("申请办结"))
     by_head = actor.role == Role.DEPT_HEAD
     old_status = task.status
     request = _open_request(
@@ -273,7 +272,7 @@ def completion_approve(*, actor: User, request: TaskRequest, comment: str = "") 
     request = _lock_request(request, RequestKind.COMPLETION)
     _check_state(request, RequestState.AWAITING_REVIEW)
     task = request.task
-    _check_task_status(task, (TaskStatus.COMPLETION_REQUESTED,), _("办结"))
+    status_table.check_source(Door.APPROVE, task.status, _("办结"))
     _decide(request, actor=actor, state=RequestState.APPROVED, comment=comment)
     task.status, task.progress, task.completed_at = TaskStatus.COMPLETED, 100, timezone.now()
     _bump(task, actor=actor, reason="completion_approved", fields=["status", "progress", "completed_at"])
@@ -293,7 +292,7 @@ def completion_return(*, actor: User, request: TaskRequest, comment: str) -> Tas
         raise _state_error(request)  # may return, but not at this stage (head before, bureau after)
     comment = _require_text(comment, "comment", _("退回时请填写退回意见。"))
     task = request.task
-    _check_task_status(task, (TaskStatus.COMPLETION_REQUESTED,), _("退回办结申请"))
+    status_table.check_source(Door.RETURN, task.status, _("退回办结申请"))
     _decide(request, actor=actor, state=RequestState.RETURNED, comment=comment)
     task.status = TaskStatus.IN_PROGRESS
     _bump(task, actor=actor, reason="completion_returned", fields=["status"])

@@ -64,6 +64,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "filter": filterset,
         "filtering": filtering,
         "can_reimport": can(request.user, Action.EDIT_PLAN, plan),
+        "can_maintain": can(request.user, Action.MAINTAIN_PLAN, plan),
         "can_set_deadlines": can(request.user, Action.EDIT_DEADLINE, plan),
         "rules": rules_for(plan),
         "all_sections": Section.objects.filter(plan=plan).order_by("order", "id"),

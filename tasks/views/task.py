@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Field, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from ipplan.permissions import Action, allowed_actions, can
 
@@ -27,6 +28,7 @@ TASK_ACTIONS = [
     Action.URGE_TASK,
     Action.EDIT_DEADLINE,
     Action.REVIEW_REPORT,
+    Action.MAINTAIN_PLAN,
 ]
 
 
@@ -48,10 +50,28 @@ def task_history(task: Task) -> list[dict[str, Any]]:
                 "who": entry["actor"],
                 "type": entry["type"],
                 "reason": entry["reason"],
+                "note": maintenance_note(entry["reason"]),
                 "changes": changes,
             }
         )
-    return [e for e in entries if e["changes"] or e["type"] == "+"]
+    return [e for e in entries if e["changes"] or e["type"] == "+" or e["note"]]
+
+
+def maintenance_note(reason: str) -> str:
+    """What a plan maintenance step did, for the audit trail ("split: 二.(一).3" and the like)."""
+    kind, _sep, detail = reason.partition(":")
+    labels = {
+        "split": _("拆分出新任务"),
+        "merge": _("并入了任务"),
+        "move": _("调整章节,原编号"),
+        "cancel": _("取消任务,原因"),
+        "restore": _("恢复任务"),
+        "reassign": _("调整承办单位"),
+    }
+    label = labels.get(kind.strip())
+    if label is None:
+        return ""
+    return f"{label} {detail.strip()}".strip()
 
 
 def render_task_page(
@@ -95,6 +115,9 @@ def render_task_page(
         "report_count": ProgressReport.objects.filter(task=task).count(),
         "self_statuses": [(s.value, s.label) for s in SELF_SERVICE_STATUSES],
         "current_period": period_for(task.plan.report_cadence, local_today()),
+        "merged_from": task.merged_from.order_by("path"),
+        "split_into": task.split_into.order_by("path"),
+        "former_paths": [alias.path for alias in task.path_aliases.all()],
         "errors": errors or [],
         "conflict": conflict,
         "posted": request.POST if request.method == "POST" else {},

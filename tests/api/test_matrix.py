@@ -32,6 +32,8 @@ from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from departments.models import Department
+from departments.services import department_create
 from ipplan.models import ApiToken, Tombstone
 from ipplan.permissions import Action
 from tasks.choices import AssignmentRole, TaskStatus
@@ -42,10 +44,12 @@ from tasks.models import (
     Plan,
     PlanImport,
     ProgressReport,
+    Section,
     Task,
     TaskRequest,
     Urge,
 )
+from tasks.services import section_create, task_create
 from webhooks.models import Delivery, Subscription
 
 from ..conftest import World, make_world
@@ -76,6 +80,7 @@ _BUREAU = {
     A.EDIT_DEADLINE: REGION,
     A.ENTER_READING: REGION,
     A.MANAGE_WEBHOOKS: REGION,
+    A.MAINTAIN_PLAN: REGION,
 }
 _LIAISON = {
     **_READ,
@@ -196,6 +201,8 @@ class Op:
     otherwise: tuple[Action, int] | None = None
     variant: str = ""
     writes: bool = True  # a successful unsafe call changes stored data
+    #: a body that depends on the target object (built, like the target, before the snapshot)
+    body_for: Callable[[World, Any], dict[str, Any]] | None = None
 
 
 def _region_code(world: World, caller: str | None) -> str:
@@ -218,6 +225,53 @@ def _subscription_body(world: World, caller: str | None) -> dict[str, Any]:
 
 
 REVIEW = {"approve": True, "comment": "同意"}
+
+
+# --- bodies of the plan maintenance operations (they need objects of the target's plan) ---------
+
+
+def _spare_department(task: Task) -> Department:
+    """A department of the task's region that the task does not have yet."""
+    spare = Department.objects.filter(region=task.plan.region).exclude(assignments__task=task).first()
+    return spare or department_create(actor=None, region=task.plan.region, name="矩阵配合单位")
+
+
+def _reassign_body(world: World, task: Task) -> dict[str, Any]:
+    leads = list(task.assignments.filter(role=AssignmentRole.LEAD).values_list("department_id", flat=True))
+    return {"lead": leads, "cooperating": [_spare_department(task).pk], "reason": "机构改革"}
+
+
+def _merge_body(world: World, task: Task) -> dict[str, Any]:
+    lead = task.assignments.filter(role=AssignmentRole.LEAD).first()
+    assert lead is not None
+    other = task_create(
+        actor=None, plan=task.plan, path=f"{task.path}.m", title="待合并任务", lead=[lead.department]
+    )
+    return {"other": other.pk, "other_version": other.version}
+
+
+def _move_body(world: World, task: Task) -> dict[str, Any]:
+    return {"section": section_create(plan=task.plan, label="(九)", title="矩阵目标章节").pk}
+
+
+def _restore_body(world: World, task: Task) -> dict[str, Any]:
+    # the target is cancelled first (a fixture shortcut: the cancel service has its own row)
+    Task.objects.filter(pk=task.pk).update(
+        status=TaskStatus.CANCELLED, status_before_cancel=TaskStatus.IN_PROGRESS, cancel_reason="测试"
+    )
+    return {"reason": "误取消"}
+
+
+def _add_task_body(world: World, plan: Plan) -> dict[str, Any]:
+    section = Section.objects.filter(plan=plan).order_by("pk").first() or section_create(
+        plan=plan, label="一", title="主要任务"
+    )
+    lead = Department.objects.filter(region=plan.region).order_by("pk").first()
+    assert lead is not None
+    return {"section": section.pk, "title": "领导交办的新任务", "lead": [lead.pk]}
+
+
+_MAINTAIN = {"read": A.VIEW_TASK, "act": A.MAINTAIN_PLAN, "if_match": True}
 
 #: webhook subscriptions: the role check comes first (403), then the region (404)
 _HOOK = {"gate": A.MANAGE_WEBHOOKS, "read": A.MANAGE_WEBHOOKS}
@@ -262,6 +316,12 @@ EXPECTED: dict[tuple[str, str], tuple[Op, ...]] = {
     ("GET", "/api/v1/phases/{id}/"): (Op("phase", read=A.VIEW_PLAN),),
     ("GET", "/api/v1/plans/"): (Op("plan", read=A.VIEW_PLAN, lists=True),),
     ("GET", "/api/v1/plans/{id}/"): (Op("plan", read=A.VIEW_PLAN),),
+    ("PATCH", "/api/v1/plans/{id}/"): (
+        Op("plan", read=A.VIEW_PLAN, act=A.MAINTAIN_PLAN, body={"title": "修订后的方案"}, if_match=True),
+    ),
+    ("POST", "/api/v1/plans/{id}/tasks/"): (
+        Op("plan", read=A.VIEW_PLAN, act=A.MAINTAIN_PLAN, ok=201, body_for=_add_task_body),
+    ),
     ("GET", "/api/v1/reports/"): (Op("report", read=A.VIEW_TASK, lists=True),),
     ("GET", "/api/v1/reports/{id}/"): (Op("report", read=A.VIEW_TASK),),
     ("POST", "/api/v1/reports/{id}/review/"): (
@@ -300,6 +360,9 @@ EXPECTED: dict[tuple[str, str], tuple[Op, ...]] = {
     ),
     ("GET", "/api/v1/sections/"): (Op("section", read=A.VIEW_PLAN, lists=True),),
     ("GET", "/api/v1/sections/{id}/"): (Op("section", read=A.VIEW_PLAN),),
+    ("PATCH", "/api/v1/sections/{id}/"): (
+        Op("section", read=A.VIEW_PLAN, act=A.MAINTAIN_PLAN, body={"title": "修订后的章节"}, if_match=True),
+    ),
     ("GET", "/api/v1/tasks/"): (Op("task", read=A.VIEW_TASK, lists=True),),
     ("GET", "/api/v1/tasks/{id}/"): (Op("task", read=A.VIEW_TASK),),
     ("PATCH", "/api/v1/tasks/{id}/"): (
@@ -319,7 +382,14 @@ EXPECTED: dict[tuple[str, str], tuple[Op, ...]] = {
             if_match=True,
             variant="due_date",
         ),
+        Op("task", body={"title": "修订后的任务", "full_text": "修订后的全文"}, variant="title", **_MAINTAIN),
     ),
+    ("PUT", "/api/v1/tasks/{id}/assignments/"): (Op("task", body_for=_reassign_body, **_MAINTAIN),),
+    ("POST", "/api/v1/tasks/{id}/split/"): (Op("task", ok=201, body={"title": "拆出的任务"}, **_MAINTAIN),),
+    ("POST", "/api/v1/tasks/{id}/merge/"): (Op("task", body_for=_merge_body, **_MAINTAIN),),
+    ("POST", "/api/v1/tasks/{id}/move/"): (Op("task", body_for=_move_body, **_MAINTAIN),),
+    ("POST", "/api/v1/tasks/{id}/cancel/"): (Op("task", body={"reason": "已由新方案覆盖"}, **_MAINTAIN),),
+    ("POST", "/api/v1/tasks/{id}/restore/"): (Op("task", body_for=_restore_body, **_MAINTAIN),),
     ("POST", "/api/v1/tasks/{id}/completion/"): (
         Op(
             "task",
@@ -482,21 +552,36 @@ def _snapshot() -> list[Any]:
         list(PlanImport.objects.order_by("pk").values_list("pk", "state", "version")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
         Urge.objects.count(),
-        Plan.objects.count(),
+        list(Plan.objects.order_by("pk").values_list("pk", "version", "title")),
+        list(Section.objects.order_by("pk").values_list("pk", "version", "title")),
+        list(Assignment.objects.order_by("pk").values_list("pk", "task_id", "department_id", "role")),
         list(Subscription.objects.order_by("pk").values_list("pk", "version", "is_active")),
         Delivery.objects.count(),
     ]
 
 
+def _body(op: Op, world: World, caller: str | None, obj: Any) -> dict[str, Any] | None:
+    """The request body; built before the snapshot, since some bodies need objects of their own."""
+    if op.body_for is not None:
+        return op.body_for(world, obj)
+    return op.body(world, caller) if callable(op.body) else op.body
+
+
 def _send(
-    client: APIClient, method: str, url: str, op: Op, world: World, caller: str | None, obj: Any
+    client: APIClient,
+    method: str,
+    url: str,
+    op: Op,
+    world: World,
+    caller: str | None,
+    obj: Any,
+    body: dict[str, Any] | None,
 ) -> Any:
     headers: dict[str, str] = {}
     if op.if_match:
         # the current ETag: "<model>-<id>-<version>", the version read afresh
         version = type(obj)._default_manager.values_list("version", flat=True).get(pk=obj.pk)
         headers["HTTP_IF_MATCH"] = f'"{obj._meta.model_name}-{obj.pk}-{version}"'
-    body = op.body(world, caller) if callable(op.body) else op.body
     if method == "GET":
         return client.get(url, **headers)
     send = getattr(client, method.lower())
@@ -533,9 +618,10 @@ def test_matrix(world: World, key: tuple[str, str], op: Op, caller: str | None, 
         assert op.resource is not None
         listed = {t: objects.build(op.resource, t, caller).pk for t in targets_of(op.resource) if t}
     client = client_for(world.users[caller]) if caller else APIClient()
+    body = _body(op, world, caller, obj)
     before = _snapshot() if method != "GET" else None
 
-    response = _send(client, method, url, op, world, caller, obj)
+    response = _send(client, method, url, op, world, caller, obj, body)
 
     want = expected_status(op, caller, target)
     assert response.status_code == want, f"expected {want}, got {_describe(response)}"
@@ -624,10 +710,11 @@ def test_read_only_token_cannot_write(world: World, key: tuple[str, str], op: Op
         assert op.resource is not None
         obj = Objects(world).build(op.resource, "own", "bureau")
         url = path.replace("{id}", str(obj.pk))
+    body = _body(op, world, "bureau", obj)
     before = _snapshot()
     client = client_for(world.users["bureau"], write=False)
 
-    response = _send(client, method, url, op, world, "bureau", obj)
+    response = _send(client, method, url, op, world, "bureau", obj, body)
 
     assert response.status_code == 403, _describe(response)
     assert assert_problem(response)["code"] == "token_read_only"

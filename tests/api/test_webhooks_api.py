@@ -100,5 +100,8 @@ def test_who_may_manage_subscriptions(world: Any, api: Any) -> None:
         "task.status_changed",
         "task.overdue",
         "report.submitted",
+        "task.updated",
+        "task.reassigned",
+        "task.cancelled",
         "completion.approved",
     }

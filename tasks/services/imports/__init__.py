@@ -25,12 +25,14 @@ from departments.resolution import Method, Registry, Resolution
 from departments.services import department_alias_add, department_create
 from ipplan.audit import save_as
 from ipplan.permissions import Action, require
-from webhooks.services import emit_task_status_changed
+from ipplan.versioning import save_versioned
 
 from ...choices import AssignmentRole, Comparator, ImportState, TaskStatus
 from ...models import Assignment, Indicator, Phase, Plan, PlanImport, Section, Task
 from ...parser.dates import parse_deadline
 from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
+from ...status import Door, door_allows
+from ..maintenance import task_cancel_removed
 from ..plans import assignment_set, plan_create, section_create, task_create
 from .edits import apply_edits, summarize
 
@@ -580,20 +582,14 @@ def plan_reimport_apply(
             )
     for path in diff.removed:
         task = tasks[path]
-        old_status = task.status
-        task.status = TaskStatus.CANCELLED
-        task.version += 1
-        save_as(
-            task,
-            actor=actor,
-            reason="reimport: removed from the revised document",
-            update_fields=["status", "version"],
-        )
-        emit_task_status_changed(task=task, old_status=old_status, actor=actor)
+        # the status table's re-import door: open tasks are cancelled, a completed one stays completed
+        if door_allows(Door.REIMPORT, task.status, TaskStatus.CANCELLED):
+            task_cancel_removed(actor=actor, task=task, reason="reimport: removed from the revised document")
     if source_text:
         plan.source_text = source_text
         plan.source_name = source_name or plan.source_name
-        save_as(plan, actor=actor, reason="reimport", update_fields=["source_text", "source_name"])
+        # the plan's version is its ETag: a new source (source_name is in the API) moves it on
+        save_versioned(plan, actor=actor, reason="reimport", update_fields=["source_text", "source_name"])
     return diff
 
 
