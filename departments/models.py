@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -161,10 +162,23 @@ class User(AbstractUser):
                 name="user_department_role_has_department",
             ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            # 三员分立: the superuser flag is the system administrator's; a security or audit
+            # administrator (or anyone else) holding it would hold two roles.
+            models.CheckConstraint(
+                condition=Q(is_superuser=False) | Q(role=Role.ADMIN),
+                name="user_superuser_is_system_admin",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if self.is_superuser and self.role != Role.ADMIN:
+            raise ValidationError(
+                {"role": _("超级用户只能是系统管理员:系统、安全、审计管理员不得由同一账号兼任。")}
+            )
 
     @property
     def is_department_user(self) -> bool:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ipplan.audit import save_as
 from ipplan.permissions import Action, require
 
-from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
+from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
 from .models import AssessmentWeights, Department, DepartmentAlias, Region, User
 
 
@@ -133,7 +133,7 @@ def user_create(
         if department is None:
             raise ValidationError({"department": _("单位负责人和联络员必须属于一个单位。")})
         region = department.region
-    elif department is not None and role != Role.ADMIN:
+    elif department is not None and role not in ADMINISTRATOR_ROLES:
         region = region or department.region
     if role in (Role.BUREAU, Role.LEADER) and region is None:
         raise ValidationError({"region": _("知识产权局和领导账号必须指定行政区划。")})
@@ -146,9 +146,7 @@ def user_create(
         region=region,
         display_name=display_name,
         email=email,
-        # The admin site is for administrators and the bureau; the policy decides the rest.
-        is_staff=role in (Role.ADMIN, Role.BUREAU),
-        is_superuser=role == Role.ADMIN,
+        **role_flags(role),
     )
     if password:
         validate_password(password, user)
@@ -204,3 +202,72 @@ def user_notification_settings_set(*, actor: User, email_notifications: bool, da
     actor.daily_digest = daily_digest
     actor.save(update_fields=["email_notifications", "daily_digest"])
     return actor
+
+
+def role_flags(role: str) -> dict[str, bool]:
+    """The Django flags a role implies: the admin site is for the administrators and the bureau
+    (the policy decides what each sees there); the superuser flag is the system administrator's."""
+    return {
+        "is_staff": role in (*ADMINISTRATOR_ROLES, Role.BUREAU),
+        "is_superuser": role == Role.ADMIN,
+    }
+
+
+@transaction.atomic
+def user_set_role(
+    *,
+    actor: User,
+    user: User,
+    role: str,
+    department: Department | None = None,
+    region: Region | None = None,
+    source_ip: str | None = None,
+) -> User:
+    """The security administrator gives ``user`` another role (三员分立: one role per account).
+
+    Nobody changes their own role. The change is written to the security audit log in the same
+    transaction, so the log shows it exactly when it happened.
+    """
+    from ipplan.security.choices import EventAction
+    from ipplan.security.services import security_event
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    require(actor, Action.ASSIGN_ROLES, user)
+    if role not in Role.values:
+        raise ValidationError({"role": _("未知角色:%(role)s") % {"role": role}})
+    if actor.pk == user.pk:
+        raise ValidationError({"role": _("不能修改自己的角色。")})
+    old = {"role": user.role, "department": user.department_id, "region": user.region_id}
+    if role in DEPARTMENT_ROLES:
+        if department is None:
+            raise ValidationError({"department": _("单位负责人和联络员必须属于一个单位。")})
+        require(actor, Action.VIEW_DEPARTMENT, department)
+        region = department.region
+    elif role not in ADMINISTRATOR_ROLES:
+        department = department if role == Role.BUREAU else None
+        if region is None:
+            raise ValidationError({"region": _("知识产权局和领导账号必须指定行政区划。")})
+    else:
+        department = None
+    if region is not None:
+        require(actor, Action.ASSIGN_ROLES, region)
+    user.role, user.department, user.region = role, department, region
+    for flag, value in role_flags(role).items():
+        setattr(user, flag, value)
+    save_as(
+        user,
+        actor=actor,
+        reason="role",
+        update_fields=["role", "department", "region", "is_staff", "is_superuser"],
+    )
+    security_event(
+        action=EventAction.ROLE_CHANGE,
+        actor=actor,
+        source_ip=source_ip,
+        obj=user,
+        detail={
+            "old": old,
+            "new": {"role": role, "department": user.department_id, "region": user.region_id},
+        },
+    )
+    return user
