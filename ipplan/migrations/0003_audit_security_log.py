@@ -10,8 +10,9 @@ BEGIN
     IF TG_OP = 'DELETE' AND coalesce(current_setting('ipplan.audit_prune', true), '') = 'on' THEN
         RETURN OLD;
     END IF;
-    RAISE EXCEPTION 'ipplan_securityevent is append-only: % refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING
+        MESSAGE = 'ipplan_securityevent is append-only: ' || TG_OP || ' refused',
+        ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER ipplan_securityevent_append_only

@@ -142,10 +142,10 @@ def verify(events: Iterable[Any], *, head: Any | None, anchors: Iterable[Any]) -
             return result
         previous = event
     result.last_seq = previous.seq if previous is not None else None
-    if head is not None and head.seq:
-        if previous is None or head.seq != previous.seq or head.mac != previous.mac:
-            result.broken_seq = (previous.seq + 1) if previous is not None else head.seq
-            result.reason = f"the chain ends before its head (#{head.seq}): records were removed"
+    ends_early = previous is None or head is None or head.seq != previous.seq or head.mac != previous.mac
+    if head is not None and head.seq and ends_early:
+        result.broken_seq = (previous.seq + 1) if previous is not None else head.seq
+        result.reason = f"the chain ends before its head (#{head.seq}): records were removed"
     return result
 
 
