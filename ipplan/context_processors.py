@@ -23,5 +23,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
             "can_admin": user.is_staff and can(user, Action.USE_ADMIN_SITE),
             "can_webhooks": can(user, Action.MANAGE_WEBHOOKS),
+            "can_security_log": can(user, Action.VIEW_SECURITY_LOG),
         }
     }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("ipplan.api.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("security/", include("ipplan.security.urls")),
     path("", include("tasks.urls")),
 ]
 
