@@ -18,7 +18,7 @@ def _out_of_reach(exc: Exception, view: Any, kwargs: dict[str, Any]) -> None:
     caller still gets 404, exactly as for a missing object)."""
     if getattr(exc, "refused_action", None) or not hasattr(view, "get_queryset"):
         return
-    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+    lookup = str(getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk"))
     value = kwargs.get(lookup)
     if value is None:
         return

@@ -129,12 +129,11 @@ def _log_admin_changes(request: HttpRequest, after: int) -> None:
         return
     entries = LogEntry.objects.filter(pk__gt=after, user_id=user.pk).select_related("content_type")
     for entry in entries.order_by("pk"):
+        kind = entry.content_type
         security_event(
             action=_ADMIN_FLAGS.get(entry.action_flag, EventAction.ADMIN_CHANGE),
             request=request,
-            object_type=f"{entry.content_type.app_label}.{entry.content_type.model}"
-            if entry.content_type
-            else "",
+            object_type=f"{kind.app_label}.{kind.model}" if kind is not None else "",  # type: ignore[attr-defined]
             object_id=entry.object_id or "",
             object_label=entry.object_repr,
             detail={"change": entry.get_change_message()[:1000], "log_entry": entry.pk},

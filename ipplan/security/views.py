@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -52,7 +52,7 @@ def security_log(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def security_log_export(request: HttpRequest) -> HttpResponse:
+def security_log_export(request: HttpRequest) -> HttpResponseBase:
     """What the search found, oldest first, as JSON lines (``?format=syslog``: syslog lines)."""
     filterset, events = _found(request, Action.EXPORT_SECURITY_LOG)
     if filterset.is_bound and not filterset.is_valid():
