@@ -155,6 +155,16 @@ def user_create(
         user.set_unusable_password()
     user.full_clean()
     user.save()
+    if actor is not None:
+        from ipplan.security.choices import EventAction
+        from ipplan.security.services import security_event
+
+        security_event(
+            action=EventAction.USER_CREATE,
+            actor=actor,
+            obj=user,
+            detail={"role": role, "department": user.department_id, "region": user.region_id},
+        )
     return user
 
 

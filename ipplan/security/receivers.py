@@ -11,7 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.http import HttpRequest
 
 from .choices import EventAction, EventResult
-from .services import security_event
+from .services import flush_pending, security_event
 
 
 def _username(credentials: dict[str, Any] | None) -> str:
@@ -59,11 +59,18 @@ def on_locked_out(
     )
 
 
+def after_job(*args: Any, **kwargs: Any) -> None:
+    """A Celery job ended: write what it kept aside inside a transaction that rolled back."""
+    flush_pending()
+
+
 def connect() -> None:
     """Called from IpplanConfig.ready()."""
     from axes.signals import user_locked_out
+    from celery.signals import task_postrun
 
     user_logged_in.connect(on_login, dispatch_uid="ipplan.security.login")
     user_logged_out.connect(on_logout, dispatch_uid="ipplan.security.logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="ipplan.security.login_failed")
     user_locked_out.connect(on_locked_out, dispatch_uid="ipplan.security.locked_out")
+    task_postrun.connect(after_job, dispatch_uid="ipplan.security.after_job", weak=False)

@@ -237,3 +237,44 @@ def test_password_change_is_logged(client: Client, world: World) -> None:
     assert response.status_code == 302
     (changed,) = events(EventAction.PASSWORD_CHANGE)
     assert changed.actor_name == "staff" and changed.result == EventResult.SUCCESS
+
+
+def test_account_creation_by_the_security_administrator_is_logged(world: World) -> None:
+    from departments.services import user_create
+
+    made = user_create(
+        actor=world.users["security"],
+        username="newbie",
+        password=PASSWORD,
+        role=Role.LEADER,
+        region=world.city,
+    )
+    (created,) = events(EventAction.USER_CREATE)
+    assert (created.actor_name, created.object_id, created.detail["role"]) == (
+        "security",
+        str(made.pk),
+        "leader",
+    )
+
+
+def test_a_job_that_rolled_back_still_leaves_its_refusals(world: World) -> None:
+    from celery.signals import task_postrun
+    from django.db import transaction
+
+    from ipplan.security.services import security_event
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        security_event(action=EventAction.ACCESS_REFUSED, result=EventResult.REFUSED, actor_name="job")
+        raise RuntimeError
+    assert events(EventAction.ACCESS_REFUSED) == []
+    task_postrun.send(sender=None, task_id="x", task=None)
+    assert [e.actor_name for e in events(EventAction.ACCESS_REFUSED)] == ["job"]
+
+
+@pytest.mark.parametrize(("who", "sees_plans"), [("security", False), ("auditor", False), ("bureau", True)])
+def test_the_security_and_audit_administrators_get_no_plan_links(
+    client: Client, world: World, who: str, sees_plans: bool
+) -> None:
+    client.force_login(world.users[who])
+    page = client.get(reverse("home")).content.decode()
+    assert (reverse("tasks:dashboard") in page) is sees_plans
