@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import EventResult
+from .choices import EventAction, EventResult
 
 
 class AppendOnlyError(Exception):
@@ -61,6 +61,11 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.actor_name or '-'} {self.result}"
+
+    @property
+    def action_label(self) -> str:
+        """The event's name in the user's language (the code itself when it is not a known one)."""
+        return str(EventAction(self.action).label) if self.action in EventAction.values else self.action
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
