@@ -62,11 +62,6 @@ class SecurityEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.actor_name or '-'} {self.result}"
 
-    @property
-    def action_label(self) -> str:
-        """The event's name in the user's language (the code itself when it is not a known one)."""
-        return str(EventAction(self.action).label) if self.action in EventAction.values else self.action
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("security events are append-only")
@@ -74,6 +69,11 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("security events are append-only")
+
+    @property
+    def action_label(self) -> str:
+        """The event's name in the user's language (the code itself when it is not a known one)."""
+        return str(EventAction(self.action).label) if self.action in EventAction.values else self.action
 
 
 class SecurityChainHead(models.Model):

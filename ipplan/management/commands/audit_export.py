@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -33,15 +32,16 @@ class Command(BaseCommand):
                 events = events.filter(**{lookup: moment})
         if options["after_seq"] is not None:
             events = events.filter(seq__gt=options["after_seq"])
-        out = open(options["out"], "w", encoding="utf-8") if options["out"] else sys.stdout  # noqa: SIM115
         count = 0
-        try:
+        if options["out"]:
+            with open(options["out"], "w", encoding="utf-8") as out:
+                for line in lines(events, options["format"]):
+                    out.write(line + "\n")
+                    count += 1
+        else:
             for line in lines(events, options["format"]):
-                out.write(line + "\n")
+                self.stdout.write(line)
                 count += 1
-        finally:
-            if out is not sys.stdout:
-                out.close()
         security_event(
             action=EventAction.LOG_EXPORT,
             actor_name="manage.py audit_export",
