@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from ..conftest import World, make_world
-from ..e2e.conftest import browser, screenshot_dir  # noqa: F401 (the browser fixtures)
-from ..e2e.test_portal import DESKTOP, PHONE, login, shoot
+from .test_portal import DESKTOP, PHONE, login, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,10 +20,7 @@ def site(live_server: Any) -> tuple[str, World]:
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_the_auditor_finds_a_failed_login_and_exports_it(
-    browser: Any,  # noqa: F811
-    site: tuple[str, World],
-    screenshot_dir: Path,  # noqa: F811
-    viewport: str,
+    browser: Any, site: tuple[str, World], screenshot_dir: Path, viewport: str
 ) -> None:
     base, _world = site
     size = DESKTOP if viewport == "desktop" else PHONE
