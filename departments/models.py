@@ -216,10 +216,23 @@ class User(AbstractUser):
                 name="user_username_unique_ignoring_case",
                 violation_error_message=_("已有同名账号(不区分大小写)。"),
             ),
+            # 三员分立: the superuser flag is the system administrator's; a security or audit
+            # administrator (or anyone else) holding it would hold two roles.
+            models.CheckConstraint(
+                condition=Q(is_superuser=False) | Q(role=Role.ADMIN),
+                name="user_superuser_is_system_admin",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if self.is_superuser and self.role != Role.ADMIN:
+            raise ValidationError(
+                {"role": _("超级用户只能是系统管理员:系统、安全、审计管理员不得由同一账号兼任。")}
+            )
 
     @property
     def is_department_user(self) -> bool:

@@ -16,8 +16,10 @@ from simple_history.utils import bulk_update_with_history
 
 from ipplan.audit import delete_as, save_as
 from ipplan.permissions import Action, region_path, require
+from ipplan.security.choices import EventAction
+from ipplan.security.services import security_event
 
-from .choices import DEPARTMENT_ROLES, REGION_ROLES, DepartmentKind, RegionLevel, Role
+from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, DepartmentKind, RegionLevel, Role
 from .models import AssessmentWeights, Department, DepartmentAlias, PasswordHistory, Region, User
 
 
@@ -413,6 +415,8 @@ def user_scope_resolve(
     """
     if role not in Role.values:
         raise ValidationError({"role": _("未知角色:%(role)s") % {"role": role}})
+    if role in ADMINISTRATOR_ROLES:
+        return None, region
     if role in DEPARTMENT_ROLES:
         if department is None:
             raise ValidationError({"department": _("单位负责人和联络员必须属于一个单位。")})
@@ -486,10 +490,9 @@ def user_create(
         display_name=display_name.strip(),
         email=email.strip(),
         phone=phone.strip(),
-        is_staff=_is_staff(role),
-        is_superuser=role == Role.ADMIN,
         must_change_password=actor is not None,
         password_changed_at=timezone.now(),
+        **role_flags(role),
     )
     if password:
         validate_password(password, user)
@@ -499,14 +502,23 @@ def user_create(
     save_as(user, actor=actor, reason="create")
     if password:
         _password_record(user)
+    if actor is not None:
+        security_event(
+            action=EventAction.USER_CREATE,
+            actor=actor,
+            obj=user,
+            detail={"role": role, "department": user.department_id, "region": user.region_id},
+        )
     return user
 
 
-def _is_staff(role: str) -> bool:
-    # The admin site is for administrators and the bureau; the policy decides the rest.
-    from ipplan.permissions import MATRIX
-
-    return Action.USE_ADMIN_SITE in MATRIX.get(role, {})
+def role_flags(role: str) -> dict[str, bool]:
+    """The Django flags a role implies: the admin site is for the administrators and the bureau
+    (the policy decides what each sees there); the superuser flag is the system administrator's."""
+    return {
+        "is_staff": role in (*ADMINISTRATOR_ROLES, Role.BUREAU),
+        "is_superuser": role == Role.ADMIN,
+    }
 
 
 @transaction.atomic
@@ -545,23 +557,45 @@ def user_update(
 
 @transaction.atomic
 def user_set_role(
-    *, actor: User, user: User, role: str, department: Department | None = None, region: Region | None = None
+    *,
+    actor: User,
+    user: User,
+    role: str,
+    department: Department | None = None,
+    region: Region | None = None,
+    source_ip: str | None = None,
 ) -> User:
-    """Give ``user`` another role (and the department and region it needs)."""
+    """The security administrator gives ``user`` another role (三员分立: one role per account),
+    with the department and region it needs. Nobody changes their own role. The change is written
+    to the security audit log in the same transaction."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    _require_manage(actor, None, user)
+    require(actor, Action.ASSIGN_ROLES, user)
     department, region = user_scope_resolve(role=role, department=department, region=region)
-    _require_manage(actor, region)
+    if department is not None:
+        require(actor, Action.VIEW_DEPARTMENT, department)
+    if region is not None:
+        require(actor, Action.ASSIGN_ROLES, region)
     if user.pk == actor.pk and role != user.role:
         raise ValidationError({"role": _("不能修改自己的角色。")})
+    old = {"role": user.role, "department": user.department_id, "region": user.region_id}
     user.role, user.department, user.region = role, department, region
-    user.is_staff = _is_staff(role)
-    user.is_superuser = role == Role.ADMIN
+    for flag, value in role_flags(role).items():
+        setattr(user, flag, value)
     save_as(
         user,
         actor=actor,
         reason="role",
         update_fields=["role", "department", "region", "is_staff", "is_superuser"],
+    )
+    security_event(
+        action=EventAction.ROLE_CHANGE,
+        actor=actor,
+        source_ip=source_ip,
+        obj=user,
+        detail={
+            "old": old,
+            "new": {"role": role, "department": user.department_id, "region": user.region_id},
+        },
     )
     return user
 

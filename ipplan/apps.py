@@ -8,6 +8,12 @@ class IpplanConfig(AppConfig):
     name = "ipplan"
     verbose_name = _("系统")
 
+    def ready(self) -> None:
+        from .security import admin as security_admin  # noqa: F401 (registers the log's admin page)
+        from .security.receivers import connect
+
+        connect()
+
 
 class IpplanAdminConfig(admin_apps.AdminConfig):
     """Django's admin, on a site that asks the permission policy who may enter."""

@@ -79,3 +79,9 @@ class Tombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}#{self.object_id} @ {self.deleted_at:%Y-%m-%d %H:%M:%S}"
+
+
+# The security audit log lives in its own package but belongs to this app (migrations ``audit_…``).
+from .security.models import SecurityChainHead, SecurityEvent  # noqa: E402
+
+__all__ = ["ApiToken", "JobHeartbeat", "SecurityChainHead", "SecurityEvent", "TimeStampedModel", "Tombstone"]

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import ApiToken, JobHeartbeat
 from .permissions import Action, require
+from .security.choices import EventAction
+from .security.services import security_event
 
 if TYPE_CHECKING:
     from departments.models import User
@@ -98,6 +100,16 @@ def api_token_create(
     )
     token.full_clean()
     token.save()
+    security_event(
+        action=EventAction.TOKEN_CREATE,
+        actor=actor,
+        obj=token,
+        detail={
+            "can_write": can_write,
+            "days": days,
+            "allowed_ips": token.allowed_ips.split("\n") if token.allowed_ips else [],
+        },
+    )
     return token, secret
 
 
@@ -109,13 +121,32 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        security_event(
+            action=EventAction.TOKEN_REVOKE, actor=actor, obj=token, detail={"owner": token.user_id}
+        )
     return token
 
 
 def api_token_touch(*, token: ApiToken, ip: str | None) -> None:
-    """Note when and from where a token was last used (at most once a minute per token)."""
+    """Note when and from where a token was last used (at most once a minute per token); the
+    first use of a day goes to the security audit log (once per token per day, whoever races)."""
     now = timezone.now()
     if token.last_used_at and now - token.last_used_at < dt.timedelta(minutes=1) and token.last_used_ip == ip:
         return
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    first_today = (
+        ApiToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=day_start))
+        .update(last_used_at=now, last_used_ip=ip)
+    )
+    if not first_today:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
     token.last_used_at, token.last_used_ip = now, ip
+    if first_today:
+        security_event(
+            action=EventAction.TOKEN_USE,
+            actor=token.user,
+            source_ip=ip,
+            obj=token,
+            detail={"first_use_on": timezone.localdate(now).isoformat(), "can_write": token.can_write},
+        )

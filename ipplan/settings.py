@@ -90,6 +90,8 @@ MIDDLEWARE = [
     # Idle and absolute timeouts, ended sessions; then the forced password change and 2FA set-up.
     "ipplan.sessions.SessionPolicyMiddleware",
     "ipplan.sessions.AccountGateMiddleware",
+    # logs refusals, exports, downloads and admin changes with the user and address (ipplan.security)
+    "ipplan.security.middleware.SecurityAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Must stay last: it turns lockouts raised by the authentication backend into responses.
@@ -482,7 +484,8 @@ REST_FRAMEWORK = {
         "client": env.str("IPPLAN_API_RATE", default="1200/min"),
         "anonymous": env.str("IPPLAN_API_ANON_RATE", default="60/min"),
     },
-    "EXCEPTION_HANDLER": "ipplan.api.errors.exception_handler",
+    # ipplan.api.errors.exception_handler, after noting refusals for the security audit log
+    "EXCEPTION_HANDLER": "ipplan.security.api.exception_handler",
     # trusted proxies in front: only then is the client address read from X-Forwarded-For
     # (otherwise a caller could choose its own address for throttling and token allow-lists)
     "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
@@ -539,5 +542,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("IPPLAN_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- security audit log (ipplan.security) ---------------------------------------------------
+# Key of the HMAC chain; empty: derived from SECRET_KEY (set it apart so that rotating
+# SECRET_KEY does not orphan the chain). Algorithm: hmac-sm3 or hmac-sha256; empty: SM3 where
+# OpenSSL offers it. Records older than IPPLAN_AUDIT_KEEP_DAYS (at least 180) may be pruned.
+IPPLAN_AUDIT_HMAC_KEY = env.str("IPPLAN_AUDIT_HMAC_KEY", default="")
+IPPLAN_AUDIT_HMAC_ALGORITHM = env.str("IPPLAN_AUDIT_HMAC_ALGORITHM", default="")
+IPPLAN_AUDIT_KEEP_DAYS = env.int("IPPLAN_AUDIT_KEEP_DAYS", default=180)
 
 ADMIN_SITE_HEADER = _("ipplan 知识产权工作方案督办平台")

@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/", include("ipplan.api.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("departments/", include("departments.urls")),
+    path("security/", include("ipplan.security.urls")),
     path("", include("tasks.urls")),
 ]
 

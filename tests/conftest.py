@@ -78,6 +78,9 @@ def make_world() -> World:
     foreign_dept = department_create(actor=None, region=other_city, name="市科技创新局")
     users = {
         "admin": user_create(actor=None, username="admin", password=PASSWORD, role=Role.ADMIN),
+        # 三员分立: the security and the audit administrator, beside the system administrator
+        "security": user_create(actor=None, username="security", password=PASSWORD, role=Role.SECURITY_ADMIN),
+        "auditor": user_create(actor=None, username="auditor", password=PASSWORD, role=Role.AUDIT_ADMIN),
         "bureau": user_create(
             actor=None,
             username="bureau",

@@ -94,6 +94,8 @@ def test_load_demo_is_idempotent() -> None:
     ) == counts
     assert set(User.objects.values_list("role", flat=True)) == {
         "admin",
+        "security_admin",
+        "audit_admin",
         "bureau",
         "leader",
         "dept_head",

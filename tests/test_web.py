@@ -105,13 +105,21 @@ def test_csrf_is_enforced_on_forms(world: World) -> None:
         "/admin/departments/department/",
         "/admin/departments/departmentalias/",
         "/admin/departments/region/",
-        "/admin/departments/user/",
         "/admin/ipplan/jobheartbeat/",
     ],
 )
 def test_admin_changelists_open_for_admin(client: Client, world: World, path: str) -> None:
     client.force_login(world.users["admin"])
     assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(("who", "status"), [("security", 200), ("admin", 403), ("auditor", 403)])
+def test_admin_users_open_for_the_security_administrator_only(
+    client: Client, world: World, who: str, status: int
+) -> None:
+    """三员分立: accounts are the security administrator's, not the system administrator's."""
+    client.force_login(world.users[who])
+    assert client.get("/admin/departments/user/").status_code == status
 
 
 def test_admin_is_in_chinese_and_scoped_for_bureau(client: Client, world: World) -> None:

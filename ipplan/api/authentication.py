@@ -14,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from ..models import ApiToken
+from ..security.choices import EventAction, EventResult
+from ..security.services import security_event
 from ..services import TOKEN_PREFIX, api_token_touch, parse_networks, token_digest
 from .throttling import AnonymousRateThrottle
 
@@ -41,7 +43,19 @@ class FailedAttemptThrottle(AnonymousRateThrottle):
         return self.cache_format % {"scope": "auth-failure", "ident": client_ip(request) or "unknown"}
 
 
-def _refuse(request: Request, message: str, code: str) -> exceptions.AuthenticationFailed:
+def _refuse(
+    request: Request, message: str, code: str, token: ApiToken | None = None
+) -> exceptions.AuthenticationFailed:
+    security_event(
+        action=EventAction.LOGIN_FAILED,
+        result=EventResult.FAILURE,
+        actor=None,
+        actor_name=token.user.get_username() if token is not None else "",
+        request=request._request,
+        source_ip=client_ip(request),
+        obj=token,
+        detail={"via": "api_token", "code": code},
+    )
     throttle = FailedAttemptThrottle()
     if not throttle.allow_request(request, None):
         raise exceptions.Throttled(throttle.wait())
@@ -82,14 +96,16 @@ class TokenAuthentication(BaseAuthentication):
         if token is None or not hmac.compare_digest(token.digest, token_digest(secret)):
             raise _refuse(request, _("API 令牌无效。"), "token_invalid")
         if token.revoked_at is not None:
-            raise _refuse(request, _("API 令牌已被吊销。"), "token_revoked")
+            raise _refuse(request, _("API 令牌已被吊销。"), "token_revoked", token)
         if token.expires_at <= timezone.now():
-            raise _refuse(request, _("API 令牌已过期。"), "token_expired")
+            raise _refuse(request, _("API 令牌已过期。"), "token_expired", token)
         if not token.user.is_active:
-            raise _refuse(request, _("该令牌所属用户已停用。"), "user_inactive")
+            raise _refuse(request, _("该令牌所属用户已停用。"), "user_inactive", token)
         ip = client_ip(request)
         if not ip_allowed(token, ip):
-            raise _refuse(request, _("该令牌不允许从地址 %(ip)s 使用。") % {"ip": ip}, "token_ip_not_allowed")
+            raise _refuse(
+                request, _("该令牌不允许从地址 %(ip)s 使用。") % {"ip": ip}, "token_ip_not_allowed", token
+            )
         api_token_touch(token=token, ip=ip)
         return token.user, token
 

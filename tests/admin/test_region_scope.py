@@ -158,9 +158,12 @@ def test_department_foreign_parent_refused(bureau: Client, world: World) -> None
     assert Department.objects.get(pk=department.pk).parent_id is None
 
 
-def test_user_admin_pages_still_open_for_the_administrator(client: Client, world: World) -> None:
-    """The users admin (another part's) shares the policy base: its forms still build."""
+def test_user_admin_pages_still_open_for_the_security_administrator(client: Client, world: World) -> None:
+    """The users admin shares the policy base: its forms still build, for the security
+    administrator alone (三员分立: the system administrator manages no accounts)."""
     client.force_login(world.users["admin"])
+    assert client.get("/admin/departments/user/add/").status_code == 403
+    client.force_login(world.users["security"])
     assert client.get("/admin/departments/user/add/").status_code == 200
     assert client.get(f"/admin/departments/user/{world.users['staff'].pk}/change/").status_code == 200
 

@@ -97,6 +97,10 @@ GRANTS: dict[str, dict[Action, str]] = {
     "leader": _READ,
     "dept_head": {**_LIAISON, A.SIGN_OFF_COMPLETION: LEAD},
     "dept_staff": _LIAISON,
+    # 三员分立: the security administrator sees the department registry (for accounts), the
+    # audit administrator nothing of the API but their own notifications
+    "security_admin": {A.VIEW_DEPARTMENT: REGION, A.VIEW_OWN_NOTIFICATIONS: OWN},
+    "audit_admin": {A.VIEW_OWN_NOTIFICATIONS: OWN},
 }
 
 #: region -> the region above it
@@ -113,6 +117,8 @@ class Person:
 #: the users of ``make_world()``
 PEOPLE = {
     "admin": Person("admin", None),
+    "security": Person("security_admin", None),
+    "auditor": Person("audit_admin", None),
     "bureau": Person("bureau", "东莞市", "市知识产权局"),
     "province": Person("bureau", "广东省"),
     "other_bureau": Person("bureau", "珠海市"),
@@ -151,7 +157,7 @@ def targets_of(resource: str | None) -> tuple[str | None, ...]:
 def covers(person: Person, region: str | None) -> bool:
     """Is ``region`` the person's region or one below it?"""
     if person.region is None:
-        return person.role == "admin"
+        return person.role in ("admin", "security_admin", "audit_admin")
     while region is not None:
         if region == person.region:
             return True

@@ -35,6 +35,9 @@ EXPECTED = {
     "province":      (DENIED, DENIED, DENIED, DENIED, OK, OK),
     "other_bureau":  (UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN),
     "foreign_staff": (UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN),
+    # 三员分立: the security and the audit administrator see no task at all
+    "security":      (UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN),
+    "auditor":       (UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN, UNSEEN),
 }  # fmt: skip
 CASES = [
     (user, action, expected)

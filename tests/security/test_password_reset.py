@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def _fresh_cache(world: World) -> None:
     cache.clear()
     for name in ("staff", "head"):  # through the service: the address is stored encrypted, with its index
-        user_update(actor=world.users["admin"], user=world.users[name], email=f"{name}@example.gov.cn")
+        user_update(actor=world.users["security"], user=world.users[name], email=f"{name}@example.gov.cn")
         world.users[name].refresh_from_db()
 
 

@@ -1,0 +1,51 @@
+"""The audit administrator's page in a real browser: a failed login shows up, search, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..conftest import World, make_world
+from .test_portal import DESKTOP, PHONE, login, shoot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site(live_server: Any) -> tuple[str, World]:
+    return live_server.url, make_world()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_auditor_finds_a_failed_login_and_exports_it(
+    browser: Any, site: tuple[str, World], screenshot_dir: Path, viewport: str
+) -> None:
+    base, _world = site
+    size = DESKTOP if viewport == "desktop" else PHONE
+    # someone tries the liaison's account with a wrong password
+    stranger = browser.new_context(viewport=size, locale="zh-CN").new_page()
+    stranger.goto(f"{base}/accounts/login/")
+    stranger.fill("#id_username", "staff")
+    stranger.fill("#id_password", "not-the-password-1")
+    stranger.click("main form button[type=submit]")
+    stranger.context.close()
+
+    page = login(browser, base, "auditor", size)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/security/events/")
+    page.select_option("#id_result", "failure")
+    page.click("#event-search button[type=submit]")
+    page.wait_for_url("**result=failure**")
+    rows = page.locator("#events tbody tr")
+    assert rows.count() == 1
+    assert "staff" in rows.first.inner_text() and "auth.login_failed" in rows.first.inner_text()
+    shoot(page, screenshot_dir, f"security-events-{viewport}")
+    with page.expect_download() as download:
+        page.click("#export-jsonl")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert '"action":"auth.login_failed"' in text and '"actor":"staff"' in text
+    assert errors == [], errors
+    page.context.close()
