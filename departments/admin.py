@@ -33,7 +33,7 @@ from ipplan.admin import (
     formset_record,
     refuse_write,
 )
-from ipplan.permissions import Action, can, scope
+from ipplan.permissions import Action, can
 
 from .choices import DepartmentKind
 from .models import Department, DepartmentAlias, Region, User
@@ -375,14 +375,11 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
             fields += ["role", "department", "region", "is_active"]
         return fields
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        # Only the regions and departments the administrator manages are offered.
-        if db_field.name == "region":
-            kwargs["queryset"] = scope(request.user, Action.MANAGE_USERS, Region.objects.all())
-        elif db_field.name == "department":
-            regions = scope(request.user, Action.MANAGE_USERS, Region.objects.all())
-            kwargs["queryset"] = Department.objects.filter(region__in=regions).select_related("region")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    # Only the regions and departments whose accounts the administrator manages are offered.
+    choice_actions = {
+        "departments.region": Action.MANAGE_USERS,
+        "departments.department": Action.MANAGE_USERS,
+    }
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         actor: User = request.user  # type: ignore[assignment]

@@ -550,6 +550,8 @@ def user_update(
             raise ValidationError({"is_active": _("不能停用自己的账号。")})
         user.is_active = is_active
         changed.append("is_active")
+        if not is_active:
+            security_event(action=EventAction.USER_DEACTIVATE, actor=actor, obj=user)
     if changed:
         save_as(user, actor=actor, reason="update", update_fields=changed)
     return user
@@ -621,6 +623,9 @@ def user_set_password(*, actor: User, user: User, password: str) -> User:
         update_fields=["password", "password_changed_at", "must_change_password"],
     )
     _password_record(user)
+    security_event(
+        action=EventAction.PASSWORD_CHANGE, actor=actor, obj=user, detail={"by_admin": actor.pk != user.pk}
+    )
     if actor.pk != user.pk:
         from ipplan.sessions import sessions_end_for_user
 
@@ -700,6 +705,7 @@ def second_factor_confirm(*, actor: User, token: str) -> tuple[Any, list[str]]:
         raise ValidationError({"token": _("验证码不正确,请输入验证器上当前显示的 6 位数字。")})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    security_event(action=EventAction.TWO_FACTOR_CHANGE, actor=actor, obj=actor, detail={"change": "enabled"})
     return device, recovery_codes_regenerate(actor=actor)
 
 
@@ -712,6 +718,9 @@ def recovery_codes_regenerate(*, actor: User) -> list[str]:
     device = StaticDevice.objects.create(user=actor, name=_("恢复码"), confirmed=True)
     codes = [StaticToken.random_token() for _i in range(settings.IPPLAN_2FA_RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    security_event(
+        action=EventAction.TWO_FACTOR_CHANGE, actor=actor, obj=actor, detail={"change": "recovery_codes"}
+    )
     return codes
 
 
@@ -729,6 +738,9 @@ def second_factor_disable(*, actor: User, password: str) -> None:
     if not actor.check_password(password):
         raise ValidationError({"password": _("密码不正确。")})
     _second_factor_remove(actor)
+    security_event(
+        action=EventAction.TWO_FACTOR_CHANGE, actor=actor, obj=actor, detail={"change": "disabled"}
+    )
 
 
 @transaction.atomic
@@ -739,4 +751,5 @@ def second_factor_reset(*, actor: User, user: User) -> None:
 
     _require_manage(actor, None, user)
     _second_factor_remove(user)
+    security_event(action=EventAction.TWO_FACTOR_CHANGE, actor=actor, obj=user, detail={"change": "reset"})
     sessions_end_for_user(user)

@@ -43,9 +43,12 @@ CHOICE_ACTIONS: dict[str, Action] = {
 }
 
 
-def choice_queryset(user: Any, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    """``queryset`` narrowed to the objects ``user`` may pick in an admin form."""
-    action = CHOICE_ACTIONS.get(queryset.model._meta.label_lower, Action.VIEW_PLAN)
+def choice_queryset(
+    user: Any, queryset: models.QuerySet[Any], action: Action | None = None
+) -> models.QuerySet[Any]:
+    """``queryset`` narrowed to the objects ``user`` may pick in an admin form (by ``action``, or
+    by the model's entry in CHOICE_ACTIONS)."""
+    action = action or CHOICE_ACTIONS.get(queryset.model._meta.label_lower, Action.VIEW_PLAN)
     try:
         return scope(user, action, queryset)
     except LookupError:
@@ -92,12 +95,23 @@ class PolicyAdminMixin:
     # Choice lists: the policy decides what may be picked, for drop-downs and raw-id inputs alike
     # (a raw-id value outside the queryset fails validation like a drop-down value would).
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs["queryset"] = choice_queryset(request.user, self._choices(db_field, request, kwargs))
+        kwargs["queryset"] = self._narrowed(db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs["queryset"] = choice_queryset(request.user, self._choices(db_field, request, kwargs))
+        kwargs["queryset"] = self._narrowed(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+    #: Per admin, the action that decides a choice list (model label -> action), where it differs
+    #: from CHOICE_ACTIONS (the users admin offers the regions and departments whose accounts the
+    #: security administrator manages).
+    choice_actions: dict[str, Action] = {}
+
+    def _narrowed(self, db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) -> models.QuerySet[Any]:
+        queryset = self._choices(db_field, request, kwargs)
+        return choice_queryset(
+            request.user, queryset, self.choice_actions.get(queryset.model._meta.label_lower)
+        )
 
     def _choices(self, db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) -> models.QuerySet[Any]:
         if kwargs.get("queryset") is not None:

@@ -35,6 +35,8 @@ from django.utils.translation import gettext as _
 from departments.models import SessionEndReason, User, UserSession
 
 from .passwords import password_change_required
+from .security.choices import EventAction, EventResult
+from .security.services import security_event
 
 if TYPE_CHECKING:
     from django_otp.models import Device
@@ -78,12 +80,23 @@ def sign_in(request: HttpRequest, user: User, *, device: Device | None = None) -
 def login_failed(request: HttpRequest, username: str, *, stage: str) -> None:
     """A failed sign-in (``stage`` 'password' or 'second_factor'); axes counts the password ones.
 
-    Nothing is recorded here yet: the security log is wired in at this one place.
+    A failed password is logged by the security log's ``user_login_failed`` receiver (Django's
+    authenticate sends it); a failed second factor is logged here.
     """
+    if stage != "password":
+        security_event(
+            action=EventAction.LOGIN_FAILED,
+            result=EventResult.FAILURE,
+            actor_name=username,
+            request=request,
+            detail={"step": stage},
+        )
 
 
 def sign_out(request: HttpRequest, *, reason: str = SessionEndReason.LOGOUT) -> None:
     """End the current session (the user's choice, or the policy's ``reason``)."""
+    if reason != SessionEndReason.LOGOUT:
+        security_event(action=EventAction.SESSION_EXPIRED, request=request, detail={"reason": str(reason)})
     key = request.session.session_key
     if key:
         UserSession.objects.filter(session_key=key, ended_at__isnull=True).update(
@@ -136,6 +149,12 @@ def session_keep_after_password_change(request: HttpRequest, user: User) -> None
 def session_end(record: UserSession, *, reason: str) -> None:
     """End another session: drop it from the session store and say why on its row."""
     _session_store()(session_key=record.session_key).delete()
+    security_event(
+        action=EventAction.SESSION_EXPIRED,
+        actor=record.user,
+        source_ip=record.ip_address,
+        detail={"reason": str(reason), "session": record.pk},
+    )
     record.ended_at = timezone.now()
     record.end_reason = reason
     record.save(update_fields=["ended_at", "end_reason"])

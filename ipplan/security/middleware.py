@@ -21,11 +21,6 @@ AUDITED_VIEWS: dict[str, tuple[str, str]] = {
     "tasks:attachment": (EventAction.FILE_DOWNLOAD, "tasks.attachment"),
     "api-attachment-download": (EventAction.FILE_DOWNLOAD, "tasks.attachment"),
 }
-#: view name -> event: a POST of these views answered with a redirect is a success.
-AUDITED_POSTS: dict[str, str] = {
-    "password_change": EventAction.PASSWORD_CHANGE,
-    "password_reset_confirm": EventAction.PASSWORD_CHANGE,
-}
 _REFUSAL = "_ipplan_security_refusal"
 _ADMIN_FLAGS = {1: EventAction.ADMIN_ADD, 2: EventAction.ADMIN_CHANGE, 3: EventAction.ADMIN_DELETE}
 
@@ -86,10 +81,6 @@ class SecurityAuditMiddleware:
             )
             return
         match = request.resolver_match
-        if match is not None and request.method == "POST" and match.view_name in AUDITED_POSTS:
-            if response.status_code in (301, 302, 303):
-                security_event(action=AUDITED_POSTS[match.view_name], request=request, detail=where)
-            return
         audited = AUDITED_VIEWS.get(match.view_name) if match is not None else None
         if audited is None or response.status_code != 200:
             return

@@ -124,7 +124,7 @@ def test_reset_by_a_user_manager(world: World) -> None:
         second_factor_reset(actor=world.users["bureau"], user=staff)
     assert TOTPDevice.objects.filter(user=staff).exists()
     admin = Client()
-    admin.force_login(world.users["admin"])
+    admin.force_login(world.users["security"])
     response = admin.post(
         "/admin/departments/user/",
         {"action": "reset_second_factor", "_selected_action": [staff.pk]},
@@ -202,5 +202,5 @@ def test_device_secrets_are_not_on_the_admin_site(world: World) -> None:
 
     assert not admin.site.is_registered(TOTPDevice) and not admin.site.is_registered(StaticDevice)
     client = Client()
-    client.force_login(world.users["admin"])
+    client.force_login(world.users["security"])
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404

@@ -113,7 +113,10 @@ def raw(user: User, column: str) -> str:
 @override_settings(IPPLAN_FIELD_KEYS=KEY_1, IPPLAN_FIELD_INDEX_KEY=INDEX_KEY)
 def test_email_and_phone_are_stored_sm4_gcm_encrypted(world: World) -> None:
     staff = user_update(
-        actor=world.users["admin"], user=world.users["staff"], email="Li.Si@example.cn", phone="13800138000"
+        actor=world.users["security"],
+        user=world.users["staff"],
+        email="Li.Si@example.cn",
+        phone="13800138000",
     )
     stored_email, stored_phone = raw(staff, "email"), raw(staff, "phone")
     assert stored_email.startswith("sm4gcm:k1:") and "example" not in stored_email
@@ -133,7 +136,7 @@ def test_email_and_phone_are_stored_sm4_gcm_encrypted(world: World) -> None:
 
 @override_settings(IPPLAN_FIELD_KEYS=KEY_1, IPPLAN_FIELD_INDEX_KEY=INDEX_KEY)
 def test_a_tampered_value_is_refused(world: World) -> None:
-    staff = user_update(actor=world.users["admin"], user=world.users["staff"], email="a@example.cn")
+    staff = user_update(actor=world.users["security"], user=world.users["staff"], email="a@example.cn")
     stored = raw(staff, "email")
     blob = bytearray(base64.b64decode(stored.split(":", 2)[2]))
     blob[14] ^= 1
@@ -147,7 +150,7 @@ def test_a_tampered_value_is_refused(world: World) -> None:
 
 def test_key_rotation_with_the_reencrypt_command(world: World) -> None:
     with override_settings(IPPLAN_FIELD_KEYS=KEY_1, IPPLAN_FIELD_INDEX_KEY=INDEX_KEY):
-        staff = user_update(actor=world.users["admin"], user=world.users["staff"], email="rot@example.cn")
+        staff = user_update(actor=world.users["security"], user=world.users["staff"], email="rot@example.cn")
         assert fieldcrypto.key_id_of(raw(staff, "email")) == "k1"
     with override_settings(IPPLAN_FIELD_KEYS=f"{KEY_2},{KEY_1}", IPPLAN_FIELD_INDEX_KEY=INDEX_KEY):
         assert User.objects.get(pk=staff.pk).email == "rot@example.cn"  # old key still opens
@@ -185,7 +188,7 @@ def test_bad_key_configuration_is_refused() -> None:
 
 @override_settings(IPPLAN_FIELD_KEYS=KEY_1, IPPLAN_FIELD_INDEX_KEY=INDEX_KEY)
 def test_password_reset_finds_the_user_through_the_blind_index(world: World) -> None:
-    user_update(actor=world.users["admin"], user=world.users["staff"], email="Reset.Me@example.cn")
+    user_update(actor=world.users["security"], user=world.users["staff"], email="Reset.Me@example.cn")
     client = Client()
     response = client.post(reverse("password_reset"), {"email": "reset.me@EXAMPLE.cn"})
     assert response.status_code == 302
@@ -198,7 +201,7 @@ def test_password_reset_finds_the_user_through_the_blind_index(world: World) -> 
 def test_password_reset_link_sets_the_password_through_the_service(world: World) -> None:
     import re
 
-    user_update(actor=world.users["admin"], user=world.users["staff"], email="r2@example.cn")
+    user_update(actor=world.users["security"], user=world.users["staff"], email="r2@example.cn")
     client = Client()
     client.post(reverse("password_reset"), {"email": "r2@example.cn"})
     link = re.search(r"http://\S+/accounts/reset/\S+/", mail.outbox[0].body)

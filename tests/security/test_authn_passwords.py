@@ -125,7 +125,7 @@ def test_account_created_by_an_administrator_changes_its_password_at_first_login
     client: Client, world: World
 ) -> None:
     created = user_create(
-        actor=world.users["admin"],
+        actor=world.users["security"],
         username="newstaff",
         password="Initial-pass-2026",
         role=Role.DEPT_STAFF,
@@ -151,7 +151,7 @@ def test_account_created_by_an_administrator_changes_its_password_at_first_login
 
 def test_a_password_set_by_an_administrator_must_be_changed_by_its_owner(world: World) -> None:
     staff = world.users["staff"]
-    user_set_password(actor=world.users["admin"], user=staff, password="Reset-by-admin-1")
+    user_set_password(actor=world.users["security"], user=staff, password="Reset-by-admin-1")
     staff.refresh_from_db()
     assert staff.must_change_password
     user_set_password(actor=staff, user=staff, password="Chosen-by-me-2")

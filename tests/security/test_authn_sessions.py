@@ -112,7 +112,7 @@ def test_logout_and_a_password_reset_end_sessions(world: World) -> None:
     client.post(reverse("logout"))
     assert UserSession.objects.get().end_reason == SessionEndReason.LOGOUT
     login(client)
-    user_set_password(actor=world.users["admin"], user=world.users["staff"], password="Admin-reset-2026")
+    user_set_password(actor=world.users["security"], user=world.users["staff"], password="Admin-reset-2026")
     response = client.get(reverse("tasks:inbox"))
     assert response.status_code == 302
     assert "管理员已结束" in client.get(reverse("login")).content.decode()

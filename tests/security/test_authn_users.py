@@ -17,7 +17,7 @@ ADD_URL = "/admin/departments/user/add/"
 
 def admin_client(world: World) -> Client:
     client = Client()
-    client.force_login(world.users["admin"])
+    client.force_login(world.users["security"])
     return client
 
 
@@ -159,10 +159,10 @@ def test_user_services_check_the_policy(world: World) -> None:
                 department=world.lead_dept,
             )
     with pytest.raises(ValidationError):
-        user_set_role(actor=world.users["admin"], user=staff, role=Role.DEPT_STAFF, department=None)
+        user_set_role(actor=world.users["security"], user=staff, role=Role.DEPT_STAFF, department=None)
     with pytest.raises(ValidationError):
         user_set_role(
-            actor=world.users["admin"], user=world.users["admin"], role=Role.LEADER, region=world.city
+            actor=world.users["security"], user=world.users["security"], role=Role.LEADER, region=world.city
         )
 
 
@@ -173,14 +173,14 @@ def test_admin_login_page_sends_to_the_sign_in_page(client: Client) -> None:
 
 def test_an_administrator_cannot_change_their_own_role_in_the_admin(world: World) -> None:
     admin = admin_client(world)
-    me = world.users["admin"]
+    me = world.users["security"]
     url = f"/admin/departments/user/{me.pk}/change/"
     form = admin.get(url).context["adminform"].form
     assert "role" not in form.fields and "is_active" not in form.fields
     response = admin.post(
         url,
         {
-            "username": "admin",
+            "username": "security",
             "role": "leader",
             "region": world.city.pk,
             "is_active": "",
@@ -189,4 +189,4 @@ def test_an_administrator_cannot_change_their_own_role_in_the_admin(world: World
     )
     assert response.status_code == 302
     me.refresh_from_db()
-    assert me.role == "admin" and me.is_active and me.display_name == "x"
+    assert me.role == Role.SECURITY_ADMIN and me.is_active and me.display_name == "x"
