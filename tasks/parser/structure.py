@@ -523,6 +523,24 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
                 p, a = attributed[0]
                 out.append(RawTask(sec.path, sec, sec.num, sec.line, sec.head, sec.head[: sec.title_len], a))
                 return out
+            if len(attributed) == 1 and not body_is_head and sec.level == 2 and attributed[0][0] is paras[-1]:
+                # "(一)标题" alone on its line, then its body and one attribution closing the last
+                # paragraph: the heading is the task (its paragraphs are not tasks of their own)
+                p, a = attributed[0]
+                text = AStr.join("\n", [sec.head, *[q.text for q in paras]])
+                shift = len(text.w) - len(p.text.w)
+                out.append(
+                    RawTask(
+                        sec.path,
+                        sec,
+                        sec.num,
+                        sec.line,
+                        text,
+                        sec.head[: sec.title_len],
+                        Attribution(a.start + shift, a.roles),
+                    )
+                )
+                return out
             for k, (p, a) in enumerate(attributed, start=1):
                 out.append(RawTask(f"{prefix}{k}", sec, k, p.line, p.text, p.text, a))
             return out
