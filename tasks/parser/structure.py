@@ -387,6 +387,16 @@ def classify_sections(root: Sec) -> None:
     root.path = ""
 
 
+TASK_CHAPTER = re.compile(
+    r"^(?:(?:主要|重点|具体|工作|实施|推进)?(?:任务|举措|措施|路径|行动|工程)|(?:主要|重点|具体)工作)"
+)
+
+
+def _is_task_chapter(title: str) -> bool:
+    """A chapter title that names the plan's tasks themselves (重点任务, 工作措施, 实施路径)."""
+    return len(title) <= 8 and TASK_CHAPTER.search(title) is not None
+
+
 def _kind(title: str, is_task: bool) -> str:
     if PHASE_SECTION.search(title) and not is_task:
         return "phase"
@@ -553,10 +563,16 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         found: list[RawTask] = []
         if root.is_task or (any(isinstance(b, Item) for b in root.blocks) and not root.children):
             found.extend(from_container(root, False))
+        # A chapter named for the tasks (二、重点任务, 四、工作措施, 二、实施路径) is where the tasks
+        # are: its bare (一)(二) subsections are tasks, and the other chapters (园区类型, 职责分工,
+        # 项目实施条件, 管控流程 …) hold tasks only where an item names its own departments.
+        chapters = [s for s in root.children if s.is_task and _is_task_chapter(s.title)]
         for sec in root.children:
-            found.extend(from_container(sec, allow_section_task) if sec.is_task else attributed_only(sec))
+            own = sec.is_task and (not chapters or sec in chapters)
+            allow_sub = allow_section_task or sec in chapters
+            found.extend(from_container(sec, allow_section_task) if own else attributed_only(sec))
             for sub in sec.children:
-                found.extend(from_container(sub, allow_section_task) if sub.is_task else attributed_only(sub))
+                found.extend(from_container(sub, allow_sub) if own and sub.is_task else attributed_only(sub))
         return found
 
     def attributed_only(sec: Sec) -> list[RawTask]:

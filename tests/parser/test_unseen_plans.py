@@ -19,3 +19,24 @@ def test_heading_alone_then_body_then_attribution_paragraph_is_one_task() -> Non
     assert roles(plan, "一.(一)") == (["区发展改革委"], ["区建管委"], [])
     assert roles(plan, "一.(二)") == (["区建管委"], ["区教育局"], [])
     assert "另行推进既有建筑改造" in task(plan, "一.(二)").full_text
+
+
+def test_a_chapter_named_for_the_tasks_holds_them_and_other_chapters_do_not() -> None:
+    plan = parse(
+        "某市试点工作方案\n一、试点类型\n1.产业园区。以工业为主。\n2.综合园区。兼有商业。\n"
+        "二、重点任务\n(一)加快用能结构转型。推进光伏建设。\n(二)强化资源循环利用\n统筹推进废物利用。\n"
+        "三、职责分工\n1.区发展改革委。牵头开展试点评估。\n2.区财政局。保障资金。\n"
+        "四、保障措施\n(一)加强组织领导。建立工作机制。\n"
+        "(二)强化督促落实。定期通报进展。(责任单位:区发展改革委)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["二.(一)", "二.(二)", "四.(二)"]
+    assert task(plan, "二.(二)").title == "强化资源循环利用"
+    assert roles(plan, "二.(一)") == ([], [], [])
+
+
+def test_without_a_task_chapter_numbered_items_everywhere_stay_tasks() -> None:
+    plan = parse(
+        "某市工作方案\n一、提升创造质量\n1.培育高价值专利。支持企业。\n2.加强商标建设。\n"
+        "二、加强保护\n3.完善执法协作。\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1", "一.2", "二.3"]
