@@ -40,3 +40,22 @@ def test_without_a_task_chapter_numbered_items_everywhere_stay_tasks() -> None:
         "二、加强保护\n3.完善执法协作。\n"
     )
     assert [t.path for t in plan.tasks] == ["一.1", "一.2", "二.3"]
+
+
+def test_implementing_label_and_divisions_that_drop_their_bureau() -> None:
+    plan = parse(
+        "某市实施方案\n一、主要任务\n(一)完善设施建设。推进建设。"
+        "(牵头部门:市交通委科技信息处、港务监管处;实施部门:市港航中心、各区交通主管部门)\n"
+        "(二)加强执法。开展检查。(牵头部门:市交通委执法总队、上海海事局、市交通委港务监管处、科技信息处;"
+        "配合部门:市港航中心)\n"
+    )
+    assert roles(plan, "一.(一)") == (
+        ["市交通委科技信息处", "市交通委港务监管处"],
+        ["市港航中心", "各区交通主管部门"],
+        [],
+    )
+    assert roles(plan, "一.(二)") == (
+        ["市交通委执法总队", "上海海事局", "市交通委港务监管处", "市交通委科技信息处"],
+        [],
+        ["市港航中心"],
+    )
