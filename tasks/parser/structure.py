@@ -474,6 +474,49 @@ def _enumerations(paras: list[Para]) -> list[tuple[int, AStr]]:
     return items
 
 
+_SUB_RE = re.compile(r"^\s*\(\s*(\d{1,2})\s*\)\s*")
+
+
+def _sub_items(items: list[Item], after_lead: str) -> dict[int, list[tuple[int, int, list[Para]]]]:
+    """(1)(2) lines under numbered items "2.推进建设。" that name nobody: the fourth level of tasks.
+
+    Keyed by ``id(item)``; each entry is (number, line, paragraphs without the marker). The numbers
+    must run on across the items (or restart at 1 under each); otherwise nothing is split.
+    """
+    found: dict[int, list[tuple[int, int, list[Para]]]] = {}
+    last = 0
+    for it in items:
+        if it.family != "A" or len(it.paras) < 2:
+            continue
+        cuts = [(i, m) for i, p in enumerate(it.paras) if i > 0 and (m := _SUB_RE.match(p.text.w))]
+        if not cuts:
+            continue
+        lead_in = it.paras[: cuts[0][0]]
+        lead_attr = find_attribution(AStr.join("\n", [p.text for p in lead_in]), after_lead)
+        if lead_attr is not None and not lead_attr.roles.empty():
+            return {}  # the item names its own departments: (1)(2) are parts of one task
+        subs: list[tuple[int, int, list[Para]]] = []
+        for n, (i, m) in enumerate(cuts):
+            k = int(m.group(1))
+            if k not in (last + 1, 1) or (k == 1 and n > 0):
+                return {}
+            last = k
+            end = cuts[n + 1][0] if n + 1 < len(cuts) else len(it.paras)
+            first = it.paras[i]
+            paras = [Para(first.line, first.text[m.end() :]), *it.paras[i + 1 : end]]
+            subs.append((k, first.line, paras))
+        has_attr = [
+            find_attribution(AStr.join("\n", [p.text for p in ps]), after_lead) is not None
+            for _, _, ps in subs
+        ]
+        if len(subs) >= 2 and has_attr[-1] and not any(has_attr[:-1]):
+            continue  # one attribution closing the last part covers the whole item: one task
+        found[id(it)] = subs
+    if sum(len(v) for v in found.values()) < 2:
+        return {}
+    return found
+
+
 def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]]:
     tasks: list[RawTask] = []
     notes: list[Note] = []
@@ -496,8 +539,17 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
                     head_attr = find_attribution(AStr.join("\n", [p.text for p in lead_in]), after_lead)
             if head_attr is not None and head_attr.roles.empty():
                 head_attr = None
+            subs = _sub_items(items, after_lead)
             for it in items:
                 if not it.paras:
+                    continue
+                if id(it) in subs:
+                    for k, line, sub_paras in subs[id(it)]:
+                        attr, text = _attribution_in(sub_paras, after_lead)
+                        if attr is None and head_attr is not None:
+                            attr = Attribution(len(text.w), head_attr.roles)
+                        path = f"{prefix}{it.num}.({k})"
+                        out.append(RawTask(path, sec, k, line, text, text, attr))
                     continue
                 attr, text = _attribution_in(it.paras, after_lead)
                 if head_attr is not None and (attr is None or attr.roles.empty()):

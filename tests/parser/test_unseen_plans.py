@@ -59,3 +59,32 @@ def test_implementing_label_and_divisions_that_drop_their_bureau() -> None:
         [],
         ["市港航中心"],
     )
+
+
+def test_fourth_level_items_under_numbered_headings_are_the_tasks() -> None:
+    plan = parse(
+        "某区三年行动计划\n一、主要任务\n(一)落实五张清单\n1.落实规划保护清单,推进全方位保护。\n"
+        "(1)实施法律法规。深入宣传。(区司法局)\n(2)加快资源认定。开展普查。(区文旅局)\n"
+        "2.落实内涵挖掘清单,推进全要素保护。\n(3)抢救历史资料。加强征集。\n"
+        "(二)完善体系\n3.完善政策。制定办法。(区规划资源局)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.(一).1.(1)", "一.(一).1.(2)", "一.(一).2.(3)", "一.(二).3"]
+    assert task(plan, "一.(一).1.(2)").title == "加快资源认定"
+    assert roles(plan, "一.(一).1.(2)") == (["区文旅局"], [], [])
+
+
+def test_parts_of_an_attributed_numbered_task_stay_in_it() -> None:
+    plan = parse(
+        "某区工作方案\n一、主要任务\n1.推进公园建设。分两类推进。(区绿化市容局)\n"
+        "(1)城区公园。加快建设。\n(2)乡村公园。有序推进。\n2.完善管理。健全制度。(区绿化市容局)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
+
+
+def test_one_attribution_closing_the_last_part_keeps_the_item_whole() -> None:
+    plan = parse(
+        "某区工作方案\n一、主要任务\n1.推进公园建设。分两类推进。\n"
+        "(1)城区公园。加快建设。\n(2)乡村公园。有序推进。(区绿化市容局)\n2.完善管理。健全制度。(区绿化市容局)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
+    assert roles(plan, "一.1") == (["区绿化市容局"], [], [])
