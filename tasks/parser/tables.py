@@ -273,8 +273,12 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
             if current:
                 rows.append(current)
             current = [s]
+        elif current is not None and len(current) > 1 and current[-1].endswith(("、", "，", ",")):
+            current[-1] += s  # a cell broken after a list separator goes on in the next paragraph
         elif current is not None and len(current) < len(header):
             current.append(s)
+        elif current is not None and _next_row_follows(lines, j, current[0]):
+            current.append(s)  # one cell broken over paragraphs: the next row still follows
         else:
             break
         j += 1
@@ -282,4 +286,56 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
         rows.append(current)
     if len(rows) < 2:
         return [], 0
-    return rows_to_lines(rows), j - i
+    return rows_to_lines(_fill_merged(rows)), j - i
+
+
+def _next_row_follows(lines: list[str], j: int, number: str) -> bool:
+    """Whether the row after ``number`` starts within the next two paragraphs after line ``j``."""
+    if not number.isdigit():
+        return False
+    want = str(int(number) + 1)
+    seen = 0
+    for k in range(j + 1, min(len(lines), j + 8)):
+        s = lines[k].strip()
+        if not s:
+            continue
+        if s == want:
+            return True
+        seen += 1
+        if seen >= 2:
+            break
+    return False
+
+
+def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str]:
+    """A row with more paragraphs than columns: the extra ones continue the last unit column."""
+    extra = len(row) - ncols
+    unit_cols = sorted(i for role in ("lead", "responsible", "cooperating") for i in cols.get(role, []))
+    if extra <= 0 or not unit_cols:
+        return row
+    last = unit_cols[-1]
+    if last >= len(row) - extra:
+        return row[:ncols]
+    joined = "、".join(c.rstrip("、") for c in row[last : last + extra + 1])
+    return [*row[:last], joined, *row[last + extra + 1 :]]
+
+
+def _fill_merged(rows: list[list[str]]) -> list[list[str]]:
+    """Rows one cell short of the header lost a cell merged with the row above (任务名称 over rows).
+
+    Flattened text keeps a merged cell once, in its first row; the rows below it have fewer cells,
+    and the missing ones are the leftmost after 序号 (a group name spanning its rows). Those take the
+    text of the row above, so each row's units and dates stay in their own columns.
+    """
+    ncols = len(rows[0])
+    out = [rows[0]]
+    prev: list[str] | None = None
+    cols = header_map(rows[0]) or {}
+    for row in rows[1:]:
+        row = _fit_row(row, ncols, cols)
+        missing = ncols - len(row)
+        if prev is not None and 0 < missing < ncols - 2 and len(prev) == ncols:
+            row = [row[0], *prev[1 : 1 + missing], *row[1:]]
+        out.append(row)
+        prev = row
+    return out

@@ -88,3 +88,24 @@ def test_one_attribution_closing_the_last_part_keeps_the_item_whole() -> None:
     )
     assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
     assert roles(plan, "一.1") == (["区绿化市容局"], [], [])
+
+
+TABLE_ONE_CELL_PER_PARAGRAPH = (
+    "某区实施方案\n一、工作目标\n到2019年底,分类覆盖率达到90%以上。\n二、主要任务\n"
+    "(一)推进全面覆盖\n1.深入开展创建。加强源头管理。\n2.加快设施改造。\n"
+    "附件:任务清单\n附件1\n任务清单\n序号\n任务名称\n任务内容\n牵头部门\n配合部门\n时间节点\n"
+    "1\n加强组织领导\n召开全区动员大会。建立联席会议制度。\n区政府办公室\n各联席会议成员单位\n2019年3月\n"
+    "2\n纳入督查和绩效评价指标体系。\n区委组织部(区公务员局)\n区绿化市容局\n2019年6月\n"
+    "3\n推进全面覆盖\n深入开展达标街镇创建。\n各街镇(园区)\n区绿化市容局、\n区农业农村委\n2019年\n"
+    "4\n加快体系建设\n完成居住区分类全覆盖。\n区绿化市容局\n区商务委\n区国资委\n2019年9月\n"
+    "5\n推进处理设施建设。\n区绿化市容局\n区发展改革委\n2019年\n"
+)
+
+
+def test_table_one_cell_per_paragraph_with_merged_and_broken_cells() -> None:
+    plan = parse(TABLE_ONE_CELL_PER_PARAGRAPH)
+    assert [t.path for t in plan.tasks] == ["1", "2", "3", "4", "5"]
+    assert roles(plan, "2") == (["区委组织部(区公务员局)"], [], ["区绿化市容局"])
+    assert roles(plan, "3") == (["各街镇(园区)"], [], ["区绿化市容局", "区农业农村委"])
+    assert roles(plan, "4") == (["区绿化市容局"], [], ["区商务委", "区国资委"])
+    assert task(plan, "2").deadline == "2019-06-30"
