@@ -139,7 +139,7 @@ def _body_start(lines: list[AStr]) -> int:
     return 0
 
 
-_ATTACH = re.compile(r"^\s*附件\s*\d*\s*[:：]?\s*$|^\s*附件\s*\d*\s*[:：]\s*\S{0,40}$")
+_ATTACH = re.compile(r"^\s*附[件表]\s*\d*\s*[:：]?\s*$|^\s*附[件表]\s*\d*\s*[:：]\s*\S{0,40}$")
 
 
 def _body_end(lines: list[AStr], start: int) -> int:
@@ -162,7 +162,7 @@ def _body_holds_no_tasks(raw_tasks: list[RawTask], notes: list[Note]) -> bool:
     return not raw_tasks or any(n.code == "sections_as_tasks" for n in notes)
 
 
-_ATTACHMENT_HEAD = re.compile(r"^\s*附\s*件\s*\d{0,2}\s*[:：]?\s*(?:\S.{0,80})?$")
+_ATTACHMENT_HEAD = re.compile(r"^\s*附\s*[件表]\s*\d{0,2}\s*[:：]?\s*(?:\S.{0,80})?$")
 
 
 def _attachment_tasks(lines: list[AStr], end: int, after_lead: str) -> list[RawTask]:
@@ -256,6 +256,32 @@ def _departments_from_attachments(
         text = row.text.o.strip()[:40]
         notes.append(Note(row.line, "skipped_candidate", {"at": str(row.line), "text": text}))
     return out
+
+
+def _more_attachment_tasks(
+    raw_tasks: list[RawTask], lines: list[AStr], end: int, after_lead: str
+) -> list[RawTask]:
+    """Attributed rows of an attached 任务分工表 that are tasks of their own beside the body's.
+
+    The body lists its attributed tasks and the attachment splits the work into finer measures
+    with their own numbering and units: both are tracked. Rows that restate a body task (same
+    title) or reuse a body path are left out.
+    """
+    rows = _attachment_tasks(lines, end, after_lead)
+    if len(rows) < 2:
+        return []
+    paths = {t.path for t in raw_tasks}
+    titles = [task_title(t) for t in raw_tasks]
+    out: list[RawTask] = []
+    for row in rows:
+        if row.path in paths:
+            return []  # numbered like the body: the same list again, not a list of its own
+        row_title = task_title(row)
+        if any(_title_match(row_title, t) >= 0.8 for t in titles):
+            continue
+        paths.add(row.path)
+        out.append(row)
+    return out if len(out) >= 2 else []
 
 
 def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
@@ -422,6 +448,8 @@ def _parse_text(text: str) -> ParsedPlan:
             raw_tasks = mapped
         else:
             use_attachment = _attributed(raw_tasks) == 0
+    elif end < len(lines) and not use_attachment and raw_tasks:
+        raw_tasks = raw_tasks + _more_attachment_tasks(raw_tasks, lines, end, after_lead)
     if use_attachment:
         # the tasks live in an attachment (附件) with its own numbering; the body's chapters
         # (考评对象, 考评方式 …) then hold no tasks and are not sections

@@ -109,3 +109,19 @@ def test_table_one_cell_per_paragraph_with_merged_and_broken_cells() -> None:
     assert roles(plan, "3") == (["各街镇(园区)"], [], ["区绿化市容局", "区农业农村委"])
     assert roles(plan, "4") == (["区绿化市容局"], [], ["区商务委", "区国资委"])
     assert task(plan, "2").deadline == "2019-06-30"
+
+
+def test_attached_table_of_finer_measures_adds_tasks_beside_the_attributed_body() -> None:
+    plan = parse(
+        "某区实施方案\n一、主要任务\n(一)完善规划\n1.强化规划管控。按年度开展评估。(责任单位:区建设管理委、区规划资源局)\n"
+        "2.编制系统方案。结合排水规划。(责任单位:区水务局)\n二、组织保障\n(一)加强领导。建立机制。\n"
+        "附件:重点任务分解表\n附件\n重点任务分解表\n序号\n任务类型\n重点内容\n责任单位\n参考文件\n"
+        "1\n海绵城市\n建设管理\n区建设管理委负责指导推进全区海绵城市建设工作,制定年度计划并组织考核。\n"
+        "区建设管理委、区发展改革委、\n各街镇\n《某区海绵城市规划建设管理办法》\n"
+        "2\n海绵城市\n达标评估\n根据市级要求开展达标区域评估,形成评估报告并按程序报送备案。\n区水务局\n"
+        "《本市系统化全域推进海绵\n城市建设的实施意见》\n"
+        "3\n设施运维\n制定市政设施运维养护方案,落实长效运维养护并推进改造计划实施。\n区建设管理委\n《运维规定》\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "1", "2", "3"]
+    assert roles(plan, "1") == (["区建设管理委"], ["区发展改革委", "各街镇"], [])
+    assert roles(plan, "2") == (["区水务局"], [], [])
