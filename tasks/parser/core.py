@@ -273,11 +273,12 @@ def _more_attachment_tasks(
     paths = {t.path for t in raw_tasks}
     titles = [task_title(t) for t in raw_tasks]
     out: list[RawTask] = []
-    for row in rows:
+    row_titles = [task_title(row) for row in rows]
+    shared = {t for t in row_titles if row_titles.count(t) > 1}  # a merged group cell, not a title
+    for row, row_title in zip(rows, row_titles, strict=True):
         if row.path in paths:
             return []  # numbered like the body: the same list again, not a list of its own
-        row_title = task_title(row)
-        if any(_title_match(row_title, t) >= 0.8 for t in titles):
+        if row_title not in shared and any(_title_match(row_title, t) >= 0.8 for t in titles):
             continue
         paths.add(row.path)
         out.append(row)

@@ -125,3 +125,18 @@ def test_attached_table_of_finer_measures_adds_tasks_beside_the_attributed_body(
     assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "1", "2", "3"]
     assert roles(plan, "1") == (["区建设管理委"], ["区发展改革委", "各街镇"], [])
     assert roles(plan, "2") == (["区水务局"], [], [])
+
+
+def test_table_rows_under_a_merged_group_named_like_a_body_task_are_kept() -> None:
+    plan = parse(
+        "某市实施方案\n一、主要任务\n1.“光伏+地铁”工程。利用车站资源建设光伏。(责任单位:申通地铁集团)\n"
+        "2.“光伏+铁路”工程。利用站房资源建设光伏。(责任单位:中国铁路上海局)\n"
+        "附表:任务分工表\n附表1\n任务分工表\n序号\n事项\n工作措施\n责任单位\n"
+        "1\n“光伏+地铁”工程\n充分利用既有高架车站开发光伏项目。\n申通地铁集团\n"
+        "2\n新建车站屋顶光伏覆盖面积达到一半。\n"
+        "3\n“光伏+铁路”工程\n对符合条件的既有站点进行光伏改造。\n中国铁路上海局\n"
+        "4\n新建新线新站预留光伏建设条件。\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1", "一.2", "1", "2", "3", "4"]
+    assert roles(plan, "2") == (["申通地铁集团"], [], [])
+    assert roles(plan, "4") == (["中国铁路上海局"], [], [])
