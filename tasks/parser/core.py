@@ -504,6 +504,37 @@ def _parse_text(text: str) -> ParsedPlan:
     )
 
 
+# A task's own time limit in its text: 到2028年底 / 2026年底前 / 2012年10月底前, a sentence that opens
+# with a bare year (2027年,制定…), or the end of a five-year plan (到“十四五”末). "到2030年,…" states
+# a target year, not a deadline.
+_TEXT_DEADLINE = re.compile(
+    r"(?:到|至|于)?((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月\s*)?(?:底|末)前?"
+    r"|(?:^|(?<=[。;!?\n]))\s*((?:19|20)\d{2})\s*年\s*,"
+    r"|(?:到|至)\s*“?(十[一二三四五六七八九]?五|十[二三四五六七八九]五)”?\s*(?:期)?末"
+)
+_FIVE_YEAR_END = {"十二五": 2015, "十三五": 2020, "十四五": 2025, "十五五": 2030, "十六五": 2035}
+
+
+def _deadline_in_text(task: ParsedTask, raw: RawTask, *, year: int | None, issued_on: date | None) -> None:
+    """The first time limit the task's own text states, when its attribution states none."""
+    end = raw.attribution.start if raw.attribution is not None else len(raw.text.w)
+    m = _TEXT_DEADLINE.search(raw.text.w[:end])
+    if m is None:
+        return
+    if m.group(4):
+        end_year = _FIVE_YEAR_END.get(m.group(4))
+        if end_year is None:
+            return
+        phrase = f"{end_year}年底"
+    elif m.group(3):
+        phrase = f"{m.group(3)}年底"
+    else:
+        phrase = m.group(0).lstrip("到至于")
+    deadline = dates.parse_deadline(phrase, year=year, issued_on=issued_on)
+    if deadline is not None and deadline.iso is not None:
+        task.deadline, task.deadline_text = deadline.iso, raw.text.o[m.start() : m.end()].strip(" ,，")
+
+
 def _fallback_title(lines: list[AStr], start: int) -> str | None:
     for i in range(min(max(start, 1) + 1, len(lines))):
         w = lines[i].w.strip()
@@ -560,6 +591,8 @@ def _tasks(
                     warnings.append(_warn(raw.line, "unknown_department", path=raw.path, name=name))
         elif mostly_attributed:
             warnings.append(_warn(raw.line, "no_departments", path=raw.path))
+        if task.deadline is None and not (roles is not None and roles.deadline):
+            _deadline_in_text(task, raw, year=year, issued_on=issued_on)
         flags = set(task.flags)
         if not (task.lead or task.responsible or task.cooperating):
             flags.add(NO_DEPARTMENT)

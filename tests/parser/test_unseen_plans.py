@@ -140,3 +140,18 @@ def test_table_rows_under_a_merged_group_named_like_a_body_task_are_kept() -> No
     assert [t.path for t in plan.tasks] == ["一.1", "一.2", "1", "2", "3", "4"]
     assert roles(plan, "2") == (["申通地铁集团"], [], [])
     assert roles(plan, "4") == (["中国铁路上海局"], [], [])
+
+
+def test_a_tasks_own_time_limit_in_its_text_is_its_deadline() -> None:
+    plan = parse(
+        "某市实施方案\n一、主要任务\n(一)推进公园建设。到2028年底,新增公园300座。(责任单位:市绿化市容局)\n"
+        "(二)制定评估办法。2027年,制定出台全市公园体检评估办法。(责任单位:市绿化市容局)\n"
+        "(三)推进光伏建设。到2030年,公共机构屋顶光伏应装尽装。(责任单位:市发展改革委)\n"
+        "(四)扩大公园名录。到“十四五”末,争取将60座社区公园纳入名录。\n"
+        "(五)完成方案编制。2026年底前完成达标区域系统方案编制。\n"
+    )
+    assert task(plan, "一.(一)").deadline == "2028-12-31"
+    assert task(plan, "一.(二)").deadline == "2027-12-31"
+    assert task(plan, "一.(三)").deadline is None
+    assert task(plan, "一.(四)").deadline == "2025-12-31"
+    assert task(plan, "一.(五)").deadline == "2026-12-31"
