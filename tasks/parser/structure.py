@@ -640,6 +640,9 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         tasks = walk(True)
         if tasks:
             notes.append(Note(tasks[0].line, "sections_as_tasks", {}))
+    elif all(t.path == t.section.path and t.attribution is None for t in tasks):
+        # only the bare subsections of the task chapter: worth telling the bureau, as above
+        notes.append(Note(tasks[0].line, "sections_as_tasks", {}))
     # unique paths
     seen: dict[str, int] = {}
     for t in tasks:
