@@ -9,7 +9,7 @@ from datetime import date
 
 from . import dates
 from . import meta as meta_mod
-from .departments import Attribution, find_attribution, looks_like_department
+from .departments import Attribution, find_attribution, looks_like_department, parse_roles
 from .errors import ParseError
 from .indicators import Chunk, context_year, find_indicators
 from .model import (
@@ -535,6 +535,23 @@ def _deadline_in_text(task: ParsedTask, raw: RawTask, *, year: int | None, issue
         task.deadline, task.deadline_text = deadline.iso, raw.text.o[m.start() : m.end()].strip(" ,，")
 
 
+# "由区交通委牵头,区发改委、区水务局配合": roles stated in a sentence of a task that has no bracket
+_PROSE_ROLES = re.compile(
+    r"由([^,;。()由]{2,40}?)牵头\s*,\s*([^,;。()]{2,120}?)(?:配合|协同|参与)(?=[,;。]|$)"
+)
+
+
+def _prose_attribution(raw: RawTask) -> Attribution | None:
+    """Lead and cooperating units a task states in its own sentence, when it has no attribution."""
+    m = _PROSE_ROLES.search(raw.text.w)
+    if m is None:
+        return None
+    roles = parse_roles(raw.text[m.start(1) : m.end()])
+    if not roles.lead or not all(looks_like_department(n) for n in roles.lead + roles.cooperating):
+        return None
+    return Attribution(len(raw.text.w), roles)
+
+
 def _fallback_title(lines: list[AStr], start: int) -> str | None:
     for i in range(min(max(start, 1) + 1, len(lines))):
         w = lines[i].w.strip()
@@ -558,6 +575,8 @@ def _tasks(
     attributed = sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
     mostly_attributed = attributed * 2 > len(raw_tasks)
     for raw in raw_tasks:
+        if raw.attribution is None:
+            raw.attribution = _prose_attribution(raw)
         roles = raw.attribution.roles if raw.attribution is not None else None
         task = ParsedTask(
             path=raw.path,

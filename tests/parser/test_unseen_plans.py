@@ -155,3 +155,12 @@ def test_a_tasks_own_time_limit_in_its_text_is_its_deadline() -> None:
     assert task(plan, "一.(三)").deadline is None
     assert task(plan, "一.(四)").deadline == "2025-12-31"
     assert task(plan, "一.(五)").deadline == "2026-12-31"
+
+
+def test_roles_stated_in_a_sentence_of_an_unattributed_task() -> None:
+    plan = parse(
+        "某区工作方案\n一、主要任务\n1.推进消防水源建设。将消火栓建设列为实事项目,由区交通委牵头,"
+        "区发改委、区水务局配合。属地政府要加强取水码头建设。\n2.加强宣传。由各街镇组织开展宣传活动。\n"
+    )
+    assert roles(plan, "一.1") == (["区交通委"], [], ["区发改委", "区水务局"])
+    assert roles(plan, "一.2") == ([], [], [])
