@@ -39,7 +39,6 @@ _LABELS: list[tuple[str, str]] = [
     ("承办单位", RESP),
     ("实施单位", RESP),
     ("实施部门", RESP),
-    ("实施主体", RESP),
     ("责任主体", RESP),
     ("配合单位", COOP),
     ("配合部门", COOP),

@@ -164,3 +164,10 @@ def test_roles_stated_in_a_sentence_of_an_unattributed_task() -> None:
     )
     assert roles(plan, "一.1") == (["区交通委"], [], ["区发改委", "区水务局"])
     assert roles(plan, "一.2") == ([], [], [])
+
+
+def test_a_collective_ending_in_a_label_word_stays_whole() -> None:
+    plan = parse(
+        "某市方案\n一、主要任务\n1.推动投资。鼓励多种模式。(责任单位:市交通委、各区政府、各项目实施主体)\n"
+    )
+    assert roles(plan, "一.1") == (["市交通委"], ["各区政府", "各项目实施主体"], [])
