@@ -171,3 +171,11 @@ def test_a_collective_ending_in_a_label_word_stays_whole() -> None:
         "某市方案\n一、主要任务\n1.推动投资。鼓励多种模式。(责任单位:市交通委、各区政府、各项目实施主体)\n"
     )
     assert roles(plan, "一.1") == (["市交通委"], ["各区政府", "各项目实施主体"], [])
+
+
+def test_a_duty_chapter_is_not_a_task_chapter() -> None:
+    plan = parse(
+        "某市意见\n一、明确工作职责\n市政府办公厅是全市政务新媒体的主管单位。各区政府办公室负责本区工作。\n"
+        "二、加强功能建设\n(一)推进政务公开。强化解读回应。\n(二)优化政务服务。提升办事效率。\n"
+    )
+    assert [t.path for t in plan.tasks] == ["二.(一)", "二.(二)"]
