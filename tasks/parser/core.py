@@ -9,7 +9,7 @@ from datetime import date
 
 from . import dates
 from . import meta as meta_mod
-from .departments import Attribution, find_attribution, looks_like_department
+from .departments import Attribution, find_attribution, looks_like_department, parse_roles
 from .errors import ParseError
 from .indicators import Chunk, context_year, find_indicators
 from .model import (
@@ -139,7 +139,7 @@ def _body_start(lines: list[AStr]) -> int:
     return 0
 
 
-_ATTACH = re.compile(r"^\s*附件\s*\d*\s*[:：]?\s*$|^\s*附件\s*\d*\s*[:：]\s*\S{0,40}$")
+_ATTACH = re.compile(r"^\s*附[件表]\s*\d*\s*[:：]?\s*$|^\s*附[件表]\s*\d*\s*[:：]\s*\S{0,40}$")
 
 
 def _body_end(lines: list[AStr], start: int) -> int:
@@ -162,7 +162,7 @@ def _body_holds_no_tasks(raw_tasks: list[RawTask], notes: list[Note]) -> bool:
     return not raw_tasks or any(n.code == "sections_as_tasks" for n in notes)
 
 
-_ATTACHMENT_HEAD = re.compile(r"^\s*附\s*件\s*\d{0,2}\s*[:：]?\s*(?:\S.{0,80})?$")
+_ATTACHMENT_HEAD = re.compile(r"^\s*附\s*[件表]\s*\d{0,2}\s*[:：]?\s*(?:\S.{0,80})?$")
 
 
 def _attachment_tasks(lines: list[AStr], end: int, after_lead: str) -> list[RawTask]:
@@ -256,6 +256,33 @@ def _departments_from_attachments(
         text = row.text.o.strip()[:40]
         notes.append(Note(row.line, "skipped_candidate", {"at": str(row.line), "text": text}))
     return out
+
+
+def _more_attachment_tasks(
+    raw_tasks: list[RawTask], lines: list[AStr], end: int, after_lead: str
+) -> list[RawTask]:
+    """Attributed rows of an attached 任务分工表 that are tasks of their own beside the body's.
+
+    The body lists its attributed tasks and the attachment splits the work into finer measures
+    with their own numbering and units: both are tracked. Rows that restate a body task (same
+    title) or reuse a body path are left out.
+    """
+    rows = _attachment_tasks(lines, end, after_lead)
+    if len(rows) < 2:
+        return []
+    paths = {t.path for t in raw_tasks}
+    titles = [task_title(t) for t in raw_tasks]
+    out: list[RawTask] = []
+    row_titles = [task_title(row) for row in rows]
+    shared = {t for t in row_titles if row_titles.count(t) > 1}  # a merged group cell, not a title
+    for row, row_title in zip(rows, row_titles, strict=True):
+        if row.path in paths:
+            return []  # numbered like the body: the same list again, not a list of its own
+        if row_title not in shared and any(_title_match(row_title, t) >= 0.8 for t in titles):
+            continue
+        paths.add(row.path)
+        out.append(row)
+    return out if len(out) >= 2 else []
 
 
 def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
@@ -422,6 +449,8 @@ def _parse_text(text: str) -> ParsedPlan:
             raw_tasks = mapped
         else:
             use_attachment = _attributed(raw_tasks) == 0
+    elif end < len(lines) and not use_attachment and raw_tasks:
+        raw_tasks = raw_tasks + _more_attachment_tasks(raw_tasks, lines, end, after_lead)
     if use_attachment:
         # the tasks live in an attachment (附件) with its own numbering; the body's chapters
         # (考评对象, 考评方式 …) then hold no tasks and are not sections
@@ -475,6 +504,54 @@ def _parse_text(text: str) -> ParsedPlan:
     )
 
 
+# A task's own time limit in its text: 到2028年底 / 2026年底前 / 2012年10月底前, a sentence that opens
+# with a bare year (2027年,制定…), or the end of a five-year plan (到“十四五”末). "到2030年,…" states
+# a target year, not a deadline.
+_TEXT_DEADLINE = re.compile(
+    r"(?:到|至|于)?((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月\s*)?(?:底|末)前?"
+    r"|(?:^|(?<=[。;!?\n]))\s*((?:19|20)\d{2})\s*年\s*,"
+    r"|(?:到|至)\s*“?(十[一二三四五六七八九]?五|十[二三四五六七八九]五)”?\s*(?:期)?末"
+)
+_FIVE_YEAR_END = {"十二五": 2015, "十三五": 2020, "十四五": 2025, "十五五": 2030, "十六五": 2035}
+
+
+def _deadline_in_text(task: ParsedTask, raw: RawTask, *, year: int | None, issued_on: date | None) -> None:
+    """The first time limit the task's own text states, when its attribution states none."""
+    end = raw.attribution.start if raw.attribution is not None else len(raw.text.w)
+    m = _TEXT_DEADLINE.search(raw.text.w[:end])
+    if m is None:
+        return
+    if m.group(4):
+        end_year = _FIVE_YEAR_END.get(m.group(4))
+        if end_year is None:
+            return
+        phrase = f"{end_year}年底"
+    elif m.group(3):
+        phrase = f"{m.group(3)}年底"
+    else:
+        phrase = m.group(0).lstrip("到至于")
+    deadline = dates.parse_deadline(phrase, year=year, issued_on=issued_on)
+    if deadline is not None and deadline.iso is not None:
+        task.deadline, task.deadline_text = deadline.iso, raw.text.o[m.start() : m.end()].strip(" ,，")
+
+
+# "由区交通委牵头,区发改委、区水务局配合": roles stated in a sentence of a task that has no bracket
+_PROSE_ROLES = re.compile(
+    r"由([^,;。()由]{2,40}?)牵头\s*,\s*([^,;。()]{2,120}?)(?:配合|协同|参与)(?=[,;。]|$)"
+)
+
+
+def _prose_attribution(raw: RawTask) -> Attribution | None:
+    """Lead and cooperating units a task states in its own sentence, when it has no attribution."""
+    m = _PROSE_ROLES.search(raw.text.w)
+    if m is None:
+        return None
+    roles = parse_roles(raw.text[m.start(1) : m.end()])
+    if not roles.lead or not all(looks_like_department(n) for n in roles.lead + roles.cooperating):
+        return None
+    return Attribution(len(raw.text.w), roles)
+
+
 def _fallback_title(lines: list[AStr], start: int) -> str | None:
     for i in range(min(max(start, 1) + 1, len(lines))):
         w = lines[i].w.strip()
@@ -498,6 +575,8 @@ def _tasks(
     attributed = sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
     mostly_attributed = attributed * 2 > len(raw_tasks)
     for raw in raw_tasks:
+        if raw.attribution is None:
+            raw.attribution = _prose_attribution(raw)
         roles = raw.attribution.roles if raw.attribution is not None else None
         task = ParsedTask(
             path=raw.path,
@@ -531,6 +610,8 @@ def _tasks(
                     warnings.append(_warn(raw.line, "unknown_department", path=raw.path, name=name))
         elif mostly_attributed:
             warnings.append(_warn(raw.line, "no_departments", path=raw.path))
+        if task.deadline is None and not (roles is not None and roles.deadline):
+            _deadline_in_text(task, raw, year=year, issued_on=issued_on)
         flags = set(task.flags)
         if not (task.lead or task.responsible or task.cooperating):
             flags.add(NO_DEPARTMENT)

@@ -38,6 +38,7 @@ _LABELS: list[tuple[str, str]] = [
     ("负责部门", RESP),
     ("承办单位", RESP),
     ("实施单位", RESP),
+    ("实施部门", RESP),
     ("责任主体", RESP),
     ("配合单位", COOP),
     ("配合部门", COOP),
@@ -307,6 +308,26 @@ class _Entry:
     role: str  # LEAD / RESP (labelled) / COOP / PLAIN / AFTER_LEAD
 
 
+# 市交通委科技信息处: a division (处/科) of a named body; bare divisions after it in the same list
+# (…、港务监管处) belong to that body, whose name the list drops like the 市 prefix.
+_DIVISION_OF = re.compile(r"^(.{2,12}?(?:委员会|委|局|厅|办|署|中心))[\u4e00-\u9fff]{2,8}(?:处|科)$")
+_BARE_DIVISION = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:处|科)$")
+_OWNER_SUFFIX = re.compile(r"委员会|委|局|厅|办|署|中心|政府|集团|公司")
+
+
+def _restore_division_owner(entries: list[_Entry]) -> None:
+    owner: AStr | None = None
+    for entry in entries:
+        w = entry.name.w
+        m = _DIVISION_OF.match(w)
+        if m:
+            owner = entry.name[: m.end(1)]
+        elif owner is not None and _BARE_DIVISION.match(w) and not _OWNER_SUFFIX.search(w):
+            entry.name = owner + entry.name
+        elif not _BARE_DIVISION.match(w):
+            owner = None  # another body: a bare division after it is not the earlier body's
+
+
 def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
     """Read the department lists inside one attribution (brackets already removed)."""
     # plans repeat the same attribution many times: read each once, hand out copies
@@ -395,6 +416,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
                         saw_lead_marker = True
                     continue
                 entries.append(_Entry(item, role))
+    _restore_division_owner(entries)
     # 市 prefix restoration, from the first item that carries one
     prefix: AStr | None = None
     for entry in entries:

@@ -24,7 +24,8 @@ ENUM_RE = re.compile(rf"(?:^|(?<=[。;:!?\n,\s]))([{CN}]{{1,2}})(是|要)")
 NON_TASK_L1 = re.compile(
     r"指导思想|总体思路|基本原则|工作原则|主要原则|原则|工作目标|总体目标|具体目标|发展目标|主要目标|目标要求|"
     r"总体要求|保障措施|组织保障|工作保障|保障机制|实施保障|工作步骤|实施步骤|步骤安排|进度安排|时间安排|"
-    r"实施安排|阶段安排|组织领导|工作要求|组织实施|有关要求|其他事项|附则|背景|现状|发展基础|形势"
+    r"实施安排|阶段安排|组织领导|工作要求|组织实施|有关要求|其他事项|附则|背景|现状|发展基础|形势|"
+    r"职责分工|工作职责|部门职责|职责"
 )
 NON_TASK_L2 = re.compile(
     r"指导思想|总体思路|基本原则|工作原则|原则$|工作目标|总体目标|具体目标|发展目标|主要目标|目标要求|"
@@ -387,6 +388,16 @@ def classify_sections(root: Sec) -> None:
     root.path = ""
 
 
+TASK_CHAPTER = re.compile(
+    r"^(?:(?:主要|重点|具体|工作|实施|推进)?(?:任务|举措|措施|路径|行动|工程)|(?:主要|重点|具体)工作)"
+)
+
+
+def _is_task_chapter(title: str) -> bool:
+    """A chapter title that names the plan's tasks themselves (重点任务, 工作措施, 实施路径)."""
+    return len(title) <= 8 and TASK_CHAPTER.search(title) is not None
+
+
 def _kind(title: str, is_task: bool) -> str:
     if PHASE_SECTION.search(title) and not is_task:
         return "phase"
@@ -464,6 +475,49 @@ def _enumerations(paras: list[Para]) -> list[tuple[int, AStr]]:
     return items
 
 
+_SUB_RE = re.compile(r"^\s*\(\s*(\d{1,2})\s*\)\s*")
+
+
+def _sub_items(items: list[Item], after_lead: str) -> dict[int, list[tuple[int, int, list[Para]]]]:
+    """(1)(2) lines under numbered items "2.推进建设。" that name nobody: the fourth level of tasks.
+
+    Keyed by ``id(item)``; each entry is (number, line, paragraphs without the marker). The numbers
+    must run on across the items (or restart at 1 under each); otherwise nothing is split.
+    """
+    found: dict[int, list[tuple[int, int, list[Para]]]] = {}
+    last = 0
+    for it in items:
+        if it.family != "A" or len(it.paras) < 2:
+            continue
+        cuts = [(i, m) for i, p in enumerate(it.paras) if i > 0 and (m := _SUB_RE.match(p.text.w))]
+        if not cuts:
+            continue
+        lead_in = it.paras[: cuts[0][0]]
+        lead_attr = find_attribution(AStr.join("\n", [p.text for p in lead_in]), after_lead)
+        if lead_attr is not None and not lead_attr.roles.empty():
+            return {}  # the item names its own departments: (1)(2) are parts of one task
+        subs: list[tuple[int, int, list[Para]]] = []
+        for n, (i, m) in enumerate(cuts):
+            k = int(m.group(1))
+            if k not in (last + 1, 1) or (k == 1 and n > 0):
+                return {}
+            last = k
+            end = cuts[n + 1][0] if n + 1 < len(cuts) else len(it.paras)
+            first = it.paras[i]
+            paras = [Para(first.line, first.text[m.end() :]), *it.paras[i + 1 : end]]
+            subs.append((k, first.line, paras))
+        has_attr = [
+            find_attribution(AStr.join("\n", [p.text for p in ps]), after_lead) is not None
+            for _, _, ps in subs
+        ]
+        if len(subs) >= 2 and has_attr[-1] and not any(has_attr[:-1]):
+            continue  # one attribution closing the last part covers the whole item: one task
+        found[id(it)] = subs
+    if sum(len(v) for v in found.values()) < 2:
+        return {}
+    return found
+
+
 def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]]:
     tasks: list[RawTask] = []
     notes: list[Note] = []
@@ -486,8 +540,17 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
                     head_attr = find_attribution(AStr.join("\n", [p.text for p in lead_in]), after_lead)
             if head_attr is not None and head_attr.roles.empty():
                 head_attr = None
+            subs = _sub_items(items, after_lead)
             for it in items:
                 if not it.paras:
+                    continue
+                if id(it) in subs:
+                    for k, line, sub_paras in subs[id(it)]:
+                        attr, text = _attribution_in(sub_paras, after_lead)
+                        if attr is None and head_attr is not None:
+                            attr = Attribution(len(text.w), head_attr.roles)
+                        path = f"{prefix}{it.num}.({k})"
+                        out.append(RawTask(path, sec, k, line, text, text, attr))
                     continue
                 attr, text = _attribution_in(it.paras, after_lead)
                 if head_attr is not None and (attr is None or attr.roles.empty()):
@@ -523,6 +586,24 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
                 p, a = attributed[0]
                 out.append(RawTask(sec.path, sec, sec.num, sec.line, sec.head, sec.head[: sec.title_len], a))
                 return out
+            if len(attributed) == 1 and not body_is_head and sec.level == 2 and attributed[0][0] is paras[-1]:
+                # "(一)标题" alone on its line, then its body and one attribution closing the last
+                # paragraph: the heading is the task (its paragraphs are not tasks of their own)
+                p, a = attributed[0]
+                text = AStr.join("\n", [sec.head, *[q.text for q in paras]])
+                shift = len(text.w) - len(p.text.w)
+                out.append(
+                    RawTask(
+                        sec.path,
+                        sec,
+                        sec.num,
+                        sec.line,
+                        text,
+                        sec.head[: sec.title_len],
+                        Attribution(a.start + shift, a.roles),
+                    )
+                )
+                return out
             for k, (p, a) in enumerate(attributed, start=1):
                 out.append(RawTask(f"{prefix}{k}", sec, k, p.line, p.text, p.text, a))
             return out
@@ -535,10 +616,16 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         found: list[RawTask] = []
         if root.is_task or (any(isinstance(b, Item) for b in root.blocks) and not root.children):
             found.extend(from_container(root, False))
+        # A chapter named for the tasks (二、重点任务, 四、工作措施, 二、实施路径) is where the tasks
+        # are: its bare (一)(二) subsections are tasks, and the other chapters (园区类型, 职责分工,
+        # 项目实施条件, 管控流程 …) hold tasks only where an item names its own departments.
+        chapters = [s for s in root.children if s.is_task and _is_task_chapter(s.title)]
         for sec in root.children:
-            found.extend(from_container(sec, allow_section_task) if sec.is_task else attributed_only(sec))
+            own = sec.is_task and (not chapters or sec in chapters)
+            allow_sub = allow_section_task or sec in chapters
+            found.extend(from_container(sec, allow_section_task) if own else attributed_only(sec))
             for sub in sec.children:
-                found.extend(from_container(sub, allow_section_task) if sub.is_task else attributed_only(sub))
+                found.extend(from_container(sub, allow_sub) if own and sub.is_task else attributed_only(sub))
         return found
 
     def attributed_only(sec: Sec) -> list[RawTask]:
@@ -554,6 +641,9 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
         tasks = walk(True)
         if tasks:
             notes.append(Note(tasks[0].line, "sections_as_tasks", {}))
+    elif all(t.path == t.section.path and t.attribution is None for t in tasks):
+        # only the bare subsections of the task chapter: worth telling the bureau, as above
+        notes.append(Note(tasks[0].line, "sections_as_tasks", {}))
     # unique paths
     seen: dict[str, int] = {}
     for t in tasks:

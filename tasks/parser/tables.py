@@ -255,8 +255,10 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
         if not s:
             j += 1
             continue
-        if len(s) > 8 or re.fullmatch(r"\d{1,3}", s) or not any(rx.search(s) for _, rx in COLUMN_WORDS):
+        if len(s) > 8 or re.fullmatch(r"\d{1,3}", s):
             break
+        if not any(rx.search(s) for _, rx in COLUMN_WORDS) and not _header_goes_on(lines, j):
+            break  # a column the importer has no use for (参考文件, 备注) still belongs to the header
         header.append(s)
         j += 1
     cols = header_map(header)
@@ -269,12 +271,20 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
         if not s:
             j += 1
             continue
+        if current is None and not rows[1:] and not re.fullmatch(r"\d{1,3}", s) and len(s) <= 40:
+            rows.append([s] * len(header))  # a group row spanning the table before its first row
+            j += 1
+            continue
         if re.fullmatch(r"\d{1,3}", s):
             if current:
                 rows.append(current)
             current = [s]
+        elif current is not None and len(current) > 1 and current[-1].endswith(("、", "，", ",")):
+            current[-1] += s  # a cell broken after a list separator goes on in the next paragraph
         elif current is not None and len(current) < len(header):
             current.append(s)
+        elif current is not None and _next_row_follows(lines, j, current[0]):
+            current.append(s)  # one cell broken over paragraphs: the next row still follows
         else:
             break
         j += 1
@@ -282,4 +292,88 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
         rows.append(current)
     if len(rows) < 2:
         return [], 0
-    return rows_to_lines(rows), j - i
+    return rows_to_lines(_fill_merged(rows)), j - i
+
+
+def _header_goes_on(lines: list[str], j: int) -> bool:
+    """Whether the paragraphs after ``j`` are still short header cells up to the first 序号 ``1``."""
+    for k in range(j + 1, min(len(lines), j + 12)):
+        s = lines[k].strip()
+        if not s:
+            continue
+        if s == "1":
+            return True
+        if len(s) > 8:
+            return False
+    return False
+
+
+def _next_row_follows(lines: list[str], j: int, number: str) -> bool:
+    """Whether the row after ``number`` starts within the next four paragraphs after line ``j``."""
+    if not number.isdigit():
+        return False
+    want = str(int(number) + 1)
+    seen = 0
+    for k in range(j + 1, min(len(lines), j + 8)):
+        s = lines[k].strip()
+        if not s:
+            continue
+        if s == want:
+            return True
+        seen += 1
+        if seen >= 4:
+            break
+    return False
+
+
+def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str]:
+    """A row with more paragraphs than columns: the extra ones continue the last unit column."""
+    content = max(cols.get("task", [1]))
+    if len(row) > ncols and content >= 1:
+        # a short cell broken over paragraphs before the measure ("海绵城市" / "建设管理"): the
+        # measure, the longest cell, keeps its column and the pieces before it are rejoined
+        longest = max(range(1, len(row)), key=lambda k: len(row[k]))
+        if longest > content:
+            before = row[1:longest]
+            k = len(before) - (content - 1) + 1
+            row = [row[0], "".join(before[:k]), *before[k:], *row[longest:]]
+    extra = len(row) - ncols
+    if extra > 0 and not any(ncols - 1 in idx for idx in cols.values()):
+        # the last column is one the importer does not read (参考文件): the overflow is its text
+        return [*row[: ncols - 1], "".join(row[ncols - 1 :])]
+    unit_cols = sorted(i for role in ("lead", "responsible", "cooperating") for i in cols.get(role, []))
+    if extra <= 0 or not unit_cols:
+        return row
+    last = unit_cols[-1]
+    if last >= len(row) - extra:
+        return row[:ncols]
+    joined = "、".join(c.rstrip("、") for c in row[last : last + extra + 1])
+    return [*row[:last], joined, *row[last + extra + 1 :]]
+
+
+def _fill_merged(rows: list[list[str]]) -> list[list[str]]:
+    """Rows one cell short of the header lost a cell merged with the row above (任务名称 over rows).
+
+    Flattened text keeps a merged cell once, in its first row; the rows below it have fewer cells,
+    and the missing ones are the leftmost after 序号 (a group name spanning its rows). Those take the
+    text of the row above, so each row's units and dates stay in their own columns.
+    """
+    ncols = len(rows[0])
+    out = [rows[0]]
+    prev: list[str] | None = None
+    cols = header_map(rows[0]) or {}
+    content = max(cols.get("task", [1]))
+    for row in rows[1:]:
+        if len(set(row)) == 1:
+            out.append(row)  # a group row spanning the table
+            continue
+        row = _fit_row(row, ncols, cols)
+        missing = ncols - len(row)
+        if prev is not None and len(row) == 2 and missing > 0 and len(prev) == ncols:
+            # only 序号 and the measure printed: every other cell is merged with the row above
+            row = [row[0], *prev[1:content], row[1], *prev[content + 1 :]]
+        elif prev is not None and 0 < missing < ncols - 2 and len(prev) == ncols:
+            row = [row[0], *prev[1 : 1 + missing], *row[1:]]
+        out.append(row)
+        prev = row
+    return out
