@@ -31,10 +31,11 @@ SCORER = SHARED / "tools" / "score_import.py"
 OWN_CORPUS = CHECKOUT / "fixtures" / "corpus"
 
 # The floors: the mean of each measure over a set must be at least this. Measures a set does not
-# state are not checked (deadlines only where a truth file has per-task deadlines). Set to what the
-# importer reached when the corpus was annotated (own-corpus: the means over its committed
-# documents, rounded down below the printed figures); the issue's bar (13) is tasks >=
-# 0.95 and roles >= 0.90 on the corpora and 1.000 on the seeds: raise these as the parser gets there.
+# state are not checked (deadlines only where a truth file has per-task deadlines). Each floor is
+# what the importer reaches now, rounded down: a change that loses ground fails CI. Issue 13's bar
+# is 1.000 on the seeds, tasks >= 0.95 and roles >= 0.90 on the shared corpus (both met: 1.000),
+# and >= 0.95 on tasks and roles on our own corpus (met on recall, 0.952; roles 0.940 and task
+# precision 0.937 are still below it): raise these as the parser gets there.
 FLOORS: dict[str, dict[str, float]] = {
     "seeds": {
         "task_precision": 1.0,
@@ -49,28 +50,30 @@ FLOORS: dict[str, dict[str, float]] = {
         "meta": 1.0,
     },
     "shared-corpus": {
-        "task_precision": 0.83,
-        "task_recall": 0.76,
-        "roles_exact": 0.46,
-        "dept_f1": 0.57,
-        "sections": 0.83,
-        "indicator_precision": 0.66,
-        "indicator_recall": 0.77,
+        "task_precision": 1.0,
+        "task_recall": 1.0,
+        "roles_exact": 1.0,
+        "dept_f1": 1.0,
+        "sections": 1.0,
+        "indicator_precision": 1.0,
+        "indicator_recall": 1.0,
         "phase_precision": 1.0,
         "phase_recall": 1.0,
         "meta": 1.0,
+        "deadlines": 1.0,
     },
     "own-corpus": {
-        "task_precision": 0.63,
-        "task_recall": 0.64,
-        "roles_exact": 0.71,
-        "dept_f1": 0.73,
+        "task_precision": 0.93,
+        "task_recall": 0.95,
+        "roles_exact": 0.93,
+        "dept_f1": 0.91,
         "sections": 0.96,
-        "indicator_precision": 0.79,
-        "indicator_recall": 0.82,
+        "indicator_precision": 0.80,
+        "indicator_recall": 0.80,
         "phase_precision": 0.97,
         "phase_recall": 0.83,
         "meta": 0.88,
+        "deadlines": 0.96,
     },
 }
 
