@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
             "can_admin": user.is_staff and can(user, Action.USE_ADMIN_SITE),
             "can_webhooks": can(user, Action.MANAGE_WEBHOOKS),
+            "can_departments": can(user, Action.MANAGE_DEPARTMENTS),
             "can_security_log": can(user, Action.VIEW_SECURITY_LOG),
             # the security and audit administrators see no plan data (三员分立)
             "can_dashboard": can(user, Action.VIEW_DASHBOARD),
