@@ -32,6 +32,8 @@ USERS = {
     Role.LEADER: "leader",
     Role.DEPT_HEAD: "head",
     Role.DEPT_STAFF: "staff",
+    Role.SECURITY_ADMIN: "security",
+    Role.AUDIT_ADMIN: "auditor",
 }
 PAIRS = [(old, new) for old, new in itertools.permutations(S.values, 2)]
 CASES = [pytest.param(role, old, new, id=f"{role}:{old}->{new}") for role in USERS for old, new in PAIRS]

@@ -14,9 +14,8 @@ import pytest
 from tasks.models import Plan, PlanImport
 
 from ..conftest import PASSWORD, World, make_world
-from ..e2e.conftest import browser, screenshot_dir  # noqa: F401 - the fixtures
-from .docs import PLAN_V1
-from .files import docx_bytes
+from ..imports.docs import PLAN_V1
+from ..imports.files import docx_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -35,9 +34,9 @@ def _open_task_form(page: Any, path: str) -> Any:
 
 
 def test_correct_three_tasks_reload_and_commit(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site: tuple[str, World],
-    screenshot_dir: Path,  # noqa: F811
+    screenshot_dir: Path,
 ) -> None:
     base, _world = site
     page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
