@@ -361,21 +361,9 @@ def _bulk_tasks(
                 _("任务编号“%(path)s”重复,请检查文档。") % {"path": parsed_task.path}, code="duplicate_path"
             )
         seen.add(parsed_task.path)
-        section_path = parsed_task.path.rsplit(".", 1)[0] if "." in parsed_task.path else ""
-        text = stored_text(parsed_task)
         tasks.append(
             _checked(
-                Task(
-                    plan=plan,
-                    section=sections.get(section_path),
-                    path=parsed_task.path,
-                    number=parsed_task.number or 0,
-                    order=order,
-                    title=text["title"],
-                    full_text=text["full_text"],
-                    deadline_text=text["deadline_text"],
-                    due_date=deadline_to_date(parsed_task.deadline),
-                ),
+                Task(plan=plan, **task_fields(parsed_task, sections=sections, order=order)),
                 "plan",
                 "section",
             )
@@ -420,6 +408,22 @@ def _by_role(parsed_task: ParsedTask, departments: dict[str, Department]) -> dic
     return out
 
 
+def task_fields(parsed_task: ParsedTask, *, sections: dict[str, Section], order: int) -> dict[str, Any]:
+    """A parsed task's fields as a Task stores them (its section, numbers, text and due date)."""
+    section_path = parsed_task.path.rsplit(".", 1)[0] if "." in parsed_task.path else ""
+    text = stored_text(parsed_task)
+    return {
+        "section": sections.get(section_path),
+        "path": parsed_task.path,
+        "number": parsed_task.number or 0,
+        "order": order,
+        "title": text["title"],
+        "full_text": text["full_text"],
+        "deadline_text": text["deadline_text"],
+        "due_date": deadline_to_date(parsed_task.deadline),
+    }
+
+
 def stored_text(parsed_task: ParsedTask) -> dict[str, str]:
     """The task's text fields exactly as they are stored, for creating and for diffing."""
     return {
@@ -437,20 +441,11 @@ def _create_task(
     sections: dict[str, Section],
     departments: dict[str, Department],
 ) -> Task:
-    section_path = parsed_task.path.rsplit(".", 1)[0] if "." in parsed_task.path else ""
     roles = _by_role(parsed_task, departments)
-    text = stored_text(parsed_task)
     return task_create(
         actor=actor,
         plan=plan,
-        section=sections.get(section_path),
-        path=parsed_task.path,
-        number=parsed_task.number or 0,
-        order=order,
-        title=text["title"],
-        full_text=text["full_text"],
-        deadline_text=text["deadline_text"],
-        due_date=deadline_to_date(parsed_task.deadline),
+        **task_fields(parsed_task, sections=sections, order=order),
         lead=roles["lead"],
         responsible=roles["responsible"],
         cooperating=roles["cooperating"],
