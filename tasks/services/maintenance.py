@@ -40,9 +40,10 @@ from webhooks.services import emit_task_status_changed, event_record
 
 from .. import status as status_table
 from ..choices import AssignmentRole, NotificationKind, RequestState, TaskStatus
-from ..models import Assignment, Plan, Section, Task, TaskPathAlias, TaskRequest
+from ..models import Plan, Section, Task, TaskPathAlias, TaskRequest
 from ..status import Door
 from .notifications import notification_create
+from .plans import assignments_apply
 from .progress import lock_task
 
 TITLE_MAX = 500
@@ -167,27 +168,7 @@ def _apply_departments(task: Task, departments: Departments, *, actor: User, rea
     Unchanged assignments are kept with their history; removals and additions are recorded with
     ``reason`` (the task page's audit trail shows them)."""
     wanted = _check_departments(task.plan, departments)
-    changed = False
-    for assignment in list(task.assignments.all()):
-        key = (assignment.department_id, assignment.role)
-        if key not in wanted:
-            assignment._history_user = actor  # type: ignore[attr-defined]
-            assignment._change_reason = reason  # type: ignore[attr-defined]
-            assignment.delete()
-            changed = True
-            continue
-        order = wanted.pop(key)
-        if assignment.order != order:
-            assignment.order = order
-            save_as(assignment, actor=actor, reason=reason, update_fields=["order"], validate=False)
-    for (department_id, role), order in wanted.items():
-        save_as(
-            Assignment(task=task, department_id=department_id, role=role, order=order),
-            actor=actor,
-            reason=reason,
-        )
-        changed = True
-    return changed
+    return assignments_apply(task, wanted, actor=actor, reason=reason)[1]
 
 
 def _free_path(plan: Plan, section: Section | None, prefix: str | None = None) -> tuple[int, str]:

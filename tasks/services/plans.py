@@ -154,36 +154,54 @@ def assignment_set(
                     }
                 )
             wanted[key] = order
-    kept: list[Assignment] = []
     existing = list(task.assignments.all())
-    changed = bool(wanted.keys() - {(a.department_id, a.role) for a in existing})
-    for assignment in existing:
+    kept, changed = assignments_apply(task, wanted, actor=actor, reason="assign", existing=existing)
+    if changed and existing:
+        # The departments are part of the task as the API shows it: a new version and a new
+        # updated_at let ETags and sync clients see the change.
+        task.version += 1
+        save_as(task, actor=actor, reason="assign", update_fields=["version"])
+    return kept
+
+
+def assignments_apply(
+    task: Task,
+    wanted: dict[tuple[int, str], int],
+    *,
+    actor: User | None,
+    reason: str,
+    existing: list[Assignment] | None = None,
+) -> tuple[list[Assignment], bool]:
+    """Make the task's assignments exactly ``wanted`` ((department id, role) -> order): unchanged
+    ones are kept with their history, the others removed or added with ``reason`` in the audit
+    trail. Returns the assignments and whether any was added, removed or reordered."""
+    wanted = dict(wanted)
+    kept: list[Assignment] = []
+    changed = False
+    for assignment in existing if existing is not None else list(task.assignments.all()):
         key = (assignment.department_id, assignment.role)
         if key not in wanted:
             assignment._history_user = actor  # type: ignore[attr-defined]
+            assignment._change_reason = reason  # type: ignore[attr-defined]
             assignment.delete()
             changed = True
             continue
         order = wanted.pop(key)
         if assignment.order != order:
             assignment.order = order
-            save_as(assignment, actor=actor, update_fields=["order"], validate=False)
+            save_as(assignment, actor=actor, reason=reason, update_fields=["order"], validate=False)
             changed = True
         kept.append(assignment)
-    if changed and existing:
-        # The departments are part of the task as the API shows it: a new version and a new
-        # updated_at let ETags and sync clients see the change.
-        task.version += 1
-        save_as(task, actor=actor, reason="assign", update_fields=["version"])
     for (department_id, role_value), order in wanted.items():
         kept.append(
             save_as(
                 Assignment(task=task, department_id=department_id, role=role_value, order=order),
                 actor=actor,
-                reason="assign",
+                reason=reason,
             )
         )
-    return kept
+        changed = True
+    return kept, changed
 
 
 @transaction.atomic
