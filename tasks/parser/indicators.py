@@ -100,20 +100,47 @@ _AFTER = re.compile(r"^\s*(以上|以下|以内|左右|上下|之内|内)")
 _BEFORE = [
     (
         "<=",
-        re.compile(r"(不超过|不高于|控制在|低于|少于|小于|压缩至|压缩到|缩短至|缩短到|降至|降低到|降到)\s*$"),
+        re.compile(
+            r"(不超过|不高于|控制在|(?<!不)低于|(?<!不)少于|(?<!不)小于|压缩至|压缩到|缩短至|缩短到|降至|降低到|降低至|降到"
+            r"|下降到|下降至|减少到|减少至|减至|压减至|压减到)\s*$"
+        ),
     ),
+    (">", re.compile(r"(?<!不)(超过|突破|高于|多于)\s*$")),
     (
         ">=",
         re.compile(
-            r"(不少于|不低于|超过|突破|至少|达到|达|高于|多于|提高到|提高至|提升至|提升到|增至|增加到|保持在)\s*$"
+            r"(不少于|不低于|至少|达到|达|提高到|提高至|提升至|提升到|增至|增加到|增加至|增长到|增长至"
+            r"|上升到|上升至|扩大到|扩大至|保持在)\s*$"
         ),
     ),
     ("~", re.compile(r"(约|大约|近|接近)\s*$")),
 ]
+# 提高5个百分点, 降低10%: a change from the baseline (not 提高到, which names the level)
+_RISE_BY = re.compile(r"(?<!年均)(提高|提升|增加|增长|上升|扩大)了?\s*$")
+_FALL_BY = re.compile(r"(?<!年均)(降低|下降|减少|压减|缩短|压缩)了?\s*$")
+_INCREMENT = re.compile(r"新增|新建")
+_CUMULATIVE = re.compile(r"累计")
+_LEVEL = re.compile(r"达到|达|提高到|提升到|增加到|增长到|控制在|保持在|总量|拥有量")
+# 由45%提高到60%: the first number is where the line starts
+_FROM = re.compile(r"(由|从)\s*(?:((?:19|20)\d{2})\s*年(?:底|末)?(?:的)?)?[^由从]{0,12}$")
+_FROM_TO = re.compile(r"^\s*(提高|提升|增加|增长|上升|扩大|下降|降低|减少|压减|缩短|压缩|降)(到|至)")
+# 比2020年, 较2020年底: the year of the baseline, not of the target
+_BASE_YEAR = re.compile(r"(?:比|较|相比|由|从)\s*((?:19|20)\d{2})\s*年(?:底|末)?")
+_MULTIPLIERS = (("万亿", 10**12), ("百万", 10**6), ("亿", 10**8), ("万", 10**4), ("千", 10**3))
+
+
+def split_unit(unit: str) -> tuple[int, str]:
+    """The multiplier and base of a unit as written: 万件 -> (10000, 件), % -> (1, %)."""
+    for prefix, factor in _MULTIPLIERS:
+        if unit.startswith(prefix):
+            return factor, unit[len(prefix) :]
+    return 1, unit
+
+
 _CLAUSE_SEP = "。;,:!?\n"
 _CLAUSE_RE = re.compile(r"[^。;,:!?\n]+")
 _DIGIT = re.compile(r"\d")
-_YEAR_IN = re.compile(r"((?:19|20)\d{2})\s*年(?![度]?\s*[-—~至到])")
+_YEAR_IN = re.compile(r"(?<![比较由从])((?:19|20)\d{2})\s*年(?![度]?\s*[-—~至到])")
 _TO_YEAR = re.compile(r"(?:到|至|截至|截止到|截止)\s*((?:19|20)\d{2})\s*年")
 _BASELINE = re.compile(r"的?基础上")
 _DESCRIBES = re.compile(r"涵盖|包括|包含")  # 涵盖…19类功能模块 describes what exists
@@ -194,6 +221,32 @@ def find_indicators(chunks: list[Chunk], path: str, base_year: int | None) -> li
     return out
 
 
+@dataclass(slots=True)
+class _Hit:
+    m: re.Match[str]
+    comparator: str
+    end: int
+    basis: str = "level"
+    baseline: float | None = None
+    baseline_year: int | None = None
+    starts_next: bool = False  # the 45% of 由45%提高到60%
+
+
+def _basis(window: str, previous: _Hit | None) -> str:
+    """What the verb before a number makes of it; a number after 、 inherits the verb before it."""
+    if _RISE_BY.search(window):
+        return "rise"
+    if _FALL_BY.search(window):
+        return "fall"
+    if _INCREMENT.search(window):
+        return "increment"
+    if _CUMULATIVE.search(window):
+        return "cumulative"
+    if previous is not None and previous.basis != "level" and not _LEVEL.search(window):
+        return previous.basis
+    return "level"
+
+
 def _clause_targets(
     clause: AStr, mask: list[bool], line: int, path: str, year_ctx: int | None
 ) -> tuple[list[ParsedIndicator], int | None]:
@@ -201,9 +254,16 @@ def _clause_targets(
     m_to = _TO_YEAR.search(w)
     if m_to:
         year_ctx = int(m_to.group(1))
-    hits: list[tuple[re.Match[str], str, int]] = []
-    if _BASELINE.search(w):
-        return [], year_ctx  # 在…62项…的基础上: where the work starts from, not a target
+    start_at = 0
+    base_m = _BASELINE.search(w)
+    if base_m:
+        # 在…62项…的基础上: where the work starts from, not a target; unless a change follows it
+        # (在2020年45%的基础上提高5个百分点): then the number before it is the baseline
+        tail = w[base_m.end() :]
+        if not (_NUM_RE.search(tail) and re.search(r"提高|提升|增加|增长|降低|下降|减少|新增", tail)):
+            return [], year_ctx
+        start_at = base_m.end()
+    hits: list[_Hit] = []
     for m in _NUM_RE.finditer(w):
         if mask[m.start()]:
             continue
@@ -218,6 +278,8 @@ def _clause_targets(
         comp = "="
         end = m.end()
         a = _AFTER.match(after)
+        prev_end = hits[-1].end if hits else 0
+        window = w[prev_end : m.start()]
         if m.group(2):
             comp = ">="
         if a:
@@ -225,33 +287,68 @@ def _clause_targets(
             comp = {"以上": ">=", "左右": "~", "上下": "~"}.get(word, "<=")
             end = m.end() + a.end()
         elif not m.group(2):
-            prev_end = hits[-1][2] if hits else 0
-            window = w[prev_end : m.start()]
             for sym, rx in _BEFORE:
                 if rx.search(window):
                     comp = sym
                     break
-        hits.append((m, comp, end))
+        basis = _basis(window, hits[-1] if hits else None)
+        if basis in ("rise", "fall") and comp != "~":
+            comp = ">=" if basis == "rise" else "<="
+        elif basis in ("increment", "cumulative") and comp == "=":
+            comp = ">="  # 新增…50家 is a floor to reach, not an exact count
+        hits.append(_Hit(m, comp, end, basis))
+    if start_at:
+        before_base = [h for h in hits if h.m.start() < start_at]
+        hits = [h for h in hits if h.m.start() >= start_at]
+        if before_base and hits:
+            hits[0].baseline = float(before_base[-1].m.group(1))
+        by = _BASE_YEAR.search(w[:start_at]) or re.search(r"((?:19|20)\d{2})\s*年", w[:start_at])
+        if by and hits:
+            hits[0].baseline_year = int(by.group(1))
+    # 由45%提高到60%: the first number is the baseline of the second
+    merged: list[_Hit] = []
+    for k, hit in enumerate(hits):
+        if merged and merged[-1].starts_next:
+            base = merged.pop()
+            hit.baseline = float(base.m.group(1))
+            hit.baseline_year = base.baseline_year
+        to = _FROM_TO.match(w[hit.end : hits[k + 1].m.start()]) if k + 1 < len(hits) else None
+        if to:
+            prev_end = hits[k - 1].end if k else 0
+            frm = _FROM.search(w[prev_end : hit.m.start()])
+            if frm:
+                hit.starts_next = True
+                if hits[k + 1].comparator == "=":  # 由3.2件增加到2025年的6件
+                    falls = to.group(1) in ("下降", "降低", "减少", "压减", "缩短", "压缩", "降")
+                    hits[k + 1].comparator = "<=" if falls else ">="
+                hit.baseline_year = int(frm.group(2)) if frm.group(2) else None
+        merged.append(hit)
+    hits = merged
+    by_m = _BASE_YEAR.search(w)
+    for hit in hits:
+        if hit.basis in ("rise", "fall") and hit.baseline_year is None and by_m:
+            hit.baseline_year = int(by_m.group(1))
     results: list[ParsedIndicator] = []
     year_here: int | None = None
-    ym = _YEAR_IN.search(w)
+    ym = _YEAR_IN.search(w, start_at)
     if ym:
         year_here = int(ym.group(1))
     kept = [
-        (m, comp, end)
-        for k, (m, comp, end) in enumerate(hits)
+        hit
+        for k, hit in enumerate(hits)
         # "2件以上的企业数量达10家以上": the first number only says which enterprises count
-        if not (end < len(w) and w[end] == "的" and k + 1 < len(hits))
+        if not (hit.end < len(w) and w[hit.end] == "的" and k + 1 < len(hits))
     ]
     bounds: list[int] = [0]
     for k in range(len(kept) - 1):
-        end_k = kept[k][2]
-        next_start = kept[k + 1][0].start()
+        end_k = kept[k].end
+        next_start = kept[k + 1].m.start()
         gap = w[end_k:next_start]
         cut = gap.rfind("、")
         bounds.append(end_k + cut + 1 if cut >= 0 else end_k)
     bounds.append(len(w))
-    for k, (m, comp, _end) in enumerate(kept):
+    for k, hit in enumerate(kept):
+        m = hit.m
         text = clause[bounds[k] : bounds[k + 1]].strip(" 、和及并").o.strip()
         unit_o = clause.o[m.start(3) : m.end(3)]
         if unit_o == "％":
@@ -265,10 +362,14 @@ def _clause_targets(
                 text=text,
                 value=value,
                 unit=unit_o,
-                comparator=comp,
+                comparator=hit.comparator,
                 year=year_here if year_here is not None else year_ctx,
                 path=path,
                 line=line,
+                basis=hit.basis,
+                baseline=hit.baseline,
+                baseline_year=hit.baseline_year,
+                multiplier=split_unit(unit_o)[0],
             )
         )
     return results, year_ctx

@@ -81,6 +81,12 @@ class ParsedIndicator:
     year: int | None
     path: str
     line: int = 0
+    # how the value relates to the start (tasks.choices.IndicatorBasis): level, increment (新增),
+    # cumulative (累计), rise/fall (提高/降低…个百分点 or %); the baseline when the sentence states it
+    basis: str = "level"
+    baseline: float | None = None
+    baseline_year: int | None = None
+    multiplier: int = 1  # of the unit as written: 10000 for 万件, 100000000 for 亿元
 
 
 @dataclass(slots=True)

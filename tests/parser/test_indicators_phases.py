@@ -16,7 +16,7 @@ def test_plan_indicators() -> None:
     plan = parse(PLAN)
     assert [(i.value, i.unit, i.comparator, i.year, i.path) for i in plan.indicators] == [
         (8000, "件", ">=", 2023, "一"),
-        (5, "亿元", ">=", 2023, "一"),
+        (5, "亿元", ">", 2023, "一"),  # 超过: more than
         (95, "%", ">=", 2023, "一"),
     ]
     assert plan.indicators[0].text == "全市有效发明专利拥有量达到8000件"
