@@ -52,7 +52,7 @@ class PhaseInline(ReadOnlyPolicyInline):
 
 class IndicatorInline(ReadOnlyPolicyInline):
     model = Indicator
-    fields = ["name", "comparator", "target_value", "unit", "target_year", "section", "task"]
+    fields = ["name", "basis", "comparator", "target_value", "unit", "target_year", "section", "task"]
     raw_id_fields = ["task", "section"]
 
 
@@ -137,8 +137,8 @@ class ReadingInline(ReadOnlyPolicyInline):
 
 @admin.register(Indicator)
 class IndicatorAdmin(ReadOnlyPolicyAdmin):
-    list_display = ["name", "plan", "comparator", "target_value", "unit", "target_year"]
-    list_filter = ["plan", "comparator"]
+    list_display = ["name", "plan", "basis", "comparator", "target_value", "unit", "target_year"]
+    list_filter = ["plan", "basis", "comparator"]
     search_fields = ["name"]
     list_select_related = ["plan"]
     raw_id_fields = ["section", "task"]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from .choices import AssignmentRole, Light
 from .dashboards import plan_figures
-from .indicators import indicator_status
+from .indicators import format_quantity, format_target, indicator_status
 from .models import Assignment, Indicator, IndicatorReading, Plan, Task, Urge
 
 
@@ -113,14 +113,13 @@ def write_briefing(
     for status in off_track:
         latest = status.latest
         document.add_paragraph(
-            _("%(name)s:目标 %(target)s%(unit)s,最新 %(value)s%(unit)s(%(day)s),按轨迹应达 %(expected)s")
+            _("%(name)s:目标 %(target)s,最新 %(value)s(%(day)s),按轨迹应达 %(expected)s")
             % {
                 "name": status.indicator.name,
-                "target": f"{status.indicator.target_value:g}",
-                "unit": status.indicator.unit,
-                "value": f"{latest.value:g}" if latest else "—",
+                "target": format_target(status.indicator),
+                "value": format_quantity(latest.value if latest else None, status.indicator.unit),
                 "day": latest.observed_on if latest else "—",
-                "expected": f"{status.expected:.1f}" if status.expected is not None else "—",
+                "expected": format_quantity(status.expected, status.indicator.unit, places=1),
             },
             style="List Bullet",
         )

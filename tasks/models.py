@@ -24,6 +24,7 @@ from .choices import (
     AssignmentRole,
     Comparator,
     ImportState,
+    IndicatorBasis,
     Light,
     NotificationKind,
     NotificationState,
@@ -329,6 +330,13 @@ class Indicator(models.Model):
     comparator = models.CharField(
         _("比较"), max_length=2, choices=Comparator.choices, default=Comparator.AT_LEAST
     )
+    basis = models.CharField(
+        _("口径"),
+        max_length=12,
+        choices=IndicatorBasis.choices,
+        default=IndicatorBasis.LEVEL,
+        help_text=_("新增:数值从零计;累计:累计总量;提高/降低:相对基准值的变化"),
+    )
     baseline = models.DecimalField(_("基准值"), max_digits=20, decimal_places=4, null=True, blank=True)
     baseline_year = models.PositiveSmallIntegerField(_("基准年度"), null=True, blank=True)
     target_value = models.DecimalField(_("目标值"), max_digits=20, decimal_places=4)
@@ -342,11 +350,21 @@ class Indicator(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(comparator__in=Comparator.values), name="indicator_comparator_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(basis__in=IndicatorBasis.values), name="indicator_basis_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def multiplier(self) -> int:
+        """Of the unit as written (万件: 10000); the value is kept in the unit the plan used."""
+        from .indicators import split_unit
+
+        return split_unit(self.unit)[0]
 
 
 class IndicatorReading(TimeStampedModel):

@@ -15,6 +15,7 @@ from ipplan.api import fields
 
 from .. import status as status_table
 from ..choices import Light, TaskStatus
+from ..indicators import format_quantity, format_target
 from ..models import (
     Assignment,
     Attachment,
@@ -233,6 +234,12 @@ class HistoryEntrySerializer(serializers.Serializer[Any]):
 
 
 class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
+    """Machine values (the value in the unit as written, its ``multiplier``: 8.5 万件 is 8.5 and
+    10000) plus ``display``, the target as the pages print it (≥ 40%, 新增 1,500 件)."""
+
+    multiplier = serializers.IntegerField(read_only=True)
+    display = serializers.SerializerMethodField()
+
     class Meta:
         model = Indicator
         fields = [
@@ -243,21 +250,42 @@ class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
             "name",
             "unit",
             "comparator",
+            "basis",
             "baseline",
             "baseline_year",
             "target_value",
             "target_year",
             "order",
+            "multiplier",
+            "display",
         ]
+
+    def get_display(self, obj: Indicator) -> str:
+        return format_target(obj)
 
 
 class IndicatorReadingSerializer(serializers.ModelSerializer[IndicatorReading]):
     entered_by = UserRefSerializer(read_only=True, allow_null=True)
+    display = serializers.SerializerMethodField()
 
     class Meta:
         model = IndicatorReading
-        fields = ["id", "indicator", "value", "observed_on", "note", "entered_by", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "indicator",
+            "value",
+            "display",
+            "observed_on",
+            "note",
+            "entered_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "indicator", "entered_by", "created_at", "updated_at"]
+
+    def get_display(self, obj: IndicatorReading) -> str:
+        """The value in its indicator's unit as the pages print it (8.5 万件)."""
+        return format_quantity(obj.value, obj.indicator.unit)
 
 
 class IndicatorReadingCreateSerializer(serializers.Serializer[Any]):

@@ -573,7 +573,9 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
                 actor=cast(Any, request.user), indicator=indicator, **form.validated_data
             )
             return Response(s.IndicatorReadingSerializer(reading).data, status=201)
-        readings = IndicatorReading.objects.filter(indicator=indicator).select_related("entered_by")
+        readings = IndicatorReading.objects.filter(indicator=indicator).select_related(
+            "entered_by", "indicator"
+        )
         return Response(s.IndicatorReadingSerializer(readings.order_by("observed_on", "id"), many=True).data)
 
 

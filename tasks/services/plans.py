@@ -13,7 +13,7 @@ from departments.models import Department, Region, User
 from ipplan.audit import save_as
 from ipplan.permissions import Action, require
 
-from ..choices import AssignmentRole, Comparator, PlanStatus
+from ..choices import AssignmentRole, Comparator, IndicatorBasis, PlanStatus
 from ..models import Assignment, Indicator, IndicatorReading, Phase, Plan, Section, Task
 
 
@@ -213,6 +213,7 @@ def indicator_create(
     target_value: Decimal | float | int,
     unit: str = "",
     comparator: str = Comparator.AT_LEAST,
+    basis: str = IndicatorBasis.LEVEL,
     target_year: int | None = None,
     baseline: Decimal | float | int | None = None,
     baseline_year: int | None = None,
@@ -229,6 +230,7 @@ def indicator_create(
         name=name.strip()[:500],
         unit=unit,
         comparator=comparator,
+        basis=basis,
         target_value=Decimal(str(target_value)),
         target_year=target_year,
         baseline=None if baseline is None else Decimal(str(baseline)),
