@@ -116,8 +116,10 @@ _BEFORE = [
     ("~", re.compile(r"(约|大约|近|接近)\s*$")),
 ]
 # 提高5个百分点, 降低10%: a change from the baseline (not 提高到, which names the level)
-_RISE_BY = re.compile(r"(?<!年均)(提高|提升|增加|增长|上升|扩大)了?\s*$")
-_FALL_BY = re.compile(r"(?<!年均)(降低|下降|减少|压减|缩短|压缩)了?\s*$")
+_RANGE_FROM = r"(?:约|\d+(?:\.\d+)?\s*[~～\-—至到])?"  # 提升1～3个百分点: the upper end is the target
+_RISE_BY = re.compile(r"(?<!年均)(提高|提升|增加|增长|上升|扩大)了?\s*" + _RANGE_FROM + r"\s*$")
+_FALL_BY = re.compile(r"(?<!年均)(降低|下降|减少|压减|缩短|压缩)了?\s*" + _RANGE_FROM + r"\s*$")
+_FLOOR = re.compile(r"至少|不少于|不低于")  # 至少培育1家: the floor word need not touch the number
 _INCREMENT = re.compile(r"新增|新建")
 _CUMULATIVE = re.compile(r"累计")
 _LEVEL = re.compile(r"达到|达|提高到|提升到|增加到|增长到|控制在|保持在|总量|拥有量")
@@ -291,6 +293,8 @@ def _clause_targets(
                 if rx.search(window):
                     comp = sym
                     break
+        if comp == "=" and _FLOOR.search(window):
+            comp = ">="
         basis = _basis(window, hits[-1] if hits else None)
         if basis in ("rise", "fall") and comp != "~":
             comp = ">=" if basis == "rise" else "<="

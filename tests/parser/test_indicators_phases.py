@@ -108,3 +108,60 @@ def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
     assert found('完善“前台综合受理、后台分类办理"模式,各级大厅综合一窗率达90%以上。') == [(90, "%")]
     assert found('在现有62项“一站式"便民服务的基础上,持续拓展。') == []
     assert found("涵盖话务、业务和可视化3大平台、19类功能模块。") == []
+
+
+def _read(sentence: str) -> list[tuple[str, str, float, str, int, float | None, int | None]]:
+    from tasks.parser.indicators import Chunk, find_indicators
+    from tasks.parser.text import AStr
+
+    return [
+        (i.comparator, i.basis, i.value, i.unit, i.multiplier, i.baseline, i.baseline_year)
+        for i in find_indicators([Chunk(1, AStr.plain(sentence))], "一", 2025)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # phrase: comparator, basis, value, unit as written, its multiplier, baseline, baseline year
+        ("新增发明专利授权1500件", (">=", "increment", 1500, "件", 1, None, None)),
+        ("新增“皖企登云”企业2万家", (">=", "increment", 2, "万家", 10_000, None, None)),
+        ("累计建设5G基站4600个", (">=", "cumulative", 4600, "个", 1, None, None)),
+        ("有效注册商标拥有量达到8.5万件", (">=", "level", 8.5, "万件", 10_000, None, None)),
+        ("质押融资额达到5亿元", (">=", "level", 5, "亿元", 100_000_000, None, None)),
+        ("专利实施率提高到60%", (">=", "level", 60, "%", 1, None, None)),
+        ("专利实施率由2020年的45%提高到60%", (">=", "level", 60, "%", 1, 45, 2020)),
+        ("平均审查周期由50个工作日压缩到30个工作日", ("<=", "level", 30, "个工作日", 1, 50, None)),
+        ("专利授权率比2020年提高5个百分点", (">=", "rise", 5, "个百分点", 1, None, 2020)),
+        ("在2020年45%的基础上提高5个百分点", (">=", "rise", 5, "个百分点", 1, 45, 2020)),
+        ("覆盖率每年提升1～3个百分点", (">=", "rise", 3, "个百分点", 1, None, None)),
+        ("重点企业生产效率提高20%以上", (">=", "rise", 20, "%", 1, None, None)),
+        ("侵权案件数下降到20件", ("<=", "level", 20, "件", 1, None, None)),
+        ("平均处理时间降低15%", ("<=", "fall", 15, "%", 1, None, None)),
+        ("侵权投诉率较2020年下降2个百分点", ("<=", "fall", 2, "个百分点", 1, None, 2020)),
+        ("审查周期控制在30个工作日以内", ("<=", "level", 30, "个工作日", 1, None, None)),
+        ("年专利申请量5000件左右", ("~", "level", 5000, "件", 1, None, None)),
+        ("累计约3600户", ("~", "cumulative", 3600, "户", 1, None, None)),
+        ("结案率不低于95%", (">=", "level", 95, "%", 1, None, None)),
+        ("侵权率不高于5%", ("<=", "level", 5, "%", 1, None, None)),
+        ("质押融资额超过5亿元", (">", "level", 5, "亿元", 100_000_000, None, None)),
+        ("为各区至少培育1家示范基地", (">=", "level", 1, "家", 1, None, None)),
+        ("培养专利管理工作人员300人", ("=", "level", 300, "人", 1, None, None)),
+        ("普及培训科技人员5万人次", ("=", "level", 5, "万人次", 10_000, None, None)),
+    ],
+)
+def test_phrase_gives_comparator_basis_and_baseline(sentence: str, expected: tuple[object, ...]) -> None:
+    assert _read(sentence) == [expected]
+
+
+def test_a_list_after_xinzeng_inherits_it_and_a_baseline_is_not_a_target() -> None:
+    assert [r[:3] for r in _read("新增A企业10家、B企业20家")] == [
+        (">=", "increment", 10),
+        (">=", "increment", 20),
+    ]
+    # the starting 45% is the baseline of the 60%, not a target of its own; 2020 is not the target year
+    from tasks.parser.indicators import Chunk, find_indicators
+    from tasks.parser.text import AStr
+
+    found = find_indicators([Chunk(1, AStr.plain("专利实施率由2020年的45%提高到60%"))], "一", 2025)
+    assert [(i.value, i.year) for i in found] == [(60, 2025)]
