@@ -94,3 +94,225 @@ def test_the_responsible_department_enters_readings_of_its_task(client: Client, 
     url = reverse("tasks:indicator_detail", args=[indicator.pk])
     assert client.post(url, {"value": "5", "observed_on": "2026-06-30"}).status_code == 302
     assert IndicatorReading.objects.get().entered_by == world.users["other_staff"]
+
+
+# --- the light follows the comparator and basis read from the sentence -----------------------
+
+
+def light_on(world: World, value: float, day: dt.date, **fields: object) -> tuple[str | None, Decimal | None]:
+    indicator = make(world, **fields)
+    read(world, indicator, value, day)
+    status = indicator_status(Indicator.objects.get(pk=indicator.pk))
+    return status.light, status.expected
+
+
+@pytest.mark.parametrize(("value", "light"), [(900, "green"), (700, "yellow"), (500, "red")])
+def test_an_increment_target_counts_from_zero_and_more_is_better(
+    world: World, value: float, light: str
+) -> None:
+    # 新增…1500件 over the plan's 2026-2027: the line runs from 0 on 2026-01-01 to 1500 on 2027-12-31
+    got, expected = light_on(
+        world, value, dt.date(2027, 1, 7), name="新增发明专利授权", target_value=1500, basis="increment"
+    )
+    assert expected == Decimal(1500) * 371 / 729  # about 763: 900 is ahead of it, so green
+    assert got == light
+
+
+@pytest.mark.parametrize(
+    ("value", "light"),
+    [(4700, "green"), (4300, "green"), (4800, "yellow"), (4100, "yellow"), (3900, "red"), (5100, "red")],
+)
+def test_about_is_a_band_around_the_line(world: World, value: float, light: str) -> None:
+    # 5000件左右 from 4000 in 2026: the line stands near 4499 on 2026-12-31; the band is 5 % of 5000
+    got, _expected = light_on(
+        world,
+        value,
+        dt.date(2026, 12, 31),
+        target_value=5000,
+        comparator="~",
+        baseline=4000,
+        baseline_year=2026,
+    )
+    assert got == light
+
+
+@pytest.mark.parametrize(("value", "light"), [(48, "green"), (47.2, "yellow"), (46, "red")])
+def test_a_rise_in_points_is_relative_to_the_baseline(world: World, value: float, light: str) -> None:
+    # 由45%提高5个百分点: the line runs from 45 to 50
+    indicator = make(
+        world,
+        name="专利实施率",
+        target_value=5,
+        unit="个百分点",
+        basis="rise",
+        baseline=45,
+        baseline_year=2026,
+    )
+    read(world, indicator, value, dt.date(2026, 12, 31))
+    status = indicator_status(Indicator.objects.get(pk=indicator.pk))
+    assert status.trajectory is not None and status.trajectory.target == 50
+    assert status.light == light
+
+
+def test_a_rise_or_fall_in_percent_is_a_share_of_the_baseline(world: World) -> None:
+    rise = make(world, target_value=20, unit="%", basis="rise", baseline=200, baseline_year=2026)
+    fall = make(
+        world, target_value=10, unit="%", comparator="<=", basis="fall", baseline=50, baseline_year=2026
+    )
+    read(world, rise, 200, dt.date(2026, 1, 1))
+    read(world, fall, 50, dt.date(2026, 1, 1))
+    rise_line = indicator_status(Indicator.objects.get(pk=rise.pk)).trajectory
+    fall_line = indicator_status(Indicator.objects.get(pk=fall.pk)).trajectory
+    assert rise_line is not None and rise_line.target == 240
+    assert fall_line is not None and fall_line.target == 45
+
+
+@pytest.mark.parametrize(("value", "light"), [(47, "green"), (47.9, "yellow"), (49, "red")])
+def test_a_fall_means_lower_is_better(world: World, value: float, light: str) -> None:
+    # 降低10%: from 50 to 45; the line stands near 47.5 on 2026-12-31
+    got, _expected = light_on(
+        world,
+        value,
+        dt.date(2026, 12, 31),
+        name="平均审查周期",
+        target_value=10,
+        unit="%",
+        comparator="<=",
+        basis="fall",
+        baseline=50,
+        baseline_year=2026,
+    )
+    assert got == light
+
+
+@pytest.mark.parametrize(
+    ("fields", "value", "light"),
+    [
+        ({"comparator": "=", "baseline": 0}, 60, "green"),  # 培养…300人: upward line, more is better
+        ({"comparator": "=", "baseline": 0}, 30, "red"),
+        ({"comparator": "=", "baseline": 200, "target_value": 100}, 140, "green"),  # a downward line
+        ({"comparator": "=", "baseline": 200, "target_value": 100}, 170, "red"),
+        ({"comparator": ">", "baseline": 0}, 60, "green"),  # 超过
+        ({"comparator": "<", "baseline": 200, "target_value": 100}, 170, "red"),
+    ],
+)
+def test_a_bare_figure_follows_its_line_and_strict_comparators_their_direction(
+    world: World, fields: dict[str, object], value: float, light: str
+) -> None:
+    got, _expected = light_on(world, value, dt.date(2026, 12, 31), baseline_year=2026, **fields)
+    assert got == light
+
+
+def test_light_for_takes_the_line_end_as_a_keyword(world: World) -> None:
+    from tasks.indicators import light_for
+
+    indicator = make(world, target_value=5, unit="个百分点", basis="rise")
+    # without target= the end is worked out from the start: 45 + 5 = 50
+    assert light_for(indicator, Decimal(48), Decimal(47), Decimal(45)) == "green"
+    assert light_for(indicator, Decimal("46.6"), Decimal(47), Decimal(45)) == "yellow"
+    assert light_for(indicator, Decimal("46.4"), Decimal(47), Decimal(45)) == "red"  # a tenth of 5 behind
+    assert light_for(indicator, Decimal("46.4"), Decimal(47), Decimal(45), target=Decimal(55)) == "yellow"
+
+
+# --- printing ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "printed"),
+    [
+        ({"target_value": 40, "unit": "%", "comparator": ">="}, "≥ 40%"),
+        ({"target_value": 5000, "unit": "件", "comparator": "~"}, "约 5,000 件"),
+        ({"target_value": Decimal("8.5"), "unit": "万件", "comparator": "="}, "8.5 万件"),
+        ({"target_value": 30, "unit": "个工作日", "comparator": "<="}, "≤ 30 个工作日"),
+        ({"target_value": 5, "unit": "亿元", "comparator": ">"}, "> 5 亿元"),
+        ({"target_value": 1500, "unit": "件", "comparator": ">=", "basis": "increment"}, "新增 1,500 件"),
+        ({"target_value": 3600, "unit": "户", "comparator": "~", "basis": "cumulative"}, "累计约 3,600 户"),
+        ({"target_value": 5, "unit": "个百分点", "comparator": ">=", "basis": "rise"}, "提高 5 个百分点"),
+        ({"target_value": 15, "unit": "%", "comparator": "<=", "basis": "fall"}, "降低 15%"),
+        ({"target_value": 1234567, "unit": "", "comparator": ">="}, "≥ 1,234,567"),
+    ],
+)
+def test_targets_print_the_chinese_way(world: World, fields: dict[str, object], printed: str) -> None:
+    from tasks.indicators import format_target
+
+    indicator = make(world, **fields)
+    assert format_target(Indicator.objects.get(pk=indicator.pk)) == printed
+
+
+def test_values_print_without_padding() -> None:
+    from tasks.indicators import format_quantity
+
+    assert format_quantity(Decimal("8.5000"), "万件") == "8.5 万件"
+    assert format_quantity(Decimal("5000.0000"), "件") == "5,000 件"
+    assert format_quantity(Decimal("95.0000"), "%") == "95%"
+    assert format_quantity(Decimal("763.3745"), "件", places=1) == "763.4 件"
+    assert format_quantity(Decimal("0.0000"), "") == "0"
+    assert format_quantity(None, "件") == "—"
+
+
+def test_pages_briefing_and_api_print_the_same_way(client: Client, world: World) -> None:
+    import io
+
+    import docx
+
+    from tasks.briefing import write_briefing
+    from tasks.models import Plan, Task
+
+    from ..api.conftest import client_for
+
+    indicator = make(
+        world,
+        name="有效注册商标拥有量",
+        target_value=Decimal("8.5"),
+        unit="万件",
+        baseline=0,
+        baseline_year=2026,
+    )
+    read(world, indicator, 1, dt.date(2026, 12, 31))  # far behind its line: off track in the briefing
+    client.force_login(world.users["bureau"])
+    pages = [
+        client.get(reverse("tasks:indicator_list")).content.decode(),
+        client.get(reverse("tasks:indicator_detail", args=[indicator.pk])).content.decode(),
+        client.get(reverse("tasks:plan_detail", args=[world.plan.pk])).content.decode(),
+    ]
+    for page in pages:
+        assert "≥ 8.5 万件" in page and "8.5000" not in page and "&gt;=" not in page
+    assert "1 万件" in pages[0] and "1 万件" in pages[1]  # the reading
+    output = io.BytesIO()
+    write_briefing(
+        plans=Plan.objects.all(),
+        tasks=Task.objects.all(),
+        start=dt.date(2026, 12, 1),
+        end=dt.date(2026, 12, 31),
+        output=output,
+    )
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(output.getvalue())).paragraphs)
+    assert "有效注册商标拥有量:目标 ≥ 8.5 万件,最新 1 万件(2026-12-31),按轨迹应达 4.2 万件" in text
+    answer = client_for(world.users["bureau"]).get(f"/api/v1/indicators/{indicator.pk}/").json()
+    assert answer["target_value"] == "8.5000" and answer["unit"] == "万件" and answer["multiplier"] == 10_000
+    assert answer["comparator"] == ">=" and answer["basis"] == "level" and answer["display"] == "≥ 8.5 万件"
+    readings = client_for(world.users["bureau"]).get(f"/api/v1/indicators/{indicator.pk}/readings/").json()
+    assert [r["display"] for r in readings] == ["1 万件"]
+
+
+def test_importing_stores_basis_comparator_and_baseline(world: World) -> None:
+    from tasks.parser import parse_text
+    from tasks.services.imports import plan_import_commit
+
+    parsed = parse_text(
+        "某市知识产权工作方案\n一、工作目标\n到2027年,新增发明专利授权1500件,"
+        "专利实施率由2025年的45%提高到60%,审查周期控制在30个工作日以内。\n"
+        "二、主要任务\n1.加强创造。(市科技局)\n"
+    )
+    plan = plan_import_commit(
+        actor=None, parsed=parsed, region=world.plan.region, departments={"市科技局": world.lead_dept}
+    )
+    got = [
+        (i.basis, i.comparator, i.target_value, i.unit, i.baseline, i.baseline_year, i.target_year)
+        for i in plan.indicators.order_by("order")
+    ]
+    assert got == [
+        ("increment", ">=", 1500, "件", None, None, 2027),
+        ("level", ">=", 60, "%", 45, 2025, 2027),
+        ("level", "<=", 30, "个工作日", None, None, 2027),
+    ]
