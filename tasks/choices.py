@@ -43,10 +43,10 @@ class IndicatorBasis(models.TextChoices):
     """How an indicator's target value relates to where the plan starts."""
 
     LEVEL = "level", _("达到")  # the level to reach (达到/提高到/下降到/控制在)
-    INCREMENT = "increment", _("新增")  # counted from zero: readings are what was added so far
+    INCREMENT = "increment", _("新增")  # from zero: readings are what was added
     CUMULATIVE = "cumulative", _("累计")  # a running total, from the baseline
-    RISE = "rise", _("提高")  # 提高5个百分点 / 提高20%: above the baseline by the value
-    FALL = "fall", _("降低")  # 降低10% / 下降2个百分点: below the baseline by the value
+    RISE = "rise", _("提高")  # 提高5个百分点 / 提高20%: above the baseline by it
+    FALL = "fall", _("降低")  # 降低10% / 下降2个百分点: below the baseline by it
 
 
 class ReviewStatus(models.TextChoices):

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .choices import Comparator, IndicatorBasis, Light
 from .models import Indicator, IndicatorReading, local_today
 from .parser.indicators import split_unit
@@ -167,14 +169,13 @@ _SYMBOL = {
     Comparator.AT_MOST: "≤ ",
     Comparator.ABOVE: "> ",
     Comparator.BELOW: "< ",
-    Comparator.ABOUT: "约 ",
     Comparator.EQUAL: "",
 }
-_VERB = {
-    IndicatorBasis.INCREMENT: "新增",
-    IndicatorBasis.CUMULATIVE: "累计",
-    IndicatorBasis.RISE: "提高",
-    IndicatorBasis.FALL: "降低",
+_IMPLIED = {  # the comparator a verb already says: 新增 1,500 件 needs no ≥
+    IndicatorBasis.INCREMENT: Comparator.AT_LEAST,
+    IndicatorBasis.CUMULATIVE: Comparator.AT_LEAST,
+    IndicatorBasis.RISE: Comparator.AT_LEAST,
+    IndicatorBasis.FALL: Comparator.AT_MOST,
 }
 
 
@@ -205,16 +206,14 @@ def format_target(target: Any) -> str:
     quantity = format_quantity(value, target.unit or "")
     comparator = target.comparator or Comparator.EQUAL
     basis = getattr(target, "basis", IndicatorBasis.LEVEL) or IndicatorBasis.LEVEL
-    verb = _VERB.get(basis)
-    if verb is None:
-        return _SYMBOL.get(comparator, "") + quantity
-    implied = {
-        IndicatorBasis.INCREMENT: Comparator.AT_LEAST,
-        IndicatorBasis.CUMULATIVE: Comparator.AT_LEAST,
-        IndicatorBasis.RISE: Comparator.AT_LEAST,
-        IndicatorBasis.FALL: Comparator.AT_MOST,
-    }[basis]
-    symbol = "" if comparator in (implied, Comparator.EQUAL) else _SYMBOL.get(comparator, "")
-    if symbol == "约 ":
-        return f"{verb}约 {quantity}"
-    return f"{verb} {symbol}{quantity}"
+    implied = _IMPLIED.get(basis)
+    if comparator == Comparator.ABOUT:
+        if implied is None:
+            return _("约 %(quantity)s") % {"quantity": quantity}
+        return _("%(verb)s约 %(quantity)s") % {"verb": IndicatorBasis(basis).label, "quantity": quantity}
+    symbol = _SYMBOL.get(comparator, "")
+    if implied is None:
+        return symbol + quantity
+    if comparator == implied:
+        symbol = ""
+    return f"{IndicatorBasis(basis).label} {symbol}{quantity}"
