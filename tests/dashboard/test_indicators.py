@@ -316,3 +316,24 @@ def test_importing_stores_basis_comparator_and_baseline(world: World) -> None:
         ("level", ">=", 60, "%", 45, 2025, 2027),
         ("level", "<=", 30, "个工作日", None, None, 2027),
     ]
+
+
+def test_the_data_migration_fills_the_basis_of_existing_rows(world: World) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tasks.migrations.0009_indicators_basis")
+    names = {
+        "新增培育知识产权优势示范企业50家": ("=", "increment", ">="),
+        "累计建设5G基站4600个": ("=", "cumulative", ">="),
+        "专利授权率提高5个百分点": ("=", "rise", ">="),
+        "平均处理时间降低15%": ("=", "fall", "<="),
+        "年专利申请量5000件左右": ("~", "level", "~"),
+        "有效注册商标拥有量达到8.5万件": (">=", "level", ">="),
+    }
+    for name, (comparator, _basis, _after) in names.items():
+        Indicator.objects.create(plan=world.plan, name=name, target_value=1, comparator=comparator)
+    migration.fill_basis(apps, None)
+    got = {i.name: (i.basis, i.comparator) for i in Indicator.objects.all()}
+    assert got == {name: (basis, after) for name, (_c, basis, after) in names.items()}
