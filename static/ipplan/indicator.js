@@ -9,8 +9,15 @@
     if (!el || !source || !window.echarts) return;
     var data = JSON.parse(source.textContent);
     var chart = echarts.init(el);
+    // as the page prints it (tasks/indicators.py format_quantity): 5,000 件, 8.5 万件, 40%
+    function quantity(value) {
+      if (value === null || value === undefined || isNaN(value)) return "—";
+      var number = Number(value).toLocaleString("en-US", { maximumFractionDigits: 4 });
+      if (!data.unit) return number;
+      return data.unit === "%" || data.unit === "‰" ? number + data.unit : number + " " + data.unit;
+    }
     chart.setOption({
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", valueFormatter: quantity },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "time" },
