@@ -120,7 +120,7 @@ _RANGE_FROM = r"(?:约|\d+(?:\.\d+)?\s*[~～\-—至到])?"  # 提升1～3个百
 _RISE_BY = re.compile(r"(?<!年均)(提高|提升|增加|增长|上升|扩大)了?\s*" + _RANGE_FROM + r"\s*$")
 _FALL_BY = re.compile(r"(?<!年均)(降低|下降|减少|压减|缩短|压缩)了?\s*" + _RANGE_FROM + r"\s*$")
 _FLOOR = re.compile(r"至少|不少于|不低于")  # 至少培育1家: the floor word need not touch the number
-_INCREMENT = re.compile(r"新增|新建")
+_INCREMENT = re.compile(r"新增(?!长)|新建")
 _CUMULATIVE = re.compile(r"累计")
 _LEVEL = re.compile(r"达到|达|提高到|提升到|增加到|增长到|控制在|保持在|总量|拥有量")
 # 由45%提高到60%: the first number is where the line starts
