@@ -117,9 +117,9 @@ def write_briefing(
             % {
                 "name": status.indicator.name,
                 "target": format_target(status.indicator),
-                "value": format_quantity(latest.value if latest else None, status.indicator.unit),
+                "value": format_quantity(latest.value if latest else None, status.indicator.reading_unit),
                 "day": latest.observed_on if latest else "—",
-                "expected": format_quantity(status.expected, status.indicator.unit, places=1),
+                "expected": format_quantity(status.expected, status.indicator.reading_unit, places=1),
             },
             style="List Bullet",
         )

@@ -366,6 +366,13 @@ class Indicator(models.Model):
 
         return split_unit(self.unit)[0]
 
+    @property
+    def reading_unit(self) -> str:
+        """The unit readings are in (% for a target of 提高5个百分点)."""
+        from .indicators import reading_unit
+
+        return reading_unit(self)
+
 
 class IndicatorReading(TimeStampedModel):
     """A measured value of an indicator on a date."""

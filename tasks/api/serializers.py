@@ -284,8 +284,8 @@ class IndicatorReadingSerializer(serializers.ModelSerializer[IndicatorReading]):
         read_only_fields = ["id", "indicator", "entered_by", "created_at", "updated_at"]
 
     def get_display(self, obj: IndicatorReading) -> str:
-        """The value in its indicator's unit as the pages print it (8.5 万件)."""
-        return format_quantity(obj.value, obj.indicator.unit)
+        """The value as the pages print it, in the unit of the readings (8.5 万件; % for 提高…个百分点)."""
+        return format_quantity(obj.value, obj.indicator.reading_unit)
 
 
 class IndicatorReadingCreateSerializer(serializers.Serializer[Any]):

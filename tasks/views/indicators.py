@@ -77,7 +77,7 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         if status.trajectory
         else [],
-        "unit": indicator.unit,
+        "unit": indicator.reading_unit,
         "labels": {"readings": _("实际值"), "trajectory": _("目标轨迹")},
     }
     context = {

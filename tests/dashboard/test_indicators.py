@@ -337,3 +337,24 @@ def test_the_data_migration_fills_the_basis_of_existing_rows(world: World) -> No
     migration.fill_basis(apps, None)
     got = {i.name: (i.basis, i.comparator) for i in Indicator.objects.all()}
     assert got == {name: (basis, after) for name, (_c, basis, after) in names.items()}
+
+
+def test_readings_of_a_change_are_levels_in_their_own_unit(client: Client, world: World) -> None:
+    from ..api.conftest import client_for
+
+    indicator = make(
+        world,
+        name="专利实施率",
+        target_value=5,
+        unit="个百分点",
+        basis="rise",
+        baseline=45,
+        baseline_year=2026,
+    )
+    read(world, indicator, 48, dt.date(2026, 12, 31))
+    client.force_login(world.users["bureau"])
+    page = client.get(reverse("tasks:indicator_detail", args=[indicator.pk])).content.decode()
+    assert "提高 5 个百分点 → 50%" in page and "48%" in page and "48 个百分点" not in page
+    assert "45%" in page  # the baseline
+    readings = client_for(world.users["bureau"]).get(f"/api/v1/indicators/{indicator.pk}/readings/").json()
+    assert [r["display"] for r in readings] == ["48%"]
