@@ -183,7 +183,8 @@ def backup(
     db_digest, db_size = _sha256_file(db_file)
     log(f"database ({engine}): {db_size} bytes, {sum(counts.values())} rows in {len(counts)} tables")
 
-    files = []
+    files: list[dict[str, Any]] = []
+    total = 0
     for name in storage_files(storage):
         target = dest / "media" / _safe_name(name)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +195,8 @@ def backup(
                 size += len(chunk)
                 out.write(chunk)
         files.append({"name": name, "sha256": digest.hexdigest(), "size": size})
-    log(f"files: {len(files)}, {sum(item['size'] for item in files)} bytes")
+        total += size
+    log(f"files: {len(files)}, {total} bytes")
 
     manifest = {
         "format": FORMAT,

@@ -54,7 +54,7 @@ def check_broker() -> None:
         # kombu's virtual transports (Redis) connect lazily: a channel makes the round trip.
         conn.default_channel  # noqa: B018
     if settings.CELERY_BROKER_URL == "filesystem://":
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
         if not (folder.is_dir() and os.access(folder, os.W_OK)):
             raise OSError(f"broker folder {folder} is not writable")
 
