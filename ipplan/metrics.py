@@ -56,17 +56,36 @@ def _route(request: HttpRequest) -> str:
     return "/" + (match.route or match.view_name or "")
 
 
+def _probe_views() -> dict[str, Callable[[HttpRequest], HttpResponse]]:
+    from ipplan import health
+
+    return {"/healthz": health.healthz, "/readyz": health.readyz, "/metrics": metrics}
+
+
 class RequestMetricsMiddleware:
-    """Times every request (first in MIDDLEWARE, so the whole stack is measured)."""
+    """Times every request (first in MIDDLEWARE, so the whole stack is measured).
+
+    It also answers ``GET /healthz``, ``/readyz`` and ``/metrics`` itself, before the rest of the
+    stack: probes and scrapers address a process by its IP (not a name in ALLOWED_HOSTS), need no
+    session, and should not cost a session lookup every few seconds. These answers build no URL
+    from the Host header.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.probes = _probe_views()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        response = self.get_response(request)
-        # route patterns, not paths: one series per URL pattern whatever the ids
-        REQUEST_LATENCY.labels(_route(request), request.method or "", str(response.status_code)).observe(
+        probe = self.probes.get(request.path_info) if request.method == "GET" else None
+        if probe is not None:
+            response = probe(request)
+            route = request.path_info
+        else:
+            response = self.get_response(request)
+            # route patterns, not paths: one series per URL pattern whatever the ids
+            route = _route(request)
+        REQUEST_LATENCY.labels(route, request.method or "", str(response.status_code)).observe(
             time.perf_counter() - started
         )
         return response
@@ -238,5 +257,6 @@ def build_registry() -> CollectorRegistry:
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
+        logger.warning("metrics refused to %s", request.META.get("REMOTE_ADDR", "?"))
         return HttpResponse("403 Forbidden\n", status=403, content_type="text/plain; charset=utf-8")
     return HttpResponse(generate_latest(build_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -30,6 +30,14 @@ def test_healthz_answers_without_touching_the_database(client: Client, django_as
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
+def test_probes_answer_any_host_name(client: Client) -> None:
+    """Probes and scrapers address a process by its IP, which is not in ALLOWED_HOSTS."""
+    assert client.get("/healthz", HTTP_HOST="10.0.3.7:8000").status_code == 200
+    assert client.get("/readyz", HTTP_HOST="10.0.3.7:8000").status_code == 200
+    assert client.get("/metrics", HTTP_HOST="10.0.3.7:8000", REMOTE_ADDR="127.0.0.1").status_code == 200
+    assert client.get("/accounts/login/", HTTP_HOST="10.0.3.7:8000").status_code == 400  # the rest: checked
+
+
 def test_readyz_names_every_check(client: Client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200, response.content
