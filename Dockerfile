@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     IPPLAN_STATIC_MANIFEST=1
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext postgresql-client \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /app ipplan
 
@@ -25,4 +25,4 @@ RUN DJANGO_SECRET_KEY=build-only-not-used-at-runtime python manage.py collectsta
 
 USER ipplan
 EXPOSE 8000
-CMD ["gunicorn", "ipplan.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "ipplan.wsgi:application"]

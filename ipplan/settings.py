@@ -552,3 +552,49 @@ IPPLAN_AUDIT_HMAC_ALGORITHM = env.str("IPPLAN_AUDIT_HMAC_ALGORITHM", default="")
 IPPLAN_AUDIT_KEEP_DAYS = env.int("IPPLAN_AUDIT_KEEP_DAYS", default=180)
 
 ADMIN_SITE_HEADER = _("ipplan 知识产权工作方案督办平台")
+
+# === operations (issue 17): metrics, logs, health, beat lock, backups ===========================
+# Request latency is timed around the whole stack (first middleware).
+MIDDLEWARE.insert(0, "ipplan.metrics.RequestMetricsMiddleware")
+# /readyz and /metrics are polled over plain HTTP from inside the network, like /healthz.
+SECURE_REDIRECT_EXEMPT += [r"^readyz$", r"^metrics$"]
+
+# /metrics answers callers from these networks (comma-separated CIDRs; empty: none) or with
+# "Authorization: Bearer <IPPLAN_METRICS_TOKEN>" (empty: no token accepted); everyone else 403.
+IPPLAN_METRICS_TOKEN = env.str("IPPLAN_METRICS_TOKEN", default="")
+IPPLAN_METRICS_ALLOW_NETWORKS = env.str("IPPLAN_METRICS_ALLOW_NETWORKS", default="127.0.0.0/8,::1/128")
+try:
+    IPPLAN_METRICS_NETWORKS = [
+        ipaddress.ip_network(_net.strip(), strict=False)
+        for _net in IPPLAN_METRICS_ALLOW_NETWORKS.replace(";", ",").split(",")
+        if _net.strip()
+    ]
+except ValueError as _error:
+    raise ImproperlyConfigured(f"IPPLAN_METRICS_ALLOW_NETWORKS: {_error}") from _error
+# Figures read from the database and the broker at scrape time are kept this long in the cache.
+IPPLAN_METRICS_CACHE_SECONDS = env.int("IPPLAN_METRICS_CACHE_SECONDS", default=15)
+
+# Logs: "plain" (one line of text, the default) or "json" (one JSON object a line, for a log
+# collector). Celery then keeps Django's handlers instead of installing its own.
+IPPLAN_LOG_FORMAT = env.str("IPPLAN_LOG_FORMAT", default="plain").lower()
+if IPPLAN_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"IPPLAN_LOG_FORMAT={IPPLAN_LOG_FORMAT!r}: use plain or json")
+LOGGING["formatters"]["json"] = {  # type: ignore[index]
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+    "json_ensure_ascii": False,
+}
+LOGGING["handlers"]["console"]["formatter"] = IPPLAN_LOG_FORMAT  # type: ignore[index]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = IPPLAN_LOG_FORMAT == "plain"
+
+# Beat runs once: every beat process takes a lock before it sends anything (ipplan.beat); a second
+# one stands by and takes over when the first stops. "auto": Redis when REDIS_URL is set (any
+# number of hosts), else a file lock in IPPLAN_DATA_DIR (one host); "off": no lock.
+CELERY_BEAT_SCHEDULER = "ipplan.beat:LockedScheduler"
+IPPLAN_BEAT_LOCK = env.str("IPPLAN_BEAT_LOCK", default="auto").lower()
+if IPPLAN_BEAT_LOCK not in ("auto", "redis", "file", "off"):
+    raise ImproperlyConfigured(f"IPPLAN_BEAT_LOCK={IPPLAN_BEAT_LOCK!r}: use auto, redis, file or off")
+# The Redis lock expires this long after the holder's last renewal (it renews every third of it).
+IPPLAN_BEAT_LOCK_SECONDS = env.int("IPPLAN_BEAT_LOCK_SECONDS", default=60)
+# === end of operations ===========================================================================

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
-from . import account, password_reset, signin, tokens, views
+from . import account, health, metrics, password_reset, signin, tokens, views
 from .api.errors import api_bad_request, api_forbidden, api_not_found, api_server_error
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/notifications/", account.notification_settings, name="account_notifications"),
     path("accounts/tokens/", tokens.token_list, name="account_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", tokens.token_revoke, name="account_token_revoke"),

@@ -1,11 +1,8 @@
-"""Kernel views: the start page and the health check."""
+"""Kernel views: the start page (the health checks are in ipplan.health)."""
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
 from ipplan.permissions import Action, scope
 from tasks.models import Plan, Task, TaskQuerySet
@@ -22,12 +19,3 @@ def home(request: HttpRequest) -> HttpResponse:
         "overdue_count": tasks.overdue().count(),
     }
     return render(request, "home.html", context)
-
-
-@require_GET
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database readiness for the container runtime."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})

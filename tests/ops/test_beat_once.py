@@ -1,0 +1,101 @@
+"""Two beat processes: one sends the schedule, the other stands by and takes over when it stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SENT = "Sending due task"
+
+
+def beat_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "IPPLAN_"))
+    }
+    env.update(
+        IPPLAN_DATA_DIR=str(tmp_path / "var"),  # the same data directory: the file lock is shared
+        IPPLAN_TICK_SECONDS="1",
+        IPPLAN_DELIVERY_TICK_SECONDS="1",
+        IPPLAN_WEBHOOK_TICK_SECONDS="1",
+    )
+    env.update(extra)
+    return env
+
+
+def start_beat(tmp_path: Path, name: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / f"{name}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ipplan", "beat", "--loglevel=INFO",
+         f"--schedule={tmp_path / name}-schedule"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    return process, log
+
+
+def wait_for_text(log: Path, text: str, timeout: float, count: int = 1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.read_text(errors="replace").count(text) >= count:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _redis_lock_env() -> dict[str, str]:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.skip("needs REDIS_URL (a reachable Redis server)")
+    import redis
+
+    redis.Redis.from_url(url).delete("ipplan:celery-beat-lock")
+    return {"REDIS_URL": url, "IPPLAN_BEAT_LOCK": "redis", "IPPLAN_BEAT_LOCK_SECONDS": "3"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lock", ["file", pytest.param("redis", marks=pytest.mark.redis)])
+def test_second_beat_sends_nothing_and_takes_over(tmp_path: Path, lock: str) -> None:
+    env = beat_env(tmp_path, **(_redis_lock_env() if lock == "redis" else {"IPPLAN_BEAT_LOCK": "file"}))
+    first, first_log = start_beat(tmp_path, "first", env)
+    second = None
+    try:
+        assert wait_for_text(first_log, f"holds the {lock} lock", 90), first_log.read_text()
+        assert wait_for_text(first_log, SENT, 30), first_log.read_text()
+        second, second_log = start_beat(tmp_path, "second", env)
+        assert wait_for_text(second_log, "stands by", 90), second_log.read_text()
+        # several ticks of the 1-second schedule: only the first beat sends them
+        sent_before = first_log.read_text().count(SENT)
+        assert wait_for_text(first_log, SENT, 30, count=sent_before + 6), first_log.read_text()
+        assert SENT not in second_log.read_text()
+        assert second.poll() is None
+
+        if lock == "redis":
+            # killed without a chance to release: the stand-by waits out the lock's time-out (3 s)
+            first.kill()
+            first.wait()
+        else:
+            stop(first)  # SIGTERM: the lock is released (and the kernel would free it anyway)
+        assert wait_for_text(second_log, f"holds the {lock} lock", 30), second_log.read_text()
+        assert wait_for_text(second_log, SENT, 30), second_log.read_text()
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
