@@ -139,7 +139,11 @@ def _body_start(lines: list[AStr]) -> int:
     return 0
 
 
-_ATTACH = re.compile(r"^\s*附[件表]\s*\d*\s*[:：]?\s*$|^\s*附[件表]\s*\d*\s*[:：]\s*\S{0,40}$")
+_ATTACH = re.compile(
+    r"^\s*附[件表]\s*\d*\s*[:：]?\s*$|^\s*附[件表]\s*\d*\s*[:：]\s*\S{0,40}$"
+    # an attached table printed without its 附件 label, known by its own title
+    r"|^\s*[^\s，。；：:,;]{2,40}(?:任务|责任|工作)(?:分解|分工)(?:表|清单)\s*$"
+)
 
 
 def _body_end(lines: list[AStr], start: int) -> int:
@@ -283,6 +287,18 @@ def _more_attachment_tasks(
         paths.add(row.path)
         out.append(row)
     return out if len(out) >= 2 else []
+
+
+def _table_restates_body(root: Sec, tail: list[str]) -> bool:
+    """Whether the attached table repeats the body's chapter headings as its group rows.
+
+    Then the table splits the body's own work and the body's targets are the plan's; an attachment
+    of another kind (a 考评指标 list under an 办法) leaves the body's figures aside.
+    """
+    rows = {re.sub(r"\s+", "", line) for line in tail}
+    titles = [re.sub(r"\s+", "", sec.head.o) for sec in root.children if sec.title]
+    hits = sum(1 for title in titles if len(title) >= 6 and any(title in row for row in rows))
+    return hits >= 2
 
 
 def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
@@ -439,6 +455,7 @@ def _parse_text(text: str) -> ParsedPlan:
         title = _fallback_title(lines, start)
     end = _body_end(lines, start)
     root, notes = _build(lines, start, end)
+    body_root: Sec | None = None  # the body, where the tasks are taken from an attachment
     after_lead = after_lead_default(work)
     raw_tasks, more_notes = collect_tasks(root, after_lead)
     use_attachment = end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes)
@@ -458,6 +475,8 @@ def _parse_text(text: str) -> ParsedPlan:
         root2, notes2 = _build(lines, start2, len(lines))
         raw2, more2 = collect_tasks(root2, after_lead)
         if raw2 and _attributed(raw2) > max(_attributed(raw_tasks), len(raw_tasks) // 2):
+            if _table_restates_body(root, raw_lines[end:]):
+                body_root = root
             root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
     notes.extend(more_notes)
     notes.extend(_skipped_paragraphs(root, raw_tasks, after_lead))
@@ -486,7 +505,8 @@ def _parse_text(text: str) -> ParsedPlan:
     sections = _parsed_sections(root, tasks)
     for note in notes:
         warnings.append(_warn(note.line, note.code, **note.params))
-    indicators = _indicators(root)
+    # the body's targets stay the plan's targets when its tasks are the attachment's rows
+    indicators = (_indicators(body_root) if body_root is not None else []) + _indicators(root)
     phases = _phases(root, warnings)
     warnings.sort(key=lambda w: w.line)
     return ParsedPlan(
