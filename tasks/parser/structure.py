@@ -518,6 +518,10 @@ def _sub_items(items: list[Item], after_lead: str) -> dict[int, list[tuple[int, 
     return found
 
 
+# a run-in heading whose sentence defines what it names rather than asking for work
+_DEFINES = re.compile(r"^(?:主要)?(?:反映|体现|衡量|是指|系指|指的是)")
+
+
 def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]]:
     tasks: list[RawTask] = []
     notes: list[Note] = []
@@ -609,6 +613,8 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
             return out
         if allow_section_task and sec.level > 0 and (paras or sec.head):
             a2 = find_attribution(sec.head, after_lead) if sec.head else None
+            if a2 is None and _DEFINES.match(sec.head.w[sec.title_len :].lstrip("。.:：, ")):
+                return out  # "(一)生态宜居。反映城市的…情况": a dimension defined, no work
             out.append(RawTask(sec.path, sec, sec.num, sec.line, sec.head, sec.head[: sec.title_len], a2))
         return out
 
