@@ -262,6 +262,19 @@ def _departments_from_attachments(
     return out
 
 
+def _same_work(row: RawTask, task: RawTask, row_title: str, task_title_text: str) -> bool:
+    """Whether a table row whose title matches a body task also says the same (a restatement).
+
+    A row titled by a short type (海绵型地块) over a measure of its own is work beside the body's
+    task of that name, not the same task again.
+    """
+    rest_row = _title_key(row.text.o)[len(_title_key(row_title)) :][:60]
+    rest_task = _title_key(task.text.o)[len(_title_key(task_title_text)) :][:60]
+    if len(rest_row) < 10 or len(rest_task) < 10:
+        return True
+    return difflib.SequenceMatcher(None, rest_row, rest_task, autojunk=False).ratio() >= 0.5
+
+
 def _more_attachment_tasks(
     raw_tasks: list[RawTask], lines: list[AStr], end: int, after_lead: str
 ) -> list[RawTask]:
@@ -282,7 +295,10 @@ def _more_attachment_tasks(
     for row, row_title in zip(rows, row_titles, strict=True):
         if row.path in paths:
             return []  # numbered like the body: the same list again, not a list of its own
-        if row_title not in shared and any(_title_match(row_title, t) >= 0.8 for t in titles):
+        if row_title not in shared and any(
+            _title_match(row_title, t) >= 0.8 and _same_work(row, task, row_title, t)
+            for task, t in zip(raw_tasks, titles, strict=True)
+        ):
             continue
         paths.add(row.path)
         out.append(row)

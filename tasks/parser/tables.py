@@ -317,6 +317,11 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
             rows.append([s] * len(header))  # a group row spanning the table before its first row
             j += 1
             continue
+        if s == header[0] and current is not None:
+            again = _repeated_header(lines, j, header)
+            if again:
+                j = again  # the header printed again after a page break
+                continue
         if re.fullmatch(r"\d{1,3}", s):
             if current:
                 rows.append(current)
@@ -352,6 +357,18 @@ def _next_paragraph(lines: list[str], j: int) -> str:
     return ""
 
 
+def _repeated_header(lines: list[str], j: int, header: list[str]) -> int:
+    """Where the rows go on when line ``j`` starts the table's header again, or 0."""
+    k = j
+    for cell in header:
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+        if k >= len(lines) or lines[k].strip() != cell:
+            return 0
+        k += 1
+    return k
+
+
 def _header_goes_on(lines: list[str], j: int) -> bool:
     """Whether the paragraphs after ``j`` are still short header cells up to the first 序号 ``1``.
 
@@ -385,12 +402,17 @@ def _next_row_follows(lines: list[str], j: int, number: str) -> bool:
         s = lines[k].strip()
         if not s:
             continue
-        if s == want:
-            return True
+        if s in (want, "序号"):
+            return True  # the next row, or the header printed again before it
         seen += 1
         if seen >= 4:
             break
     return False
+
+
+def _short_piece(text: str) -> bool:
+    """A piece of a short cell (a category, a type) rather than of a sentence."""
+    return len(text) <= 10 and not re.search(r"[，。；,;：:]", text) and not looks_like_department(text)
 
 
 def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str]:
@@ -404,9 +426,17 @@ def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str
         longest = max(range(1, len(row)), key=lambda k: len(row[k]))
         if longest > content:
             before = row[1:longest]
-            k = len(before) - (content - 1) + 1
-            # a department among the pieces means a unit column holding several paragraphs
-            if not any(looks_like_department(piece) for piece in before[1:]):
+            short = 0
+            while short < len(before) and _short_piece(before[short]):
+                short += 1
+            if content - 1 <= short < len(before):
+                # the measure itself broken over paragraphs: its pieces before the longest join it
+                k = short - (content - 1) + 1
+                measure = "".join(before[short:]) + row[longest]
+                row = [row[0], "".join(before[:k]), *before[k:short], measure, *row[longest + 1 :]]
+            elif not any(looks_like_department(piece) for piece in before[1:]):
+                # a department among the pieces means a unit column holding several paragraphs
+                k = len(before) - (content - 1) + 1
                 row = [row[0], "".join(before[:k]), *before[k:], *row[longest:]]
     extra = len(row) - ncols
     unit_cols = sorted(i for role in ("lead", "responsible", "cooperating") for i in cols.get(role, []))
