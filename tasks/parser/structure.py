@@ -156,7 +156,7 @@ class Builder:
                 if n is not None:
                     return ("L2!", n, m.end(), m.group(1))
         m = TASK_A_RE.match(w)
-        if m:
+        if m and not _DECIMAL_LINE.match(w):
             return ("T", int(m.group(1)), m.end(), "A")
         if line_start:
             m = TASK_B_RE.match(w)
@@ -428,12 +428,19 @@ def _attribution_in(paras: list[Para], after_lead: str) -> tuple[Attribution | N
     attr = find_attribution(joined, after_lead)
     if attr is not None or len(paras) < 2:
         return attr, joined
-    for k in range(len(paras) - 1, max(0, len(paras) - 6), -1):
+    tries = list(range(len(paras) - 1, max(0, len(paras) - 6), -1))
+    # a table or figure inside the item (表2 …, then its cells): the item's text ends before it
+    tries += [k for k in range(1, len(paras)) if _CAPTION.match(paras[k].text.w)][:1]
+    for k in tries:
         part = AStr.join("\n", [p.text for p in paras[:k]])
         attr = find_attribution(part, after_lead)
         if attr is not None:
             return attr, joined
     return None, joined
+
+
+_DECIMAL_LINE = re.compile(r"^\s*\d{1,3}\.\d+\s*(?:%|％)?\s*$")  # a table's figure (4.42), no task
+_CAPTION = re.compile(r"^\s*[表图]\s*\d{1,2}\s*\S")
 
 
 def _section_texts(sec: Sec) -> list[Para]:

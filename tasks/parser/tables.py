@@ -308,6 +308,7 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
         return [], 0
     rows: list[list[str]] = [header]
     current: list[str] | None = None
+    units_col = any(role in cols for role in ("lead", "responsible", "cooperating"))
     while j < len(lines):
         s = lines[j].strip()
         if not s:
@@ -336,6 +337,13 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
             current.append(s)
         elif current is not None and _next_row_follows(lines, j, current[0]):
             current.append(s)  # one cell broken over paragraphs: the next row still follows
+        elif (
+            current is not None
+            and units_col
+            and len(current) < 3 * len(header)
+            and (not any(_starts_with_department(c) for c in current[1:]))
+        ):
+            current.append(s)  # a row whose units cell is still to come (the last row's long measure)
         else:
             break
         j += 1
@@ -415,6 +423,12 @@ def _short_piece(text: str) -> bool:
     return len(text) <= 10 and not re.search(r"[，。；,;：:]", text) and not looks_like_department(text)
 
 
+def _starts_with_department(text: str) -> bool:
+    """Whether a paragraph is (the start of) a units cell: every name in it looks like a unit."""
+    names = [n for n in re.split(r"[、，,；;]", text.strip().rstrip("。")) if n]
+    return bool(names) and all(looks_like_department(n) for n in names)
+
+
 def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str]:
     """A row with more paragraphs than columns: the extra ones continue the last unit column."""
     content = max(cols.get("task", [1]))
@@ -433,7 +447,21 @@ def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str
                 # the measure itself broken over paragraphs: its pieces before the longest join it
                 k = short - (content - 1) + 1
                 measure = "".join(before[short:]) + row[longest]
-                row = [row[0], "".join(before[:k]), *before[k:short], measure, *row[longest + 1 :]]
+                rest = row[longest + 1 :]
+                # and its pieces after the longest, up to the units cell
+                first_units = next((k for k, cell in enumerate(rest) if _starts_with_department(cell)), None)
+                unit_at = min(
+                    (i for role in ("lead", "responsible", "cooperating") for i in cols.get(role, [])),
+                    default=ncols,
+                )
+                if first_units is not None and unit_at > content:
+                    between = unit_at - content - 1  # columns between the measure and the units
+                    for _ in range(max(0, first_units - between)):
+                        measure += rest.pop(0)
+                else:
+                    while len(rest) > ncols - content - 1 and not _starts_with_department(rest[0]):
+                        measure += rest.pop(0)
+                row = [row[0], "".join(before[:k]), *before[k:short], measure, *rest]
             elif not any(looks_like_department(piece) for piece in before[1:]):
                 # a department among the pieces means a unit column holding several paragraphs
                 k = len(before) - (content - 1) + 1
@@ -513,6 +541,17 @@ def _fill_merged(rows: list[list[str]]) -> list[list[str]]:
             continue
         row = _fit_row(row, ncols, cols)
         missing = ncols - len(row)
+        last_unit = max(
+            (i for r in ("lead", "responsible", "cooperating") for i in cols.get(r, [])), default=-1
+        )
+        if (
+            missing > 0
+            and last_unit + missing == ncols - 1
+            and len(row) == last_unit + 1
+            and _starts_with_department(row[-1])
+            and not _starts_with_department(row[-2])
+        ):
+            row = row + [""] * missing  # the table ends before the row's last (unread) cells
         if prev is not None and len(row) == 2 and missing > 0 and len(prev) == ncols:
             # only 序号 and the measure printed: every other cell is merged with the row above
             row = [row[0], *prev[1:content], row[1], *prev[content + 1 :]]
