@@ -552,6 +552,7 @@ def _fill_merged(rows: list[list[str]]) -> list[list[str]]:
             and not _starts_with_department(row[-2])
         ):
             row = row + [""] * missing  # the table ends before the row's last (unread) cells
+            missing = 0
         if prev is not None and len(row) == 2 and missing > 0 and len(prev) == ncols:
             # only 序号 and the measure printed: every other cell is merged with the row above
             row = [row[0], *prev[1:content], row[1], *prev[content + 1 :]]
