@@ -137,7 +137,10 @@ _GROUP_TAIL = re.compile(
     r"^(?:县级市|县\(市\)|县\(市、区\)|县市|县|市|区|镇|街|街道|乡|乡镇|市区|县区)(?:政府|人民政府|党委)?$"
 )
 _PREFIX_RE = re.compile(r"^([市区县省])(?!场|级|域|属|直|民|内|外|委会)")
-_NO_PREFIX_START = re.compile(r"^(?:[市区县省各全本]|有关|相关|国家|中国|中央|人民银行|驻)")
+_NO_PREFIX_START = re.compile(r"^(?:[市区县省各全本]|有关|相关|国家|中国|中央|人民银行|驻|民航|国铁)")
+# a central body's regional branch names its region (民航华东管理局, 华东能源监管局, 长江航务管理局,
+# 太湖流域管理局): it is no city bureau, and the 市 a list drops is not restored on it
+_REGION_IN = re.compile(r"华东|华北|华南|华中|西南|西北|东北|流域|长江|黄河")
 _NO_PREFIX_END = re.compile(r"(?:管委会|海关|分局|支行|分行|公司|集团|银行|大学|学院|总局|总队|支队|大队)$")
 _PLACE_IN = re.compile(r"(?:镇|街道|乡|村|新区|开发区|园区|港|湖)")
 _BUREAU_END = re.compile(r"(?:局|委|办|院|部|厅|办公室|委员会)$")
@@ -296,6 +299,8 @@ def _needs_prefix(name: str) -> bool:
     if _NO_PREFIX_START.search(name) and not name.startswith("市场"):
         return False
     if name.startswith("市场") and "总局" in name:
+        return False
+    if _REGION_IN.search(name):
         return False
     if _NO_PREFIX_END.search(name) or _PLACE_IN.search(name.split("(")[0]):
         return False
