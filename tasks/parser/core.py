@@ -281,24 +281,34 @@ def _more_attachment_tasks(
     """Attributed rows of an attached 任务分工表 that are tasks of their own beside the body's.
 
     The body lists its attributed tasks and the attachment splits the work into finer measures
-    with their own numbering and units: both are tracked. Rows that restate a body task (same
-    title) or reuse a body path are left out.
+    with their own numbering and units: both are tracked, even where a row says what a body task
+    says. Only a table that mostly restates the body's tasks (same title and work, one row each)
+    is the same list again: its restating rows are left out; one that reuses the body's paths
+    adds nothing.
     """
     rows = _attachment_tasks(lines, end, after_lead)
     if len(rows) < 2:
         return []
     paths = {t.path for t in raw_tasks}
+    if any(row.path in paths for row in rows):
+        return []  # numbered like the body: the same list again, not a list of its own
     titles = [task_title(t) for t in raw_tasks]
-    out: list[RawTask] = []
     row_titles = [task_title(row) for row in rows]
     shared = {t for t in row_titles if row_titles.count(t) > 1}  # a merged group cell, not a title
-    for row, row_title in zip(rows, row_titles, strict=True):
-        if row.path in paths:
-            return []  # numbered like the body: the same list again, not a list of its own
-        if row_title not in shared and any(
+    restating = [
+        row_title not in shared
+        and any(
             _title_match(row_title, t) >= 0.8 and _same_work(row, task, row_title, t)
             for task, t in zip(raw_tasks, titles, strict=True)
-        ):
+        )
+        for row, row_title in zip(rows, row_titles, strict=True)
+    ]
+    mostly_restating = sum(restating) * 2 > len(rows)
+    out: list[RawTask] = []
+    for row, again in zip(rows, restating, strict=True):
+        if again and mostly_restating:
+            continue
+        if row.path in paths:
             continue
         paths.add(row.path)
         out.append(row)
