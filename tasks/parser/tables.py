@@ -323,11 +323,18 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
             if again:
                 j = again  # the header printed again after a page break
                 continue
+            break  # another table starts
+        if current is not None and _NEXT_ATTACHMENT.match(s):
+            break
         if re.fullmatch(r"\d{1,3}", s):
             if current:
                 rows.append(current)
             current = [s]
-        elif current is not None and _group_row_between(lines, j, current[0]):
+        elif (
+            current is not None
+            and len(current) > 1
+            and _group_row_between(lines, j, current[0], cols, len(header))
+        ):
             rows.append(current)  # a chapter row spanning the table between two numbered rows
             rows.append([s] * len(header))
             current = None
@@ -393,11 +400,28 @@ def _header_goes_on(lines: list[str], j: int) -> bool:
     return False
 
 
-def _group_row_between(lines: list[str], j: int, number: str) -> bool:
-    """Whether line ``j`` is a chapter row (``二、…``) spanning the table right before the row after ``number``."""
-    if not number.isdigit() or not _GROUP_ROW.match(lines[j].strip()):
+def _group_row_between(lines: list[str], j: int, number: str, cols: dict[str, list[int]], ncols: int) -> bool:
+    """Whether line ``j`` is a group row spanning the table right before the row after ``number``.
+
+    A chapter row (``二、…``); or, in a table whose last column holds the units, a short phrase
+    that names no unit where the row's units cell would stand (``建立健全“光伏+”推进机制``).
+    """
+    if not number.isdigit() or _next_paragraph(lines, j) != str(int(number) + 1):
         return False
-    return _next_paragraph(lines, j) == str(int(number) + 1)
+    s = lines[j].strip()
+    if _GROUP_ROW.match(s):
+        return True
+    unit_cols = [i for role in ("lead", "responsible", "cooperating") for i in cols.get(role, [])]
+    return (
+        bool(unit_cols)
+        and max(unit_cols) == ncols - 1
+        and len(s) <= 30
+        and not re.search(r"[，。；,;：:]|\d", s)
+        and not _starts_with_department(s)
+    )
+
+
+_NEXT_ATTACHMENT = re.compile(r"^附\s*[件表]\s*\d{0,2}\s*[:：]?")
 
 
 def _next_row_follows(lines: list[str], j: int, number: str) -> bool:
