@@ -482,6 +482,7 @@ def _parse_text(text: str) -> ParsedPlan:
     end = _body_end(lines, start)
     root, notes = _build(lines, start, end)
     body_root: Sec | None = None  # the body, where the tasks are taken from an attachment
+    body_all = False  # whether all the body's targets are the plan's, or only its goal chapter's
     after_lead = after_lead_default(work)
     raw_tasks, more_notes = collect_tasks(root, after_lead)
     use_attachment = end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes)
@@ -498,11 +499,13 @@ def _parse_text(text: str) -> ParsedPlan:
         # the tasks live in an attachment (附件) with its own numbering; the body's chapters
         # (考评对象, 考评方式 …) then hold no tasks and are not sections
         start2 = _body_start(lines[end + 1 :]) + end + 1
-        root2, notes2 = _build(lines, start2, len(lines))
+        # … up to the next attachment (附件2 holds another table: targets per district, a matrix)
+        end2 = next((i for i in range(start2 + 1, len(lines)) if _ATTACH.match(lines[i].w)), len(lines))
+        root2, notes2 = _build(lines, start2, end2)
         raw2, more2 = collect_tasks(root2, after_lead)
         if raw2 and _attributed(raw2) > max(_attributed(raw_tasks), len(raw_tasks) // 2):
-            if _table_restates_body(root, raw_lines[end:]):
-                body_root = root
+            body_root = root
+            body_all = _table_restates_body(root, raw_lines[end:])
             root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
     notes.extend(more_notes)
     notes.extend(_skipped_paragraphs(root, raw_tasks, after_lead))
@@ -532,7 +535,15 @@ def _parse_text(text: str) -> ParsedPlan:
     for note in notes:
         warnings.append(_warn(note.line, note.code, **note.params))
     # the body's targets stay the plan's targets when its tasks are the attachment's rows
-    indicators = (_indicators(body_root) if body_root is not None else []) + _indicators(root)
+    indicators = _indicators(root)
+    if body_root is not None:
+        # the body's goal chapter states the plan's targets wherever the tasks are; all its
+        # figures count where the attached table only splits the body's own chapters
+        body = _indicators(body_root)
+        if not body_all:
+            goals = {sec.path for sec in _sections_of(body_root) if sec.kind == "goal"}
+            body = [i for i in body if i.path.split(".")[0] in goals or i.path in goals]
+        indicators = body + indicators
     phases = _phases(root, warnings)
     warnings.sort(key=lambda w: w.line)
     return ParsedPlan(

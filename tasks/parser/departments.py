@@ -155,6 +155,10 @@ _NOTE_RE = re.compile(r"排在第一|列第一位|下同|为牵头单位|按职�
 _OPENERS = re.compile(r"[(\[〔【《]")
 _CLOSERS = re.compile(r"[)\]〕】》]")
 _BAD_NAME_CHARS = re.compile(r"[。:“”\"!?《》]")
+# a quantity or a frequency (各单位全年不少于一场, 每年开展两次) is a requirement, never a name
+_QUANTITY_IN_NAME = re.compile(
+    r"不少于|不低于|不超过|以上|以下|全年|每年|每季|每月|[一二三四五六七八九十两\d]+[场次项个]$"
+)
 
 
 @dataclass(slots=True)
@@ -198,7 +202,7 @@ def looks_like_department(name: str) -> bool:
     name = name.strip()
     if not 2 <= len(name) <= 32 or _DIGIT_YEAR.search(name):
         return False
-    if _BAD_NAME_CHARS.search(name):
+    if _BAD_NAME_CHARS.search(name) or _QUANTITY_IN_NAME.search(name):
         return False
     if name.startswith("各") and len(name) <= 16:
         return True

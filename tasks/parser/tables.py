@@ -496,7 +496,7 @@ def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str
         # a unit cell holding one department per paragraph: the names after it are its own
         last = unit_cols[-1]
         spill = row[last + 1 : last + 1 + extra]
-        if len(spill) == extra and all(looks_like_department(name) for name in spill):
+        if len(spill) == extra and all(_starts_with_department(name) for name in spill):
             joined = "、".join(c.rstrip("、") for c in row[last : last + extra + 1])
             return [*row[:last], joined, *row[last + extra + 1 :]]
     if extra > 0 and not any(ncols - 1 in idx for idx in cols.values()):
@@ -564,6 +564,13 @@ def _fill_merged(rows: list[list[str]]) -> list[list[str]]:
             out.append(row)  # a group row spanning the table
             continue
         row = _fit_row(row, ncols, cols)
+        if prev is not None and len(prev) == ncols and content >= 2 and len(row) >= 3:
+            # the measure (the longest cell) left of its column with units right after it: the
+            # cells before it are merged with the row above, and a units cell spans paragraphs
+            longest = max(range(1, len(row)), key=lambda k: len(row[k]))
+            if longest < content and longest + 1 < len(row) and _starts_with_department(row[longest + 1]):
+                shift = content - longest
+                row = _fit_row([row[0], *prev[1 : 1 + shift], *row[1:]], ncols, cols)
         missing = ncols - len(row)
         last_unit = max(
             (i for r in ("lead", "responsible", "cooperating") for i in cols.get(r, [])), default=-1
