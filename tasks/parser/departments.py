@@ -352,6 +352,10 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
     )
 
 
+# 各项目牵头单位, 各成员单位牵头部门: a collective named by its role in the work, not a label
+_INSIDE_COLLECTIVE = re.compile(r"(?:^|[,;、:])\s*各[\u4e00-\u9fff]{1,6}$")
+
+
 @lru_cache(maxsize=4096)
 def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
     content = AStr(work, orig)
@@ -364,7 +368,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
         between = text[counted : m.start()]
         depth = max(0, depth + len(_OPENERS.findall(between)) - len(_CLOSERS.findall(between)))
         counted = m.start()
-        if depth == 0:
+        if depth == 0 and not _INSIDE_COLLECTIVE.search(text[: m.start()]):
             labels.append((m.start(), m.end(), label_role(m.group(1))))
     segments: list[tuple[str | None, AStr]] = []
     if not labels:
