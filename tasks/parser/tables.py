@@ -8,7 +8,6 @@ follow the same rules.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 
 from .departments import looks_like_department
@@ -297,7 +296,7 @@ def _cell_per_line(lines: list[str], i: int) -> tuple[list[str], int]:
             j += 1
             continue
         # a year before a column word (2024年工作任务) does not make the cell long
-        if len(re.sub(r"^\d{4}年(?:度)?", "", s)) > 8 or re.fullmatch(r"\d{1,3}", s):
+        if len(re.sub(r"^\d{4}年(?:度)?", "", s)) > 8 or re.fullmatch(r"\d{1,3}", s) or _GROUP_ROW.match(s):
             break
         if not any(rx.search(s) for _, rx in COLUMN_WORDS) and not _header_goes_on(lines, j):
             break  # a column the importer has no use for (参考文件, 备注) still belongs to the header
@@ -467,7 +466,7 @@ def _fit_row(row: list[str], ncols: int, cols: dict[str, list[int]]) -> list[str
             short = 0
             while short < len(before) and _short_piece(before[short]):
                 short += 1
-            if content - 1 <= short < len(before):
+            if content >= 2 and content - 1 <= short:
                 # the measure itself broken over paragraphs: its pieces before the longest join it
                 k = short - (content - 1) + 1
                 measure = "".join(before[short:]) + row[longest]
@@ -541,6 +540,18 @@ def _join_numbered_paragraphs(row: list[str]) -> list[str]:
     return out
 
 
+def _plain_width(row: list[str]) -> int:
+    """How many cells a row has once a cell's own numbered list and a units cell of several
+    paragraphs (one department each) count as one cell each."""
+    cells = _join_numbered_paragraphs(row)
+    width = 0
+    for k, cell in enumerate(cells):
+        if k > 1 and _starts_with_department(cell) and _starts_with_department(cells[k - 1]):
+            continue
+        width += 1
+    return width
+
+
 def _fill_merged(rows: list[list[str]]) -> list[list[str]]:
     """Rows one cell short of the header lost a cell merged with the row above (任务名称 over rows).
 
@@ -550,9 +561,9 @@ def _fill_merged(rows: list[list[str]]) -> list[list[str]]:
     """
     cols = header_map(rows[0]) or {}
     header = rows[0]
-    widths = Counter(len(row) for row in rows[1:] if len(set(row)) > 1)
+    widths = [_plain_width(row) for row in rows[1:] if len(set(row)) > 1]
     read = {i for idx in cols.values() for i in idx}
-    if len(header) - 1 not in read and widths and widths.most_common(1)[0][0] == len(header) - 1:
+    if len(header) - 1 not in read and widths and max(widths) == len(header) - 1:
         # a last column the importer does not read (备注) that no row fills prints nothing at all
         header = header[:-1]
     ncols = len(header)
