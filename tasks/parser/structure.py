@@ -597,11 +597,14 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
                 p, a = attributed[0]
                 out.append(RawTask(sec.path, sec, sec.num, sec.line, sec.head, sec.head[: sec.title_len], a))
                 return out
-            if len(attributed) == 1 and not body_is_head and sec.level == 2 and attributed[0][0] is paras[-1]:
-                # "(一)标题" alone on its line, then its body and one attribution closing the last
-                # paragraph: the heading is the task (its paragraphs are not tasks of their own)
+            if len(attributed) == 1 and sec.level == 2 and attributed[0][0] is paras[-1]:
+                # "(一)标题" alone on its line (or run in with the start of its body: a PDF's lines
+                # joined into paragraphs break after a sentence), then its body and one attribution
+                # closing the last paragraph: the heading is the task (its paragraphs are not
+                # tasks of their own)
                 p, a = attributed[0]
-                text = AStr.join("\n", [sec.head, *[q.text for q in paras]])
+                rest = paras[1:] if body_is_head else paras
+                text = AStr.join("\n", [sec.head, *[q.text for q in rest]])
                 shift = len(text.w) - len(p.text.w)
                 out.append(
                     RawTask(

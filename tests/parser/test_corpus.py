@@ -34,8 +34,8 @@ OWN_CORPUS = CHECKOUT / "fixtures" / "corpus"
 # state are not checked (deadlines only where a truth file has per-task deadlines). Each floor is
 # what the importer reaches now, rounded down: a change that loses ground fails CI. Issue 13's bar
 # is 1.000 on the seeds, tasks >= 0.95 and roles >= 0.90 on the shared corpus (both met: 1.000),
-# and >= 0.95 on tasks and roles on our own corpus of 31 documents (met: task precision and recall
-# 1.000, roles 0.997, department F1 0.965, deadlines 1.000): raise these as the parser gets further.
+# and >= 0.95 on tasks and roles on our own corpus of 32 documents (met: task precision and recall
+# 1.000, roles 0.997, department F1 0.966, deadlines 1.000): raise these as the parser gets further.
 FLOORS: dict[str, dict[str, float]] = {
     "seeds": {
         "task_precision": 1.0,

@@ -94,3 +94,16 @@ def test_a_table_inside_an_item_keeps_the_items_attribution_and_its_figures_are_
     )
     assert [t.path for t in plan.tasks] == ["一.(一).1", "一.(一).2", "一.(二).1"]
     assert roles(plan, "一.(一).2") == (["区建设管理委"], [], [])
+
+
+def test_a_run_in_heading_whose_body_goes_on_in_an_attributed_paragraph_is_one_task() -> None:
+    """PDF text: the paragraph breaks after a sentence that ended a printed line."""
+    plan = parse(
+        "某区工作意见\n一、主要任务\n(一)强化科技赋能。研判重点产业风险,推广物联网管理措施。\n"
+        "明确仓库和社区的管理要求,推进单位物联网建设。(责任单位:区消防救援局、区应急局、各街镇)\n"
+        "(二)加强宣传教育。开展消防宣传活动。(责任单位:区消防救援局)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.(一)", "一.(二)"]
+    assert task(plan, "一.(一)").title == "强化科技赋能"
+    assert roles(plan, "一.(一)") == (["区消防救援局"], ["区应急局", "各街镇"], [])
+    assert "推进单位物联网建设" in task(plan, "一.(一)").full_text
