@@ -7,8 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     IPPLAN_DATA_DIR=/data \
     IPPLAN_STATIC_MANIFEST=1
 
+# libreoffice-writer-nogui: the importer converts .doc and .wps plans with LibreOffice headless
+# (tasks/parser/convert.py); without it those two formats are refused.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext postgresql-client \
+    && apt-get install -y --no-install-recommends gettext postgresql-client libreoffice-writer-nogui \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /app ipplan
 

@@ -31,6 +31,7 @@ from ..models import Plan, PlanImport
 from ..parser import ParseError, parse_text
 from ..services.imports import Preview, import_preview, plan_import_commit_record
 from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, task_flags
+from ..services.imports.progress import import_progress
 from ..services.imports.session import (
     import_error_message,
     import_session_start,
@@ -119,7 +120,7 @@ def status_json(request: Request, record: PlanImport) -> dict[str, Any]:
     return {
         "id": record.pk,
         "state": record.state,
-        "progress": record.progress,
+        "progress": import_progress(record),
         "status_url": _status_url(request, record),
         "error": import_error_message(record, get_language()) or None,
         "error_code": (record.error or {}).get("code") or None,
@@ -165,7 +166,7 @@ def preview_json(record: PlanImport, preview: Preview, status_url: str | None = 
     return {
         "id": record.pk,
         "state": record.state,
-        "progress": record.progress,
+        "progress": import_progress(record),
         "status_url": status_url,
         "error": None,
         "error_code": (record.error or {}).get("code") or None,

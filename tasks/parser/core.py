@@ -139,7 +139,12 @@ def _body_start(lines: list[AStr]) -> int:
     return 0
 
 
-_ATTACH = re.compile(r"^\s*附[件表]\s*\d*\s*[:：]?\s*$|^\s*附[件表]\s*\d*\s*[:：]\s*\S{0,40}$")
+_ATTACH = re.compile(
+    r"^\s*附[件表]\s*\d*\s*[:：]?\s*$|^\s*附[件表]\s*\d*\s*[:：]\s*\S{0,40}$"
+    r"|^\s*附[件表]\s*\d{1,2}\s+[^\s，。；：:,;]{2,40}$"  # 附表1 任务分工表
+    # an attached table printed without its 附件 label, known by its own title
+    r"|^\s*[^\s，。；：:,;]{2,40}(?:任务|责任|工作)(?:分解|分工)(?:表|清单)\s*$"
+)
 
 
 def _body_end(lines: list[AStr], start: int) -> int:
@@ -258,31 +263,69 @@ def _departments_from_attachments(
     return out
 
 
+def _same_work(row: RawTask, task: RawTask, row_title: str, task_title_text: str) -> bool:
+    """Whether a table row whose title matches a body task also says the same (a restatement).
+
+    A row titled by a short type (海绵型地块) over a measure of its own is work beside the body's
+    task of that name, not the same task again.
+    """
+    rest_row = _title_key(row.text.o)[len(_title_key(row_title)) :][:60]
+    rest_task = _title_key(task.text.o)[len(_title_key(task_title_text)) :][:60]
+    if len(rest_row) < 10 or len(rest_task) < 10:
+        return True
+    return difflib.SequenceMatcher(None, rest_row, rest_task, autojunk=False).ratio() >= 0.5
+
+
 def _more_attachment_tasks(
     raw_tasks: list[RawTask], lines: list[AStr], end: int, after_lead: str
 ) -> list[RawTask]:
     """Attributed rows of an attached 任务分工表 that are tasks of their own beside the body's.
 
     The body lists its attributed tasks and the attachment splits the work into finer measures
-    with their own numbering and units: both are tracked. Rows that restate a body task (same
-    title) or reuse a body path are left out.
+    with their own numbering and units: both are tracked, even where a row says what a body task
+    says. Only a table that mostly restates the body's tasks (same title and work, one row each)
+    is the same list again: its restating rows are left out; one that reuses the body's paths
+    adds nothing.
     """
     rows = _attachment_tasks(lines, end, after_lead)
     if len(rows) < 2:
         return []
     paths = {t.path for t in raw_tasks}
+    if any(row.path in paths for row in rows):
+        return []  # numbered like the body: the same list again, not a list of its own
     titles = [task_title(t) for t in raw_tasks]
-    out: list[RawTask] = []
     row_titles = [task_title(row) for row in rows]
     shared = {t for t in row_titles if row_titles.count(t) > 1}  # a merged group cell, not a title
-    for row, row_title in zip(rows, row_titles, strict=True):
+    restating = [
+        row_title not in shared
+        and any(
+            _title_match(row_title, t) >= 0.8 and _same_work(row, task, row_title, t)
+            for task, t in zip(raw_tasks, titles, strict=True)
+        )
+        for row, row_title in zip(rows, row_titles, strict=True)
+    ]
+    mostly_restating = sum(restating) * 2 > len(rows)
+    out: list[RawTask] = []
+    for row, again in zip(rows, restating, strict=True):
+        if again and mostly_restating:
+            continue
         if row.path in paths:
-            return []  # numbered like the body: the same list again, not a list of its own
-        if row_title not in shared and any(_title_match(row_title, t) >= 0.8 for t in titles):
             continue
         paths.add(row.path)
         out.append(row)
     return out if len(out) >= 2 else []
+
+
+def _table_restates_body(root: Sec, tail: list[str]) -> bool:
+    """Whether the attached table repeats the body's chapter headings as its group rows.
+
+    Then the table splits the body's own work and the body's targets are the plan's; an attachment
+    of another kind (a 考评指标 list under an 办法) leaves the body's figures aside.
+    """
+    rows = {re.sub(r"\s+", "", line) for line in tail}
+    titles = [re.sub(r"\s+", "", sec.head.o) for sec in root.children if sec.title]
+    hits = sum(1 for title in titles if len(title) >= 6 and any(title in row for row in rows))
+    return hits >= 2
 
 
 def _build(lines: list[AStr], start: int, end: int) -> tuple[Sec, list[Note]]:
@@ -439,6 +482,8 @@ def _parse_text(text: str) -> ParsedPlan:
         title = _fallback_title(lines, start)
     end = _body_end(lines, start)
     root, notes = _build(lines, start, end)
+    body_root: Sec | None = None  # the body, where the tasks are taken from an attachment
+    body_all = False  # whether all the body's targets are the plan's, or only its goal chapter's
     after_lead = after_lead_default(work)
     raw_tasks, more_notes = collect_tasks(root, after_lead)
     use_attachment = end < len(lines) and _body_holds_no_tasks(raw_tasks, more_notes)
@@ -455,9 +500,13 @@ def _parse_text(text: str) -> ParsedPlan:
         # the tasks live in an attachment (附件) with its own numbering; the body's chapters
         # (考评对象, 考评方式 …) then hold no tasks and are not sections
         start2 = _body_start(lines[end + 1 :]) + end + 1
-        root2, notes2 = _build(lines, start2, len(lines))
+        # … up to the next attachment (附件2 holds another table: targets per district, a matrix)
+        end2 = next((i for i in range(start2 + 1, len(lines)) if _ATTACH.match(lines[i].w)), len(lines))
+        root2, notes2 = _build(lines, start2, end2)
         raw2, more2 = collect_tasks(root2, after_lead)
         if raw2 and _attributed(raw2) > max(_attributed(raw_tasks), len(raw_tasks) // 2):
+            body_root = root
+            body_all = _table_restates_body(root, raw_lines[end:])
             root, notes, raw_tasks, more_notes = root2, notes2, raw2, more2
     notes.extend(more_notes)
     notes.extend(_skipped_paragraphs(root, raw_tasks, after_lead))
@@ -486,7 +535,16 @@ def _parse_text(text: str) -> ParsedPlan:
     sections = _parsed_sections(root, tasks)
     for note in notes:
         warnings.append(_warn(note.line, note.code, **note.params))
+    # the body's targets stay the plan's targets when its tasks are the attachment's rows
     indicators = _indicators(root)
+    if body_root is not None:
+        # the body's goal chapter states the plan's targets wherever the tasks are; all its
+        # figures count where the attached table only splits the body's own chapters
+        body = _indicators(body_root)
+        if not body_all:
+            goals = {sec.path for sec in _sections_of(body_root) if sec.kind == "goal"}
+            body = [i for i in body if i.path.split(".")[0] in goals or i.path in goals]
+        indicators = body + indicators
     phases = _phases(root, warnings)
     warnings.sort(key=lambda w: w.line)
     return ParsedPlan(
@@ -504,12 +562,12 @@ def _parse_text(text: str) -> ParsedPlan:
     )
 
 
-# A task's own time limit in its text: 到2028年底 / 2026年底前 / 2012年10月底前, a sentence that opens
-# with a bare year (2027年,制定…), or the end of a five-year plan (到“十四五”末). "到2030年,…" states
-# a target year, not a deadline.
+# A task's own time limit in its text: 到2028年底 / 2026年底前 / 2012年10月底前, or the end of a
+# five-year plan (到“十四五”末). "到2030年,…" states a target year, not a deadline; so does a sentence
+# that opens with a bare year ("2024年,选取部分机构试点…"): the shared corpus's convention (its 01
+# reads no deadline there), followed by the own corpus.
 _TEXT_DEADLINE = re.compile(
     r"(?:到|至|于)?((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月\s*)?(?:底|末)前?"
-    r"|(?:^|(?<=[。;!?\n]))\s*((?:19|20)\d{2})\s*年\s*,"
     r"|(?:到|至)\s*“?(十[一二三四五六七八九]?五|十[二三四五六七八九]五)”?\s*(?:期)?末"
 )
 _FIVE_YEAR_END = {"十二五": 2015, "十三五": 2020, "十四五": 2025, "十五五": 2030, "十六五": 2035}
@@ -521,13 +579,11 @@ def _deadline_in_text(task: ParsedTask, raw: RawTask, *, year: int | None, issue
     m = _TEXT_DEADLINE.search(raw.text.w[:end])
     if m is None:
         return
-    if m.group(4):
-        end_year = _FIVE_YEAR_END.get(m.group(4))
+    if m.group(3):
+        end_year = _FIVE_YEAR_END.get(m.group(3))
         if end_year is None:
             return
         phrase = f"{end_year}年底"
-    elif m.group(3):
-        phrase = f"{m.group(3)}年底"
     else:
         phrase = m.group(0).lstrip("到至于")
     deadline = dates.parse_deadline(phrase, year=year, issued_on=issued_on)

@@ -137,7 +137,10 @@ _GROUP_TAIL = re.compile(
     r"^(?:县级市|县\(市\)|县\(市、区\)|县市|县|市|区|镇|街|街道|乡|乡镇|市区|县区)(?:政府|人民政府|党委)?$"
 )
 _PREFIX_RE = re.compile(r"^([市区县省])(?!场|级|域|属|直|民|内|外|委会)")
-_NO_PREFIX_START = re.compile(r"^(?:[市区县省各全本]|有关|相关|国家|中国|中央|人民银行|驻)")
+_NO_PREFIX_START = re.compile(r"^(?:[市区县省各全本]|有关|相关|国家|中国|中央|人民银行|驻|民航|国铁)")
+# a central body's regional branch names its region (民航华东管理局, 华东能源监管局, 长江航务管理局,
+# 太湖流域管理局): it is no city bureau, and the 市 a list drops is not restored on it
+_REGION_IN = re.compile(r"华东|华北|华南|华中|西南|西北|东北|流域|长江|黄河")
 _NO_PREFIX_END = re.compile(r"(?:管委会|海关|分局|支行|分行|公司|集团|银行|大学|学院|总局|总队|支队|大队)$")
 _PLACE_IN = re.compile(r"(?:镇|街道|乡|村|新区|开发区|园区|港|湖)")
 _BUREAU_END = re.compile(r"(?:局|委|办|院|部|厅|办公室|委员会)$")
@@ -152,6 +155,10 @@ _NOTE_RE = re.compile(r"排在第一|列第一位|下同|为牵头单位|按职�
 _OPENERS = re.compile(r"[(\[〔【《]")
 _CLOSERS = re.compile(r"[)\]〕】》]")
 _BAD_NAME_CHARS = re.compile(r"[。:“”\"!?《》]")
+# a quantity or a frequency (各单位全年不少于一场, 每年开展两次) is a requirement, never a name
+_QUANTITY_IN_NAME = re.compile(
+    r"不少于|不低于|不超过|以上|以下|全年|每年|每季|每月|[一二三四五六七八九十两\d]+[场次项个]$"
+)
 
 
 @dataclass(slots=True)
@@ -195,7 +202,7 @@ def looks_like_department(name: str) -> bool:
     name = name.strip()
     if not 2 <= len(name) <= 32 or _DIGIT_YEAR.search(name):
         return False
-    if _BAD_NAME_CHARS.search(name):
+    if _BAD_NAME_CHARS.search(name) or _QUANTITY_IN_NAME.search(name):
         return False
     if name.startswith("各") and len(name) <= 16:
         return True
@@ -297,6 +304,8 @@ def _needs_prefix(name: str) -> bool:
         return False
     if name.startswith("市场") and "总局" in name:
         return False
+    if _REGION_IN.search(name):
+        return False
     if _NO_PREFIX_END.search(name) or _PLACE_IN.search(name.split("(")[0]):
         return False
     return bool(_BUREAU_END.search(name.split("(")[0])) or bool(_BUREAU_END.search(name))
@@ -343,6 +352,10 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
     )
 
 
+# 各项目牵头单位, 各成员单位牵头部门: a collective named by its role in the work, not a label
+_INSIDE_COLLECTIVE = re.compile(r"(?:^|[,;、:])\s*各[\u4e00-\u9fff]{1,6}$")
+
+
 @lru_cache(maxsize=4096)
 def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
     content = AStr(work, orig)
@@ -355,7 +368,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
         between = text[counted : m.start()]
         depth = max(0, depth + len(_OPENERS.findall(between)) - len(_CLOSERS.findall(between)))
         counted = m.start()
-        if depth == 0:
+        if depth == 0 and not _INSIDE_COLLECTIVE.search(text[: m.start()]):
             labels.append((m.start(), m.end(), label_role(m.group(1))))
     segments: list[tuple[str | None, AStr]] = []
     if not labels:

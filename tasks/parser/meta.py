@@ -109,6 +109,18 @@ def _titleish_piece(w: str) -> bool:
     )
 
 
+def _about_piece(w: str) -> bool:
+    """The first line of a plan's own title that opens with 关于 (关于贯彻《…》 / 推进…的实施方案):
+    no wrapper (印发, 转发, 通知), just the start of the title."""
+    s = w.strip()
+    return (
+        s.startswith("关于")
+        and 4 < len(s) <= 40
+        and not re.search(r"[。,;:!?]|印发|转发|通知|批复|函$", s)
+        and not _is_date_line(s)
+    )
+
+
 def find_title(lines: list[AStr], body_start: int) -> tuple[str | None, int]:
     """The plan's own heading just above the body, joined when it is split over lines."""
     i = body_start - 1
@@ -141,7 +153,7 @@ def _join_title(lines: list[AStr], first: int, pieces: list[AStr]) -> str:
         if k < 0 or k < first - 4:
             break
         w = lines[k].w.strip()
-        if not _titleish_piece(w) or PLAN_WORD.search(w):
+        if not (_titleish_piece(w) or _about_piece(w)) or PLAN_WORD.search(w):
             break
         if any(w == p.w.strip() for p in pieces) or any(p.w.strip().startswith(w) for p in pieces):
             break

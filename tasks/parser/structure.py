@@ -156,7 +156,7 @@ class Builder:
                 if n is not None:
                     return ("L2!", n, m.end(), m.group(1))
         m = TASK_A_RE.match(w)
-        if m:
+        if m and not _DECIMAL_LINE.match(w):
             return ("T", int(m.group(1)), m.end(), "A")
         if line_start:
             m = TASK_B_RE.match(w)
@@ -428,12 +428,19 @@ def _attribution_in(paras: list[Para], after_lead: str) -> tuple[Attribution | N
     attr = find_attribution(joined, after_lead)
     if attr is not None or len(paras) < 2:
         return attr, joined
-    for k in range(len(paras) - 1, max(0, len(paras) - 6), -1):
+    tries = list(range(len(paras) - 1, max(0, len(paras) - 6), -1))
+    # a table or figure inside the item (表2 …, then its cells): the item's text ends before it
+    tries += [k for k in range(1, len(paras)) if _CAPTION.match(paras[k].text.w)][:1]
+    for k in tries:
         part = AStr.join("\n", [p.text for p in paras[:k]])
         attr = find_attribution(part, after_lead)
         if attr is not None:
             return attr, joined
     return None, joined
+
+
+_DECIMAL_LINE = re.compile(r"^\s*\d{1,3}\.\d+\s*(?:%|％)?\s*$")  # a table's figure (4.42), no task
+_CAPTION = re.compile(r"^\s*[表图]\s*\d{1,2}\s*\S")
 
 
 def _section_texts(sec: Sec) -> list[Para]:
@@ -518,6 +525,10 @@ def _sub_items(items: list[Item], after_lead: str) -> dict[int, list[tuple[int, 
     return found
 
 
+# a run-in heading whose sentence defines what it names rather than asking for work
+_DEFINES = re.compile(r"^(?:主要)?(?:反映|体现|衡量|是指|系指|指的是)")
+
+
 def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]]:
     tasks: list[RawTask] = []
     notes: list[Note] = []
@@ -586,11 +597,14 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
                 p, a = attributed[0]
                 out.append(RawTask(sec.path, sec, sec.num, sec.line, sec.head, sec.head[: sec.title_len], a))
                 return out
-            if len(attributed) == 1 and not body_is_head and sec.level == 2 and attributed[0][0] is paras[-1]:
-                # "(一)标题" alone on its line, then its body and one attribution closing the last
-                # paragraph: the heading is the task (its paragraphs are not tasks of their own)
+            if len(attributed) == 1 and sec.level == 2 and attributed[0][0] is paras[-1]:
+                # "(一)标题" alone on its line (or run in with the start of its body: a PDF's lines
+                # joined into paragraphs break after a sentence), then its body and one attribution
+                # closing the last paragraph: the heading is the task (its paragraphs are not
+                # tasks of their own)
                 p, a = attributed[0]
-                text = AStr.join("\n", [sec.head, *[q.text for q in paras]])
+                rest = paras[1:] if body_is_head else paras
+                text = AStr.join("\n", [sec.head, *[q.text for q in rest]])
                 shift = len(text.w) - len(p.text.w)
                 out.append(
                     RawTask(
@@ -609,6 +623,8 @@ def collect_tasks(root: Sec, after_lead: str) -> tuple[list[RawTask], list[Note]
             return out
         if allow_section_task and sec.level > 0 and (paras or sec.head):
             a2 = find_attribution(sec.head, after_lead) if sec.head else None
+            if a2 is None and _DEFINES.match(sec.head.w[sec.title_len :].lstrip("。.:：, ")):
+                return out  # "(一)生态宜居。反映城市的…情况": a dimension defined, no work
             out.append(RawTask(sec.path, sec, sec.num, sec.line, sec.head, sec.head[: sec.title_len], a2))
         return out
 

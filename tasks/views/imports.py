@@ -34,6 +34,7 @@ from ..services.imports import (
     plan_import_discard,
 )
 from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, summarize, task_flags
+from ..services.imports.progress import import_progress
 from ..services.imports.session import (
     import_error_message,
     import_session_start,
@@ -284,6 +285,7 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
         return _redirect(request, reverse("tasks:import_preview", args=[record.pk]))
     if record.state == ImportState.DISCARDED:
         return _redirect(request, reverse("tasks:import_start"))
+    record.progress = import_progress(record)  # while the commit job writes, its batches' figure
     context = {
         "record": record,
         "error": import_error_message(record, get_language()) if record.state == ImportState.FAILED else "",

@@ -4,6 +4,7 @@ with progress for big plans (browser and API: 202 + status URL), and a benchmark
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -83,7 +84,7 @@ def test_big_commit_is_a_job_in_the_browser(client: Client, world: World) -> Non
     record.refresh_from_db()
     # unknown departments are refused in the request, before any job is queued
     assert response.status_code == 400 and record.state == "previewed"
-    form = {"region": world.city.pk}
+    form: dict[str, object] = {"region": world.city.pk}
     page = client.get(reverse("tasks:import_preview", args=[record.pk])).content.decode()
     for i in range(page.count('name="map_')):
         form[f"map_{i}"] = "__create__"
@@ -141,3 +142,44 @@ def test_a_commit_job_that_fails_writes_nothing_and_says_why(client: Client, wor
     assert Plan.objects.count() == plans
     page = client.get(reverse("tasks:import_preview", args=[record.pk])).content.decode()
     assert "尚未对应到单位库" in page
+
+
+def test_a_commit_job_reports_progress_per_batch_and_pollers_see_it(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.services.imports import session
+    from tasks.services.imports.progress import BATCH_PROGRESS_FLOOR, commit_progress_store
+
+    figures: list[int] = []
+
+    def recording_store(import_id: int) -> Callable[[int], None]:
+        store = commit_progress_store(import_id)
+
+        def record(percent: int) -> None:
+            figures.append(percent)
+            store(percent)
+
+        return record
+
+    monkeypatch.setattr(session, "commit_progress_store", recording_store)
+    client.force_login(world.users["bureau"])
+    body = client.post("/api/v1/imports/", {"text": big_plan(1200), "region": "441900"}).json()
+    with override_settings(IPPLAN_IMPORT_INLINE_COMMIT_TASKS=50):
+        accepted = client.post(
+            f"/api/v1/imports/{body['id']}/commit/", {"create_missing": True}, content_type="application/json"
+        )
+    assert accepted.status_code == 202
+    status_url = accepted.json()["status_url"]
+    # while the job writes (its transaction is not visible), pollers read the job's figure
+    commit_progress_store(body["id"])(40)
+    assert client.get(status_url).json()["progress"] == 40
+    page = client.get(reverse("tasks:import_status", args=[body["id"]])).content.decode()
+    assert 'value="40"' in page
+    assert import_commit(body["id"]).startswith("committed")
+    tasks = Plan.objects.get(imports__pk=body["id"]).tasks.count()
+    # one figure per batch of tasks between the sections (10 %) and the end of the tasks (95 %)
+    batches = [p for p in figures if BATCH_PROGRESS_FLOOR < p <= 95]
+    assert len(batches) == -(-tasks // 500) >= 3, figures
+    assert figures == sorted(figures) and figures[0] == 5 and figures[-1] >= 95
+    done = client.get(status_url).json()
+    assert done["state"] == "committed" and done["progress"] == 100

@@ -136,3 +136,16 @@ def test_without_libreoffice_doc_and_wps_are_refused_clearly(
         assert api.status_code == 422 and api.json()["code"] == "converter_missing"
         assert "LibreOffice is not installed" in api.json()["detail"]
     assert not PlanImport.objects.exists()
+
+
+def test_the_docker_image_installs_libreoffice_for_doc_and_wps() -> None:
+    """The image converts .doc/.wps like a host set up by bin/install: the apt step installs it."""
+    from pathlib import Path
+
+    dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text(encoding="utf-8")
+    installs = [
+        line
+        for line in dockerfile.replace("\\\n", " ").splitlines()
+        if line.startswith("RUN ") and "apt-get install" in line
+    ]
+    assert any("libreoffice-writer-nogui" in line.split() for line in installs), installs

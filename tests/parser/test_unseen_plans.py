@@ -151,7 +151,8 @@ def test_a_tasks_own_time_limit_in_its_text_is_its_deadline() -> None:
         "(五)完成方案编制。2026年底前完成达标区域系统方案编制。\n"
     )
     assert task(plan, "一.(一)").deadline == "2028-12-31"
-    assert task(plan, "一.(二)").deadline == "2027-12-31"
+    # a sentence opening with a bare year states when, not a time limit (as ../shared/corpus 01)
+    assert task(plan, "一.(二)").deadline is None
     assert task(plan, "一.(三)").deadline is None
     assert task(plan, "一.(四)").deadline == "2025-12-31"
     assert task(plan, "一.(五)").deadline == "2026-12-31"

@@ -35,6 +35,7 @@ from ...status import Door, door_allows
 from ..maintenance import task_cancel_removed
 from ..plans import assignment_set, plan_create, section_create, task_create
 from .edits import apply_edits, summarize
+from .progress import BATCH_PROGRESS_FLOOR, report_progress
 
 ROLES = (AssignmentRole.LEAD, AssignmentRole.RESPONSIBLE, AssignmentRole.COOPERATING)
 
@@ -248,7 +249,9 @@ def plan_import_commit(
         source_name=source_name,
         source_text=source_text,
     )
+    report_progress(5)
     sections = _bulk_sections(plan, parsed.sections)
+    report_progress(BATCH_PROGRESS_FLOOR)
     tasks = _bulk_tasks(actor, plan, parsed.tasks, sections, departments, notes or {})
     indicators: list[Indicator] = []
     for order, indicator in enumerate(parsed.indicators, start=1):
@@ -275,6 +278,7 @@ def plan_import_commit(
             )
         )
     Indicator.objects.bulk_create(indicators, batch_size=BATCH)
+    report_progress(97)
     phases: list[Phase] = []
     for order, phase in enumerate(parsed.phases, start=1):
         start = _phase_date(phase.start, end=False)
@@ -375,22 +379,30 @@ def _bulk_tasks(
         if notes.get(parsed_task.path):
             note = "导入预览中修改:" + ";".join(notes[parsed_task.path])
             tasks[-1]._change_reason = note[:1000]  # type: ignore[attr-defined]
-    Task.objects.bulk_create(tasks, batch_size=BATCH)
     history_model: Any = Task.history  # type: ignore[attr-defined]
-    history_model.bulk_history_create(
-        tasks, batch_size=BATCH, default_user=actor, default_change_reason="create"
-    )
-    assignments = [
-        Assignment(task=task, department=department, role=role, order=position)
-        for task, roles in zip(tasks, roles_of, strict=True)
-        for role, listed in roles.items()
-        for position, department in enumerate(listed)
-    ]
-    Assignment.objects.bulk_create(assignments, batch_size=BATCH)
     assignment_history: Any = Assignment.history  # type: ignore[attr-defined]
-    assignment_history.bulk_history_create(
-        assignments, batch_size=BATCH, default_user=actor, default_change_reason="assign"
-    )
+    # one batch at a time (the same queries bulk_create would make), each batch's tasks with their
+    # history, assignments and the assignments' history, so that a commit job reports per batch:
+    # 10 % when the sections are written, 95 % after the last batch of tasks
+    for start in range(0, len(tasks), BATCH):
+        chunk = tasks[start : start + BATCH]
+        Task.objects.bulk_create(chunk, batch_size=BATCH)
+        history_model.bulk_history_create(
+            chunk, batch_size=BATCH, default_user=actor, default_change_reason="create"
+        )
+        assignments = [
+            Assignment(task=task, department=department, role=role, order=position)
+            for task, roles in zip(chunk, roles_of[start : start + BATCH], strict=True)
+            for role, listed in roles.items()
+            for position, department in enumerate(listed)
+        ]
+        Assignment.objects.bulk_create(assignments, batch_size=BATCH)
+        assignment_history.bulk_history_create(
+            assignments, batch_size=BATCH, default_user=actor, default_change_reason="assign"
+        )
+        report_progress(
+            BATCH_PROGRESS_FLOOR + (95 - BATCH_PROGRESS_FLOOR) * (start + len(chunk)) // len(tasks)
+        )
     return {task.path: task for task in tasks}
 
 

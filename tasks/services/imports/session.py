@@ -30,6 +30,7 @@ from ...parser import ParseError
 from ...parser.limits import Usage, read_document_limited
 from ...parser.model import ParsedPlan
 from . import import_preview, infer_region, plan_import_commit_record, plan_import_start
+from .progress import commit_progress_clear, commit_progress_store, reporting
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +328,7 @@ def plan_import_commit_run(*, import_id: int) -> str:
         record.state = ImportState.PREVIEWED
         save_as(record, actor=actor, update_fields=["state"], validate=False)
         try:
-            with transaction.atomic():
+            with transaction.atomic(), reporting(commit_progress_store(import_id)):
                 plan, _diff = plan_import_commit_record(
                     actor=actor,
                     record=record,
@@ -338,6 +339,7 @@ def plan_import_commit_run(*, import_id: int) -> str:
                     create_names=list(options.get("create_names") or []),
                 )
         except ValidationError as error:
+            commit_progress_clear(import_id)
             record.error = {"code": "commit", "message": " ".join(error.messages)}
             record.progress = 100
             save_as(
@@ -350,4 +352,5 @@ def plan_import_commit_run(*, import_id: int) -> str:
             return "failed"
         record.progress = 100
         save_as(record, actor=actor, update_fields=["progress"], validate=False)
+    commit_progress_clear(import_id)
     return f"committed: plan {plan.pk}"
