@@ -69,7 +69,7 @@ def _visible_text(html: str) -> str:
 
 def _user_data(world: object) -> list[str]:
     """Names and titles people typed (plans, tasks, departments, regions): these stay as written."""
-    from departments.models import Department, Region, User
+    from departments.models import Department, DepartmentAlias, Region, User
     from tasks.models import Plan, Section, Task
 
     data: list[str] = []
@@ -78,6 +78,7 @@ def _user_data(world: object) -> list[str]:
     data += [f"{s.label}{s.title}" for s in Section.objects.all()] + [s.title for s in Section.objects.all()]
     data += [s.label for s in Section.objects.all()]
     data += [d.name for d in Department.objects.all()] + [r.name for r in Region.objects.all()]
+    data += [a.name for a in DepartmentAlias.objects.all()]
     data += [str(u) for u in User.objects.all()]
     data += [f"{s.label}、{s.title}" for s in Section.objects.all()]
     data += ["中文", "简体中文"]  # the language switch names the other language in that language
@@ -114,7 +115,18 @@ def test_pages_in_english_have_no_chinese_outside_user_data(
         reverse("tasks:plan_detail", args=[world.plan.pk]),
     ]
     if username == "bureau":
-        urls += [reverse("tasks:review"), reverse("tasks:import_start")]
+        urls += [
+            reverse("tasks:review"),
+            reverse("tasks:import_start"),
+            reverse("tasks:task_maintain", args=[world.task.pk]),
+            reverse("tasks:plan_maintain", args=[world.plan.pk]),
+        ]
+    if username in ("bureau", "leader"):
+        urls += [
+            reverse("tasks:dashboard"),
+            reverse("tasks:indicator_list"),
+            reverse("tasks:assessment"),
+        ]
     data = _user_data(world)
     leftovers = {}
     for url in urls:
