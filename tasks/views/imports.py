@@ -254,6 +254,7 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             return _redirect(request, reverse("tasks:plan_detail", args=[plan.pk]))
     look = {t.path for t in parsed.tasks if task_flags(t, preview.resolutions)}
+    mapping_fields = [form[f"map_{i}"] for i in range(len(preview.unresolved))]
     only_look = request.GET.get("look") == "1"
     context = {
         # why the commit job refused (the import is back at the preview)
@@ -272,10 +273,10 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "sections": section_choices(parsed),
         "out_of_scope": out_of_scope,
-        "mapping_fields": [form[f"map_{i}"] for i in range(len(preview.unresolved))],
+        "mapping_fields": mapping_fields,
+        # names left unmapped on a refused submit: the page says so above the button
+        "unmapped": [field for field in mapping_fields if field.errors],
     }
-    unmapped = [field for field in context["mapping_fields"] if field.errors]
-    context["unmapped"] = unmapped
     return render(request, "tasks/import_preview.html", context, status=400 if form.errors else 200)
 
 
