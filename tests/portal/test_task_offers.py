@@ -23,7 +23,7 @@ from tasks.choices import RequestState, TaskStatus
 from tasks.models import Task, TaskRequest
 from tasks.services import workflow
 from tasks.services.maintenance import task_cancel
-from tasks.services.progress import task_update_progress
+from tasks.services.progress import progress_report_submit, task_update_progress
 
 from ..conftest import PASSWORD, World
 
@@ -38,6 +38,7 @@ STATES = [
     "awaiting_signoff",
     "awaiting_review",
     "extension_open",
+    "report_pending",  # a responsible department's report waits for the bureau's review
     "completed",
     "cancelled",
 ]
@@ -78,6 +79,8 @@ def expected(state: str, role: str) -> set[str] | None:
             return LEAD_OPEN - {"extension"}
         return set(LEAD_OPEN)
     if role == "other_staff":
+        if state == "report_pending":
+            return {"report", "correct"}  # its own report may be corrected
         return set() if closed else {"report"}
     if role in ("outsider", "leader"):
         return set()
@@ -89,6 +92,8 @@ def expected(state: str, role: str) -> set[str] | None:
         offers |= {"approve", "return"}
     if state == "extension_open":
         offers |= {"approve_extension", "refuse_extension"}
+    if state == "report_pending":
+        offers.add("review")
     return offers
 
 
@@ -108,8 +113,12 @@ NOTES = {
 def bring_to(world: World, state: str) -> Task:
     """Drive the world's task into ``state`` through the services, as people would."""
     task, users = world.task, world.users
-    if state in ("in_progress", "extension_open"):
+    if state in ("in_progress", "extension_open", "report_pending"):
         task_update_progress(actor=users["staff"], task=task, expected_version=task.version, progress=10)
+    if state == "report_pending":
+        progress_report_submit(
+            actor=users["other_staff"], task=task, text="配合完成调研", percent=30, period="2026-11"
+        )
     if state == "blocked":
         task_update_progress(
             actor=users["staff"], task=task, expected_version=task.version, status=TaskStatus.BLOCKED
@@ -151,6 +160,8 @@ ROUTES = {
     "tasks:request_sign_off": "sign_off",
     "tasks:request_approve": "approve",
     "tasks:request_return": "return",
+    "tasks:report_review": "review",
+    "tasks:report_correct": "correct",
 }
 
 
@@ -185,6 +196,8 @@ def post_data(offer: str, task: Task) -> dict[str, str]:
         "return": {"comment": "请补充佐证材料"},
         "approve_extension": {"approve": "1"},
         "refuse_extension": {"approve": "0", "comment": "理由不充分"},
+        "review": {"accept": "1", "comment": ""},
+        "correct": {"text": "更正:配合完成调研和起草", "percent": "35"},
     }[offer]
 
 
