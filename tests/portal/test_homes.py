@@ -90,3 +90,33 @@ def test_marks_on_the_bureau_task_list(client: Client, world: World) -> None:
     client.force_login(world.users["bureau"])
     body = page(client, reverse("tasks:task_list"))
     assert "已催办 2 次" in body
+
+
+@pytest.mark.parametrize("username", ["staff", "head", "bureau"])
+def test_home_query_count_does_not_grow_with_tasks_and_marks(
+    client: Client, world: World, username: str
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .test_pages import add_tasks
+
+    client.force_login(world.users[username])
+    url = reverse("home")
+    add_tasks(world, 5, 100)
+    # one overdue, urged task of the department from the start: lists and marks are not empty
+    Task.objects.filter(pk=world.task.pk).update(due_date=local_today() - dt.timedelta(days=2))
+    workflow.task_urge(actor=world.users["bureau"], task=Task.objects.get(pk=world.task.pk), message="快")
+    client.get(url)  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_tasks(world, 30, 200)
+    late = list(Task.objects.filter(title__startswith="任务2").order_by("id")[:10])
+    Task.objects.filter(pk__in=[t.pk for t in late]).update(due_date=local_today() - dt.timedelta(days=5))
+    for task in Task.objects.filter(pk__in=[t.pk for t in late]):
+        workflow.task_urge(actor=world.users["bureau"], task=task, message="请加快")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert response.status_code == 200 and "已催办" in response.content.decode()
+    print(f"\nhome as {username}: {len(many)} queries")  # the figure, for the report
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
