@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -197,6 +198,11 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True, default=timezone.now)
     email_notifications = models.BooleanField(_("接收邮件提醒"), default=True)
     daily_digest = models.BooleanField(_("按日汇总提醒"), default=False)
+    #: The language of the user's notifications and e-mails (set by the language switch and on
+    #: the settings page); the pages follow the browser's choice.
+    language = models.CharField(
+        _("通知语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     objects = IpplanUserManager()  # type: ignore[misc]
 
@@ -226,6 +232,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def full_name(self) -> str:
+        """How to address the person: their name, else the account name."""
+        return self.display_name or self.get_full_name() or self.username
 
     def clean(self) -> None:
         super().clean()

@@ -660,11 +660,35 @@ def assessment_weights_set(
 
 
 @transaction.atomic
-def user_notification_settings_set(*, actor: User, email_notifications: bool, daily_digest: bool) -> User:
-    """A user chooses whether reminders come by e-mail, and one daily digest instead of single mails."""
+def user_notification_settings_set(
+    *, actor: User, email_notifications: bool, daily_digest: bool, language: str | None = None
+) -> User:
+    """A user chooses whether reminders come by e-mail, and one daily digest instead of single
+    mails; and (``language``) the language their notifications and e-mails are written in."""
     actor.email_notifications = email_notifications
     actor.daily_digest = daily_digest
-    actor.save(update_fields=["email_notifications", "daily_digest"])
+    fields = ["email_notifications", "daily_digest"]
+    if language is not None:
+        _check_language(language)
+        actor.language = language
+        fields.append("language")
+    actor.save(update_fields=fields)
+    return actor
+
+
+def _check_language(language: str) -> None:
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("不支持的语言。")}, code="invalid_language")
+
+
+def user_language_set(*, actor: User, language: str) -> User:
+    """The language of ``actor``'s notifications and e-mails (the language switch sets it too)."""
+    _check_language(language)
+    if actor.language != language:
+        actor.language = language
+        actor.save(update_fields=["language"])
     return actor
 
 

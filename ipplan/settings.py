@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # outermost: an expected refusal (403/404/409/412) logs one line, not a traceback
+    "ipplan.refusals.RefusalLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that reads the body (CsrfViewMiddleware parses forms): 413 past the limit.
@@ -538,9 +540,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"quiet_refusals": {"()": "ipplan.refusals.QuietRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("IPPLAN_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # refusals are logged as one line by ipplan.refusals.RefusalLogMiddleware
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"filters": ["quiet_refusals"]}},
 }
 
 # --- security audit log (ipplan.security) ---------------------------------------------------

@@ -32,7 +32,8 @@ urlpatterns = [
     path("accounts/2fa/disable/", signin.two_factor_disable, name="account_2fa_disable"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/login/", signin.admin_login_redirect),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # the language switch also sets the language of the user's notifications and e-mails
+    path("i18n/setlang/", account.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include("ipplan.api.urls")),
     path("webhooks/", include("webhooks.urls")),

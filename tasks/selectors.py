@@ -212,3 +212,13 @@ def _reassignments(task: Task) -> list[tuple[dt.datetime, dict[str, Any]]]:
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def signoff_queue(user: User) -> QuerySet[TaskRequest]:
+    """Completion requests of the head's department waiting for the head's sign-off, oldest first."""
+    return (
+        scope(user, Action.SIGN_OFF_COMPLETION, TaskRequest.objects.all())
+        .filter(kind="completion", state=RequestState.AWAITING_SIGNOFF)
+        .select_related("task__plan", "requested_by")
+        .order_by("created_at", "id")
+    )

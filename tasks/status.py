@@ -82,6 +82,31 @@ TABLE: tuple[Rule, ...] = (
 #: The status a restored task takes when its status before the cancellation was 申请办结.
 RESTORE_FALLBACK = S.IN_PROGRESS
 
+#: Every status, for actions that do not depend on it.
+ANY = frozenset(TaskStatus.values)
+
+#: The task statuses from which each action on a task may start: the task page offers an action
+#: only from these (and only to a user the permission policy allows). The status doors come from
+#: the table above; the others need open work (urging, reporting or asking for more time on a
+#: closed task makes no sense). Actions on a request follow the request's state instead.
+ACTION_SOURCES: dict[Action, frozenset[str]] = {
+    Action.UPDATE_PROGRESS: frozenset().union(*(r.sources for r in TABLE if r.door == Door.DIRECT)),
+    Action.REQUEST_COMPLETION: frozenset().union(
+        *(r.sources for r in TABLE if r.door == Door.REQUEST_COMPLETION)
+    ),
+    Action.SUBMIT_REPORT: OPEN,
+    Action.REQUEST_EXTENSION: OPEN,
+    Action.URGE_TASK: OPEN,
+    Action.EDIT_DEADLINE: OPEN,
+    Action.REVIEW_REPORT: ANY,
+    Action.MAINTAIN_PLAN: ANY,
+}
+
+
+def action_open(action: Action, status: str) -> bool:
+    """May ``action`` start from a task in ``status`` (whoever performs it)?"""
+    return status in ACTION_SOURCES.get(action, ANY)
+
 
 def rules(door: Door) -> list[Rule]:
     return [rule for rule in TABLE if rule.door == door]

@@ -554,10 +554,15 @@ def _notify_disabled(subscription_id: int) -> None:
     managers = User.objects.filter(is_active=True).filter(
         Q(role=Role.BUREAU, region=subscription.region) | Q(pk=subscription.created_by_id)
     )
-    message = _("Webhook 订阅 %(url)s 已自动停用:%(reason)s 请检查接收方后在“Webhook 推送”页面重新启用。") % {
-        "url": subscription.url,
-        "reason": subscription.disabled_reason,
-    }
+
+    def message() -> str:  # written in each manager's language
+        return _(
+            "Webhook 订阅 %(url)s 已自动停用:%(reason)s 请检查接收方后在“Webhook 推送”页面重新启用。"
+        ) % {
+            "url": subscription.url,
+            "reason": subscription.disabled_reason,
+        }
+
     stamp = subscription.disabled_at.isoformat() if subscription.disabled_at else ""
     for manager in managers.distinct():
         notification_create(

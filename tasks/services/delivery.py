@@ -26,6 +26,7 @@ from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from departments.choices import Role
 from departments.models import User
@@ -34,6 +35,7 @@ from ipplan.permissions import Action, require
 
 from ..choices import NotificationKind, NotificationState
 from ..models import Notification
+from .notifications import recipient_language
 
 logger = logging.getLogger("ipplan.notifications")
 
@@ -67,8 +69,8 @@ def message_id(notification: Notification) -> str:
 
 
 def email_render(notification: Notification) -> EmailMultiAlternatives:
-    """The Chinese e-mail (plain text and HTML) for one notification."""
-    with translation.override("zh-hans"):
+    """The e-mail (plain text and HTML) for one notification, in the recipient's language."""
+    with translation.override(recipient_language(notification.recipient)):
         context: dict[str, Any] = {
             "notification": notification,
             "recipient": notification.recipient,
@@ -82,7 +84,8 @@ def email_render(notification: Notification) -> EmailMultiAlternatives:
             if notification.task is not None
             else notification.message.splitlines()[0]
         )
-        subject = f"【ipplan】{context['kind']}:{subject_tail}"[:150]
+        subject = _("【ipplan】%(kind)s:%(what)s") % {"kind": context["kind"], "what": subject_tail}
+        subject = subject[:150]
         text = render_to_string("email/notification.txt", context)
         html = render_to_string("email/notification.html", context)
     mail = EmailMultiAlternatives(

@@ -42,7 +42,7 @@ from .. import status as status_table
 from ..choices import AssignmentRole, NotificationKind, RequestState, TaskStatus
 from ..models import Plan, Section, Task, TaskPathAlias, TaskRequest
 from ..status import Door
-from .notifications import notification_create
+from .notifications import Message, notification_create
 from .plans import assignments_apply
 from .progress import lock_task
 
@@ -96,7 +96,7 @@ def _members(department_ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(department_id__in=list(department_ids), is_active=True).order_by("pk"))
 
 
-def _notify(department_ids: Iterable[int], *, actor: User, task: Task, message: str, key: str) -> None:
+def _notify(department_ids: Iterable[int], *, actor: User, task: Task, message: Message, key: str) -> None:
     """One ``task_changed`` notification per active member of the departments, never the actor."""
     for user in _members(department_ids):
         if user.pk != actor.pk:
@@ -237,7 +237,7 @@ def task_edit(
         _department_ids(task),
         actor=actor,
         task=task,
-        message=_("任务 %(path)s %(title)s 的内容已调整。") % _params(task),
+        message=lambda: _("任务 %(path)s %(title)s 的内容已调整。") % _params(task),
         key="edit",
     )
     return task
@@ -275,15 +275,24 @@ def task_reassign(
     for department_id, role in new_roles.items():
         if old_roles.get(department_id) == role:
             continue
-        message = (
-            _("任务 %(path)s %(title)s 已交由贵单位承办(%(role)s)。")
-            if department_id not in old_roles
-            else _("贵单位在任务 %(path)s %(title)s 中的角色已改为%(role)s。")
-        ) % {**_params(task), "role": AssignmentRole(role).label}
+
+        def message(added: bool = department_id not in old_roles, role: str = role) -> str:
+            text = (
+                _("任务 %(path)s %(title)s 已交由贵单位承办(%(role)s)。")
+                if added
+                else _("贵单位在任务 %(path)s %(title)s 中的角色已改为%(role)s。")
+            )
+            return text % {**_params(task), "role": AssignmentRole(role).label}
+
         _notify([department_id], actor=actor, task=task, message=message, key=f"reassign:d{department_id}")
     for department_id in old_roles.keys() - new_roles.keys():
-        message = _("任务 %(path)s %(title)s 已不再由贵单位承办。") % _params(task)
-        _notify([department_id], actor=actor, task=task, message=message, key=f"reassign:d{department_id}")
+        _notify(
+            [department_id],
+            actor=actor,
+            task=task,
+            message=lambda: _("任务 %(path)s %(title)s 已不再由贵单位承办。") % _params(task),
+            key=f"reassign:d{department_id}",
+        )
     return task
 
 
@@ -353,7 +362,7 @@ def task_add(
         _department_ids(task),
         actor=actor,
         task=task,
-        message=_("新增任务 %(path)s %(title)s,由贵单位承办。") % _params(task),
+        message=lambda: _("新增任务 %(path)s %(title)s,由贵单位承办。") % _params(task),
         key="add",
     )
     return task
@@ -417,8 +426,10 @@ def task_split(
         _department_ids(new),
         actor=actor,
         task=new,
-        message=_("任务 %(old)s 拆分出新任务 %(path)s %(title)s,由贵单位承办。")
-        % {**_params(new), "old": task.path},
+        message=lambda: (
+            _("任务 %(old)s 拆分出新任务 %(path)s %(title)s,由贵单位承办。")
+            % {**_params(new), "old": task.path}
+        ),
         key="split",
     )
     return new
@@ -478,7 +489,9 @@ def task_cancel(*, actor: User, task: Task, expected_version: int | None, reason
         _department_ids(task),
         actor=actor,
         task=task,
-        message=_("任务 %(path)s %(title)s 已取消,原因:%(reason)s") % {**_params(task), "reason": reason},
+        message=lambda: (
+            _("任务 %(path)s %(title)s 已取消,原因:%(reason)s") % {**_params(task), "reason": reason}
+        ),
         key="cancel",
     )
     return task
@@ -507,8 +520,10 @@ def task_restore(*, actor: User, task: Task, expected_version: int | None, reaso
         _department_ids(task),
         actor=actor,
         task=task,
-        message=_("任务 %(path)s %(title)s 已恢复,当前状态:%(status)s。")
-        % {**_params(task), "status": status_table.label(new_status)},
+        message=lambda: (
+            _("任务 %(path)s %(title)s 已恢复,当前状态:%(status)s。")
+            % {**_params(task), "status": status_table.label(new_status)}
+        ),
         key="restore",
     )
     return task
@@ -551,15 +566,19 @@ def task_merge(
         _department_ids(task),
         actor=actor,
         task=task,
-        message=_("任务 %(other)s 已并入任务 %(path)s %(title)s。") % {**_params(task), "other": other.path},
+        message=lambda: (
+            _("任务 %(other)s 已并入任务 %(path)s %(title)s。") % {**_params(task), "other": other.path}
+        ),
         key="merge",
     )
     _notify(
         lost,
         actor=actor,
         task=other,
-        message=_("任务 %(path)s %(title)s 已并入任务 %(into)s,不再由贵单位承办。")
-        % {**_params(other), "into": task.path},
+        message=lambda: (
+            _("任务 %(path)s %(title)s 已并入任务 %(into)s,不再由贵单位承办。")
+            % {**_params(other), "into": task.path}
+        ),
         key="merged",
     )
     return task
@@ -598,8 +617,10 @@ def task_move(*, actor: User, task: Task, expected_version: int | None, section:
         _department_ids(task),
         actor=actor,
         task=task,
-        message=_("任务 %(old)s %(title)s 已调整到“%(section)s”,新编号 %(path)s。")
-        % {**_params(task), "old": old_path, "section": f"{target.label} {target.title}"},
+        message=lambda: (
+            _("任务 %(old)s %(title)s 已调整到“%(section)s”,新编号 %(path)s。")
+            % {**_params(task), "old": old_path, "section": f"{target.label} {target.title}"}
+        ),
         key="move",
     )
     return task

@@ -27,10 +27,13 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from departments.choices import Role
 from departments.models import Department, User
@@ -47,7 +50,7 @@ from ..choices import (
     ReviewStatus,
 )
 from ..models import Assignment, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
-from .notifications import notification_create
+from .notifications import Message, notification_create, recipient_language
 from .workflow import bureau_users_for
 
 logger = logging.getLogger("ipplan.reminders")
@@ -252,28 +255,45 @@ def _reporting_departments(task: Task) -> list[Department]:
 
 
 def _task_label(task: Task) -> str:
-    return f"《{task.plan.title}》任务 {task.path} {task.title}"
+    return _("《%(plan)s》任务 %(path)s %(title)s") % {
+        "plan": task.plan.title,
+        "path": task.path,
+        "title": task.title,
+    }
+
+
+def _day(day: dt.date) -> str:
+    """A date as the active language writes it (2026年11月29日, 2026-11-29)."""
+    return day.strftime(_("%Y年%m月%d日"))
 
 
 def _message(kind: str, task: Task, today: dt.date, *, period: str = "", department: str = "") -> str:
+    """The text of a reminder, in the active language (``notification_create`` calls it in the
+    recipient's)."""
     due = task.due_date
     label = _task_label(task)
-    if kind == NotificationKind.DUE_SOON and due is not None:
-        return (
-            f"{label} 将于 {due:%Y年%m月%d日} 到期(还有 {(due - today).days} 天),请抓紧推进并及时填报进展。"
-        )
-    if kind == NotificationKind.DUE_TODAY and due is not None:
-        if due == today:
-            return f"{label} 今天({due:%Y年%m月%d日})到期,请及时办结或申请延期。"
-        return f"{label} 将于 {due:%Y年%m月%d日}(节假日)到期,请在假期前办结或申请延期。"
-    if kind == NotificationKind.OVERDUE and due is not None:
-        return f"{label} 已于 {due:%Y年%m月%d日} 到期,已逾期 {(today - due).days} 天,请尽快办结或说明情况。"
-    if kind == NotificationKind.ESCALATION_HEAD and due is not None:
-        return f"【提请单位负责人】{label} 已逾期 {(today - due).days} 天(完成时限 {due:%Y年%m月%d日}),请督促办理。"
-    if kind == NotificationKind.ESCALATION_BUREAU and due is not None:
-        return f"【提请知识产权局】{label} 已逾期 {(today - due).days} 天(完成时限 {due:%Y年%m月%d日}),承办单位:{department}。"
+    if due is not None:
+        params = {"label": label, "due": _day(due), "left": (due - today).days, "late": (today - due).days}
+        if kind == NotificationKind.DUE_SOON:
+            return _("%(label)s 将于 %(due)s 到期(还有 %(left)s 天),请抓紧推进并及时填报进展。") % params
+        if kind == NotificationKind.DUE_TODAY:
+            if due == today:
+                return _("%(label)s 今天(%(due)s)到期,请及时办结或申请延期。") % params
+            return _("%(label)s 将于 %(due)s(节假日)到期,请在假期前办结或申请延期。") % params
+        if kind == NotificationKind.OVERDUE:
+            return _("%(label)s 已于 %(due)s 到期,已逾期 %(late)s 天,请尽快办结或说明情况。") % params
+        if kind == NotificationKind.ESCALATION_HEAD:
+            return _("【提请单位负责人】%(label)s 已逾期 %(late)s 天(完成时限 %(due)s),请督促办理。") % params
+        if kind == NotificationKind.ESCALATION_BUREAU:
+            return _(
+                "【提请知识产权局】%(label)s 已逾期 %(late)s 天(完成时限 %(due)s),承办单位:%(department)s。"
+            ) % {**params, "department": department}
     if kind == NotificationKind.REPORT_DUE:
-        return f"请{department}填报 {period} 期 {label} 的工作进展。"
+        return _("请%(department)s填报 %(period)s 期 %(label)s 的工作进展。") % {
+            "department": department,
+            "period": period,
+            "label": label,
+        }
     return label
 
 
@@ -295,7 +315,9 @@ class SweepResult:
         return {kind: self.created[kind] for kind in sorted(self.created)}
 
 
-def _create(result: SweepResult, *, user: User, kind: str, task: Task | None, message: str, key: str) -> None:
+def _create(
+    result: SweepResult, *, user: User, kind: str, task: Task | None, message: Message, key: str
+) -> None:
     row, created = notification_create(recipient=user, kind=kind, message=message, dedup_key=key, task=task)
     if created:
         result.add(kind, row.pk)
@@ -321,14 +343,14 @@ def _task_reminders(task: Task, today: dt.date, rules: Rules, people: _People, r
     departments = _reporting_departments(task)
     stage = task_stage_on(due, today, rules)
     if stage is not None:
-        message = _message(stage.kind, task, today)
+        message = partial(_message, stage.kind, task, today)  # written in each recipient's language
         for department in departments:
             for user in people.liaisons(department.pk):
                 key = f"rem:{stage.kind}:t{task.pk}:{due.isoformat()}:{stage.key}:u{user.pk}"
                 _create(result, user=user, kind=stage.kind, task=task, message=message, key=key)
     for kind in escalations_on(due, today, rules) if today > due else []:
         names = "、".join(d.name for d in departments)
-        message = _message(kind, task, today, department=names)
+        message = partial(_message, kind, task, today, department=names)
         if kind == NotificationKind.ESCALATION_HEAD:
             recipients = [u for d in departments for u in people.heads(d.pk)]
         else:
@@ -350,8 +372,13 @@ def _report_reminders(task: Task, today: dt.date, people: _People, result: Sweep
     for department in _reporting_departments(task):
         if department.pk in reported:
             continue
-        message = _message(
-            NotificationKind.REPORT_DUE, task, today, period=window.period, department=department.name
+        message = partial(
+            _message,
+            NotificationKind.REPORT_DUE,
+            task,
+            today,
+            period=window.period,
+            department=department.name,
         )
         for user in people.liaisons(department.pk):
             key = f"rem:{NotificationKind.REPORT_DUE}:t{task.pk}:d{department.pk}:{window.period}:u{user.pk}"
@@ -372,23 +399,28 @@ def _summary_lines(
 ) -> tuple[list[str], dict[str, int]]:
     overdue, soon, unreported = [], [], []
     for task in tasks:
+        name = f"{task.path} {task.title}"
         if task.due_date is not None and task.due_date < today:
-            overdue.append(f"  · {task.path} {task.title}(逾期 {(today - task.due_date).days} 天)")
+            days = (today - task.due_date).days
+            overdue.append("  · " + _("%(task)s(逾期 %(days)s 天)") % {"task": name, "days": days})
         elif task.due_date is not None and _due_soon(task, today):
-            soon.append(f"  · {task.path} {task.title}({task.due_date:%m月%d日}到期)")
+            soon.append(
+                "  · "
+                + _("%(task)s(%(due)s到期)") % {"task": name, "due": task.due_date.strftime(_("%m月%d日"))}
+            )
         if task.pk in missing:
-            unreported.append(f"  · {task.path} {task.title}")
+            unreported.append(f"  · {name}")
     lines: list[str] = []
     for title, items in (
-        ("已逾期", overdue),
-        (f"{DIGEST_DUE_WITHIN_DAYS}天内到期", soon),
-        ("本期未填报进展", unreported),
+        (_("已逾期"), overdue),
+        (_("%(days)s天内到期") % {"days": DIGEST_DUE_WITHIN_DAYS}, soon),
+        (_("本期未填报进展"), unreported),
     ):
         if items:
-            lines.append(f"{title}({len(items)} 项):")
+            lines.append(_("%(title)s(%(n)s 项):") % {"title": title, "n": len(items)})
             lines.extend(items[:20])
             if len(items) > 20:
-                lines.append(f"  …… 另有 {len(items) - 20} 项")
+                lines.append("  " + _("…… 另有 %(n)s 项") % {"n": len(items) - 20})
     return lines, {"overdue": len(overdue), "soon": len(soon), "unreported": len(unreported)}
 
 
@@ -422,19 +454,29 @@ def _digests(today: dt.date, result: SweepResult) -> None:
                 .filter(plan__region__path__startswith=user.region.path)
                 .prefetch_related("reports")
             )
-            lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today))
             pending_reports = ProgressReport.objects.filter(
                 review_status=ReviewStatus.PENDING, task__plan__region__path__startswith=user.region.path
             ).count()
             pending_requests = TaskRequest.objects.filter(
                 state=RequestState.AWAITING_REVIEW, task__plan__region__path__startswith=user.region.path
             ).count()
-            head = (
-                f"{user.region.name}知识产权工作方案本周摘要({week.year}年第{week.week}周):"
-                f"在办任务 {len(tasks)} 项,逾期 {counts['overdue']} 项,"
-                f"{DIGEST_DUE_WITHIN_DAYS}天内到期 {counts['soon']} 项,未填报 {counts['unreported']} 项;"
-                f"待审核进展 {pending_reports} 份,待审核申请 {pending_requests} 件。"
-            )
+            with translation.override(recipient_language(user)):
+                lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today))
+                head = _(
+                    "%(region)s知识产权工作方案本周摘要(%(year)s年第%(week)s周):"
+                    "在办任务 %(open)s 项,逾期 %(overdue)s 项,"
+                    "%(within)s天内到期 %(soon)s 项,未填报 %(unreported)s 项;"
+                    "待审核进展 %(reports)s 份,待审核申请 %(requests)s 件。"
+                ) % {
+                    "region": user.region.name,
+                    "year": week.year,
+                    "week": week.week,
+                    "open": len(tasks),
+                    "within": DIGEST_DUE_WITHIN_DAYS,
+                    "reports": pending_reports,
+                    "requests": pending_requests,
+                    **counts,
+                }
             key = f"digest:weekly:{week.year}-W{week.week:02d}:u{user.pk}"
             _create(
                 result,
@@ -458,10 +500,14 @@ def _digests(today: dt.date, result: SweepResult) -> None:
             .distinct()
             .prefetch_related("reports")
         )
-        lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today, user.department_id))
+        with translation.override(recipient_language(user)):
+            lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today, user.department_id))
+            head = _("%(department)s今日待办摘要(%(day)s):") % {
+                "department": user.department.name,
+                "day": _day(today),
+            }
         if not lines:
             continue
-        head = f"{user.department.name}今日待办摘要({today:%Y年%m月%d日}):"
         _create(
             result,
             user=user,

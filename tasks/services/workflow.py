@@ -30,7 +30,7 @@ from .. import status as status_table
 from ..choices import AssignmentRole, NotificationKind, RequestKind, RequestState, ReviewStatus, TaskStatus
 from ..models import Plan, ProgressReport, Section, Task, TaskRequest, Urge, local_today
 from ..status import Door
-from .notifications import notification_create
+from .notifications import Message, notification_create
 from .progress import lock_task, task_set_due_date
 
 #: Request states in which someone still has to act (the model allows one per task and kind).
@@ -76,7 +76,7 @@ def task_members(task: Task, *, lead_only: bool = False) -> QuerySet[User]:
 
 
 def _notify(
-    recipients: Iterable[User], *, actor: User, kind: str, task: Task, message: str, key: str
+    recipients: Iterable[User], *, actor: User, kind: str, task: Task, message: Message, key: str
 ) -> None:
     """One notification per recipient, never to the actor; ``key:<user id>`` makes it once only."""
     for user in recipients:
@@ -180,17 +180,21 @@ def _describe(request: TaskRequest) -> str:
 def _notify_pending(request: TaskRequest, *, actor: User) -> None:
     """Tell whoever acts next: the department's heads to sign off, else the bureau to review."""
     task = request.task
-    if request.state == RequestState.AWAITING_SIGNOFF:
-        recipients, todo = department_members(request.department, roles=[Role.DEPT_HEAD]), _("请签批")
+    signoff = request.state == RequestState.AWAITING_SIGNOFF
+    if signoff:
+        recipients = department_members(request.department, roles=[Role.DEPT_HEAD])
     else:
-        recipients, todo = bureau_users_for(task.plan), _("请审核")
-    message = _("%(department)s提交了任务 %(path)s %(title)s 的%(request)s,%(todo)s。") % {
-        "department": request.department.name,
-        "path": task.path,
-        "title": task.title,
-        "request": _describe(request),
-        "todo": todo,
-    }
+        recipients = bureau_users_for(task.plan)
+
+    def message() -> str:  # written in each recipient's language
+        return _("%(department)s提交了任务 %(path)s %(title)s 的%(request)s,%(todo)s。") % {
+            "department": request.department.name,
+            "path": task.path,
+            "title": task.title,
+            "request": _describe(request),
+            "todo": _("请签批") if signoff else _("请审核"),
+        }
+
     _notify(
         recipients,
         actor=actor,
@@ -204,14 +208,16 @@ def _notify_pending(request: TaskRequest, *, actor: User) -> None:
 def _notify_result(request: TaskRequest, *, actor: User) -> None:
     """Tell the lead departments how their request was decided."""
     task = request.task
-    params = {"path": task.path, "title": task.title, "request": _describe(request)}
-    if request.state == RequestState.APPROVED:
-        message = _("任务 %(path)s %(title)s 的%(request)s已获批准。") % params
-    else:
-        message = _("任务 %(path)s %(title)s 的%(request)s被退回,意见:%(comment)s") % {
+
+    def message() -> str:  # written in each recipient's language
+        params = {"path": task.path, "title": task.title, "request": _describe(request)}
+        if request.state == RequestState.APPROVED:
+            return _("任务 %(path)s %(title)s 的%(request)s已获批准。") % params
+        return _("任务 %(path)s %(title)s 的%(request)s被退回,意见:%(comment)s") % {
             **params,
             "comment": request.decision_comment,
         }
+
     _notify(
         task_members(task, lead_only=True),
         actor=actor,
@@ -373,11 +379,14 @@ def task_urge(*, actor: User, task: Task, message: str) -> Urge:
     task = lock_task(task, None)
     _check_task_open(task, _("催办"))
     urge = save_as(Urge(task=task, author=actor, message=message), actor=actor, reason="urge")
-    text = _("催办:任务 %(path)s %(title)s。%(message)s") % {
-        "path": task.path,
-        "title": task.title,
-        "message": message,
-    }
+
+    def text() -> str:  # written in each recipient's language
+        return _("催办:任务 %(path)s %(title)s。%(message)s") % {
+            "path": task.path,
+            "title": task.title,
+            "message": message,
+        }
+
     _notify(
         task_members(task),
         actor=actor,
@@ -417,18 +426,22 @@ def report_review(*, actor: User, report: ProgressReport, accept: bool, comment:
         "period": report.period,
         "comment": report.review_comment,
     }
-    message = (
-        _("您填报的任务 %(path)s %(title)s 进展(%(period)s)已审核通过。%(comment)s")
-        if accept
-        else _("您填报的任务 %(path)s %(title)s 进展(%(period)s)被退回,意见:%(comment)s")
-    ) % params
+
+    def message() -> str:  # written in the author's language
+        text = (
+            _("您填报的任务 %(path)s %(title)s 进展(%(period)s)已审核通过。%(comment)s")
+            if accept
+            else _("您填报的任务 %(path)s %(title)s 进展(%(period)s)被退回,意见:%(comment)s")
+        ) % params
+        return text.strip()
+
     recipients = [report.author] if report.author.is_active else []
     _notify(
         recipients,
         actor=actor,
         kind=NotificationKind.REVIEW_RESULT,
         task=task,
-        message=message.strip(),
+        message=message,
         key=f"report:{report.pk}:{report.review_status}",
     )
     return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -57,3 +59,23 @@ def role_badge(value: str | None) -> SafeString:
 @register.filter
 def light_class(value: str) -> str:
     return LIGHT_CLASS.get(Light(value), "secondary") if value else "secondary"
+
+
+@register.inclusion_tag("tasks/_task_marks.html")
+def task_marks(task: Any) -> dict[str, Any]:
+    """The marks of a listed task (已催办, 逾期 N 天, 本期待填报, whom it waits for). Lists call
+    ``tasks.marks.attach_marks`` on their page of tasks; without it only what the task row itself
+    tells (the deadline, an annotated ``report_due``) is shown."""
+    from ..marks import Marks, describe, overdue_days
+    from ..models import local_today
+
+    marks = getattr(task, "marks", None)
+    if marks is None:
+        marks = Marks(
+            overdue_days=overdue_days(task, local_today()),
+            report_due=bool(getattr(task, "report_due", False)),
+        )
+    return {
+        "marks": marks,
+        "waiting": [(state, describe(kind, state)) for kind, state in marks.waiting],
+    }

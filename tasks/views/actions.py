@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, get_for
+from ipplan.refusals import note_reason
 
 from ..choices import TaskStatus
 from ..models import Attachment, ProgressReport, Task, TaskRequest
@@ -67,6 +68,7 @@ def _perform(request: HttpRequest, task: Task, action: Callable[[], Any], succes
         task.refresh_from_db()
         current = dict(conflict.current)
         current["status_label"] = TaskStatus(current.get("status", task.status)).label
+        note_reason(request, f"conflict: {conflict.message}")
         return render_task_page(
             request, task, status=409, conflict={"message": conflict.message, "current": current}
         )

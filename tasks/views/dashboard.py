@@ -29,6 +29,7 @@ from ..dashboards import (
 )
 from ..exports import write_ledger
 from ..filtersets import TaskFilterSet, filtered
+from ..marks import attach_marks
 from ..models import Assignment, Plan, Task, local_today
 from ..selectors import light_counts, order_by_urgency, visible_tasks, with_urgency
 
@@ -112,6 +113,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     matching = filtered(filterset)
     listed = order_by_urgency(matching)
     page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    page.object_list = attach_marks(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -50,6 +50,14 @@ def _regions(request: HttpRequest):  # type: ignore[no-untyped-def]
     return scope(request.user, Action.IMPORT_PLAN, Region.objects.all())
 
 
+def _own_region(request: HttpRequest) -> Region | None:
+    """The user's own region when they may import for it: the default of every region choice."""
+    region = getattr(request.user, "region", None)
+    if region is None or not _regions(request).filter(pk=region.pk).exists():
+        return None
+    return region  # type: ignore[no-any-return]
+
+
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)
@@ -65,8 +73,12 @@ def import_start(request: HttpRequest, plan_id: int | None = None) -> HttpRespon
     require(request.user, Action.IMPORT_PLAN)
     replaces = get_for(request.user, Action.EDIT_PLAN, Plan.objects.all(), pk=plan_id) if plan_id else None
     bound = request.method == "POST"
+    own = _own_region(request)
     form = ImportForm(
-        request.POST if bound else None, request.FILES if bound else None, regions=_regions(request)
+        request.POST if bound else None,
+        request.FILES if bound else None,
+        regions=_regions(request),
+        initial={"region": own.pk if own else None},
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
@@ -172,9 +184,13 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
     regions = _regions(request)
     region = record.region
     if request.method == "POST" and request.POST.get("region"):
-        region = regions.filter(pk=request.POST["region"]).first() or region
+        chosen = regions.filter(pk=request.POST["region"]).first()
+        if chosen is not None and chosen != record.region:
+            # kept with the import, so that a reload (or a refused submit) shows the same region
+            record = plan_import_edit(actor=request.user, record=record, ops=[], version=None, region=chosen)  # type: ignore[arg-type]
+        region = chosen or region
     if region is None:
-        region = infer_region(parsed)[0]
+        region = infer_region(parsed)[0] or _own_region(request)
     out_of_scope = None
     if region is not None and not regions.filter(pk=region.pk).exists():
         out_of_scope, region = region, None  # the document names a region this user does not serve
@@ -239,6 +255,7 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             return _redirect(request, reverse("tasks:plan_detail", args=[plan.pk]))
     look = {t.path for t in parsed.tasks if task_flags(t, preview.resolutions)}
+    mapping_fields = [form[f"map_{i}"] for i in range(len(preview.unresolved))]
     only_look = request.GET.get("look") == "1"
     context = {
         # why the commit job refused (the import is back at the preview)
@@ -257,7 +274,9 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "sections": section_choices(parsed),
         "out_of_scope": out_of_scope,
-        "mapping_fields": [form[f"map_{i}"] for i in range(len(preview.unresolved))],
+        "mapping_fields": mapping_fields,
+        # names left unmapped on a refused submit: the page says so above the button
+        "unmapped": [field for field in mapping_fields if field.errors],
     }
     return render(request, "tasks/import_preview.html", context, status=400 if form.errors else 200)
 
@@ -412,7 +431,7 @@ def import_departments(request: HttpRequest, pk: int) -> HttpResponse:
     """Server-side search of the region's department registry for the picker (htmx)."""
     record = _previewed(request, pk)
     query = (request.GET.get("q") or "").strip()[:50]
-    region = record.region or infer_region(parse_text(record.source_text))[0]
+    region = record.region or infer_region(parse_text(record.source_text))[0] or _own_region(request)
     if region is not None and not _regions(request).filter(pk=region.pk).exists():
         region = None
     found: list[str] = []

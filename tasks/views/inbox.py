@@ -8,11 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from departments.choices import Role
 from ipplan.permissions import Action, scope
 
 from ..filtersets import TaskFilterSet, filtered
+from ..marks import attach_marks
 from ..models import Plan
-from ..selectors import department_inbox, light_counts, order_by_urgency
+from ..selectors import department_inbox, light_counts, order_by_urgency, signoff_queue
 
 SORTS = {
     "urgency": (_("紧急程度"), None),
@@ -42,6 +44,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     matching = filtered(filterset)
     listed = matching.order_by(*ordering) if ordering else order_by_urgency(matching)
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = attach_marks(page.object_list)  # 已催办, 逾期 N 天, whom a request waits for
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -52,6 +55,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "sort": sort if sort in SORTS else "urgency",
         "query": query.urlencode(),
         "has_department": request.user.department_id is not None,  # type: ignore[union-attr]
+        # the head's sign-off queue comes first on the page
+        "signoff": list(signoff_queue(request.user)[:50]) if not request.headers.get("HX-Request") else [],  # type: ignore[arg-type]
+        "is_head": getattr(request.user, "role", None) == Role.DEPT_HEAD,
     }
     template = "tasks/_inbox_table.html" if request.headers.get("HX-Request") else "tasks/inbox.html"
     return render(request, template, context)

@@ -17,6 +17,7 @@ from ipplan.permissions import Action, can, get_for
 
 from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
+from ..marks import attach_marks
 from ..models import IndicatorReading, Plan, Section, Task, local_today
 from ..selectors import light_counts, visible_tasks
 from ..services.reminders import rules_for
@@ -30,7 +31,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     departments = Department.objects.filter(assignments__task__plan=plan).distinct().order_by("name")
     filterset = TaskFilterSet(request.GET or None, queryset=all_tasks)
     filterset.filters["department"].queryset = departments  # type: ignore[attr-defined]
-    tasks: list[Task] = list(filterset.qs.order_by("order", "id"))
+    tasks: list[Task] = attach_marks(filterset.qs.order_by("order", "id"))
     sections = list(Section.objects.filter(plan=plan).order_by("order", "id"))
     by_section: dict[int | None, list[Task]] = {}
     for task in tasks:

@@ -10,26 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from ipplan.permissions import Action, allowed_actions, can
+from ipplan.permissions import Action, can
 
+from .. import status as status_table
 from ..choices import AssignmentRole, RequestState, TaskStatus
 from ..models import Attachment, Notification, ProgressReport, Task, local_today
+from ..offers import task_offers, waiting_for
 from ..selectors import period_for, task_changes, task_detail
-from ..services.progress import SELF_SERVICE_STATUSES
-
-TASK_ACTIONS = [
-    Action.UPDATE_PROGRESS,
-    Action.SUBMIT_REPORT,
-    Action.REQUEST_COMPLETION,
-    Action.SIGN_OFF_COMPLETION,
-    Action.DECIDE_COMPLETION,
-    Action.REQUEST_EXTENSION,
-    Action.DECIDE_EXTENSION,
-    Action.URGE_TASK,
-    Action.EDIT_DEADLINE,
-    Action.REVIEW_REPORT,
-    Action.MAINTAIN_PLAN,
-]
 
 
 def task_history(task: Task) -> list[dict[str, Any]]:
@@ -83,7 +70,6 @@ def render_task_page(
     conflict: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The task page; after a refused action, with the errors and what the user had typed."""
-    actions = allowed_actions(request.user, task, TASK_ACTIONS)
     reports = task.reports.select_related(
         "department", "author", "reviewer", "supersedes", "superseded_by"
     ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
@@ -95,6 +81,11 @@ def render_task_page(
             state__in=[RequestState.AWAITING_SIGNOFF, RequestState.AWAITING_REVIEW]
         ).select_related("requested_by", "signed_off_by")
     )
+    # what the user can do now: the permission policy and the status table, nothing else
+    offers = task_offers(request.user, task, open_requests)
+    for item in open_requests:
+        item.offers = offers.on(item)  # type: ignore[attr-defined]
+        item.waiting = waiting_for(item.state)  # type: ignore[attr-defined]
     notifications = (
         Notification.objects.filter(task=task).select_related("recipient").order_by("-created_at")[:50]
         if can(request.user, Action.URGE_TASK, task)
@@ -103,7 +94,8 @@ def render_task_page(
     context = {
         "task": task,
         "plan": task.plan,
-        "actions": {a.value for a in actions},
+        "actions": offers.actions,
+        "offer_notes": offers.notes,
         "roles": [
             (AssignmentRole(role), departments) for role, departments in by_role.items() if departments
         ],
@@ -113,7 +105,12 @@ def render_task_page(
         "notifications": notifications,
         "history": task_history(task),
         "report_count": ProgressReport.objects.filter(task=task).count(),
-        "self_statuses": [(s.value, s.label) for s in SELF_SERVICE_STATUSES],
+        # the status menu: the current status and where the lead department may take it from there
+        "self_statuses": [
+            (s.value, s.label)
+            for s in TaskStatus
+            if s == task.status or s in status_table.targets(status_table.Door.DIRECT, task.status)
+        ],
         "current_period": period_for(task.plan.report_cadence, local_today()),
         "merged_from": task.merged_from.order_by("path"),
         "split_into": task.split_into.order_by("path"),
