@@ -133,7 +133,8 @@ def ledger_export(request: HttpRequest) -> FileResponse:
     matching = filtered(filterset)
     # FileResponse closes the file when it has been sent, and a TemporaryFile disappears then.
     handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115
-    write_ledger(matching, handle)
+    plan = filterset.form.cleaned_data.get("plan") if filterset.is_valid() else None
+    write_ledger(matching, handle, title=getattr(plan, "title", ""))
     handle.seek(0)
     name = f"{_('任务台账')}-{local_today():%Y%m%d}.xlsx"
     return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
@@ -156,7 +157,9 @@ def briefing_export(request: HttpRequest) -> FileResponse:
     plans, tasks = dashboard_scope(request.user)  # type: ignore[arg-type]
     tasks = scope(request.user, Action.EXPORT, tasks)
     handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 (closed by FileResponse)
-    write_briefing(plans=plans, tasks=tasks, start=start, end=end, output=handle)
+    region = request.user.region or getattr(request.user.department, "region", None)  # type: ignore[union-attr]
+    issuer = f"{region.name}{_('知识产权局')}" if region else ""
+    write_briefing(plans=plans, tasks=tasks, start=start, end=end, output=handle, issuer=issuer)
     handle.seek(0)
     name = f"{_('督办通报')}-{end:%Y%m%d}.docx"
     return FileResponse(handle, as_attachment=True, filename=name, content_type=DOCX)
