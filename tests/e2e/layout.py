@@ -67,7 +67,9 @@ WRAPPED_BUTTONS_JS = """
 
 def layout_problems(page: Any) -> list[str]:
     """Everything on ``page`` that overflows sideways or wraps inside a button."""
-    return list(page.evaluate(OVERFLOW_JS)) + [f"wrapped button {b}" for b in page.evaluate(WRAPPED_BUTTONS_JS)]
+    return list(page.evaluate(OVERFLOW_JS)) + [
+        f"wrapped button {b}" for b in page.evaluate(WRAPPED_BUTTONS_JS)
+    ]
 
 
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
@@ -78,4 +80,6 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
     )
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result if v["impact"] in impacts]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result if v["impact"] in impacts
+    ]
