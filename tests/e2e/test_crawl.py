@@ -1,0 +1,133 @@
+"""The crawl: every demo role, every page its navigation reaches (plus a task, a plan and the import
+page), at 1366×768, 1280×720 and 390×844, in Chinese and English, with a full bell and a long name.
+
+Each page must not overflow sideways, no button or menu entry may wrap its label, the console must
+stay free of errors, and axe-core (vendored, served by the site) must find no serious or critical
+violation. Screenshots go to var/screenshots/crawl/. One browser; one context per role and language.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from departments.models import User
+from tasks.choices import NotificationKind, NotificationState
+from tasks.models import Notification, Plan
+
+from .layout import axe_violations, layout_problems
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "ipplan-demo-2026"
+ROLES = ["admin", "security", "auditor", "bureau", "leader", "head", "staff", "province"]
+VIEWPORTS = [(1366, 768), (1280, 720), (390, 844)]
+LANGUAGES = {"zh": "zh-CN", "en": "en-US"}
+# longer than any real person's name, so the top bar is tried at its worst
+LONG_NAME = "欧阳司马诸葛慕容上官令狐皇甫长孙宇文东方独孤南宫"
+UNREAD = 150  # the bell shows 99+
+PLAN_HEIGHT_LIMIT = 3000  # the 80-task demo plan's page on a 1366 px desktop, default view
+
+
+@pytest.fixture
+def demo(live_server: Any) -> dict[str, Any]:
+    call_command("load_demo", verbosity=0)
+    User.objects.update(display_name=LONG_NAME)
+    users = list(User.objects.all())
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=user,
+            kind=NotificationKind.DIGEST,
+            message="crawl",
+            dedup_key=f"crawl:{user.pk}:{i}",
+            state=NotificationState.SENT,
+            sent_at=timezone.now(),
+        )  # fmt: skip
+        for user in users
+        for i in range(UNREAD)
+    )
+    plan = max(Plan.objects.all(), key=lambda p: p.tasks.count())
+    return {"base": live_server.url, "plan": plan, "task": plan.tasks.order_by("order").first()}
+
+
+def nav_paths(page: Any) -> list[str]:
+    """Every page the top bar (menus included) links to, as paths; not logout, not the language."""
+    hrefs = page.eval_on_selector_all(
+        "nav.ipplan-topbar a[href]", "els => els.map(e => e.getAttribute('href'))"
+    )
+    paths = []
+    for href in hrefs:
+        path = urlparse(href).path
+        if path.startswith("/") and path != "#" and path not in paths:
+            paths.append(path)
+    return paths
+
+
+def slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+
+
+def test_every_page_for_every_role_holds_its_layout(
+    browser: Any, demo: dict[str, Any], screenshot_dir: Path
+) -> None:
+    base = demo["base"]
+    shots = screenshot_dir / "crawl"
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    visited = 0
+    for role in ROLES:
+        for language, locale in LANGUAGES.items():
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            page.goto(f"{base}/accounts/login/")
+            page.fill("#id_username", role)
+            page.fill("#id_password", PASSWORD)
+            page.click("main form button[type=submit]")
+            page.wait_for_load_state()
+            assert "/accounts/login/" not in page.url, f"{role} could not sign in"
+            paths = nav_paths(page)
+            if role in ("bureau", "leader", "head", "staff", "province"):
+                paths += [f"/plans/{demo['plan'].pk}/", f"/tasks/{demo['task'].pk}/"]
+            if role in ("bureau", "province"):
+                paths += ["/plans/import/"]
+            if "/admin/" in paths:
+                paths.remove("/admin/")  # Django's admin site: its own templates, not the portal's
+            for path in dict.fromkeys(paths):
+                for width, height in VIEWPORTS:
+                    page.set_viewport_size({"width": width, "height": height})
+                    response = page.goto(f"{base}{path}")
+                    page.wait_for_load_state("networkidle")
+                    where = f"{role}/{language}/{width}px {path}"
+                    if response is None or response.status >= 400:
+                        problems.append(f"{where}: HTTP {response.status if response else '?'}")
+                        continue
+                    visited += 1
+                    problems += [f"{where}: {p}" for p in layout_problems(page)]
+                    if width == 1366:
+                        problems += [f"{where}: axe {v}" for v in axe_violations(page)]
+                    if path == f"/plans/{demo['plan'].pk}/" and width == 1366 and role == "bureau":
+                        tall = page.evaluate("document.documentElement.scrollHeight")
+                        print(
+                            f"plan page ({demo['plan'].tasks.count()} tasks), {language}, 1366 px: {tall} px tall"
+                        )
+                        if tall >= PLAN_HEIGHT_LIMIT:
+                            problems.append(f"{where}: {tall} px tall")
+                    page.screenshot(
+                        path=str(shots / f"{role}-{language}-{width}-{slug(path)}.png"),
+                        full_page=width == 1366,
+                    )
+                    if errors:
+                        problems += [f"{where}: console {e}" for e in errors]
+                        errors.clear()
+            context.close()
+    print(f"crawled {visited} page views")
+    assert not problems, "\n".join(problems[:80])
