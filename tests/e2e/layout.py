@@ -10,14 +10,14 @@ AXE = next((Path(__file__).resolve().parents[2] / "static" / "vendor").glob("axe
 # Elements that stick out of their parent sideways (a clipping or scrolling parent is fine: that is
 # what .table-responsive is for), block elements whose own text is wider than they are, and the
 # page itself being wider than the window.
-OVERFLOW_JS = """
+OVERFLOW_JS = r"""
 () => {
   const found = [];
   const describe = (e) => {
     let s = e.tagName.toLowerCase();
     if (e.id) s += '#' + e.id;
     if (e.classList.length) s += '.' + [...e.classList].slice(0, 3).join('.');
-    return s + ' "' + (e.innerText || '').trim().slice(0, 30) + '"';
+    return s + ' "' + (e.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 30) + '"';
   };
   const root = document.documentElement;
   if (root.scrollWidth > window.innerWidth + 1) found.push('page: ' + root.scrollWidth + 'px wide in a ' + window.innerWidth + 'px window');
@@ -32,10 +32,13 @@ OVERFLOW_JS = """
       const ps = getComputedStyle(p);
       if (!['auto', 'scroll', 'hidden', 'clip'].includes(ps.overflowX)) {
         const pr = p.getBoundingClientRect();
-        if (r.right > pr.right + 1 || r.left < pr.left - 1) found.push(describe(e) + ' sticks out of ' + describe(p) + ` by ${Math.round(Math.max(r.right - pr.right, pr.left - r.left))}px`);
+        // a grid row's negative margins reach into its container's padding by design
+        const slackRight = 1 + Math.max(0, -parseFloat(style.marginRight) || 0);
+        const slackLeft = 1 + Math.max(0, -parseFloat(style.marginLeft) || 0);
+        if (r.right > pr.right + slackRight || r.left < pr.left - slackLeft) found.push(describe(e) + ' sticks out of ' + describe(p) + ` by ${Math.round(Math.max(r.right - pr.right, pr.left - r.left))}px`);
       }
     }
-    if (style.display !== 'inline' && style.overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) found.push(describe(e) + ` content ${e.scrollWidth}px in ${e.clientWidth}px`);
+    if (style.display !== 'inline' && style.overflowX === 'visible' && e.scrollWidth > e.clientWidth + 8 && e.clientWidth > 0) found.push(describe(e) + ` content ${e.scrollWidth}px in ${e.clientWidth}px`);
   }
   return [...new Set(found)].slice(0, 20);
 }

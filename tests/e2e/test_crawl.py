@@ -26,7 +26,10 @@ from .layout import axe_violations, layout_problems
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "ipplan-demo-2026"
-ROLES = ["admin", "security", "auditor", "bureau", "leader", "head", "staff", "province"]
+ROLES = ["bureau", "admin", "security", "auditor", "leader", "head", "staff", "province"]
+# the user menu's pages are the same for everyone: crawled once, as the first role
+ACCOUNT_PAGES = ("/accounts/",)
+THIRD_PARTY = ("/admin/", "/api/")
 VIEWPORTS = [(1366, 768), (1280, 720), (390, 844)]
 LANGUAGES = {"zh": "zh-CN", "en": "en-US"}
 # longer than any real person's name, so the top bar is tried at its worst
@@ -48,7 +51,7 @@ def demo(live_server: Any) -> dict[str, Any]:
             dedup_key=f"crawl:{user.pk}:{i}",
             state=NotificationState.SENT,
             sent_at=timezone.now(),
-        )  # fmt: skip
+        )
         for user in users
         for i in range(UNREAD)
     )
@@ -95,25 +98,30 @@ def test_every_page_for_every_role_holds_its_layout(
             page.wait_for_load_state()
             assert "/accounts/login/" not in page.url, f"{role} could not sign in"
             paths = nav_paths(page)
+            if role != ROLES[0]:
+                paths = [p for p in paths if not p.startswith(ACCOUNT_PAGES)]
             if role in ("bureau", "leader", "head", "staff", "province"):
                 paths += [f"/plans/{demo['plan'].pk}/", f"/tasks/{demo['task'].pk}/"]
             if role in ("bureau", "province"):
                 paths += ["/plans/import/"]
-            if "/admin/" in paths:
-                paths.remove("/admin/")  # Django's admin site: its own templates, not the portal's
+            # Django's admin site and the API's Swagger UI are third-party pages with their own markup
+            paths = [p for p in paths if not p.startswith(THIRD_PARTY)]
             for path in dict.fromkeys(paths):
                 for width, height in VIEWPORTS:
                     page.set_viewport_size({"width": width, "height": height})
                     response = page.goto(f"{base}{path}")
-                    page.wait_for_load_state("networkidle")
+                    page.wait_for_load_state("load")
                     where = f"{role}/{language}/{width}px {path}"
                     if response is None or response.status >= 400:
                         problems.append(f"{where}: HTTP {response.status if response else '?'}")
                         continue
                     visited += 1
-                    problems += [f"{where}: {p}" for p in layout_problems(page)]
+                    found = [f"{where}: {p}" for p in layout_problems(page)]
                     if width == 1366:
-                        problems += [f"{where}: axe {v}" for v in axe_violations(page)]
+                        found += [f"{where}: axe {v}" for v in axe_violations(page)]
+                    for line in found:
+                        print(line, flush=True)
+                    problems += found
                     if path == f"/plans/{demo['plan'].pk}/" and width == 1366 and role == "bureau":
                         tall = page.evaluate("document.documentElement.scrollHeight")
                         print(
