@@ -63,7 +63,9 @@ def _outline(plan: Plan, tasks: QuerySet[Task]) -> list[SectionRow]:
             depth, parent = depth + 1, by_id[parent].parent_id
         rows[section.pk].depth = depth
     loose = SectionRow(section=None, depth=0)
-    figures = tasks.order_by().values("section_id", "light_value").annotate(n=Count("id"), p=Sum("progress"))
+    figures = (
+        tasks.order_by().values(*["section_id", "light_value"]).annotate(n=Count("id"), p=Sum("progress"))
+    )
     for figure in figures:
         row = rows.get(figure["section_id"], loose)
         row.own += figure["n"]
@@ -166,7 +168,7 @@ def _timeline(
     dots, spans = [], []
     first: dict[int, dt.date] = {}
     last: dict[int, dt.date] = {}
-    for task in tasks.order_by().values("pk", "path", "title", "due_date", "light_value", "section_id"):
+    for task in tasks.order_by().values(*["pk", "path", "title", "due_date", "light_value", "section_id"]):
         key = task["section_id"] or 0
         if task["due_date"] is None or key not in index:
             continue

@@ -52,14 +52,18 @@ WRAPPED_BUTTONS_JS = """
     const style = getComputedStyle(b);
     if (style.display === 'none' || style.visibility === 'hidden' || b.closest('.dropdown-menu')) continue;
     if (b.getBoundingClientRect().width === 0) continue;
-    const range = document.createRange();
-    range.selectNodeContents(b);
     const lines = [];  // a rect that overlaps no line seen so far vertically starts a new line
-    for (const rect of range.getClientRects()) {
-      if (rect.width === 0 || rect.height === 0) continue;
-      const line = lines.find((l) => rect.top < l.bottom - 2 && rect.bottom > l.top + 2);
-      if (line) { line.top = Math.min(line.top, rect.top); line.bottom = Math.max(line.bottom, rect.bottom); }
-      else lines.push({top: rect.top, bottom: rect.bottom});
+    const walker = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.textContent.trim() || node.parentElement.closest('.visually-hidden')) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const rect of range.getClientRects()) {
+        if (rect.width === 0 || rect.height === 0) continue;
+        const line = lines.find((l) => rect.top < l.bottom - 2 && rect.bottom > l.top + 2);
+        if (line) { line.top = Math.min(line.top, rect.top); line.bottom = Math.max(line.bottom, rect.bottom); }
+        else lines.push({top: rect.top, bottom: rect.bottom});
+      }
     }
     if (lines.length > 1) found.push((b.id ? '#' + b.id + ' ' : '') + '"' + b.innerText.trim().slice(0, 30) + '"');
   }
