@@ -112,3 +112,29 @@ def test_section_fragment_is_scoped_like_the_plan(client: Client, world: World) 
     client.force_login(world.users["bureau"])
     foreign = reverse("tasks:plan_section_tasks", args=[world.foreign_plan.pk, section.pk])
     assert client.get(foreign).status_code == 404
+
+
+@pytest.mark.slow
+def test_plan_page_at_500_tasks_prints_its_figures(client: Client, world: World) -> None:
+    """Benchmark (prints, asserts only that it works): each view of a 500-task plan."""
+    import time
+
+    for index in range(10):
+        add_section_with_tasks(world, f"({index + 10})", 50)
+    client.force_login(world.users["bureau"])
+    url = reverse("tasks:plan_detail", args=[world.plan.pk])
+    section = Section.objects.filter(plan=world.plan, tasks__isnull=False).order_by("order", "id").last()
+    assert section is not None
+    targets = {view: f"{url}?view={view}" for view in ("sections", "table", "timeline")}
+    targets["fragment (50 tasks)"] = reverse("tasks:plan_section_tasks", args=[world.plan.pk, section.pk])
+    for name, target in targets.items():
+        client.get(target)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(target)
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200
+        print(
+            f"plan page, 502 tasks, {name}: {elapsed * 1000:.0f} ms, {len(captured)} queries, "
+            f"{len(response.content) / 1024:.0f} KiB"
+        )
