@@ -90,3 +90,27 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result if v["impact"] in impacts
     ]
+
+
+FOCUS_JS = """
+() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e);
+  const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || (s.boxShadow && s.boxShadow !== 'none');
+  const r = e.getBoundingClientRect();
+  return {name: e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' "' + (e.innerText || e.value || '').trim().slice(0, 20) + '"',
+          ring: ring, visible: r.width > 0 && r.height > 0};
+}
+"""
+
+
+def unfocusable_steps(page: Any, steps: int = 8) -> list[str]:
+    """Tab through the first ``steps`` stops of ``page``: each must show where the focus is."""
+    found = []
+    for _ in range(steps):
+        page.keyboard.press("Tab")
+        state = page.evaluate(FOCUS_JS)
+        if state and not (state["ring"] and state["visible"]):
+            found.append(f"focus not visible on {state['name']}")
+    return found

@@ -21,7 +21,7 @@ from departments.models import User
 from tasks.choices import NotificationKind, NotificationState
 from tasks.models import Notification, Plan
 
-from .layout import axe_violations, layout_problems
+from .layout import axe_violations, layout_problems, unfocusable_steps
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -119,6 +119,8 @@ def test_every_page_for_every_role_holds_its_layout(
                     found = [f"{where}: {p}" for p in layout_problems(page)]
                     if width == 1366:
                         found += [f"{where}: axe {v}" for v in axe_violations(page)]
+                        if path == paths[0]:  # the keyboard's path through the top bar
+                            found += [f"{where}: {p}" for p in unfocusable_steps(page)]
                     for line in found:
                         print(line, flush=True)
                     problems += found
