@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 import docx
-from django.utils.translation import gettext as _
+from django.utils.formats import date_format
 from docx.document import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -221,9 +221,7 @@ def official_document(*, issuer: str, issue: str, date: dt.date) -> Document:
     line = document.add_paragraph()
     line.paragraph_format.first_line_indent = Pt(0)
     line.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
-    line.add_run(
-        f"{issuer}\t" + _("%(y)s年%(m)s月%(d)s日") % {"y": date.year, "m": date.month, "d": date.day}
-    )
+    line.add_run(f"{issuer}\t{date_format(date, 'DATE_FORMAT')}")  # zh-hans: 2026年3月31日
     _red_rule(line)
     return document
 

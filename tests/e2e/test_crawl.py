@@ -8,6 +8,7 @@ violation. Screenshots go to var/screenshots/crawl/. One browser; one context pe
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from django.utils import timezone
 from departments.models import User
 from tasks.choices import NotificationKind, NotificationState
 from tasks.models import Notification, Plan
+from tasks.services.progress import task_update_progress
+from tasks.services.workflow import completion_request, completion_sign_off, extension_request
 
 from .layout import axe_violations, layout_problems, unfocusable_steps
 
@@ -56,7 +59,32 @@ def demo(live_server: Any) -> dict[str, Any]:
         for i in range(UNREAD)
     )
     plan = max(Plan.objects.all(), key=lambda p: p.tasks.count())
-    return {"base": live_server.url, "plan": plan, "task": plan.tasks.order_by("order").first()}
+    # work in every queue: a completion request signed off (the bureau's review queue, with its
+    # 批准/退回 buttons), one waiting for the head, an extension request
+    staff, head = User.objects.get(username="staff"), User.objects.get(username="head")
+    mine = list(
+        plan.tasks.filter(assignments__department=staff.department, assignments__role="lead").order_by(
+            "order"
+        )[:3]
+    )
+    for task in mine[:2]:
+        task = task_update_progress(
+            actor=staff, task=task, expected_version=task.version, status="in_progress", progress=90
+        )
+        completion_request(actor=staff, task=task, expected_version=task.version, reason="已按期完成。")
+    completion_sign_off(actor=head, request=mine[0].requests.get())
+    extension_request(
+        actor=staff,
+        task=mine[2],
+        requested_due_date=mine[2].due_date + dt.timedelta(days=60),
+        reason="需协调资金。",
+    )
+    return {
+        "base": live_server.url,
+        "plan": plan,
+        "task": plan.tasks.order_by("order").first(),
+        "requested": mine[0],
+    }
 
 
 def nav_paths(page: Any) -> list[str]:
@@ -101,7 +129,10 @@ def test_every_page_for_every_role_holds_its_layout(
             if role != ROLES[0]:
                 paths = [p for p in paths if not p.startswith(ACCOUNT_PAGES)]
             if role in ("bureau", "leader", "head", "staff", "province"):
-                paths += [f"/plans/{demo['plan'].pk}/", f"/tasks/{demo['task'].pk}/"]
+                plan_page = f"/plans/{demo['plan'].pk}/"
+                paths += [plan_page, f"/tasks/{demo['task'].pk}/", f"/tasks/{demo['requested'].pk}/"]
+                if role in ("bureau", "staff"):  # the plan's other two views
+                    paths += [f"{plan_page}?view=table", f"{plan_page}?view=timeline"]
             if role in ("bureau", "province"):
                 paths += ["/plans/import/"]
             # Django's admin site and the API's Swagger UI are third-party pages with their own markup
