@@ -111,7 +111,7 @@ def test_briefing_renders_to_an_a4_page(client: Client, world: World) -> None:
     assert abs(image.size[0] - 1240) <= 1 and abs(image.size[1] - 1754) <= 1  # A4 at 150 dpi
     # the head is red: some pixels in the top quarter are pure-ish red
     top = image.convert("RGB").crop((0, 0, image.size[0], image.size[1] // 4))
-    assert any(r > 200 and g < 60 and b < 60 for r, g, b in top.getdata())
+    assert any(r > 200 and g < 60 and b < 60 for r, g, b in top.get_flattened_data())
 
 
 def test_ledger_prints_on_a4_landscape_with_the_plan_and_date_in_the_header(
