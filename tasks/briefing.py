@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import IO
 
-import docx
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from .choices import AssignmentRole, Light
 from .dashboards import plan_figures
 from .indicators import format_quantity, format_target, indicator_status
 from .models import Assignment, Indicator, IndicatorReading, Plan, Task, Urge
+from .official import compact_table, official_document
 
 
 def write_briefing(
@@ -27,9 +27,19 @@ def write_briefing(
     end: dt.date,
     output: str | IO[bytes],
     title: str = "",
+    issuer: str = "",
+    issue: str = "",
 ) -> dict[str, int]:
-    """Write the briefing for ``start``..``end`` over ``plans``/``tasks``; returns the key figures."""
-    document = docx.Document()
+    """Write the briefing for ``start``..``end`` over ``plans``/``tasks``; returns the key figures.
+
+    The document follows GB/T 9704-2012 (see ``official.py``): ``issuer`` heads it in red, with
+    ``issue`` (期号, by default the year and month of ``end``) and the date ``end``.
+    """
+    document = official_document(
+        issuer=issuer or _("知识产权局"),
+        issue=issue or _("%(year)s年第%(number)s期") % {"year": end.year, "number": end.month},
+        date=end,
+    )
     document.add_heading(title or _("知识产权工作督办通报"), level=0)
     document.add_paragraph(
         _("通报期间:%(start)s 至 %(end)s") % {"start": start.isoformat(), "end": end.isoformat()}
@@ -55,6 +65,7 @@ def write_briefing(
         rate = f"{f.completion_rate}%" if f.completion_rate is not None else "—"
         for cell, value in zip(row, [f.plan.title, f.total, f.completed, f.overdue, rate], strict=True):
             cell.text = str(value)
+    compact_table(table)
 
     document.add_heading(_("二、逾期任务(按牵头单位)"), level=1)
     overdue = (

@@ -106,6 +106,9 @@ def write_ledger(tasks: QuerySet[Task], output: str | IO[bytes], *, title: str =
     sheet.repeat_rows(2)
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     sheet.set_footer("&C&P / &N")
+    generated_on = timezone.localdate().isoformat()
+    # printed header: the plan (or list) title left, the date right; "&" is Excel's escape
+    sheet.set_header(f"&L{(title or _('任务台账'))[:100].replace('&', '&&')}&R{generated_on}")
     for column, (_label, width) in enumerate(COLUMNS):
         sheet.set_column(column, column, width)
     generated = timezone.localtime().strftime("%Y-%m-%d %H:%M")

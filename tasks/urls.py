@@ -34,6 +34,9 @@ urlpatterns = [
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read, name="notifications_read"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path(
+        "plans/<int:pk>/sections/<int:section_id>/tasks/", plans.plan_section_tasks, name="plan_section_tasks"
+    ),
     path("plans/<int:pk>/deadlines/", plans.plan_deadlines, name="plan_deadlines"),
     path("plans/<int:pk>/reminders/", reminders.plan_reminders, name="plan_reminders"),
     path("plans/import/", imports.import_start, name="import_start"),

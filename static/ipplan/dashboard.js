@@ -12,14 +12,22 @@
 
     var plansEl = document.getElementById("chart-plans");
     if (plansEl) {
+      // whole plan names, wrapped on the axis instead of cut; the chart grows with the plans
+      var labelWidth = Math.max(96, Math.min(260, Math.round(plansEl.clientWidth * 0.4)));
+      var lines = data.plans.map(function (p) { return Math.ceil(p.name.length * 13 / labelWidth); });
+      var rows = lines.reduce(function (sum, n) { return sum + Math.max(n, 1); }, 0);
+      plansEl.style.height = Math.max(320, rows * 18 + data.plans.length * 16 + 90) + "px";
       var plans = echarts.init(plansEl);
       plans.setOption({
         color: palette,
-        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
         legend: { top: 0, type: "scroll" },
         grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
         xAxis: { type: "value", minInterval: 1 },
-        yAxis: { type: "category", data: data.plans.map(function (p) { return p.name; }), inverse: true },
+        yAxis: {
+          type: "category", data: data.plans.map(function (p) { return p.name; }), inverse: true,
+          axisLabel: { width: labelWidth, overflow: "break", lineHeight: 15, interval: 0 }
+        },
         series: data.statuses.map(function (status, i) {
           return {
             name: status, type: "bar", stack: "tasks", emphasis: { focus: "series" },
@@ -36,11 +44,14 @@
       var colours = { red: "#dc3545", yellow: "#ffc107", green: "#198754", done: "#adb5bd" };
       var lights = echarts.init(lightsEl);
       lights.setOption({
-        tooltip: { trigger: "item" },
         legend: { bottom: 0 },
+        tooltip: { trigger: "item", confine: true },
         series: [{
-          type: "pie", radius: ["40%", "70%"], avoidLabelOverlap: true,
-          label: { formatter: "{b}\n{c}" },
+          // labels aligned to the chart's edges, so they stay inside the canvas at any width
+          type: "pie", radius: ["34%", "58%"], center: ["50%", "46%"], avoidLabelOverlap: true,
+          label: { formatter: "{b}\n{c}", alignTo: "edge", edgeDistance: 8, lineHeight: 16, minMargin: 4 },
+          labelLine: { length: 8, length2: 0, maxSurfaceAngle: 80 },
+          labelLayout: { hideOverlap: false },
           data: data.lights.map(function (l) { return { name: l.name, value: l.value, link: l.link, itemStyle: { color: colours[l.key] } }; })
         }]
       });

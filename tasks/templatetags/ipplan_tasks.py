@@ -33,10 +33,11 @@ def light_badge(value: str | None) -> SafeString:
     if not value:
         return format_html("")
     light = Light(value)
+    # the light says itself in words too: colour is never the only signal (WCAG 1.4.1)
     return format_html(
-        '<span class="ipplan-light ipplan-light-{}" title="{}"><span class="visually-hidden">{}</span></span>',
+        '<span class="ipplan-light-badge text-nowrap"><span class="ipplan-light ipplan-light-{}" aria-hidden="true">'
+        '</span><span class="ipplan-light-text">{}</span></span>',
         LIGHT_CLASS[light],
-        light.label,
         light.label,
     )
 

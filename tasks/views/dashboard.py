@@ -66,7 +66,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     chart = {
         "plans": [
             {
-                "name": f.plan.title if len(f.plan.title) <= 18 else f.plan.title[:17] + "…",
+                "name": f.plan.title,  # whole: the chart wraps long names on its axis
                 "counts": [f.by_status[s.value] for s in TaskStatus],
                 "links": [
                     _drill(plan=f.plan.pk, status=s.value, department=department_id) for s in TaskStatus
@@ -135,7 +135,8 @@ def ledger_export(request: HttpRequest) -> FileResponse:
     matching = filtered(filterset)
     # FileResponse closes the file when it has been sent, and a TemporaryFile disappears then.
     handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115
-    write_ledger(matching, handle)
+    plan = filterset.form.cleaned_data.get("plan") if filterset.is_valid() else None
+    write_ledger(matching, handle, title=getattr(plan, "title", ""))
     handle.seek(0)
     name = f"{_('任务台账')}-{local_today():%Y%m%d}.xlsx"
     return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
@@ -158,7 +159,9 @@ def briefing_export(request: HttpRequest) -> FileResponse:
     plans, tasks = dashboard_scope(request.user)  # type: ignore[arg-type]
     tasks = scope(request.user, Action.EXPORT, tasks)
     handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 (closed by FileResponse)
-    write_briefing(plans=plans, tasks=tasks, start=start, end=end, output=handle)
+    region = request.user.region or getattr(request.user.department, "region", None)  # type: ignore[union-attr]
+    issuer = f"{region.name}{_('知识产权局')}" if region else ""
+    write_briefing(plans=plans, tasks=tasks, start=start, end=end, output=handle, issuer=issuer)
     handle.seek(0)
     name = f"{_('督办通报')}-{end:%Y%m%d}.docx"
     return FileResponse(handle, as_attachment=True, filename=name, content_type=DOCX)

@@ -3,67 +3,151 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from departments.models import Department
 from ipplan.permissions import Action, can, get_for
 
+from ..choices import Light
 from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
 from ..marks import attach_marks
-from ..models import IndicatorReading, Plan, Section, Task, local_today
+from ..models import IndicatorReading, Phase, Plan, Section, Task, local_today
 from ..selectors import light_counts, visible_tasks
 from ..services.reminders import rules_for
 from ..services.workflow import deadline_set_for_plan, deadline_set_for_section
 
+PLAN_VIEWS = ("sections", "table", "timeline")
+TABLE_PAGE_SIZE = 100
+FILTER_FIELDS = ("department", "status", "light")
+
+
+@dataclass
+class SectionRow:
+    """One line of the plan's outline: a section, its depth, and the figures of its subtree."""
+
+    section: Section | None  # None: the tasks outside any section
+    depth: int
+    own: int = 0  # tasks directly in the section
+    total: int = 0  # tasks in the section and its subsections
+    lights: dict[str, int] = field(default_factory=lambda: {light.value: 0 for light in Light})
+    progress: int = 0  # summed progress of the subtree, for the mean
+    tasks: list[Task] = field(default_factory=list)
+
+    @property
+    def key(self) -> int:
+        return self.section.pk if self.section else 0
+
+    @property
+    def mean_progress(self) -> int:
+        return round(self.progress / self.total) if self.total else 0
+
+
+def _outline(plan: Plan, tasks: QuerySet[Task]) -> list[SectionRow]:
+    """The sections in document order with their subtree figures, from two queries whatever the size."""
+    sections = list(Section.objects.filter(plan=plan).order_by("order", "id"))
+    by_id = {s.pk: s for s in sections}
+    rows = {s.pk: SectionRow(section=s, depth=0) for s in sections}
+    for section in sections:  # depth by walking up; plans are a few levels deep
+        parent, depth = section.parent_id, 0
+        while parent is not None and parent in by_id:
+            depth, parent = depth + 1, by_id[parent].parent_id
+        rows[section.pk].depth = depth
+    loose = SectionRow(section=None, depth=0)
+    figures = (
+        tasks.order_by().values(*["section_id", "light_value"]).annotate(n=Count("id"), p=Sum("progress"))
+    )
+    for figure in figures:
+        row = rows.get(figure["section_id"], loose)
+        row.own += figure["n"]
+        current: SectionRow | None = row
+        while current is not None:  # the section and every ancestor count the task
+            current.total += figure["n"]
+            current.progress += figure["p"] or 0
+            current.lights[figure["light_value"]] = current.lights.get(figure["light_value"], 0) + figure["n"]
+            parent = current.section.parent_id if current.section else None
+            current = rows.get(parent) if parent is not None else None
+    outline = [rows[s.pk] for s in sections if rows[s.pk].total]
+    if loose.total:
+        outline.append(loose)
+    return outline
+
+
+def _plan_tasks(request: HttpRequest, plan: Plan) -> tuple[TaskFilterSet, QuerySet[Task], bool]:
+    """The plan's tasks the user may see, through the page's filters."""
+    all_tasks = visible_tasks(request.user).filter(plan=plan)  # type: ignore[arg-type]
+    departments = Department.objects.filter(assignments__task__plan=plan).distinct().order_by("name")
+    data = {k: v for k, v in request.GET.lists() if k in FILTER_FIELDS and any(v)}
+    query = QueryDict(mutable=True)
+    for key, values in data.items():
+        query.setlist(key, values)
+    filterset = TaskFilterSet(query or None, queryset=all_tasks)
+    filterset.filters["department"].queryset = departments  # type: ignore[attr-defined]
+    return filterset, filterset.qs.order_by("order", "id"), bool(data)
+
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan: outline with collapsed sections (default), a compact table, or a timeline."""
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
+    view = request.GET.get("view", "sections")
+    if view not in PLAN_VIEWS:
+        view = "sections"
+    filterset, tasks, filtering = _plan_tasks(request, plan)
     all_tasks = visible_tasks(request.user).filter(plan=plan)  # type: ignore[arg-type]
-    departments = Department.objects.filter(assignments__task__plan=plan).distinct().order_by("name")
-    filterset = TaskFilterSet(request.GET or None, queryset=all_tasks)
-    filterset.filters["department"].queryset = departments  # type: ignore[attr-defined]
-    tasks: list[Task] = attach_marks(filterset.qs.order_by("order", "id"))
-    sections = list(Section.objects.filter(plan=plan).order_by("order", "id"))
-    by_section: dict[int | None, list[Task]] = {}
-    for task in tasks:
-        by_section.setdefault(task.section_id, []).append(task)
-    filtering = bool(filterset.form.data)
-    for section in sections:
-        section.task_list = by_section.get(section.pk, [])  # type: ignore[attr-defined]
-    if filtering:  # only the sections that still hold a task, and their parents
-        keep = {s.pk for s in sections if s.task_list} | {s.parent_id for s in sections if s.task_list}  # type: ignore[attr-defined]
-        sections = [s for s in sections if s.pk in keep]
+    today = local_today()
+    outline = _outline(plan, tasks)
+    table: Page[Task] | None = None
+    timeline: dict[str, object] = {}
+    if view == "sections" and filtering:  # a filtered outline is short: open it with its tasks
+        by_section: dict[int, list[Task]] = {}
+        for task in attach_marks(tasks):
+            by_section.setdefault(task.section_id or 0, []).append(task)
+        for row in outline:
+            row.tasks = by_section.get(row.key, [])
+    elif view == "table":
+        table = Paginator(tasks, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     latest = IndicatorReading.objects.filter(indicator=OuterRef("pk")).order_by("-observed_on", "-id")
     indicators = plan.indicators.select_related("section", "task").annotate(
         latest_value=Subquery(latest.values("value")[:1]),
         latest_on=Subquery(latest.values("observed_on")[:1]),
     )
-    today = local_today()
     phases = list(plan.phases.all())
     for phase in phases:
         phase.state = (  # type: ignore[attr-defined]
             "done" if phase.end and phase.end < today else "current" if phase.start <= today else "upcoming"
         )
+    if view == "timeline":
+        timeline = _timeline(plan, tasks, outline, phases, today)
+    filters = QueryDict(mutable=True)
+    for key in FILTER_FIELDS:
+        if request.GET.getlist(key):
+            filters.setlist(key, request.GET.getlist(key))
     context = {
         "plan": plan,
-        "sections": sections,
-        "loose_tasks": by_section.get(None, []),
+        "view": view,
+        "outline": outline,
+        "table": table,
+        "timeline": timeline,
         "indicators": indicators,
         "phases": phases,
-        "task_count": len(tasks),
+        "task_count": sum(row.own for row in outline),
         "counts": light_counts(all_tasks),
         "figures": plan_figures(Plan.objects.filter(pk=plan.pk), today)[0],
         "filter": filterset,
         "filtering": filtering,
+        "filters": filters.urlencode(),
+        "query": f"view=table&{filters.urlencode()}",
         "can_reimport": can(request.user, Action.EDIT_PLAN, plan),
         "can_maintain": can(request.user, Action.MAINTAIN_PLAN, plan),
         "can_set_deadlines": can(request.user, Action.EDIT_DEADLINE, plan),
@@ -71,6 +155,67 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "all_sections": Section.objects.filter(plan=plan).order_by("order", "id"),
     }
     return render(request, "tasks/plan_detail.html", context)
+
+
+def _timeline(
+    plan: Plan, tasks: QuerySet[Task], outline: list[SectionRow], phases: list[Phase], today: dt.date
+) -> dict[str, object]:
+    """Data for the Gantt-style chart: phases as bars, each section's deadlines as dots on its row."""
+    rows = [row for row in outline if row.own]
+    index = {row.key: i for i, row in enumerate(rows)}
+    labels = [
+        f"{row.section.label} {row.section.title}" if row.section else str(_("其他任务")) for row in rows
+    ]
+    dots, spans = [], []
+    first: dict[int, dt.date] = {}
+    last: dict[int, dt.date] = {}
+    for task in tasks.order_by().values(*["pk", "path", "title", "due_date", "light_value", "section_id"]):
+        key = task["section_id"] or 0
+        if task["due_date"] is None or key not in index:
+            continue
+        due = task["due_date"]
+        first[key] = min(first.get(key, due), due)
+        last[key] = max(last.get(key, due), due)
+        dots.append(
+            {
+                "value": [due.isoformat(), index[key]],
+                "light": task["light_value"],
+                "name": f"{task['path']} {task['title'][:60]}",
+                "link": reverse("tasks:task_detail", args=[task["pk"]]),
+            }
+        )
+    for key, start in first.items():
+        spans.append({"row": index[key], "start": start.isoformat(), "end": last[key].isoformat()})
+    return {
+        "rows": labels,
+        "dots": dots,
+        "spans": spans,
+        "phases": [
+            {
+                "name": p.name,
+                "start": p.start.isoformat(),
+                "end": (p.end or p.start).isoformat(),
+                "state": p.state,  # type: ignore[attr-defined]
+            }
+            for p in phases
+        ],
+        "today": today.isoformat(),
+        "lights": {light.value: str(light.label) for light in Light},
+        "labels": {"phase": str(_("实施阶段")), "deadline": str(_("完成时限")), "today": str(_("今天"))},
+    }
+
+
+@login_required
+def plan_section_tasks(request: HttpRequest, pk: int, section_id: int) -> HttpResponse:
+    """The tasks of one section (0: outside any section), loaded by htmx when the section opens."""
+    plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.all(), pk=pk)
+    section = get_object_or_404(Section, pk=section_id, plan=plan) if section_id else None
+    _filterset, tasks, _filtering = _plan_tasks(request, plan)
+    return render(
+        request,
+        "tasks/_plan_section_tasks.html",
+        {"tasks": attach_marks(tasks.filter(section=section)), "section": section},
+    )
 
 
 @login_required
