@@ -66,7 +66,9 @@ def ensure_slapd() -> None:
             capture_output=True,
         )
     if not (os.path.exists(SLAPD) and os.path.exists(SLAPADD)):
-        pytest.skip("OpenLDAP slapd is not installed and cannot be installed here (apt-get install slapd ldap-utils)")
+        pytest.skip(
+            "OpenLDAP slapd is not installed and cannot be installed here (apt-get install slapd ldap-utils)"
+        )
 
 
 def _ldif(entries: list[dict[str, list[str] | str]]) -> str:

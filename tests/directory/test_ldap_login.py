@@ -29,7 +29,9 @@ def ldap_on(settings: Any, slapd: Slapd) -> Slapd:
     settings.AUTH_LDAP_BIND_DN = ""
     settings.AUTH_LDAP_BIND_PASSWORD = ""
     settings.AUTH_LDAP_USER_SEARCH = LDAPSearch(f"ou=people,{SUFFIX}", ldap.SCOPE_SUBTREE, "(uid=%(user)s)")
-    settings.AUTH_LDAP_GROUP_SEARCH = LDAPSearch(f"ou=groups,{SUFFIX}", ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)")
+    settings.AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+        f"ou=groups,{SUFFIX}", ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"
+    )
     settings.AUTH_LDAP_GROUP_TYPE = GroupOfNamesType()
     return slapd
 
@@ -118,12 +120,16 @@ def test_groups_that_map_to_nothing_are_refused_and_create_nobody(
     assert "_auth_user_id" not in client.session
     assert "未映射到本系统的角色" in response.content.decode()
     assert not User.objects.filter(username="lisi").exists()
-    refusal = SecurityEvent.objects.get(action=EventAction.LOGIN_FAILED, result=EventResult.REFUSED, actor_name="lisi")
+    refusal = SecurityEvent.objects.get(
+        action=EventAction.LOGIN_FAILED, result=EventResult.REFUSED, actor_name="lisi"
+    )
     assert refusal.detail["reason"] == "no_mapping"
     assert refusal.detail["groups"] == [f"cn=canteen,ou=groups,{SUFFIX}"]
 
 
-def test_wrong_directory_password_signs_nobody_in(world: World, mappings: dict[str, DirectoryGroupMapping]) -> None:
+def test_wrong_directory_password_signs_nobody_in(
+    world: World, mappings: dict[str, DirectoryGroupMapping]
+) -> None:
     client = Client()
     login(client, "zhangsan", "not-the-password")
     assert "_auth_user_id" not in client.session
