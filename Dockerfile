@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     IPPLAN_STATIC_MANIFEST=1
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext gcc libldap2-dev libsasl2-dev \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /app ipplan
 
