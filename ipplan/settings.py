@@ -569,10 +569,12 @@ from django_auth_ldap.config import (  # noqa: E402
 INSTALLED_APPS += ["ipplan.directory"]
 AUTHENTICATION_BACKENDS = [
     *AUTHENTICATION_BACKENDS[:1],
-    # tells directory users (no local password) where to sign in, before the password checks
+    # tells directory users (no local password) where to sign in, before the password checks;
+    # it loads no user (no get_user), so sessions and force_login keep using ModelBackend
     "ipplan.directory.backends.DirectoryUserGuardBackend",
-    "ipplan.directory.backends.DirectoryLDAPBackend",
     *AUTHENTICATION_BACKENDS[1:],
+    # after the local accounts: a local user signs in without a round trip to the directory
+    "ipplan.directory.backends.DirectoryLDAPBackend",
 ]
 AUTH_LDAP_SERVER_URI = env.str("IPPLAN_LDAP_SERVER_URI", default="")
 AUTH_LDAP_BIND_DN = env.str("IPPLAN_LDAP_BIND_DN", default="")

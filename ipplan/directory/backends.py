@@ -90,6 +90,3 @@ class DirectoryUserGuardBackend:
         if request is not None:
             messages.error(request, message)
         raise PermissionDenied("directory account")
-
-    def get_user(self, user_id: int) -> None:
-        return None
