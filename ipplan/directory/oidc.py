@@ -42,7 +42,7 @@ def _client(discovery_url: str, client_id: str, client_secret: str, scope: str) 
         client_id=client_id,
         client_secret=client_secret,
         server_metadata_url=discovery_url,
-        client_kwargs={"scope": scope, "timeout": 10},
+        client_kwargs={"scope": scope, "default_timeout": 10},
     )
 
 
