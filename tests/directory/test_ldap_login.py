@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from departments.choices import Role
 from departments.models import User
@@ -158,3 +159,40 @@ def test_a_directory_user_has_no_local_password_to_fall_back_on(
     response = login(client, "zhangsan", "zhangsan-pass")
     assert "_auth_user_id" not in client.session
     assert "目录服务未配置" in response.content.decode()
+
+
+def test_second_factor_still_applies_to_directory_users(
+    world: World, mappings: dict[str, DirectoryGroupMapping]
+) -> None:
+    login(Client(), "zhangsan", "zhangsan-pass")
+    user = User.objects.get(username="zhangsan")
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client()
+    response = client.post(reverse("login"), {"username": "zhangsan", "password": "zhangsan-pass"})
+    assert response.status_code == 302 and response["Location"] == reverse("login_verify")
+    assert "_auth_user_id" not in client.session
+
+
+def test_benchmark_ldap_login(world: World, mappings: dict[str, DirectoryGroupMapping]) -> None:
+    """Prints how long a directory login through the form takes (bind, group search, mapping)."""
+    import statistics
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(Client(), "zhangsan", "zhangsan-pass")  # the first login creates the account
+    times, queries = [], []
+    for _ in range(20):
+        client = Client()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            client.post(reverse("login"), {"username": "zhangsan", "password": "zhangsan-pass"})
+            times.append((time.perf_counter() - started) * 1000)
+        assert "_auth_user_id" in client.session
+        queries.append(len(captured))
+    times.sort()
+    print(
+        f"\nLDAP login through the form, 20 runs: median {statistics.median(times):.1f} ms, "
+        f"max {times[-1]:.1f} ms, {max(queries)} SQL queries"
+    )

@@ -159,3 +159,22 @@ def test_logout_ends_the_platform_session_too(
     target = urlsplit(response["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{oidc_on.issuer}/logout"
     assert parse_qs(target.query)["post_logout_redirect_uri"] == ["http://testserver" + reverse("login")]
+
+
+def test_benchmark_oidc_flow(world: World, mapping: DirectoryGroupMapping) -> None:
+    """Prints how long the whole authorization-code flow takes against the local provider."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(10):
+        client = Client()
+        started = time.perf_counter()
+        callback, _ = provider_sign_in(client, "zhaoliu")
+        client.get(callback)
+        times.append((time.perf_counter() - started) * 1000)
+        assert "_auth_user_id" in client.session
+    times.sort()
+    print(
+        f"\nOIDC sign-in (ipplan → provider → callback), 10 runs: median {statistics.median(times):.1f} ms, max {times[-1]:.1f} ms"
+    )
