@@ -66,6 +66,8 @@ def ensure_slapd() -> None:
             capture_output=True,
         )
     if not (os.path.exists(SLAPD) and os.path.exists(SLAPADD)):
+        if os.environ.get("IPPLAN_REQUIRE_SLAPD") == "1":
+            pytest.fail("IPPLAN_REQUIRE_SLAPD=1 but slapd is missing (apt-get install slapd ldap-utils)")
         pytest.skip(
             "OpenLDAP slapd is not installed and cannot be installed here (apt-get install slapd ldap-utils)"
         )
