@@ -148,6 +148,20 @@ def _refuse(
     return DirectoryRefusal(message, reason)
 
 
+def _invalid(
+    error: ValidationError, *, username: str, source: str, request: HttpRequest | None
+) -> DirectoryRefusal:
+    reasons = "; ".join(error.messages)
+    return _refuse(
+        _("目录返回的账号信息不符合本系统的要求,无法登录:%(reasons)s") % {"reasons": reasons},
+        "invalid_account",
+        username=username,
+        source=source,
+        request=request,
+        errors=error.messages[:10],
+    )
+
+
 @transaction.atomic
 def directory_user_sync(
     *,
@@ -212,16 +226,19 @@ def directory_user_sync(
                 source=source,
                 request=request,
             )
-        user = user_create(
-            actor=None,
-            username=username,
-            password=None,
-            role=mapping.role,
-            department=department,
-            region=region,
-            display_name=display_name[:60],
-            email=email,
-        )
+        try:
+            user = user_create(
+                actor=None,
+                username=username,
+                password=None,
+                role=mapping.role,
+                department=department,
+                region=region,
+                display_name=display_name[:60],
+                email=email,
+            )
+        except ValidationError as error:
+            raise _invalid(error, username=username, source=source, request=request) from None
         account = DirectoryAccount.objects.create(
             user=user, source=source, subject=subject, mapping=mapping, synced_at=now
         )
@@ -263,7 +280,10 @@ def directory_user_sync(
         user.set_unusable_password()
         changed.append("password")
     if changed:
-        save_as(user, actor=None, reason="directory", update_fields=changed)
+        try:
+            save_as(user, actor=None, reason="directory", update_fields=changed)
+        except ValidationError as error:
+            raise _invalid(error, username=username, source=source, request=request) from None
     if old != new:
         security_event(
             action=EventAction.ROLE_CHANGE,

@@ -137,3 +137,14 @@ def test_a_deactivated_directory_user_is_refused(world: World) -> None:
     with pytest.raises(DirectoryRefusal) as refusal:
         directory_user_sync(source="oidc", subject="iss|2", username="gone", groups=["g"])
     assert refusal.value.reason == "inactive"
+
+
+def test_account_details_the_user_model_refuses_are_a_refusal_not_an_error(world: World) -> None:
+    group_mapping_save(
+        actor=world.users["security"], source="oidc", group="g", role=Role.LEADER, region=world.city
+    )
+    with pytest.raises(DirectoryRefusal) as refusal:
+        directory_user_sync(source="oidc", subject="iss|3", username="has space", groups=["g"])
+    assert refusal.value.reason == "invalid_account"
+    assert not User.objects.filter(username="has space").exists()
+    assert not DirectoryAccount.objects.exists()
