@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -218,43 +218,55 @@ def directory_user_sync(
     )
     now = timezone.now()
     if account is None:
-        if User.objects.filter(username__iexact=username).exists():
-            raise _refuse(
-                _("已有同名的本地账号,不能用目录账号登录。请联系安全管理员处理。"),
-                "username_taken",
-                username=username,
-                source=source,
-                request=request,
-            )
         try:
-            user = user_create(
-                actor=None,
-                username=username,
-                password=None,
-                role=mapping.role,
-                department=department,
-                region=region,
-                display_name=display_name[:60],
-                email=email,
+            with transaction.atomic():
+                user = user_create(
+                    actor=None,
+                    username=username,
+                    password=None,
+                    role=mapping.role,
+                    department=department,
+                    region=region,
+                    display_name=display_name[:60],
+                    email=email,
+                )
+                DirectoryAccount.objects.create(
+                    user=user, source=source, subject=subject, mapping=mapping, synced_at=now
+                )
+        except (ValidationError, IntegrityError) as error:
+            # The same person signing in twice at once: the other sign-in created the account.
+            account = (
+                DirectoryAccount.objects.select_for_update()
+                .select_related("user")
+                .filter(source=source, subject=subject)
+                .first()
             )
-        except ValidationError as error:
-            raise _invalid(error, username=username, source=source, request=request) from None
-        account = DirectoryAccount.objects.create(
-            user=user, source=source, subject=subject, mapping=mapping, synced_at=now
-        )
-        security_event(
-            action=EventAction.USER_CREATE,
-            actor_name=f"directory:{source}",
-            request=request,
-            obj=user,
-            detail={
-                "source": source,
-                "mapping": mapping.pk,
-                "role": user.role,
-                "department": user.department_id,
-            },
-        )
-        return user
+            if account is None:
+                if User.objects.filter(username__iexact=username).exists():
+                    raise _refuse(
+                        _("已有同名的本地账号,不能用目录账号登录。请联系安全管理员处理。"),
+                        "username_taken",
+                        username=username,
+                        source=source,
+                        request=request,
+                    ) from None
+                if isinstance(error, ValidationError):
+                    raise _invalid(error, username=username, source=source, request=request) from None
+                raise
+        else:
+            security_event(
+                action=EventAction.USER_CREATE,
+                actor_name=f"directory:{source}",
+                request=request,
+                obj=user,
+                detail={
+                    "source": source,
+                    "mapping": mapping.pk,
+                    "role": user.role,
+                    "department": user.department_id,
+                },
+            )
+            return user
     user = User.objects.select_for_update().get(pk=account.user_id)
     if not user.is_active:
         raise _refuse(_("该账号已停用。"), "inactive", username=username, source=source, request=request)

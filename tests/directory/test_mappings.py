@@ -148,3 +148,18 @@ def test_account_details_the_user_model_refuses_are_a_refusal_not_an_error(world
     assert refusal.value.reason == "invalid_account"
     assert not User.objects.filter(username="has space").exists()
     assert not DirectoryAccount.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_first_logins_at_once_give_one_account(world: World) -> None:
+    from tests.threads import in_threads
+
+    group_mapping_save(
+        actor=world.users["security"], source="oidc", group="g", role=Role.LEADER, region=world.city
+    )
+    users = in_threads(
+        lambda: directory_user_sync(source="oidc", subject="iss|9", username="twice", groups=["g"]).pk, n=4
+    )
+    assert len(set(users)) == 1
+    assert User.objects.filter(username="twice").count() == 1 and DirectoryAccount.objects.count() == 1
