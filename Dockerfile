@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # (tasks/parser/convert.py); without it those two formats are refused.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext postgresql-client libreoffice-writer-nogui \
+        gcc libldap2-dev libsasl2-dev \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /app ipplan
 

@@ -193,6 +193,8 @@ PATHS: dict[str, Paths] = {
     "ipplan.tombstone": Paths(region="region_path"),
     # the region of the actor when the event happened ('' for no actor: seen without a region)
     "ipplan.securityevent": Paths(region="region_path"),
+    "directory.directorygroupmapping": Paths(region="region__path"),
+    "directory.directoryaccount": Paths(region="user__region__path", owner="user"),
 }
 
 

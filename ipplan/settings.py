@@ -602,3 +602,79 @@ if IPPLAN_BEAT_LOCK not in ("auto", "redis", "file", "off"):
 # The Redis lock expires this long after the holder's last renewal (it renews every third of it).
 IPPLAN_BEAT_LOCK_SECONDS = env.int("IPPLAN_BEAT_LOCK_SECONDS", default=60)
 # === end of operations ===========================================================================
+# --- Directory sign-in (LDAP/AD and OIDC) — ipplan/directory/ ------------------------------------
+# Both are off unless configured; local accounts keep working. Directory groups become roles and
+# departments through the mappings the security administrator keeps (admin site: 目录组映射).
+import ldap  # noqa: E402
+from django_auth_ldap.config import (  # noqa: E402
+    ActiveDirectoryGroupType,
+    GroupOfNamesType,
+    GroupOfUniqueNamesType,
+    LDAPSearch,
+    NestedActiveDirectoryGroupType,
+    PosixGroupType,
+)
+
+INSTALLED_APPS += ["ipplan.directory"]
+AUTHENTICATION_BACKENDS = [
+    *AUTHENTICATION_BACKENDS[:1],
+    # tells directory users (no local password) where to sign in, before the password checks;
+    # it loads no user (no get_user), so sessions and force_login keep using ModelBackend
+    "ipplan.directory.backends.DirectoryUserGuardBackend",
+    *AUTHENTICATION_BACKENDS[1:],
+    # after the local accounts: a local user signs in without a round trip to the directory
+    "ipplan.directory.backends.DirectoryLDAPBackend",
+]
+AUTH_LDAP_SERVER_URI = env.str("IPPLAN_LDAP_SERVER_URI", default="")
+AUTH_LDAP_BIND_DN = env.str("IPPLAN_LDAP_BIND_DN", default="")
+AUTH_LDAP_BIND_PASSWORD = env.str("IPPLAN_LDAP_BIND_PASSWORD", default="")
+AUTH_LDAP_START_TLS = env.bool("IPPLAN_LDAP_START_TLS", default=False)
+AUTH_LDAP_USER_SEARCH = LDAPSearch(
+    env.str("IPPLAN_LDAP_USER_SEARCH_BASE", default=""),
+    ldap.SCOPE_SUBTREE,
+    # Active Directory: (sAMAccountName=%(user)s)
+    env.str("IPPLAN_LDAP_USER_FILTER", default="(uid=%(user)s)"),
+)
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+    env.str("IPPLAN_LDAP_GROUP_SEARCH_BASE", default=""),
+    ldap.SCOPE_SUBTREE,
+    env.str("IPPLAN_LDAP_GROUP_FILTER", default="(objectClass=*)"),
+)
+AUTH_LDAP_GROUP_TYPE = {
+    "groupOfNames": GroupOfNamesType,
+    "groupOfUniqueNames": GroupOfUniqueNamesType,
+    "posixGroup": PosixGroupType,
+    "activeDirectory": ActiveDirectoryGroupType,
+    "nestedActiveDirectory": NestedActiveDirectoryGroupType,
+}[env.str("IPPLAN_LDAP_GROUP_TYPE", default="groupOfNames")]()
+_ldap_ca_file = env.str("IPPLAN_LDAP_CA_FILE", default="")
+AUTH_LDAP_GLOBAL_OPTIONS = {ldap.OPT_X_TLS_CACERTFILE: _ldap_ca_file} if _ldap_ca_file else {}
+AUTH_LDAP_CONNECTION_OPTIONS = {
+    ldap.OPT_REFERRALS: 0,
+    ldap.OPT_NETWORK_TIMEOUT: env.int("IPPLAN_LDAP_TIMEOUT", default=5),
+    ldap.OPT_TIMEOUT: env.int("IPPLAN_LDAP_TIMEOUT", default=5),
+}
+# The user is created and updated by ipplan's mapping service, never from raw LDAP attributes.
+AUTH_LDAP_ALWAYS_UPDATE_USER = False
+AUTH_LDAP_USER_ATTR_MAP: dict[str, str] = {}
+IPPLAN_LDAP_ATTR_EMAIL = env.str("IPPLAN_LDAP_ATTR_EMAIL", default="mail")
+IPPLAN_LDAP_ATTR_NAME = env.str("IPPLAN_LDAP_ATTR_NAME", default="displayName")
+
+IPPLAN_OIDC_DISCOVERY_URL = env.str("IPPLAN_OIDC_DISCOVERY_URL", default="")
+IPPLAN_OIDC_CLIENT_ID = env.str("IPPLAN_OIDC_CLIENT_ID", default="")
+IPPLAN_OIDC_CLIENT_SECRET = env.str("IPPLAN_OIDC_CLIENT_SECRET", default="")
+IPPLAN_OIDC_SCOPES = env.str("IPPLAN_OIDC_SCOPES", default="openid profile email groups")
+IPPLAN_OIDC_GROUPS_CLAIM = env.str("IPPLAN_OIDC_GROUPS_CLAIM", default="groups")
+IPPLAN_OIDC_USERNAME_CLAIM = env.str("IPPLAN_OIDC_USERNAME_CLAIM", default="preferred_username")
+# Set behind a proxy that rewrites the host; otherwise built from the request.
+IPPLAN_OIDC_REDIRECT_URI = env.str("IPPLAN_OIDC_REDIRECT_URI", default="")
+if IPPLAN_OIDC_DISCOVERY_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _oidc_origin = "{0.scheme}://{0.netloc}".format(_urlsplit(IPPLAN_OIDC_DISCOVERY_URL))
+    # The sign-out form redirects to the platform's end-session page (browsers apply form-action).
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
+        _oidc_origin,
+    ]
+# --- end of directory sign-in ----------------------------------------------------------------

@@ -145,8 +145,12 @@ def login_verify(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    from .directory.oidc import oidc_logout_url
+
+    # A session from the 统一身份认证 platform also ends there (its end-session page), when it has one.
+    platform_logout = oidc_logout_url(request)
     sign_out(request)
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    return redirect(platform_logout or settings.LOGOUT_REDIRECT_URL)
 
 
 class ServicePasswordChangeForm(PasswordChangeForm):

@@ -39,6 +39,7 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("departments/", include("departments.urls")),
     path("security/", include("ipplan.security.urls")),
+    path("directory/", include("ipplan.directory.urls")),
     path("", include("tasks.urls")),
 ]
 

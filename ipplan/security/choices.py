@@ -34,3 +34,4 @@ class EventAction(models.TextChoices):
     ADMIN_DELETE = "admin.delete", _("后台删除")
     LOG_EXPORT = "audit.export", _("导出审计日志")
     LOG_PRUNED = "audit.pruned", _("清理过期审计日志")
+    DIRECTORY_MAPPING = "directory.mapping", _("变更目录组映射")

@@ -93,6 +93,12 @@ def full_world(world: World) -> Iterator[World]:
     indicator_reading_record(actor=bureau, indicator=indicator, value=50, observed_on=dt.date(2026, 6, 30))
     phase_create(actor=None, plan=world.plan, name="组织实施阶段", start=dt.date(2026, 1, 1))
     heartbeat_record(name="tick")
+    from ipplan.directory.services import directory_user_sync, group_mapping_save
+
+    walk = group_mapping_save(
+        actor=world.users["security"], source="oidc", group="walk", role="leader", region=world.city
+    )
+    directory_user_sync(source="oidc", subject="walk|1", username="walker", groups=[walk.group])
     yield world
 
 
