@@ -351,7 +351,7 @@ def generate(scale: Scale, seed: int = 18) -> dict[str, int]:
             uid += 1
             user_rows.append(
                 (uid, username, password, role, department, region, username, role == "admin", role == "admin",
-                 True, "", "", empty_index, _ts(400), _ts(400))
+                 True, "", "", empty_index, _ts(400), _ts(1))
             )  # fmt: skip
             return uid
 
@@ -524,6 +524,18 @@ def generate(scale: Scale, seed: int = 18) -> dict[str, int]:
             task_rows,
             chunk=20_000,
         )  # fmt: skip
+        # Each task's first history row (the import that created it), as a real import leaves.
+        columns = ["history_id", "id", "plan_id", "section_id", "path", "number", "order", "title", "full_text",
+                   "deadline_text", "start_date", "due_date", "status", "progress", "version", "completed_at",
+                   "cancel_reason", "created_at", "updated_at", "history_date", "history_type", "history_user_id",
+                   "history_change_reason"]  # fmt: skip
+        plan_owner = {row[0]: row[14] for row in plan_rows}
+        copier.copy(
+            Task.history.model,
+            columns,
+            ((row[0], *row, row[16], "+", plan_owner[row[1]], "import") for row in task_rows),
+            chunk=20_000,
+        )
         del task_rows, plan_rows
         copier.copy(Assignment, ["id", "task_id", "department_id", "role", "order"], assignment_rows)
         del assignment_rows
@@ -564,6 +576,11 @@ def generate(scale: Scale, seed: int = 18) -> dict[str, int]:
         with connection.cursor() as cursor:
             for model in (Region, Department, DepartmentAlias, User, Plan, Section, Phase, Indicator, Task,
                           Assignment, TaskRequest, Urge, ProgressReport):  # fmt: skip
+                if model is Task:
+                    cursor.execute(
+                        "SELECT setval(pg_get_serial_sequence('tasks_historicaltask', 'history_id'), "
+                        "(SELECT COALESCE(MAX(history_id), 1) FROM tasks_historicaltask))"
+                    )
                 table = model._meta.db_table
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
