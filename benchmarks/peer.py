@@ -75,7 +75,7 @@ class PeerTaskViewSet(viewsets.ReadOnlyModelViewSet[Task]):
     @property
     def paginator(self) -> Any:
         if not hasattr(self, "_paginator"):
-            cursor = "cursor" in self.request.query_params
+            cursor = {"cursor", "cursor_walk"} & self.request.query_params.keys()
             self._paginator = PeerCursor() if cursor else PeerPagination()
         return self._paginator
 
