@@ -46,7 +46,9 @@ def token_for(username: str) -> str:
     from departments.models import User
     from ipplan.services import api_token_create
 
-    _token, secret = api_token_create(actor=User.objects.get(username=username), name=f"bench {time.time():.0f}")
+    _token, secret = api_token_create(
+        actor=User.objects.get(username=username), name=f"bench {time.time():.0f}"
+    )
     return secret
 
 
@@ -90,7 +92,11 @@ def run(kind: str, base: str, headers: dict[str, str], seconds: float, clients: 
             elif kind == "random":
                 url = f"{base}?page_size=100&page={rng.randint(1, pages)}"
             else:
-                start = f"{base}?page_size=100&cursor=" if "/api/v1/" in base else f"{base}?page_size=100&cursor_walk=1"
+                start = (
+                    f"{base}?page_size=100&cursor="
+                    if "/api/v1/" in base
+                    else f"{base}?page_size=100&cursor_walk=1"
+                )
                 url = next_url or start
             status, response, spent = get(http, url, headers)
             with lock:
@@ -121,7 +127,9 @@ def describe(tally: Tally, seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
@@ -138,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         if our_ids != [row["id"] for row in peer["results"]] or ours["count"] != peer["count"]:
             raise SystemExit("ipplan and the peer do not list the same rows in the same order")
         pages = max(1, (ours["count"] + 99) // 100)
-        print(f"{ours['count']:,} tasks visible to {args.user} ({pages} pages of 100); same rows as the peer: yes")
+        print(
+            f"{ours['count']:,} tasks visible to {args.user} ({pages} pages of 100); same rows as the peer: yes"
+        )
         print(f"{args.clients} clients x {args.seconds:.0f} s, gunicorn {args.workers} sync workers; "
               f"load before {os.getloadavg()[0]:.2f}")  # fmt: skip
         print(f"{'walk':10} {'server':7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")

@@ -261,6 +261,7 @@ def generate(scale: Scale, seed: int = 18) -> dict[str, int]:
         Indicator,
         Phase,
         Plan,
+        PlanDocument,
         ProgressReport,
         Section,
         Task,
@@ -503,11 +504,11 @@ def generate(scale: Scale, seed: int = 18) -> dict[str, int]:
         copier.copy(
             Plan,
             ["id", "region_id", "title", "doc_number", "issuer", "issued_on", "period_start", "period_end",
-             "status", "source_name", "source_text", "report_cadence", "report_day", "version", "created_by_id",
+             "status", "source_name", "report_cadence", "report_day", "version", "created_by_id",
              "created_at", "updated_at"],
-            plan_rows,
-            chunk=200,
+            (row[:10] + row[11:] for row in plan_rows),
         )  # fmt: skip
+        copier.copy(PlanDocument, ["plan_id", "text"], ((row[0], row[10]) for row in plan_rows), chunk=200)
         copier.copy(Section, ["id", "plan_id", "parent_id", "label", "title", "path", "order"], section_rows)
         copier.copy(Phase, ["id", "plan_id", "name", "start", "end", "order"], phase_rows)
         copier.copy(
@@ -529,7 +530,7 @@ def generate(scale: Scale, seed: int = 18) -> dict[str, int]:
                    "deadline_text", "start_date", "due_date", "status", "progress", "version", "completed_at",
                    "cancel_reason", "created_at", "updated_at", "history_date", "history_type", "history_user_id",
                    "history_change_reason"]  # fmt: skip
-        plan_owner = {row[0]: row[14] for row in plan_rows}
+        plan_owner = {row[0]: row[14] for row in plan_rows}  # created_by
         copier.copy(
             Task.history.model,
             columns,
