@@ -35,7 +35,7 @@ def assert_constant_queries(
     grow(sizes[0])
     few, few_sql, _ = count_queries(client, url, **headers)
     grow(sizes[1] - sizes[0])
-    many, many_sql, response = count_queries(client, url, **headers)
+    many, many_sql, _response = count_queries(client, url, **headers)
     assert many == few, "\n".join(["--- few:", *few_sql, "--- many:", *many_sql])
     return many
 
