@@ -251,6 +251,13 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     def get_queryset(self) -> QuerySet[Task]:
         return self.base_queryset()  # visible_tasks is already scoped by the policy
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Pages read as rows, not objects (``task_rows_representation``), same shape."""
+        tasks = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        rows = self.paginate_queryset(tasks.values(*s.TASK_LIST_COLUMNS, "light_value"))
+        assert rows is not None  # the API always pages
+        return self.get_paginated_response(s.task_rows_representation(list(rows)))
+
     def _fresh(self, task: Task) -> Response:
         task = self.get_queryset().get(pk=task.pk)
         return self.conditional(

@@ -49,3 +49,49 @@ def test_api_lists(client: Client, world: World, bearer: dict[str, str], url: st
 def test_pages(client: Client, world: World, user: str, url: str) -> None:
     client.force_login(world.users[user])
     assert_constant_queries(client, url.format(plan=world.plan.pk), partial(add_tasks, world))
+
+
+def test_task_serializer_fast_path_equals_drf(world: World) -> None:
+    """The hand-built task dictionary is exactly what DRF's field-by-field path gives."""
+    from django.utils import timezone
+
+    from tasks.api.serializers import TaskSerializer
+    from tasks.models import Task
+    from tasks.selectors import task_assignments_prefetch
+
+    add_tasks(world, 3)
+    Task.objects.filter(pk=world.task.pk).update(
+        status="completed", progress=100, completed_at=timezone.now(), merged_into=world.other_task
+    )
+    tasks = Task.objects.with_light().prefetch_related(task_assignments_prefetch(), "path_aliases")
+    serializer = TaskSerializer()
+    for task in tasks:
+        assert serializer.to_representation(task) == serializer.stock_representation(task)
+
+
+def test_task_list_rows_equal_the_serializer(client: Client, world: World, bearer: dict[str, str]) -> None:
+    """The API list, built from rows, gives each task exactly as TaskSerializer does (page and
+    cursor), in the policy's order."""
+    from django.utils import timezone
+
+    from tasks.api.serializers import TaskSerializer
+    from tasks.models import Task
+    from tasks.selectors import task_assignments_prefetch
+
+    add_tasks(world, 4)
+    Task.objects.filter(pk=world.task.pk).update(completed_at=timezone.now(), split_from=world.other_task)
+    expected = [
+        TaskSerializer().stock_representation(task)
+        for task in Task.objects.filter(plan__region=world.city)
+        .with_light()
+        .prefetch_related(task_assignments_prefetch(), "path_aliases")
+        .order_by("plan_id", "order", "id")
+    ]
+    page = client.get("/api/v1/tasks/?page_size=100", **bearer).json()
+    assert page["count"] == len(expected) and page["results"] == expected
+    walked, url = [], "/api/v1/tasks/?page_size=2&cursor="
+    while url:
+        answer = client.get(url, **bearer).json()
+        walked += answer["results"]
+        url = answer["next"]
+    assert sorted(walked, key=lambda t: t["id"]) == sorted(expected, key=lambda t: t["id"])
