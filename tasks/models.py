@@ -482,7 +482,9 @@ class ProgressReport(TimeStampedModel):
         # instead of visiting every pending row through the review_status index (EXPLAIN in
         # benchmarks/README.md).
         indexes = [
-            models.Index(fields=["task"], condition=Q(review_status="pending"), name="report_pending_task_idx")
+            models.Index(
+                fields=["task"], condition=Q(review_status="pending"), name="report_pending_task_idx"
+            )
         ]
 
     def __str__(self) -> str:
