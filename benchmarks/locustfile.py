@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import random
+from pathlib import Path
 from typing import Any
 
 from locust import HttpUser, between, events, task
 
-PEOPLE: list[dict[str, Any]] = json.loads(open(os.environ["BENCH_USERS"], encoding="utf-8").read())
+PEOPLE: list[dict[str, Any]] = json.loads(Path(os.environ["BENCH_USERS"]).read_text(encoding="utf-8"))
 CONFLICTS = {"n": 0}
 
 
