@@ -19,11 +19,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def people(n: int) -> list[dict[str, object]]:
+def people(n: int) -> list[dict[str, Any]]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -37,18 +38,20 @@ def people(n: int) -> list[dict[str, object]]:
     from tasks.models import Assignment
 
     city = User.objects.get(username="bureau").region_id
-    staff = list(User.objects.filter(role="dept_staff", region_id=city).order_by("id")[:n])
-    found = []
+    staff = list(User.objects.filter(role="dept_staff", region_id=city or 0).order_by("id")[:n])
+    found: list[dict[str, Any]] = []
     for user in staff:
         client = Client()
         client.force_login(user)
         _token, secret = api_token_create(actor=user, name="mixed load", can_write=True, days=1)
         tasks = list(
-            Assignment.objects.filter(department_id=user.department_id).values_list("task_id", flat=True)[:50]
+            Assignment.objects.filter(department_id=user.department_id or 0).values_list(
+                "task_id", flat=True
+            )[:50]
         )
         led = list(
             Assignment.objects.filter(
-                department_id=user.department_id, role="lead", task__status="in_progress"
+                department_id=user.department_id or 0, role="lead", task__status="in_progress"
             ).values_list("task_id", flat=True)[:50]
         )
         if not tasks or not led:

@@ -43,7 +43,7 @@ def targets() -> list[tuple[str, str, str]]:
     staff = User.objects.get(username="staff")
     biggest = Plan.objects.annotate(n=Count("tasks")).order_by("-n").values_list("pk", flat=True).first()
     task = (
-        Assignment.objects.filter(department_id=staff.department_id, role="lead")
+        Assignment.objects.filter(department_id=staff.department_id or 0, role="lead")
         .order_by("task_id")
         .values_list("task_id", flat=True)
         .first()

@@ -63,11 +63,10 @@ class PeerTaskViewSet(viewsets.ReadOnlyModelViewSet[Task]):
 
     def get_queryset(self) -> QuerySet[Task]:
         user: Any = self.request.user
-        tasks = Task.objects.prefetch_related(
-            Prefetch(
-                "assignments", Assignment.objects.select_related("department").order_by("role", "order", "id")
-            )
+        assignments: Any = Prefetch(
+            "assignments", Assignment.objects.select_related("department").order_by("role", "order", "id")
         )
+        tasks = Task.objects.prefetch_related(assignments)
         if user.region_id is not None:
             tasks = tasks.filter(plan__region__path__startswith=user.region.path)
         return tasks.order_by("plan_id", "order", "id")
