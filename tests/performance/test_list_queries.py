@@ -95,3 +95,25 @@ def test_task_list_rows_equal_the_serializer(client: Client, world: World, beare
         walked += answer["results"]
         url = answer["next"]
     assert sorted(walked, key=lambda t: t["id"]) == sorted(expected, key=lambda t: t["id"])
+
+
+def test_allowed_actions_in_one_query_answers_as_can(world: World) -> None:
+    """``allowed_actions`` asks once for all actions and agrees with ``can`` for each, for every
+    role on objects in and out of reach."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ipplan.permissions import Action, allowed_actions, can
+
+    actions = list(Action)
+    objects = [world.task, world.other_task, world.foreign_task, world.plan, world.foreign_plan]
+    for user in world.users.values():
+        for obj in objects:
+            try:
+                expected = {action for action in actions if can(user, action, obj)}
+            except LookupError:
+                continue
+            with CaptureQueriesContext(connection) as queries:
+                got = allowed_actions(user, obj, actions)
+            assert got == expected, (user.username, obj, got ^ expected)
+            assert len(queries) <= 1
