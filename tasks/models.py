@@ -59,7 +59,6 @@ class Plan(TimeStampedModel):
     period_end = models.PositiveSmallIntegerField(_("截止年度"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
     source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
-    source_text = models.TextField(_("原文"), blank=True)
     report_cadence = models.CharField(
         _("进展填报周期"), max_length=16, choices=ReportCadence.choices, default=ReportCadence.MONTHLY
     )
@@ -73,7 +72,7 @@ class Plan(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    history = HistoricalRecords(verbose_name=_("方案变更记录"), excluded_fields=["source_text"])
+    history = HistoricalRecords(verbose_name=_("方案变更记录"))
 
     class Meta:
         ordering = ["-issued_on", "title", "id"]
@@ -93,6 +92,30 @@ class Plan(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def source_text(self) -> str:
+        """The document's text (one query; it lives in ``PlanDocument``, written by the services)."""
+        document = PlanDocument.objects.filter(plan_id=self.pk).values_list("text", flat=True).first()
+        return document or ""
+
+
+class PlanDocument(models.Model):
+    """The full text of a plan's document, apart from the plan: a task row joined to its plan
+    (``select_related("plan")``, on every list) must not carry hundreds of KB of text along."""
+
+    plan = models.OneToOneField(
+        Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, primary_key=True, related_name="document"
+    )
+    text = models.TextField(_("原文"), blank=True)
+
+    class Meta:
+        ordering = ["plan"]
+        verbose_name = _("方案原文")
+        verbose_name_plural = _("方案原文")
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: {len(self.text)}"
 
 
 class Section(models.Model):
@@ -479,6 +502,14 @@ class ProgressReport(TimeStampedModel):
                 condition=Q(percent__gte=0, percent__lte=100), name="report_percent_0_100"
             ),
             models.CheckConstraint(condition=~Q(text=""), name="report_text_not_empty"),
+        ]
+        # The review queue counts and lists the pending reports of a region: a small partial index
+        # instead of visiting every pending row through the review_status index (EXPLAIN in
+        # benchmarks/README.md).
+        indexes = [
+            models.Index(
+                fields=["task"], condition=Q(review_status="pending"), name="report_pending_task_idx"
+            )
         ]
 
     def __str__(self) -> str:

@@ -40,11 +40,15 @@ def period_for(cadence: str, today: dt.date) -> str:
     return quarter if cadence == "quarterly" else month
 
 
-def _assignments_prefetch() -> Prefetch[Any]:
+def task_assignments_prefetch() -> Prefetch[Any]:
+    """A task's assignments with their departments, in role order (one query for a whole page)."""
     return Prefetch(
         "assignments",
         queryset=Assignment.objects.select_related("department").order_by("role", "order", "id"),
     )
+
+
+_assignments_prefetch = task_assignments_prefetch
 
 
 def with_urgency(queryset: QuerySet[Task], today: dt.date) -> QuerySet[Task]:

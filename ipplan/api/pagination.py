@@ -100,9 +100,12 @@ class Pagination(PageNumberPagination):
         self.has_more = len(rows) > size
         rows = rows[:size]
         last = rows[-1] if rows else None
-        self.next_cursor = (
-            encode_cursor(getattr(last, field), last.pk) if last is not None else cursor or None
-        )
+        if last is None:
+            self.next_cursor = cursor or None
+        elif isinstance(last, dict):  # a page read with values(): the row has the id and the field
+            self.next_cursor = encode_cursor(last[field], last["id"])
+        else:
+            self.next_cursor = encode_cursor(getattr(last, field), last.pk)
         return rows
 
     def get_paginated_response(self, data: Any) -> Response:

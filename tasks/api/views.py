@@ -39,8 +39,9 @@ from ..models import (
     Section,
     Task,
     TaskRequest,
+    local_today,
 )
-from ..selectors import task_changes, visible_tasks
+from ..selectors import task_assignments_prefetch, task_changes, visible_tasks
 from ..services import maintenance, workflow
 from ..services.attachments import AttachmentIntegrityError, attachment_open
 from ..services.maintenance import Departments
@@ -239,11 +240,23 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     if_match_actions = ("completion", "assignments", "split", "merge", "move", "cancel", "restore")
 
     def base_queryset(self) -> QuerySet[Task]:
-        tasks = visible_tasks(self.request.user).prefetch_related("path_aliases")  # type: ignore[arg-type]
-        return tasks.order_by("plan_id", "order", "id")
+        # The serializer shows the plan and the section as ids and needs only the light: no join
+        # to the plan or the section, no urgency rank; departments and former paths prefetched.
+        tasks = scope(self.request.user, Action.VIEW_TASK, Task.objects.all())
+        tasks = tasks.with_light(local_today())  # type: ignore[attr-defined]
+        return tasks.prefetch_related(task_assignments_prefetch(), "path_aliases").order_by(
+            "plan_id", "order", "id"
+        )
 
     def get_queryset(self) -> QuerySet[Task]:
         return self.base_queryset()  # visible_tasks is already scoped by the policy
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Pages read as rows, not objects (``task_rows_representation``), same shape."""
+        tasks = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        rows = self.paginate_queryset(tasks.values(*s.TASK_LIST_COLUMNS, "light_value"))
+        assert rows is not None  # the API always pages
+        return self.get_paginated_response(s.task_rows_representation(list(rows)))
 
     def _fresh(self, task: Task) -> Response:
         task = self.get_queryset().get(pk=task.pk)

@@ -14,7 +14,7 @@ from ipplan.audit import save_as
 from ipplan.permissions import Action, require
 
 from ..choices import AssignmentRole, Comparator, IndicatorBasis, PlanStatus
-from ..models import Assignment, Indicator, IndicatorReading, Phase, Plan, Section, Task
+from ..models import Assignment, Indicator, IndicatorReading, Phase, Plan, PlanDocument, Section, Task
 
 
 @transaction.atomic
@@ -45,10 +45,17 @@ def plan_create(
         period_end=end,
         status=status,
         source_name=source_name,
-        source_text=source_text,
         created_by=actor,
     )
-    return save_as(plan, actor=actor, reason="create")
+    plan = save_as(plan, actor=actor, reason="create")
+    if source_text:
+        plan_document_set(plan=plan, text=source_text)
+    return plan
+
+
+def plan_document_set(*, plan: Plan, text: str) -> None:
+    """Keep ``text`` as the plan's document (the caller has checked the permission)."""
+    PlanDocument.objects.update_or_create(plan=plan, defaults={"text": text})
 
 
 @transaction.atomic

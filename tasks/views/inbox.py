@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,7 @@ from ipplan.permissions import Action, scope
 
 from ..filtersets import TaskFilterSet, filtered
 from ..marks import attach_marks
-from ..models import Plan
+from ..models import Assignment, Plan
 from ..selectors import department_inbox, light_counts, order_by_urgency, signoff_queue
 
 SORTS = {
@@ -30,11 +31,9 @@ PAGE_SIZE = 50
 def inbox(request: HttpRequest) -> HttpResponse:
     tasks = department_inbox(request.user)  # type: ignore[arg-type]
     department = getattr(request.user, "department_id", None) or 0  # 0 matches nothing
-    plans = scope(
-        request.user,
-        Action.VIEW_PLAN,
-        Plan.objects.filter(tasks__assignments__department_id=department).distinct(),
-    )
+    # the plans the department has a task in: EXISTS, not a DISTINCT over joined plan rows
+    carried = Assignment.objects.filter(task__plan=OuterRef("pk"), department_id=department)
+    plans = scope(request.user, Action.VIEW_PLAN, Plan.objects.filter(Exists(carried)))
     filterset = TaskFilterSet(request.GET or None, queryset=tasks, plans=plans)
     without_light = request.GET.copy()
     without_light.pop("light", None)

@@ -33,7 +33,7 @@ from ...parser.dates import parse_deadline
 from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
 from ...status import Door, door_allows
 from ..maintenance import task_cancel_removed
-from ..plans import assignment_set, plan_create, section_create, task_create
+from ..plans import assignment_set, plan_create, plan_document_set, section_create, task_create
 from .edits import apply_edits, summarize
 from .progress import BATCH_PROGRESS_FLOOR, report_progress
 
@@ -596,10 +596,10 @@ def plan_reimport_apply(
         if door_allows(Door.REIMPORT, task.status, TaskStatus.CANCELLED):
             task_cancel_removed(actor=actor, task=task, reason="reimport: removed from the revised document")
     if source_text:
-        plan.source_text = source_text
+        plan_document_set(plan=plan, text=source_text)
         plan.source_name = source_name or plan.source_name
         # the plan's version is its ETag: a new source (source_name is in the API) moves it on
-        save_versioned(plan, actor=actor, reason="reimport", update_fields=["source_text", "source_name"])
+        save_versioned(plan, actor=actor, reason="reimport", update_fields=["source_name"])
     return diff
 
 
