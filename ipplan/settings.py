@@ -648,3 +648,28 @@ if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     # consumer_timeout (30 min by default) must stay above IPPLAN_IMPORT_JOB_SECONDS.
     CELERY_BROKER_HEARTBEAT = env.int("IPPLAN_BROKER_HEARTBEAT", default=60)
 # === end of broker ================================================================================
+
+# === database replica and PgBouncer (helper broker, issue 17) =====================================
+# DATABASE_REPLICA_URL: a streaming replica of DATABASE_URL. The dashboards, the exports and the
+# REST API's list endpoints (GET) read from it; everything else, and these too for a few seconds
+# after the same browser wrote something, reads and writes the primary (ipplan.dbrouter).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+IPPLAN_REPLICA_STICKY_SECONDS = env.int("IPPLAN_REPLICA_STICKY_SECONDS", default=10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"].setdefault(_key, DATABASES["default"][_key])
+    # tests: the replica is the primary's test database, seen through a second connection
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["ipplan.dbrouter.ReplicaRouter"]
+    MIDDLEWARE.append("ipplan.dbrouter.ReplicaReadMiddleware")
+# DATABASE_PGBOUNCER=1 when DATABASE_URL (and DATABASE_REPLICA_URL) point at PgBouncer in
+# transaction mode: a named (server-side) cursor must not outlive its transaction there, so the
+# chunked reads of the exports use client-side cursors. ipplan keeps no other session state
+# (SET LOCAL only inside transactions; the time zone is a parameter PgBouncer tracks itself).
+IPPLAN_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
+if IPPLAN_PGBOUNCER:
+    for _alias in DATABASES:
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# === end of database replica ======================================================================
