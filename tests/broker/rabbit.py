@@ -88,3 +88,23 @@ class RabbitMQ:
         subprocess.run(
             ["epmd", "-port", str(self.epmd_port), "-kill"], env=self.env, capture_output=True, timeout=10
         )
+
+
+def publish(url: str, job: str, times: int = 1, **kwargs: object) -> None:
+    """Send ``job`` as ipplan does on RabbitMQ: to its routed queue, persistent, confirmed."""
+    from celery import Celery
+    from django.conf import settings
+    from kombu import Connection
+
+    producer = Celery(broker=url)
+    producer.conf.update(
+        task_queues=settings.CELERY_TASK_QUEUES,
+        task_routes=settings.CELERY_TASK_ROUTES,
+        task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        task_default_exchange=settings.CELERY_TASK_DEFAULT_EXCHANGE,
+        task_default_routing_key=settings.CELERY_TASK_DEFAULT_ROUTING_KEY,
+        task_default_delivery_mode="persistent",
+    )
+    with Connection(url, transport_options={"confirm_publish": True}) as connection:
+        for _ in range(times):
+            producer.send_task(job, kwargs=kwargs, connection=connection)
