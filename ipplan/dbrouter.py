@@ -10,6 +10,7 @@ migrations always go to the primary.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
 REPLICA = "replica"
@@ -29,11 +30,24 @@ REPLICA_URL_NAMES = frozenset(
     {"dashboard", "ledger_export", "briefing_export", "assessment", "assessment_export"}
 )
 
+logger = logging.getLogger("ipplan.dbrouter")
+
 _use_replica: ContextVar[bool] = ContextVar("ipplan_use_replica", default=False)
 
 
 def replica_configured() -> bool:
     return REPLICA in settings.DATABASES
+
+
+def replica_reachable() -> bool:
+    """The replica's connection opens (a no-op while a persistent one is open); else the primary
+    serves, so a replica that is down slows the dashboards instead of breaking them."""
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError as error:
+        logger.warning("read replica unreachable, reading the primary: %r", error)
+        return False
+    return True
 
 
 @contextmanager
@@ -111,7 +125,9 @@ class ReplicaReadMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        if replica_configured() and replica_eligible(request, view_func) and not _recent_writer(request):
+        if not (replica_configured() and replica_eligible(request, view_func)) or _recent_writer(request):
+            return
+        if replica_reachable():
             request._ipplan_replica_token = _use_replica.set(True)  # type: ignore[attr-defined]
 
 

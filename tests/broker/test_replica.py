@@ -22,6 +22,7 @@ from ..test_startup import clean_env, manage
 @pytest.fixture
 def with_replica(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dbrouter, "replica_configured", lambda: True)
+    monkeypatch.setattr(dbrouter, "replica_reachable", lambda: True)
 
 
 def test_without_a_replica_everything_reads_the_primary() -> None:
@@ -89,19 +90,26 @@ def test_a_write_keeps_the_browser_on_the_primary_for_a_while(with_replica: None
     assert _through(expired, resolve("/dashboard/").func)[0] == "replica"
 
 
+def test_a_replica_that_is_down_leaves_the_dashboard_on_the_primary(
+    with_replica: None, monkeypatch: pytest.MonkeyPatch, rf: RequestFactory
+) -> None:
+    monkeypatch.setattr(dbrouter, "replica_reachable", lambda: False)
+    assert _through(rf.get("/dashboard/"), resolve("/dashboard/").func)[0] == "default"
+
+
 CHECK = """
 import json
 from django.conf import settings
 from django.db import connections
 from departments.choices import RegionLevel
 from departments.models import Region
-from ipplan.dbrouter import replica_reads
+from ipplan.dbrouter import replica_reachable, replica_reads
 Region.objects.create(code="440000", name="广东省", level=RegionLevel.PROVINCE)
 with replica_reads():
     on_replica = Region.objects.count()
     names = list(Region.objects.values_list("name", flat=True))
 print("CHECK " + json.dumps({
-    "primary": Region.objects.count(), "replica": on_replica,
+    "primary": Region.objects.count(), "replica": on_replica, "reachable": replica_reachable(),
     "last_middleware": settings.MIDDLEWARE[-1],
     "cursors": [connections[a].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS") for a in ("default", "replica")],
 }))
@@ -123,6 +131,15 @@ def test_two_real_databases_reads_in_replica_block_see_the_copy(tmp_path: Path) 
     assert found == {
         "primary": 1,
         "replica": 0,
+        "reachable": True,
         "last_middleware": "ipplan.dbrouter.ReplicaReadMiddleware",
         "cursors": [True, True],
     }
+    env["DATABASE_REPLICA_URL"] = f"sqlite:///{tmp_path / 'missing' / 'replica.sqlite3'}"
+    down = manage(
+        "shell",
+        "-c",
+        "from ipplan.dbrouter import replica_reachable; print('UP', replica_reachable())",
+        env=env,
+    )
+    assert "UP False" in down.stdout, down.stdout + down.stderr
