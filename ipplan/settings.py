@@ -678,3 +678,78 @@ if IPPLAN_OIDC_DISCOVERY_URL:
         _oidc_origin,
     ]
 # --- end of directory sign-in ----------------------------------------------------------------
+
+# === broker: queues, routing, RabbitMQ (helper broker, issue 17) ================================
+# Redis (redis://…) or RabbitMQ (amqp://user:password@host:5672/vhost) as CELERY_BROKER_URL; the
+# embedded start keeps its folder broker. Each kind of job has its own durable queue, so that a
+# flood of one (a thousand webhook retries, a big import) cannot starve the others: run one worker
+# per queue ("celery -A ipplan worker -Q reminders", see README "Broker and queues"); a worker
+# started without -Q consumes all of them.
+from kombu import Exchange, Queue  # noqa: E402
+
+IPPLAN_QUEUE_DEFAULT = "celery"  # beat's own bookkeeping and anything not routed below
+IPPLAN_QUEUES = (IPPLAN_QUEUE_DEFAULT, "reminders", "webhooks", "imports")
+# Durable exchanges and queues, persistent messages: RabbitMQ keeps what was queued across a
+# restart (Redis keeps it as far as its own persistence, AOF/RDB, does).
+CELERY_TASK_QUEUES = tuple(
+    Queue(_name, Exchange(_name, type="direct", durable=True), routing_key=_name, durable=True)
+    for _name in IPPLAN_QUEUES
+)
+CELERY_TASK_DEFAULT_QUEUE = IPPLAN_QUEUE_DEFAULT
+CELERY_TASK_DEFAULT_EXCHANGE = IPPLAN_QUEUE_DEFAULT
+CELERY_TASK_DEFAULT_ROUTING_KEY = IPPLAN_QUEUE_DEFAULT
+CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+CELERY_TASK_ROUTES = {
+    "tasks.jobs.reminders_tick": {"queue": "reminders", "routing_key": "reminders"},
+    "tasks.jobs.notifications_deliver": {"queue": "reminders", "routing_key": "reminders"},
+    "tasks.jobs.notification_send": {"queue": "reminders", "routing_key": "reminders"},
+    "webhooks.jobs.*": {"queue": "webhooks", "routing_key": "webhooks"},
+    "tasks.jobs.import_*": {"queue": "imports", "routing_key": "imports"},
+}
+# Acknowledgement. CELERY_TASK_ACKS_LATE above (with reject-on-worker-lost) holds for every job
+# that is idempotent, i.e. for all but one: a message is acknowledged only after the job ran, so
+# a worker killed mid-job, or a broker restart before the ack, hands the message to another worker,
+# and running it again sends nothing twice because
+#   - reminders_tick creates each due reminder once (unique dedup key) and only enqueues delivery;
+#   - notifications_deliver / notification_send and webhooks_deliver / webhook_send claim each row
+#     (pending -> sending) in a transaction before sending and skip rows already claimed or sent;
+#   - webhooks_prune deletes what is past its age: a second run finds nothing more;
+#   - import_parse / import_commit act only on an import still in the state that awaits them (the
+#     file is read in a child process under the job's time and memory limits, so a bad file ends
+#     the import with an error rather than killing the worker over and over).
+# The exception: the heartbeat counts beat's ticks, and a redelivered tick would count twice, so
+# it is acknowledged on receipt (a lost tick is just the next tick).
+CELERY_TASK_ANNOTATIONS = {"ipplan.jobs.heartbeat": {"acks_late": False}}
+if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # Publisher confirms: a job published while RabbitMQ restarts raises (and is retried by
+    # Celery's publish retry) instead of being lost silently. visibility_timeout is Redis-only.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # A worker keeps one message at a time per process (prefetch 1 above); RabbitMQ's own
+    # consumer_timeout (30 min by default) must stay above IPPLAN_IMPORT_JOB_SECONDS.
+    CELERY_BROKER_HEARTBEAT = env.int("IPPLAN_BROKER_HEARTBEAT", default=60)
+# === end of broker ================================================================================
+
+# === database replica and PgBouncer (helper broker, issue 17) =====================================
+# DATABASE_REPLICA_URL: a streaming replica of DATABASE_URL. The dashboards, the exports and the
+# REST API's list endpoints (GET) read from it; everything else, and these too for a few seconds
+# after the same browser wrote something, reads and writes the primary (ipplan.dbrouter).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+IPPLAN_REPLICA_STICKY_SECONDS = env.int("IPPLAN_REPLICA_STICKY_SECONDS", default=10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"].setdefault(_key, DATABASES["default"][_key])
+    # tests: the replica is the primary's test database, seen through a second connection
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["ipplan.dbrouter.ReplicaRouter"]
+    MIDDLEWARE.append("ipplan.dbrouter.ReplicaReadMiddleware")
+# DATABASE_PGBOUNCER=1 when DATABASE_URL (and DATABASE_REPLICA_URL) point at PgBouncer in
+# transaction mode: a named (server-side) cursor must not outlive its transaction there, so the
+# chunked reads of the exports use client-side cursors. ipplan keeps no other session state
+# (SET LOCAL only inside transactions; the time zone is a parameter PgBouncer tracks itself).
+IPPLAN_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
+if IPPLAN_PGBOUNCER:
+    for _alias in DATABASES:
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# === end of database replica ======================================================================
