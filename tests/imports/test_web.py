@@ -45,7 +45,7 @@ def test_upload_preview_map_commit(bureau: Client, world: World) -> None:
     plan = Plan.objects.get(doc_number="东府办〔2026〕7号")
     assert committed["Location"] == reverse("tasks:plan_detail", args=[plan.pk])
     assert DepartmentAlias.objects.filter(name="市文旅局", department=world.other_dept).exists()
-    detail = bureau.get(committed["Location"]).content.decode()
+    detail = bureau.get(committed["Location"] + "?view=table").content.decode()  # the table lists tasks
     assert "培育高价值专利组合" in detail
     record.refresh_from_db()
     assert record.state == "committed" and record.plan == plan
