@@ -25,11 +25,6 @@ urlpatterns = [
     path(
         "assessment/snapshots/", views.AssessmentSnapshotListView.as_view(), name="api-assessment-snapshots"
     ),
-    path(
-        "assessment/snapshots/<int:pk>/",
-        views.AssessmentSnapshotDetailView.as_view(),
-        name="api-assessment-snapshot",
-    ),
     path("imports/", imports.ImportListView.as_view(), name="api-imports"),
     path("imports/<int:pk>/", imports.ImportDetailView.as_view(), name="api-import-detail"),
     path("imports/<int:pk>/commit/", imports.ImportCommitView.as_view(), name="api-import-commit"),

@@ -843,22 +843,3 @@ class AssessmentSnapshotListView(APIView):
         snapshots = scope(request.user, Action.VIEW_ASSESSMENT, AssessmentSnapshot.objects.all())
         rows = snapshots.select_related("region", "published_by").order_by("-created_at", "-id")[:100]
         return Response(AssessmentSnapshotSerializer(rows, many=True).data)
-
-
-class AssessmentSnapshotDetailView(APIView):
-    """One published ranking."""
-
-    @extend_schema(
-        tags=["dashboard"],
-        responses=AssessmentSnapshotSerializer,
-        operation_id="assessment_snapshots_retrieve",
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        require(request.user, Action.VIEW_ASSESSMENT)
-        snapshot = get_for(
-            request.user,
-            Action.VIEW_ASSESSMENT,
-            AssessmentSnapshot.objects.select_related("region", "published_by"),
-            pk=pk,
-        )
-        return Response(AssessmentSnapshotSerializer(snapshot).data)

@@ -55,7 +55,9 @@ def test_period_keys() -> None:
 
 
 def test_scores_by_hand(year: World) -> None:
-    rows = {row.department.name: row for row in assess(Department.objects.filter(region=year.city), START, END)}
+    rows = {
+        row.department.name: row for row in assess(Department.objects.filter(region=year.city), START, END)
+    }
     science, finance = rows["市科技局"], rows["市财政局"]
     # 市科技局 leads 二.(一).1 (due 06-30, completed 06-20): on time 1/1; it reports Q1 and Q2,
     # the quarters up to its completion: 2/2; it has no open task: no data, left out of the score.

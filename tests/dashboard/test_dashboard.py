@@ -72,12 +72,22 @@ def test_department_ranking_by_hand(scene: World) -> None:
     # and the cancelled 二.(一).3 (left out); owes this month's report on 二.(一).1: 0/1.
     assert (science.led, science.shared, science.due, science.on_time, science.overdue_now) == (1, 0, 0, 0, 0)
     assert (science.reports_owed, science.reports_filed, science.reports_missing) == (1, 0, 0)
-    assert (science.on_time_rate, science.report_rate, science.clean_rate, science.score) == (None, 0.0, None, 0.0)
+    assert (science.on_time_rate, science.report_rate, science.clean_rate, science.score) == (
+        None,
+        0.0,
+        None,
+        0.0,
+    )
     # 市财政局: leads the overdue 二.(一).2, responsible for 二.(一).1; this month's report on
     # both is owed (0/2) and missing on the open one.
     assert (finance.led, finance.shared, finance.due, finance.on_time, finance.overdue_now) == (1, 1, 1, 0, 1)
     assert (finance.reports_owed, finance.reports_filed, finance.reports_missing) == (2, 0, 1)
-    assert (finance.on_time_rate, finance.report_rate, finance.clean_rate, finance.score) == (0.0, 0.0, 0.0, 0.0)
+    assert (finance.on_time_rate, finance.report_rate, finance.clean_rate, finance.score) == (
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    )
     assert (science.rank, finance.rank) == (1, 2)  # equal scores: fewer overdue first
 
 
