@@ -101,7 +101,7 @@ class TaskFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if "light_rank" in queryset.query.annotations:
-            return queryset.filter(light_rank=LIGHT_RANK[Light(value)])
+            return queryset.filter(light_rank=LIGHT_RANK[Light(value)])  # type: ignore[misc]
         return queryset.filter(light_q(local_today())[Light(value)])
 
     @extend_schema_field(OpenApiTypes.BOOL)

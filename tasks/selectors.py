@@ -80,7 +80,7 @@ def order_by_urgency(tasks: QuerySet[Task]) -> QuerySet[Task]:
 
 def light_counts(tasks: QuerySet[Task]) -> dict[str, int]:
     """How many tasks show each light, in one aggregate query grouped by the annotated rank."""
-    rows = tasks.order_by().values("light_rank").annotate(n=Count("id"))
+    rows = tasks.order_by().values("light_rank").annotate(n=Count("id"))  # type: ignore[misc]
     counts = {light.value: 0 for light in Light}
     counts.update({LIGHT_BY_RANK[row["light_rank"]].value: row["n"] for row in rows})
     return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -49,14 +50,14 @@ def report_missing_q(today: dt.date, *, task: str, department: str | int, prefix
     from ..models import ProgressReport
 
     p = prefix
-    by = OuterRef(department) if isinstance(department, str) else department
+    by: Any = OuterRef(department) if isinstance(department, str) else department
     filed = ProgressReport.objects.filter(task_id=OuterRef(task), department_id=by)
     current = Q()
     for cadence in (ReportCadence.MONTHLY, ReportCadence.QUARTERLY):
         period = period_for(cadence, today)
         current |= Q(**{f"{p}plan__report_cadence": cadence}) & started_by_q(period_bounds(period)[1], p)
     owed_now = ~Q(**{f"{p}status__in": CLOSED_STATUSES}) & current
-    return owed_now & ~Exists(filed.filter(_current_period_q(today)))
+    return owed_now & Q(~Exists(filed.filter(_current_period_q(today))))
 
 
 def _current_period_q(today: dt.date) -> Q:
