@@ -269,7 +269,9 @@ def _finish(rows: dict[int, Assessment], weights: AssessmentWeights | None) -> l
         department = departments[department_id]
         entry.department = department
         entry.city = cities.get(city_of(department.region), "")
-        chosen = weights or cache.setdefault(department.region_id, weights_for(department.region))
+        if department.region_id not in cache:
+            cache[department.region_id] = weights_for(department.region)
+        chosen = weights or cache[department.region_id]
         entry.weights = (chosen.on_time, chosen.reports, chosen.overdue)
         entry.compute_score()
         result.append(entry)
