@@ -28,12 +28,11 @@ from .models import (
     TaskRequest,
     local_today,
 )
-from .reporting.lights import LIGHT_RANK, light_q, overdue_q
+from .reporting.lights import light_q, overdue_q
 
 
 class TaskFilterSet(django_filters.FilterSet):
-    """Filters for task lists. ``light`` reuses the ``light_rank`` annotation when the selector
-    added it (``with_light``), else the same rule as plain conditions."""
+    """Filters for task lists. ``light`` filters by the rule of ``tasks.reporting.lights``."""
 
     q = django_filters.CharFilter(label=_("搜索"), method="filter_q")
     path = django_filters.CharFilter(label=_("编号路径"), method="filter_path")
@@ -98,11 +97,9 @@ class TaskFilterSet(django_filters.FilterSet):
         return self._assigned(queryset, role=value)
 
     def filter_light(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
-        if not value:
-            return queryset
-        if "light_rank" in queryset.query.annotations:
-            return queryset.filter(light_rank=LIGHT_RANK[Light(value)])  # type: ignore[misc]
-        return queryset.filter(light_q(local_today())[Light(value)])
+        # the rule as plain conditions (the due-date index serves them); the selector's one
+        # ``light_rank`` CASE stays in SELECT and ORDER BY
+        return queryset.filter(light_q(local_today())[Light(value)]) if value else queryset
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def filter_overdue(self, queryset: QuerySet[Task], name: str, value: bool | None) -> QuerySet[Task]:
