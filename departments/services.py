@@ -19,7 +19,8 @@ from ipplan.permissions import Action, region_path, require
 from ipplan.security.choices import EventAction
 from ipplan.security.services import security_event
 
-from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, DepartmentKind, RegionLevel, Role
+from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, RegionLevel, Role
+from .kinds import guess_kind
 from .models import AssessmentWeights, Department, DepartmentAlias, PasswordHistory, Region, User
 
 
@@ -72,12 +73,15 @@ def department_create(
     region: Region,
     name: str,
     short_name: str = "",
-    kind: str = DepartmentKind.GOVERNMENT,
+    kind: str | None = None,
     parent: Department | None = None,
     aliases: list[str] | tuple[str, ...] = (),
 ) -> Department:
-    """Create a department in ``region`` with its aliases; ``actor`` None means a system load."""
+    """Create a department in ``region`` with its aliases; ``actor`` None means a system load.
+    Without ``kind``, the general rule of ``departments.kinds.guess_kind`` decides (collectives
+    such as 各镇街 or 各成员单位 become groups, which are never ranked)."""
     name = name.strip()
+    kind = kind or guess_kind(name)
     if actor is not None:
         require(actor, Action.MANAGE_DEPARTMENTS, region)
     _check_parent(region, parent)

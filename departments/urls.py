@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/rename/", views.department_rename_view, name="rename"),
     path("<int:pk>/merge/", views.department_merge_view, name="merge"),
     path("<int:pk>/retire/", views.department_retire_view, name="retire"),
+    path("<int:pk>/kind/", views.department_kind_view, name="kind"),
 ]

@@ -21,10 +21,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ipplan.permissions import Action, can, get_for, scope
 
+from .choices import DepartmentKind
 from .filtersets import DepartmentFilterSet
 from .forms import MergeForm, RenameForm
 from .models import Department, User
-from .services import department_merge, department_open_tasks, department_rename, department_retire
+from .services import (
+    department_merge,
+    department_open_tasks,
+    department_rename,
+    department_retire,
+    department_update,
+)
 
 PAGE_SIZE = 50
 
@@ -102,6 +109,7 @@ def render_detail(
         "errors": errors or [],
         "rename_form": rename_form or RenameForm(initial={"name": department.name}),
         "merge_form": merge_form or MergeForm(candidates=candidates),
+        "kinds": DepartmentKind.choices,
     }
     return render(request, "departments/detail.html", context, status=status)
 
@@ -185,4 +193,20 @@ def department_retire_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return _refused(request, department, error)
     messages.success(request, _("已停用 %(name)s。") % {"name": department.name})
+    return redirect("departments:detail", department.pk)
+
+
+@login_required
+@require_POST
+def department_kind_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change what kind of unit the department is; a group (各镇街, 各成员单位) is never ranked."""
+    department = _department(request, pk)
+    kind = request.POST.get("kind", "")
+    if kind not in DepartmentKind.values:
+        return render_detail(request, department, status=400, errors=[_("请选择单位类别。")])
+    try:
+        department_update(actor=request.user, department=department, kind=kind)  # type: ignore[arg-type]
+    except ValidationError as error:
+        return _refused(request, department, error)
+    messages.success(request, _("已更改单位类别。"))
     return redirect("departments:detail", department.pk)

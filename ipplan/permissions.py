@@ -186,6 +186,7 @@ PATHS: dict[str, Paths] = {
     "tasks.urge": Paths(region="task__plan__region__path", task="task"),
     "tasks.notification": Paths(region="recipient__region__path", owner="recipient"),
     "tasks.planimport": Paths(region="region__path", owner="created_by"),
+    "tasks.assessmentsnapshot": Paths(region="region__path"),
     "webhooks.subscription": Paths(region="region__path"),
     "webhooks.delivery": Paths(region="subscription__region__path"),
     "webhooks.event": Paths(region="region__path"),

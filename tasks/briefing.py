@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 
 from .choices import AssignmentRole, Light
 from .dashboards import plan_figures
-from .indicators import format_quantity, format_target, indicator_status
-from .models import Assignment, Indicator, IndicatorReading, Plan, Task, Urge
+from .indicators import format_quantity, format_target
+from .models import Assignment, Indicator, IndicatorReading, Plan, Task
 from .official import compact_table, official_document
+from .reporting.indicators import indicator_status
+from .reporting.urges import urges_in
 
 
 def write_briefing(
@@ -97,10 +99,7 @@ def write_briefing(
             )
 
     document.add_heading(_("三、催办情况"), level=1)
-    urges = Urge.objects.filter(
-        task__in=tasks.values("pk"), created_at__date__gte=start, created_at__date__lte=end
-    ).select_related("task")
-    urge_list = list(urges.order_by("created_at"))
+    urge_list = list(urges_in(tasks, start, end))
     document.add_paragraph(_("本期共催办 %(n)s 次。") % {"n": len(urge_list)})
     for urge in urge_list:
         document.add_paragraph(

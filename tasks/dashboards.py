@@ -7,41 +7,31 @@ figure below is one grouped query over the tasks the user may see.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from departments.models import Department, User
 from ipplan.permissions import Action, scope
 
-from .choices import CLOSED_STATUSES, AssignmentRole, TaskStatus
-from .models import DUE_SOON_DAYS, LOW_PROGRESS, Assignment, Plan, ProgressReport, Task, local_today
-from .selectors import current_periods, with_urgency
+from .choices import CLOSED_STATUSES, TaskStatus
+from .models import Assignment, Plan, Task, local_today
+from .reporting.lights import completed_on_time_q, light_q
+from .reporting.scores import Assessment, assess, rate
+from .selectors import with_urgency
 
 OPEN = ~Q(status__in=CLOSED_STATUSES)
 
 
 def light_filters(prefix: str, today: dt.date) -> dict[str, Q]:
-    """The traffic-light rule (see Task.light_on) as filters on ``prefix`` + task fields."""
-    p = prefix
-    soon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    closed = Q(**{f"{p}status__in": CLOSED_STATUSES})
-    red = ~closed & Q(**{f"{p}due_date__lt": today})
-    yellow = (
-        ~closed
-        & ~red
-        & (
-            Q(**{f"{p}due_date__lte": soon, f"{p}progress__lt": LOW_PROGRESS})
-            | Q(**{f"{p}status": TaskStatus.BLOCKED})
-        )
-    )
-    return {"red": red, "yellow": yellow, "green": ~closed & ~red & ~yellow, "done": closed}
+    """The traffic light (``tasks.reporting.lights.light``) as filters on ``prefix`` + task fields."""
+    return {light.value: condition for light, condition in light_q(today, prefix).items()}
 
 
 def _rate(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
+    return rate(part, whole)
 
 
 @dataclass
@@ -71,9 +61,7 @@ def plan_figures(
     ``department_id``, only the tasks that department is assigned to."""
     today = today or local_today()
     lights = light_filters("tasks__", today)
-    on_time = Q(tasks__status=TaskStatus.COMPLETED) & (
-        Q(tasks__due_date__isnull=True) | Q(tasks__completed_at__date__lte=F("tasks__due_date"))
-    )
+    on_time = completed_on_time_q("tasks__")
     base = Q(tasks__assignments__department_id=department_id) if department_id else Q()
 
     def count(condition: Q | None = None) -> Count:
@@ -106,58 +94,27 @@ def plan_figures(
     return figures
 
 
-@dataclass
-class DepartmentFigures:
-    department: Department
-    led: int = 0
-    shared: int = 0
-    completed_on_time: int = 0
-    overdue: int = 0
-    reports_missing: int = 0
-    rank: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+#: A dashboard row of the department ranking is the assessment row (``tasks.reporting.scores``).
+DepartmentFigures = Assessment
 
 
-def department_ranking(tasks: QuerySet[Task], today: dt.date | None = None) -> list[DepartmentFigures]:
-    """Per department over ``tasks``: tasks led and shared, completed on time, overdue, and open
-    tasks it has not reported on this period. Ranked: fewest overdue, then most on time."""
+def department_ranking(
+    departments: QuerySet[Department], today: dt.date | None = None, *, start: dt.date | None = None
+) -> list[Assessment]:
+    """The ranking of ``departments`` the dashboard shows: the assessment from 1 January to
+    ``today`` (or from ``start``), with today's tasks led, shared, overdue and reports missing.
+    The same figures as the assessment page, computed over all of each department's tasks."""
     today = today or local_today()
-    month, quarter = current_periods(today)
-    assignments = Assignment.objects.filter(task__in=tasks.values("pk"))
-    reported = ProgressReport.objects.filter(
-        task=OuterRef("task"), department=OuterRef("department"), period__in=[month, quarter]
-    )
-    on_time = Q(task__status=TaskStatus.COMPLETED) & (
-        Q(task__due_date__isnull=True) | Q(task__completed_at__date__lte=F("task__due_date"))
-    )
-    rows = (
-        assignments.annotate(has_report=Exists(reported))
-        .values("department")
-        .annotate(
-            led=Count("id", filter=Q(role=AssignmentRole.LEAD)),
-            shared=Count("id", filter=~Q(role=AssignmentRole.LEAD)),
-            completed_on_time=Count("id", filter=on_time),
-            overdue=Count("id", filter=Q(task__due_date__lt=today) & ~Q(task__status__in=CLOSED_STATUSES)),
-            reports_missing=Count("id", filter=Q(has_report=False) & ~Q(task__status__in=CLOSED_STATUSES)),
-        )
-        .order_by()
-    )
-    departments = Department.objects.in_bulk([row["department"] for row in rows])
-    result = [
-        DepartmentFigures(
-            department=departments[row["department"]],
-            led=row["led"],
-            shared=row["shared"],
-            completed_on_time=row["completed_on_time"],
-            overdue=row["overdue"],
-            reports_missing=row["reports_missing"],
-        )
-        for row in rows
-    ]
-    result.sort(key=lambda f: (f.overdue, -f.completed_on_time, f.reports_missing, f.department.name))
-    for rank, figures in enumerate(result, start=1):
-        figures.rank = rank
-    return result
+    return assess(departments, start or dt.date(today.year, 1, 1), today, today=today)
+
+
+def ranking_departments(user: User) -> QuerySet[Department]:
+    """The departments whose rows a user's dashboard and assessment list: their own for
+    department roles, else those of their region and below."""
+    departments = scope(user, Action.VIEW_DEPARTMENT, Department.objects.all())
+    if user.is_department_user:
+        departments = departments.filter(pk=user.department_id or 0)
+    return departments
 
 
 def upcoming_deadlines(tasks: QuerySet[Task], today: dt.date | None = None, days: int = 30) -> QuerySet[Task]:

@@ -28,10 +28,11 @@ from .models import (
     TaskRequest,
     local_today,
 )
+from .reporting.lights import light_q, overdue_q
 
 
 class TaskFilterSet(django_filters.FilterSet):
-    """Filters for task lists. ``light`` needs the ``light_value`` annotation (selectors add it)."""
+    """Filters for task lists. ``light`` filters by the rule of ``tasks.reporting.lights``."""
 
     q = django_filters.CharFilter(label=_("搜索"), method="filter_q")
     path = django_filters.CharFilter(label=_("编号路径"), method="filter_path")
@@ -41,7 +42,7 @@ class TaskFilterSet(django_filters.FilterSet):
     )
     role = django_filters.ChoiceFilter(label=_("角色"), choices=AssignmentRole.choices, method="filter_role")
     status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=TaskStatus.choices)
-    light = django_filters.ChoiceFilter(label=_("红黄绿灯"), choices=Light.choices, field_name="light_value")
+    light = django_filters.ChoiceFilter(label=_("红黄绿灯"), choices=Light.choices, method="filter_light")
     overdue = django_filters.BooleanFilter(label=_("已逾期"), method="filter_overdue")
     due_within = IntegerFilter(label=_("N 天内到期"), method="filter_due_within", min_value=0, max_value=3660)
     due_before = django_filters.DateFilter(label=_("到期早于"), field_name="due_date", lookup_expr="lte")
@@ -95,11 +96,16 @@ class TaskFilterSet(django_filters.FilterSet):
             return queryset.filter(**{"my_role": value})  # an annotation of the inbox
         return self._assigned(queryset, role=value)
 
+    def filter_light(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        # the rule as plain conditions (the due-date index serves them); the selector's one
+        # ``light_rank`` CASE stays in SELECT and ORDER BY
+        return queryset.filter(light_q(local_today())[Light(value)]) if value else queryset
+
     @extend_schema_field(OpenApiTypes.BOOL)
     def filter_overdue(self, queryset: QuerySet[Task], name: str, value: bool | None) -> QuerySet[Task]:
         if value is None:
             return queryset
-        overdue = Q(due_date__lt=local_today()) & ~Q(status__in=CLOSED_STATUSES)
+        overdue = overdue_q(local_today())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 3660})

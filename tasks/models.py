@@ -2,7 +2,7 @@
 requests, urges and notifications.
 
 Overdue and the traffic light are derived (``Task.is_overdue``, ``Task.light``,
-``TaskQuerySet.with_light``), never stored. Writes go through ``tasks.services``.
+``TaskQuerySet.with_light``) from their one definition in ``tasks.reporting.lights``, never stored. Writes go through ``tasks.services``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -35,10 +35,8 @@ from .choices import (
     ReviewStatus,
     TaskStatus,
 )
-
-#: A task due within this many days with progress below LOW_PROGRESS shows a yellow light.
-DUE_SOON_DAYS = getattr(settings, "IPPLAN_LIGHT_DUE_SOON_DAYS", 14)
-LOW_PROGRESS = getattr(settings, "IPPLAN_LIGHT_LOW_PROGRESS", 80)
+from .reporting import lights as _lights
+from .reporting.lights import DUE_SOON_DAYS, LIGHT_BY_RANK, LOW_PROGRESS  # noqa: F401 (imported from here)
 
 
 def local_today() -> dt.date:
@@ -154,22 +152,13 @@ class TaskQuerySet(models.QuerySet["Task"]):
         return self.exclude(status__in=CLOSED_STATUSES)
 
     def overdue(self, today: dt.date | None = None) -> TaskQuerySet:
-        return self.open().filter(due_date__lt=today or local_today())
+        return self.filter(_lights.overdue_q(today or local_today()))
 
     def with_light(self, today: dt.date | None = None) -> TaskQuerySet:
-        """Annotate ``light_value`` in the database, by the same rule as ``Task.light``."""
-        today = today or local_today()
-        soon = today + dt.timedelta(days=DUE_SOON_DAYS)
-        return self.annotate(
-            light_value=Case(
-                When(status__in=CLOSED_STATUSES, then=Value(Light.DONE.value)),
-                When(due_date__lt=today, then=Value(Light.RED.value)),
-                When(due_date__lte=soon, progress__lt=LOW_PROGRESS, then=Value(Light.YELLOW.value)),
-                When(status=TaskStatus.BLOCKED, then=Value(Light.YELLOW.value)),
-                default=Value(Light.GREEN.value),
-                output_field=models.CharField(),
-            )
-        )
+        """Annotate ``light_rank`` (0 red, 1 yellow, 2 green, 3 done) in the database, by the rule
+        of ``Task.light``: one CASE per row, which filters, ordering and counts reuse.
+        ``Task.light_value`` reads it."""
+        return self.annotate(light_rank=_lights.light_rank_expression(today or local_today()))
 
 
 class Task(TimeStampedModel):
@@ -252,31 +241,26 @@ class Task(TimeStampedModel):
         return self.status in CLOSED_STATUSES
 
     def is_overdue_on(self, today: dt.date) -> bool:
-        return not self.is_closed and self.due_date is not None and self.due_date < today
+        """See ``tasks.reporting.lights.is_overdue``."""
+        return _lights.is_overdue(status=self.status, due_date=self.due_date, today=today)
 
     @property
     def is_overdue(self) -> bool:
         return self.is_overdue_on(local_today())
 
     def light_on(self, today: dt.date) -> Light:
-        """Red when overdue; yellow when due soon with low progress or blocked; else green."""
-        if self.is_closed:
-            return Light.DONE
-        if self.due_date is not None and self.due_date < today:
-            return Light.RED
-        if (
-            self.due_date is not None
-            and self.due_date <= today + dt.timedelta(days=DUE_SOON_DAYS)
-            and self.progress < LOW_PROGRESS
-        ):
-            return Light.YELLOW
-        if self.status == TaskStatus.BLOCKED:
-            return Light.YELLOW
-        return Light.GREEN
+        """See ``tasks.reporting.lights.light``."""
+        return _lights.light(status=self.status, due_date=self.due_date, progress=self.progress, today=today)
 
     @property
     def light(self) -> Light:
         return self.light_on(local_today())
+
+    @property
+    def light_value(self) -> str:
+        """The light the queryset annotated (``with_light``), else today's."""
+        rank = self.__dict__.get("light_rank")
+        return (LIGHT_BY_RANK[rank] if rank is not None else self.light).value
 
 
 class TaskPathAlias(models.Model):
@@ -786,3 +770,34 @@ class PlanImport(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.source_name or f"import #{self.pk}"
+
+
+class AssessmentSnapshot(TimeStampedModel):
+    """A published ranking (考核结果), kept exactly as computed when the bureau published it:
+    later changes to tasks, reports or weights do not change it."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="assessment_snapshots"
+    )
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    start = models.DateField(_("起始日期"))
+    end = models.DateField(_("截止日期"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), on_delete=models.PROTECT, related_name="+"
+    )
+    weights = models.JSONField(_("考核权重"), default=dict)
+    rows = models.JSONField(_("单位得分"), default=list)
+    cities = models.JSONField(_("地市得分"), default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("考核结果")
+        verbose_name_plural = _("考核结果")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="assessment_snapshot_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.name} {self.start}—{self.end}"

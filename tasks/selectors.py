@@ -12,7 +12,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -22,22 +21,13 @@ from django.db.models import (
 from departments.models import User
 from ipplan.permissions import Action, get_for, scope
 
-from .choices import CLOSED_STATUSES, AssignmentRole, Light, RequestState
+from .choices import AssignmentRole, Light, RequestState
 from .models import Assignment, ProgressReport, Task, TaskRequest, local_today
+from .reporting.lights import LIGHT_BY_RANK, LIGHT_RANK  # noqa: F401 (imported from here)
+from .reporting.periods import current_periods, period_for  # noqa: F401 (imported from here)
+from .reporting.reports import REPORTING_ROLES, report_missing_q
 
-#: Most urgent first: red, yellow, green, then done.
-LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.DONE: 3}
 ROLE_RANK = {AssignmentRole.LEAD: 0, AssignmentRole.RESPONSIBLE: 1, AssignmentRole.COOPERATING: 2}
-
-
-def current_periods(today: dt.date) -> tuple[str, str]:
-    """The reporting period keys that cover ``today``: monthly ``2026-11`` and quarterly ``2026-Q4``."""
-    return f"{today:%Y-%m}", f"{today.year}-Q{(today.month - 1) // 3 + 1}"
-
-
-def period_for(cadence: str, today: dt.date) -> str:
-    month, quarter = current_periods(today)
-    return quarter if cadence == "quarterly" else month
 
 
 def task_assignments_prefetch() -> Prefetch[Any]:
@@ -52,31 +42,23 @@ _assignments_prefetch = task_assignments_prefetch
 
 
 def with_urgency(queryset: QuerySet[Task], today: dt.date) -> QuerySet[Task]:
-    """Annotate light_value and a sortable light_rank (red first)."""
-    tasks = queryset.with_light(today)  # type: ignore[attr-defined]
-    return tasks.annotate(
-        light_rank=Case(
-            *[When(light_value=light.value, then=Value(rank)) for light, rank in LIGHT_RANK.items()],
-            output_field=IntegerField(),
-        )
-    )
+    """Annotate the sortable ``light_rank`` (red first; ``Task.light_value`` reads it): one CASE
+    per row, reused by the light filter, the ordering and ``light_counts``."""
+    return queryset.with_light(today)  # type: ignore[attr-defined, no-any-return]
 
 
 def department_inbox(user: User, *, today: dt.date | None = None) -> QuerySet[Task]:
     """Every task the user's department is assigned to, across all plans, most urgent first.
 
-    Annotations: ``my_role`` (the department's strongest role), ``light_value``,
-    ``light_rank`` and ``report_due`` (an open task the department has not reported on for the
-    current period).
+    Annotations: ``my_role`` (the department's strongest role), ``light_rank`` (``light_value``)
+    and ``report_due`` (the department's progress report is missing: see
+    ``tasks.reporting.reports.is_report_missing``).
     """
     today = today or local_today()
     # a user without a department gets the same (empty) annotated queryset, not a bare none()
     department_id = user.department_id or 0  # 0 matches nothing
     mine = Assignment.objects.filter(task=OuterRef("pk"), department_id=department_id)
-    month, quarter = current_periods(today)
-    reported = ProgressReport.objects.filter(
-        task=OuterRef("pk"), department_id=department_id, period__in=[month, quarter]
-    )
+    reporting = mine.filter(role__in=REPORTING_ROLES)
     role_rank = Case(
         *[When(role=role.value, then=Value(rank)) for role, rank in ROLE_RANK.items()],
         output_field=IntegerField(),
@@ -86,8 +68,11 @@ def department_inbox(user: User, *, today: dt.date | None = None) -> QuerySet[Ta
     tasks = with_urgency(tasks, today).annotate(
         my_role=Subquery(strongest),
         report_due=Case(
-            When(Q(status__in=CLOSED_STATUSES) | Exists(reported), then=Value(False)),
-            default=Value(True),
+            When(
+                Exists(reporting) & report_missing_q(today, task="pk", department=department_id, prefix=""),
+                then=Value(True),
+            ),
+            default=Value(False),
         ),
     )
     return tasks.select_related("plan", "section").prefetch_related(_assignments_prefetch())
@@ -98,10 +83,10 @@ def order_by_urgency(tasks: QuerySet[Task]) -> QuerySet[Task]:
 
 
 def light_counts(tasks: QuerySet[Task]) -> dict[str, int]:
-    """How many tasks show each light, in one aggregate query."""
-    rows = tasks.order_by().values(*["light_value"]).annotate(n=Count("id"))
+    """How many tasks show each light, in one aggregate query grouped by the annotated rank."""
+    rows = tasks.order_by().values("light_rank").annotate(n=Count("id"))  # type: ignore[misc]
     counts = {light.value: 0 for light in Light}
-    counts.update({row["light_value"]: row["n"] for row in rows})
+    counts.update({LIGHT_BY_RANK[row["light_rank"]].value: row["n"] for row in rows})
     return counts
 
 

@@ -22,6 +22,9 @@ urlpatterns = [
         name="api-attachment-download",
     ),
     path("dashboard/", views.DashboardView.as_view(), name="api-dashboard"),
+    path(
+        "assessment/snapshots/", views.AssessmentSnapshotListView.as_view(), name="api-assessment-snapshots"
+    ),
     path("imports/", imports.ImportListView.as_view(), name="api-imports"),
     path("imports/<int:pk>/", imports.ImportDetailView.as_view(), name="api-import-detail"),
     path("imports/<int:pk>/commit/", imports.ImportCommitView.as_view(), name="api-import-commit"),

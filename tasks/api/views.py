@@ -3,6 +3,7 @@ the browser. Task writes need the task's ETag in ``If-Match``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 from django.db import transaction
@@ -27,8 +28,9 @@ from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, get_for, require, scope
 
 from .. import filtersets
-from ..dashboards import dashboard_scope, department_ranking, plan_figures
+from ..dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
 from ..models import (
+    AssessmentSnapshot,
     Attachment,
     Indicator,
     IndicatorReading,
@@ -741,29 +743,45 @@ class PlanFiguresSerializer(serializers.Serializer[Any]):
 class DepartmentFiguresSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    rank = serializers.IntegerField()
+    kind = serializers.CharField(help_text="group: listed, never ranked")
+    city = serializers.CharField(help_text="the department's city ('' at province level)")
+    rank = serializers.IntegerField(allow_null=True, help_text="null: a group or no score")
+    score = serializers.FloatField(allow_null=True, help_text="null: no part has data")
     led = serializers.IntegerField()
     shared = serializers.IntegerField()
+    due = serializers.IntegerField()
     completed_on_time = serializers.IntegerField()
-    overdue = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="null: no task due (0/0)")
+    reports_owed = serializers.IntegerField()
+    reports_filed = serializers.IntegerField()
+    report_rate = serializers.FloatField(allow_null=True, help_text="null: no report owed (0/0)")
+    clean_rate = serializers.FloatField(allow_null=True, help_text="null: no open task (0/0)")
+    overdue = serializers.IntegerField(help_text="open tasks overdue today")
     reports_missing = serializers.IntegerField()
 
 
 class DashboardSerializer(serializers.Serializer[Any]):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
     plans = PlanFiguresSerializer(many=True)
     departments = DepartmentFiguresSerializer(many=True)
 
 
 class DashboardView(APIView):
     """The dashboard's figures: per plan (status, lights, overdue, completion and on-time rates)
-    and the department ranking, over what the caller may see."""
+    and the department ranking (the assessment from 1 January to today: see the README's "How
+    figures are computed"), over what the caller may see. A rate with no data (0/0) is null."""
 
     @extend_schema(tags=["dashboard"], responses=DashboardSerializer, operation_id="dashboard_retrieve")
     def get(self, request: Request) -> Response:
         require(request.user, Action.VIEW_DASHBOARD)
-        plans, tasks = dashboard_scope(cast(Any, request.user))
+        user = cast(Any, request.user)
+        plans, _tasks = dashboard_scope(user)
+        today = local_today()
         return Response(
             {
+                "period_start": dt.date(today.year, 1, 1),
+                "period_end": today,
                 "plans": [
                     {
                         "id": f.plan.pk,
@@ -777,20 +795,65 @@ class DashboardView(APIView):
                         "completion_rate": f.completion_rate,
                         "on_time_rate": f.on_time_rate,
                     }
-                    for f in plan_figures(plans)
+                    for f in plan_figures(plans, today)
                 ],
                 "departments": [
                     {
                         "id": d.department.pk,
                         "name": d.department.name,
+                        "kind": d.department.kind,
+                        "city": d.city,
                         "rank": d.rank,
+                        "score": d.score,
                         "led": d.led,
                         "shared": d.shared,
-                        "completed_on_time": d.completed_on_time,
-                        "overdue": d.overdue,
+                        "due": d.due,
+                        "completed_on_time": d.on_time,
+                        "on_time_rate": d.on_time_rate,
+                        "reports_owed": d.reports_owed,
+                        "reports_filed": d.reports_filed,
+                        "report_rate": d.report_rate,
+                        "clean_rate": d.clean_rate,
+                        "overdue": d.overdue_now,
                         "reports_missing": d.reports_missing,
                     }
-                    for d in department_ranking(tasks)
+                    for d in department_ranking(ranking_departments(user), today)
                 ],
             }
         )
+
+
+class AssessmentSnapshotSerializer(serializers.ModelSerializer[AssessmentSnapshot]):
+    region = serializers.CharField(source="region.name")
+    published_by = serializers.CharField(source="published_by.username")
+
+    class Meta:
+        model = AssessmentSnapshot
+        fields = [
+            "id",
+            "title",
+            "region",
+            "start",
+            "end",
+            "published_by",
+            "created_at",
+            "weights",
+            "rows",
+            "cities",
+        ]
+
+
+class AssessmentSnapshotListView(APIView):
+    """Published rankings (考核结果) of the caller's region, newest first: each exactly as it was
+    computed when the bureau published it."""
+
+    @extend_schema(
+        tags=["dashboard"],
+        responses=AssessmentSnapshotSerializer(many=True),
+        operation_id="assessment_snapshots_list",
+    )
+    def get(self, request: Request) -> Response:
+        require(request.user, Action.VIEW_ASSESSMENT)
+        snapshots = scope(request.user, Action.VIEW_ASSESSMENT, AssessmentSnapshot.objects.all())
+        rows = snapshots.select_related("region", "published_by").order_by("-created_at", "-id")[:100]
+        return Response(AssessmentSnapshotSerializer(rows, many=True).data)

@@ -42,7 +42,6 @@ from webhooks.services import emit_task_overdue
 from ..calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
 from ..choices import (
     CLOSED_STATUSES,
-    AssignmentRole,
     NotificationKind,
     PlanStatus,
     ReportCadence,
@@ -50,13 +49,13 @@ from ..choices import (
     ReviewStatus,
 )
 from ..models import Assignment, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
+from ..reporting.reports import REPORTING_ROLES
 from .notifications import Message, notification_create, recipient_language
 from .workflow import bureau_users_for
 
 logger = logging.getLogger("ipplan.reminders")
 
 #: Departments that are reminded and must report: the lead and the responsible ones.
-REPORTING_ROLES = (AssignmentRole.LEAD, AssignmentRole.RESPONSIBLE)
 #: A digest lists tasks due within this many days.
 DIGEST_DUE_WITHIN_DAYS = 7
 

@@ -29,6 +29,7 @@ from webhooks.services import emit_completion_approved, emit_task_status_changed
 from .. import status as status_table
 from ..choices import AssignmentRole, NotificationKind, RequestKind, RequestState, ReviewStatus, TaskStatus
 from ..models import Plan, ProgressReport, Section, Task, TaskRequest, Urge, local_today
+from ..reporting.people import bureau_users_for_region
 from ..status import Door
 from .notifications import Message, notification_create
 from .progress import lock_task, task_set_due_date
@@ -58,10 +59,8 @@ def department_members(department: Department, roles: Iterable[str] | None = Non
 
 
 def bureau_users_for(plan: Plan) -> QuerySet[User]:
-    """Active bureau users responsible for the plan's region: theirs is the region or above it."""
-    path = plan.region.path
-    prefixes = [path[: i + 1] for i, char in enumerate(path) if char == "/" and i > 0]
-    return User.objects.filter(role=Role.BUREAU, is_active=True, region__path__in=prefixes).order_by("pk")
+    """The bureau of the plan's region (``tasks.reporting.people.bureau_users_for_region``)."""
+    return bureau_users_for_region(plan.region)
 
 
 def task_members(task: Task, *, lead_only: bool = False) -> QuerySet[User]:

@@ -12,15 +12,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from departments.models import Department
 from departments.services import assessment_weights_set
-from ipplan.permissions import Action, can, require
+from ipplan.permissions import Action, can, get_for, require, scope
 
-from ..assessment import Assessment, assess, weights_for
-from ..dashboards import dashboard_scope
-from ..models import local_today
+from ..assessment import Assessment, assess, city_ranking, explain, weights_for
+from ..dashboards import ranking_departments
+from ..models import AssessmentSnapshot, local_today
+from ..services.assessment import assessment_publish
+
+#: The ranking rule, stated on the page and in the export.
+RANK_RULE = _lazy(
+    "分母为 0 的项目记为“—”(无数据),不计入得分,其权重按比例分给其余项目;三项都无数据的单位没有得分。"
+    "单位群组(如各镇街、各成员单位)和没有得分的单位只列出,不参加排名。得分相同时逾期任务少者在前。"
+)
 
 
 def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
@@ -40,23 +50,100 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
 def _ranking(request: HttpRequest) -> tuple[list[Assessment], dt.date, dt.date]:
     require(request.user, Action.VIEW_ASSESSMENT)  # not department users (README: bureau, leaders, admin)
     start, end = _period(request)
-    _plans, tasks = dashboard_scope(request.user)  # type: ignore[arg-type]
-    return assess(tasks, start, end, weights_for(request.user.region)), start, end  # type: ignore[union-attr]
+    # scores over all of each department's tasks; the viewer's scope only picks the rows
+    departments = ranking_departments(request.user)  # type: ignore[arg-type]
+    return assess(departments, start, end), start, end
 
 
 @login_required
 def assessment(request: HttpRequest) -> HttpResponse:
     rows, start, end = _ranking(request)
     region = request.user.region  # type: ignore[union-attr]
+    can_set = region is not None and can(request.user, Action.SET_ASSESSMENT_WEIGHTS, region)
     context = {
         "rows": rows,
+        "cities": city_ranking(rows) if len({row.city for row in rows}) > 1 else [],
         "start": start,
         "end": end,
         "weights": weights_for(region),
-        "can_set_weights": region is not None and can(request.user, Action.SET_ASSESSMENT_WEIGHTS, region),
+        "weights_history": _weights_history(region),
+        "can_set_weights": can_set,
+        "can_publish": can_set,
+        "snapshots": scope(request.user, Action.VIEW_ASSESSMENT, AssessmentSnapshot.objects.all())
+        .select_related("published_by")
+        .order_by("-created_at", "-id")[:10],
         "query": request.GET.urlencode(),
+        "rank_rule": RANK_RULE,
     }
     return render(request, "tasks/assessment.html", context)
+
+
+def _weights_history(region: object) -> list[object]:
+    """The region's weights as they were set over time, newest first (who, when, what)."""
+    own = getattr(region, "assessment_weights", None) if region is not None else None
+    try:
+        return list(own.history.select_related("history_user").order_by("-history_date")[:10]) if own else []
+    except Exception:
+        return []
+
+
+@login_required
+def assessment_explain(request: HttpRequest, pk: int) -> HttpResponse:
+    """How one department's score was computed: its row, and every task and period behind it."""
+    require(request.user, Action.VIEW_ASSESSMENT)
+    department = get_for(
+        request.user,
+        Action.VIEW_DEPARTMENT,
+        ranking_departments(request.user).select_related("region"),  # type: ignore[arg-type]
+        pk=pk,
+    )
+    start, end = _period(request)
+    rows = assess(Department.objects.filter(pk=department.pk), start, end)
+    context = {
+        "department": department,
+        "row": rows[0] if rows else Assessment(department=department),
+        "explanation": explain(department, start, end),
+        "start": start,
+        "end": end,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "tasks/assessment_explain.html", context)
+
+
+@login_required
+@require_POST
+def assessment_publish_view(request: HttpRequest) -> HttpResponse:
+    start, end = _period(request)
+    try:
+        start = dt.date.fromisoformat(request.POST.get("start", "")) if request.POST.get("start") else start
+        end = dt.date.fromisoformat(request.POST.get("end", "")) if request.POST.get("end") else end
+        snapshot = assessment_publish(
+            actor=request.user,  # type: ignore[arg-type]
+            start=start,
+            end=end,
+            title=request.POST.get("title", ""),
+        )
+    except ValueError:
+        messages.error(request, _("日期格式不正确。"))
+        return redirect("tasks:assessment")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("tasks:assessment")
+    messages.success(request, _("已发布考核结果。"))
+    return redirect(reverse("tasks:assessment_snapshot", args=[snapshot.pk]))
+
+
+@login_required
+def assessment_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
+    """A published ranking, exactly as it was computed when published."""
+    require(request.user, Action.VIEW_ASSESSMENT)
+    snapshot = get_for(
+        request.user,
+        Action.VIEW_ASSESSMENT,
+        AssessmentSnapshot.objects.select_related("region", "published_by"),
+        pk=pk,
+    )
+    return render(request, "tasks/assessment_snapshot.html", {"snapshot": snapshot})
 
 
 @login_required
@@ -86,6 +173,7 @@ def assessment_export(request: HttpRequest) -> FileResponse:
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     sheet.write_string(0, 0, _("单位考核排名(%(start)s 至 %(end)s)") % {"start": start, "end": end})
+    sheet.write_string(1, 0, str(RANK_RULE))
     headers = [
         _("名次"),
         _("单位"),
@@ -95,6 +183,7 @@ def assessment_export(request: HttpRequest) -> FileResponse:
         _("无逾期率"),
         _("到期任务"),
         _("逾期任务"),
+        _("地市"),
     ]
     for column, label in enumerate(headers):
         sheet.write_string(2, column, label, bold)
@@ -109,9 +198,12 @@ def assessment_export(request: HttpRequest) -> FileResponse:
             row.clean_rate,
             row.due,
             row.overdue,
+            row.city,
         ]
         for column, value in enumerate(values):
-            if isinstance(value, str):
+            if value is None:
+                sheet.write_string(line, column, "—")  # no data (0/0), or not ranked
+            elif isinstance(value, str):
                 sheet.write_string(line, column, value)
             else:
                 sheet.write_number(line, column, value)

@@ -24,6 +24,7 @@ from ..dashboards import (
     dashboard_scope,
     department_ranking,
     plan_figures,
+    ranking_departments,
     recent_activity,
     upcoming_deadlines,
 )
@@ -31,6 +32,7 @@ from ..exports import write_ledger
 from ..filtersets import TaskFilterSet, filtered
 from ..marks import attach_marks
 from ..models import Assignment, Plan, Task, local_today
+from ..reporting.scores import city_ranking
 from ..selectors import light_counts, order_by_urgency, visible_tasks, with_urgency
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,9 +61,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         tasks = tasks.filter(Exists(mine))
         plans = plans.filter(pk__in=tasks.values("plan_id"))
     figures = plan_figures(plans, today, department_id=department_id)
-    ranking = department_ranking(tasks, today)
+    # every department's score is computed over all its tasks: scope picks the rows, not the figures
+    departments = ranking_departments(user)  # type: ignore[arg-type]
     if department_id:
-        ranking = [row for row in ranking if row.department.pk == department_id]
+        departments = departments.filter(pk=department_id)
+    ranking = department_ranking(departments, today)
     lights = {name: sum(f.lights[name] for f in figures) for name in ("red", "yellow", "green", "done")}
     chart = {
         "plans": [
@@ -96,6 +100,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "department_view": bool(department_id),
         "viewed_department": viewed,
         "drill_department": department_id or "",
+        "cities": city_ranking(ranking) if len({row.city for row in ranking}) > 1 else [],
+        "ranking_start": dt.date(today.year, 1, 1),
+        "today": today,
     }
     return render(request, "tasks/dashboard.html", context)
 

@@ -81,6 +81,7 @@ _BUREAU = {
     A.ENTER_READING: REGION,
     A.MANAGE_WEBHOOKS: REGION,
     A.MAINTAIN_PLAN: REGION,
+    A.VIEW_ASSESSMENT: REGION,
 }
 _LIAISON = {
     **_READ,
@@ -94,7 +95,7 @@ _LIAISON = {
 GRANTS: dict[str, dict[Action, str]] = {
     "admin": _BUREAU,
     "bureau": _BUREAU,
-    "leader": _READ,
+    "leader": {**_READ, A.VIEW_ASSESSMENT: REGION},
     "dept_head": {**_LIAISON, A.SIGN_OFF_COMPLETION: LEAD},
     "dept_staff": _LIAISON,
     # 三员分立: the security administrator sees the department registry (for accounts), the
@@ -285,6 +286,7 @@ _HOOK = {"gate": A.MANAGE_WEBHOOKS, "read": A.MANAGE_WEBHOOKS}
 EXPECTED: dict[tuple[str, str], tuple[Op, ...]] = {
     ("GET", "/api/v1/me/"): (Op(),),
     ("GET", "/api/v1/dashboard/"): (Op(gate=A.VIEW_DASHBOARD),),
+    ("GET", "/api/v1/assessment/snapshots/"): (Op(gate=A.VIEW_ASSESSMENT),),
     ("GET", "/api/v1/deleted/"): (Op("tombstone", read=A.VIEW_TASK, lists=True),),
     ("GET", "/api/v1/deleted/{id}/"): (Op("tombstone", read=A.VIEW_TASK),),
     ("GET", "/api/v1/departments/"): (Op("department", read=A.VIEW_DEPARTMENT, lists=True),),

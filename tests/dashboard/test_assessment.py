@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from departments.models import AssessmentWeights
+from departments.models import AssessmentWeights, Department
 from tasks.assessment import assess, period_keys, weights_for
 from tasks.models import Plan, ProgressReport, Task
 
@@ -26,9 +26,11 @@ def year(world: World) -> World:
     Plan.objects.filter(pk=world.plan.pk).update(report_cadence="quarterly")
     done = timezone.make_aware(dt.datetime(2026, 6, 20, 10, 0))
     Task.objects.filter(pk=world.task.pk).update(
-        due_date=dt.date(2026, 6, 30), status="completed", completed_at=done
+        start_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 6, 30), status="completed", completed_at=done
     )
-    Task.objects.filter(pk=world.other_task.pk).update(due_date=dt.date(2026, 3, 31), status="in_progress")
+    Task.objects.filter(pk=world.other_task.pk).update(
+        start_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 31), status="in_progress"
+    )
     staff, other = world.users["staff"], world.users["other_staff"]
     for task, department, author, period in [
         (world.task, world.lead_dept, staff, "2026-Q1"),
@@ -54,10 +56,11 @@ def test_period_keys() -> None:
 
 def test_scores_by_hand(year: World) -> None:
     rows = {
-        row.department.name: row
-        for row in assess(Task.objects.filter(plan=year.plan), START, END, AssessmentWeights())
+        row.department.name: row for row in assess(Department.objects.filter(region=year.city), START, END)
     }
     science, finance = rows["市科技局"], rows["市财政局"]
+    # 市科技局 leads 二.(一).1 (due 06-30, completed 06-20): on time 1/1; it reports Q1 and Q2,
+    # the quarters up to its completion: 2/2; it has no open task: no data, left out of the score.
     assert (
         science.due,
         science.on_time,
@@ -65,13 +68,15 @@ def test_scores_by_hand(year: World) -> None:
         science.reports_filed,
         science.open_tasks,
         science.overdue,
-    ) == (1, 1, 4, 2, 0, 0)
+    ) == (1, 1, 2, 2, 0, 0)
     assert (science.on_time_rate, science.report_rate, science.clean_rate, science.score) == (
         100.0,
-        50.0,
         100.0,
-        85.0,
+        None,
+        100.0,
     )
+    # 市财政局 leads 二.(一).2 (due 03-31, open): 0/1; owes Q1–Q2 on 二.(一).1 (responsible) and
+    # Q1–Q4 on 二.(一).2, filed Q1 of the latter: 1/6; its one open task is overdue: 0.
     assert (
         finance.due,
         finance.on_time,
@@ -79,12 +84,12 @@ def test_scores_by_hand(year: World) -> None:
         finance.reports_filed,
         finance.open_tasks,
         finance.overdue,
-    ) == (1, 0, 8, 1, 1, 1)
+    ) == (1, 0, 6, 1, 1, 1)
     assert (finance.on_time_rate, finance.report_rate, finance.clean_rate, finance.score) == (
         0.0,
-        12.5,
+        16.7,
         0.0,
-        3.8,
+        5.0,
     )
     assert (science.rank, finance.rank) == (1, 2)
 
@@ -97,7 +102,7 @@ def test_bureau_sets_the_weights(client: Client, year: World) -> None:
     assert weights.history.latest().history_user == year.users["bureau"]
     response = client.get(reverse("tasks:assessment"), {"start": "2026-01-01", "end": "2026-12-31"})
     scores = {row.department.name: row.score for row in response.context["rows"]}
-    assert scores == {"市科技局": 50.0, "市财政局": 12.5}
+    assert scores == {"市科技局": 100.0, "市财政局": 16.7}
     refused = client.post(
         reverse("tasks:assessment_weights"), {"on_time": "50", "reports": "30", "overdue": "30"}, follow=True
     )
@@ -126,4 +131,4 @@ def test_assessment_export(client: Client, year: World) -> None:
     response = client.get(reverse("tasks:assessment_export"), {"start": "2026-01-01", "end": "2026-12-31"})
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active  # type: ignore[attr-defined]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
-    assert [(r[0], r[1], r[2]) for r in rows] == [(1, "市科技局", 85), (2, "市财政局", 3.8)]
+    assert [(r[0], r[1], r[2], r[5]) for r in rows] == [(1, "市科技局", 100, "—"), (2, "市财政局", 5, 0)]

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks.dashboards import dashboard_scope, department_ranking, plan_figures
+from tasks.dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
 from tasks.models import Task
 from tasks.services import task_create
 
@@ -65,24 +65,30 @@ def test_late_completion_lowers_the_on_time_rate(scene: World) -> None:
 
 
 def test_department_ranking_by_hand(scene: World) -> None:
-    _, tasks = dashboard_scope(scene.users["bureau"])
-    ranking = {row.department.name: row for row in department_ranking(tasks, TODAY)}
+    departments = ranking_departments(scene.users["bureau"])
+    ranking = {row.department.name: row for row in department_ranking(departments, TODAY)}
     science, finance = ranking["市科技局"], ranking["市财政局"]
-    assert (
-        science.led,
-        science.shared,
-        science.completed_on_time,
-        science.overdue,
-        science.reports_missing,
-    ) == (2, 0, 1, 0, 0)
-    assert (
-        finance.led,
-        finance.shared,
-        finance.completed_on_time,
-        finance.overdue,
-        finance.reports_missing,
-    ) == (1, 1, 1, 1, 1)
-    assert (science.rank, finance.rank) == (1, 2)
+    # 市科技局: leads 二.(一).1 (completed today, due in 30 days: not due yet, so no on-time data)
+    # and the cancelled 二.(一).3 (left out); owes this month's report on 二.(一).1: 0/1.
+    assert (science.led, science.shared, science.due, science.on_time, science.overdue_now) == (1, 0, 0, 0, 0)
+    assert (science.reports_owed, science.reports_filed, science.reports_missing) == (1, 0, 0)
+    assert (science.on_time_rate, science.report_rate, science.clean_rate, science.score) == (
+        None,
+        0.0,
+        None,
+        0.0,
+    )
+    # 市财政局: leads the overdue 二.(一).2, responsible for 二.(一).1; this month's report on
+    # both is owed (0/2) and missing on the open one.
+    assert (finance.led, finance.shared, finance.due, finance.on_time, finance.overdue_now) == (1, 1, 1, 0, 1)
+    assert (finance.reports_owed, finance.reports_filed, finance.reports_missing) == (2, 0, 1)
+    assert (finance.on_time_rate, finance.report_rate, finance.clean_rate, finance.score) == (
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert (science.rank, finance.rank) == (1, 2)  # equal scores: fewer overdue first
 
 
 def test_department_roles_see_their_own_department(client: Client, scene: World) -> None:

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from departments.choices import DepartmentKind
+from departments import kinds
 from departments.models import Department, Region, User
 from departments.resolution import Method, Registry, Resolution
 from departments.services import department_alias_add, department_create
@@ -136,23 +136,9 @@ def import_preview(
 
 
 # --- mapping ----------------------------------------------------------------------------------
-_KIND_HINTS = (
-    ("海关", DepartmentKind.VERTICAL),
-    ("税务", DepartmentKind.VERTICAL),
-    ("银行", DepartmentKind.VERTICAL),
-    ("管委会", DepartmentKind.ZONE),
-    ("法院", DepartmentKind.JUDICIAL),
-    ("检察院", DepartmentKind.JUDICIAL),
-    ("宣传部", DepartmentKind.PARTY),
-    ("各", DepartmentKind.GROUP),
-)
-
-
 def guess_kind(name: str) -> str:
-    for hint, kind in _KIND_HINTS:
-        if (hint == "各" and name.startswith(hint)) or (hint != "各" and hint in name):
-            return kind
-    return DepartmentKind.GOVERNMENT
+    """See ``departments.kinds.guess_kind`` (one rule for imports and the registry)."""
+    return kinds.guess_kind(name)
 
 
 def resolve_departments(
