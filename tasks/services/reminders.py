@@ -25,16 +25,19 @@ import contextlib
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from departments.choices import Role
-from departments.models import Department, User
-from webhooks.services import emit_task_overdue
+from departments.models import User
+from webhooks.events import EventKind
+from webhooks.models import Event, Subscription
+from webhooks.services import emit_task_overdue, region_prefixes
 
 from ..calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
 from ..choices import (
@@ -46,9 +49,8 @@ from ..choices import (
     RequestState,
     ReviewStatus,
 )
-from ..models import Assignment, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
-from .notifications import notification_create
-from .workflow import bureau_users_for
+from ..models import Assignment, Notification, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
+from .notifications import NewNotification, notifications_create_many
 
 logger = logging.getLogger("ipplan.reminders")
 
@@ -220,44 +222,61 @@ def first_working_day_of_week(today: dt.date) -> dt.date | None:
 
 @dataclass
 class _People:
-    """Who to write to in a department, looked up once per sweep."""
+    """Who to write to, read once per sweep: department members by role and the bureau users.
 
-    cache: dict[tuple[int, str], list[User]] = field(default_factory=dict)
+    Bounded by the number of users (not of tasks): ids only, no model instances.
+    """
 
-    def _members(self, department_id: int, role: str) -> list[User]:
-        key = (department_id, role)
-        if key not in self.cache:
-            self.cache[key] = list(
-                User.objects.filter(department_id=department_id, role=role, is_active=True).order_by("pk")
+    staff: dict[int, list[int]] = field(default_factory=dict)
+    heads_by: dict[int, list[int]] = field(default_factory=dict)
+    bureau: list[tuple[int, str]] = field(default_factory=list)
+    _bureau_cache: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> _People:
+        people = cls()
+        rows = (
+            User.objects.filter(
+                role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD], is_active=True, department__isnull=False
             )
-        return self.cache[key]
+            .order_by("pk")
+            .values_list("pk", "department_id", "role")
+        )
+        for pk, department_id, role in rows.iterator(chunk_size=5000):
+            target = people.staff if role == Role.DEPT_STAFF else people.heads_by
+            target.setdefault(department_id, []).append(pk)
+        people.bureau = list(
+            User.objects.filter(role=Role.BUREAU, is_active=True, region__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "region__path")
+        )
+        return people
 
-    def liaisons(self, department_id: int) -> list[User]:
+    def liaisons(self, department_id: int) -> list[int]:
         """The department's liaisons, or its heads when it has none."""
-        return self._members(department_id, Role.DEPT_STAFF) or self._members(department_id, Role.DEPT_HEAD)
+        return self.staff.get(department_id) or self.heads_by.get(department_id, [])
 
-    def heads(self, department_id: int) -> list[User]:
-        return self._members(department_id, Role.DEPT_HEAD)
+    def heads(self, department_id: int) -> list[int]:
+        return self.heads_by.get(department_id, [])
 
-
-def _reporting_departments(task: Task) -> list[Department]:
-    seen: dict[int, Department] = {}
-    for assignment in task.assignments.all():
-        if assignment.role in REPORTING_ROLES:
-            seen.setdefault(assignment.department_id, assignment.department)
-    return list(seen.values())
+    def bureau_for(self, region_path: str) -> list[int]:
+        """Bureau users of the region or a region above it (as ``bureau_users_for``)."""
+        if region_path not in self._bureau_cache:
+            prefixes = {region_path[: i + 1] for i, char in enumerate(region_path) if char == "/" and i > 0}
+            self._bureau_cache[region_path] = [pk for pk, path in self.bureau if path in prefixes]
+        return self._bureau_cache[region_path]
 
 
 # --- messages -----------------------------------------------------------------------------------
 
 
-def _task_label(task: Task) -> str:
-    return f"《{task.plan.title}》任务 {task.path} {task.title}"
+def _task_label(plan_title: str, path: str, title: str) -> str:
+    return f"《{plan_title}》任务 {path} {title}"
 
 
-def _message(kind: str, task: Task, today: dt.date, *, period: str = "", department: str = "") -> str:
-    due = task.due_date
-    label = _task_label(task)
+def _message(
+    kind: str, label: str, due: dt.date | None, today: dt.date, *, period: str = "", department: str = ""
+) -> str:
     if kind == NotificationKind.DUE_SOON and due is not None:
         return (
             f"{label} 将于 {due:%Y年%m月%d日} 到期(还有 {(due - today).days} 天),请抓紧推进并及时填报进展。"
@@ -279,6 +298,10 @@ def _message(kind: str, task: Task, today: dt.date, *, period: str = "", departm
 
 # --- the sweep ----------------------------------------------------------------------------------
 
+#: Open tasks read per query by the sweep (one page of tasks, one of their assignments, one of
+#: their reports for the current period, one insert of the page's notifications).
+SWEEP_CHUNK = 5000
+
 
 @dataclass
 class SweepResult:
@@ -295,120 +318,346 @@ class SweepResult:
         return {kind: self.created[kind] for kind in sorted(self.created)}
 
 
-def _create(result: SweepResult, *, user: User, kind: str, task: Task | None, message: str, key: str) -> None:
-    row, created = notification_create(recipient=user, kind=kind, message=message, dedup_key=key, task=task)
-    if created:
-        result.add(kind, row.pk)
+@dataclass(frozen=True)
+class _PlanFacts:
+    """What the sweep needs of an active plan (never its document text)."""
+
+    title: str
+    rules: Rules
+    window: ReportWindow | None
+    region_path: str
 
 
-def _open_tasks() -> QuerySet[Task]:
-    return (
-        Task.objects.filter(plan__status=PlanStatus.ACTIVE)
-        .exclude(status__in=CLOSED_STATUSES)
-        .select_related("plan", "plan__region", "plan__reminder_policy")
-        .prefetch_related(
-            Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("pk"))
+def _open_task_filter() -> Q:
+    """Open tasks of active plans: the ones reminders are about."""
+    return Q(plan__status=PlanStatus.ACTIVE) & ~Q(status__in=CLOSED_STATUSES)
+
+
+def _active_plans(today: dt.date) -> dict[int, _PlanFacts]:
+    """Each active plan's title, rules, report window and region, in one query."""
+    plans: dict[int, _PlanFacts] = {}
+    defaults = default_rules()
+    rows = (
+        Plan.objects.filter(status=PlanStatus.ACTIVE)
+        .select_related("reminder_policy", "region")
+        .only(
+            "title",
+            "report_cadence",
+            "report_day",
+            "region__path",
+            "reminder_policy__days_before",
+            "reminder_policy__on_day",
+            "reminder_policy__repeat_every_days",
+            "reminder_policy__escalate_head_after",
+            "reminder_policy__escalate_bureau_after",
         )
+    )
+    for plan in rows.iterator(chunk_size=2000):
+        try:
+            policy = plan.reminder_policy
+        except ReminderPolicy.DoesNotExist:
+            rules = defaults
+        else:
+            rules = Rules(
+                days_before=tuple(policy.offsets_before),
+                on_day=policy.on_day,
+                repeat_every_days=policy.repeat_every_days,
+                escalate_head_after=policy.escalate_head_after,
+                escalate_bureau_after=policy.escalate_bureau_after,
+            )
+        plans[plan.pk] = _PlanFacts(
+            title=plan.title,
+            rules=rules,
+            window=report_window(plan.report_cadence, plan.report_day, today),
+            region_path=plan.region.path,
+        )
+    return plans
+
+
+@dataclass
+class _Stages:
+    """``task_stage_on``/``escalations_on`` memoised per (due date, rules): a sweep sees a few
+    hundred distinct due dates, not one per task."""
+
+    today: dt.date
+    stages: dict[tuple[dt.date, Rules], Stage | None] = field(default_factory=dict)
+    escalations: dict[tuple[dt.date, Rules], list[str]] = field(default_factory=dict)
+
+    def stage(self, due: dt.date, rules: Rules) -> Stage | None:
+        key = (due, rules)
+        if key not in self.stages:
+            self.stages[key] = task_stage_on(due, self.today, rules)
+        return self.stages[key]
+
+    def escalation_kinds(self, due: dt.date, rules: Rules) -> list[str]:
+        if due >= self.today:
+            return []
+        key = (due, rules)
+        if key not in self.escalations:
+            self.escalations[key] = escalations_on(due, self.today, rules)
+        return self.escalations[key]
+
+
+def _open_task_pages(chunk_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Open tasks of active plans in pages ordered by id (keyset: one query a page, no cursor
+    held between pages, memory bounded by the page)."""
+    last = 0
+    while True:
+        page = list(
+            Task.objects.filter(_open_task_filter(), pk__gt=last)
+            .order_by("pk")
+            .values("pk", "plan_id", "path", "title", "due_date", "start_date")[:chunk_size]
+        )
+        if not page:
+            return
+        yield page
+        if len(page) < chunk_size:
+            return
+        last = page[-1]["pk"]
+
+
+def _reporting_departments_of(task_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """Per task, its lead and responsible departments (id, name) once each, in assignment order."""
+    departments: dict[int, list[tuple[int, str]]] = {}
+    rows = (
+        Assignment.objects.filter(task_id__in=task_ids, role__in=REPORTING_ROLES)
+        .order_by("pk")
+        .values_list("task_id", "department_id", "department__name")
+    )
+    for task_id, department_id, name in rows:
+        mine = departments.setdefault(task_id, [])
+        if all(existing != department_id for existing, _name in mine):
+            mine.append((department_id, name))
+    return departments
+
+
+def _reported_in(task_ids: list[int], periods: set[str]) -> set[tuple[int, int, str]]:
+    """(task, department, period) of the reports already made for these tasks and periods."""
+    if not periods:
+        return set()
+    return set(
+        ProgressReport.objects.filter(task_id__in=task_ids, period__in=periods).values_list(
+            "task_id", "department_id", "period"
+        )
+    )
+
+
+def _page_notifications(
+    page: list[dict[str, Any]],
+    plans: dict[int, _PlanFacts],
+    stages: _Stages,
+    people: _People,
+) -> list[NewNotification]:
+    """Every reminder the rules call for on this page of tasks (created or not yet)."""
+    today = stages.today
+    task_ids = [row["pk"] for row in page]
+    departments_of = _reporting_departments_of(task_ids)
+    periods = {
+        facts.window.period
+        for facts in plans.values()
+        if facts.window is not None and facts.window.send_on <= today <= facts.window.end
+    }
+    reported = _reported_in(task_ids, periods)
+    rows: list[NewNotification] = []
+    for task in page:
+        facts = plans[task["plan_id"]]
+        task_id = task["pk"]
+        due: dt.date | None = task["due_date"]
+        departments = departments_of.get(task_id, [])
+        label = _task_label(facts.title, task["path"], task["title"])
+        if due is not None:
+            stage = stages.stage(due, facts.rules)
+            if stage is not None:
+                message = _message(stage.kind, label, due, today)
+                for department_id, _name in departments:
+                    for user_id in people.liaisons(department_id):
+                        key = f"rem:{stage.kind}:t{task_id}:{due.isoformat()}:{stage.key}:u{user_id}"
+                        rows.append(NewNotification(user_id, str(stage.kind), task_id, message, key))
+            for kind in stages.escalation_kinds(due, facts.rules):
+                names = "、".join(name for _pk, name in departments)
+                message = _message(kind, label, due, today, department=names)
+                if kind == NotificationKind.ESCALATION_HEAD:
+                    recipients = [u for department_id, _n in departments for u in people.heads(department_id)]
+                else:
+                    recipients = people.bureau_for(facts.region_path)
+                for user_id in recipients:
+                    key = f"rem:{kind}:t{task_id}:{due.isoformat()}:u{user_id}"
+                    rows.append(NewNotification(user_id, str(kind), task_id, message, key))
+        window = facts.window
+        if window is None or not (window.send_on <= today <= window.end):
+            continue
+        start: dt.date | None = task["start_date"]
+        if start is not None and start > window.end:
+            continue
+        for department_id, name in departments:
+            if (task_id, department_id, window.period) in reported:
+                continue
+            message = _message(
+                NotificationKind.REPORT_DUE, label, due, today, period=window.period, department=name
+            )
+            for user_id in people.liaisons(department_id):
+                key = f"rem:{NotificationKind.REPORT_DUE}:t{task_id}:d{department_id}:{window.period}:u{user_id}"
+                rows.append(NewNotification(user_id, str(NotificationKind.REPORT_DUE), task_id, message, key))
+    return rows
+
+
+@dataclass
+class _Hooks:
+    """Which regions someone subscribes to ``task.overdue`` for (as ``subscribers``), read once."""
+
+    paths: set[str]
+    cache: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> _Hooks:
+        rows = Subscription.objects.filter(is_active=True).values_list("region__path", "events")
+        return cls({path for path, events in rows if EventKind.TASK_OVERDUE in (events or [])})
+
+    def hooked(self, region_path: str) -> bool:
+        if region_path not in self.cache:
+            self.cache[region_path] = any(p in self.paths for p in region_prefixes(region_path))
+        return self.cache[region_path]
+
+
+def _overdue_events(
+    page: list[dict[str, Any]], plans: dict[int, _PlanFacts], today: dt.date, hooks: _Hooks
+) -> None:
+    """``task.overdue`` for the page's late tasks, once per task and due date, where someone
+    subscribes: one query finds those already recorded; only new ones are built and recorded."""
+    if not hooks.paths:
+        return
+    candidates: dict[str, int] = {}
+    for row in page:
+        due = row["due_date"]
+        if due is not None and due < today and hooks.hooked(plans[row["plan_id"]].region_path):
+            candidates[f"task.overdue:t{row['pk']}:{due.isoformat()}"] = row["pk"]
+    if not candidates:
+        return
+    known = set(Event.objects.filter(dedup_key__in=list(candidates)).values_list("dedup_key", flat=True))
+    fresh = [pk for key, pk in candidates.items() if key not in known]
+    if not fresh:
+        return
+    tasks = (
+        Task.objects.filter(pk__in=fresh)
+        .select_related("plan__region")
+        .defer("plan__source_text")
         .order_by("pk")
     )
-
-
-def _task_reminders(task: Task, today: dt.date, rules: Rules, people: _People, result: SweepResult) -> None:
-    due = task.due_date
-    if due is None:
-        return
-    emit_task_overdue(task=task, today=today)  # once per task and due date (a no-op before it)
-    departments = _reporting_departments(task)
-    stage = task_stage_on(due, today, rules)
-    if stage is not None:
-        message = _message(stage.kind, task, today)
-        for department in departments:
-            for user in people.liaisons(department.pk):
-                key = f"rem:{stage.kind}:t{task.pk}:{due.isoformat()}:{stage.key}:u{user.pk}"
-                _create(result, user=user, kind=stage.kind, task=task, message=message, key=key)
-    for kind in escalations_on(due, today, rules) if today > due else []:
-        names = "、".join(d.name for d in departments)
-        message = _message(kind, task, today, department=names)
-        if kind == NotificationKind.ESCALATION_HEAD:
-            recipients = [u for d in departments for u in people.heads(d.pk)]
-        else:
-            recipients = list(bureau_users_for(task.plan))
-        for user in recipients:
-            key = f"rem:{kind}:t{task.pk}:{due.isoformat()}:u{user.pk}"
-            _create(result, user=user, kind=kind, task=task, message=message, key=key)
-
-
-def _report_reminders(task: Task, today: dt.date, people: _People, result: SweepResult) -> None:
-    window = report_window(task.plan.report_cadence, task.plan.report_day, today)
-    if window is None or not (window.send_on <= today <= window.end):
-        return
-    if task.start_date is not None and task.start_date > window.end:
-        return
-    reported = set(
-        ProgressReport.objects.filter(task=task, period=window.period).values_list("department_id", flat=True)
-    )
-    for department in _reporting_departments(task):
-        if department.pk in reported:
-            continue
-        message = _message(
-            NotificationKind.REPORT_DUE, task, today, period=window.period, department=department.name
-        )
-        for user in people.liaisons(department.pk):
-            key = f"rem:{NotificationKind.REPORT_DUE}:t{task.pk}:d{department.pk}:{window.period}:u{user.pk}"
-            _create(result, user=user, kind=NotificationKind.REPORT_DUE, task=task, message=message, key=key)
-
-
-def _due_soon(task: Task, today: dt.date) -> bool:
-    """Due within DIGEST_DUE_WITHIN_DAYS, or already in a before-due reminder stage (so a
-    reminder moved forward by a holiday is in the digest that day too)."""
-    assert task.due_date is not None
-    if task.due_date <= today + dt.timedelta(days=DIGEST_DUE_WITHIN_DAYS):
-        return True
-    return task_stage_on(task.due_date, today, rules_for(task.plan)) is not None
-
-
-def _summary_lines(
-    tasks: Iterable[Task], today: dt.date, missing: set[int]
-) -> tuple[list[str], dict[str, int]]:
-    overdue, soon, unreported = [], [], []
     for task in tasks:
-        if task.due_date is not None and task.due_date < today:
-            overdue.append(f"  · {task.path} {task.title}(逾期 {(today - task.due_date).days} 天)")
-        elif task.due_date is not None and _due_soon(task, today):
-            soon.append(f"  · {task.path} {task.title}({task.due_date:%m月%d日}到期)")
-        if task.pk in missing:
-            unreported.append(f"  · {task.path} {task.title}")
-    lines: list[str] = []
-    for title, items in (
-        ("已逾期", overdue),
-        (f"{DIGEST_DUE_WITHIN_DAYS}天内到期", soon),
-        ("本期未填报进展", unreported),
-    ):
-        if items:
-            lines.append(f"{title}({len(items)} 项):")
-            lines.extend(items[:20])
-            if len(items) > 20:
-                lines.append(f"  …… 另有 {len(items) - 20} 项")
-    return lines, {"overdue": len(overdue), "soon": len(soon), "unreported": len(unreported)}
+        with transaction.atomic():
+            emit_task_overdue(task=task, today=today)
 
 
-def _missing_reports(tasks: list[Task], today: dt.date, department_id: int | None = None) -> set[int]:
-    """Open tasks with a reporting department that has not reported for the current period."""
-    missing = set()
-    for task in tasks:
-        window = report_window(task.plan.report_cadence, task.plan.report_day, today)
-        if window is None or today < window.send_on:
-            continue
-        departments = {d.pk for d in _reporting_departments(task)}
+def _task_reminders(today: dt.date, result: SweepResult, chunk_size: int) -> None:
+    """The before/on/after-due reminders, escalations and report reminders of every open task,
+    page by page: a constant number of queries per page, whatever the number of notifications."""
+    plans = _active_plans(today)
+    if not plans:
+        return
+    people = _People.load()
+    stages = _Stages(today)
+    hooks = _Hooks.load()
+    for page in _open_task_pages(chunk_size):
+        _overdue_events(page, plans, today, hooks)
+        rows = _page_notifications(page, plans, stages, people)
+        for notification_id, kind in notifications_create_many(rows):
+            result.add(kind, notification_id)
+
+
+# --- digests ------------------------------------------------------------------------------------
+
+
+def _soon_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
+    """Not late and due within DIGEST_DUE_WITHIN_DAYS, or already in a before-due reminder stage
+    (so a reminder moved forward by a holiday is in the digest that day too). The stage depends
+    only on the due date and the plan's rules, so the later due dates that are in a stage today
+    are listed per set of rules (a handful of dates)."""
+    horizon = today + dt.timedelta(days=DIGEST_DUE_WITHIN_DAYS)
+    soon = Q(due_date__gte=today, due_date__lte=horizon)
+    by_rules: dict[Rules, list[int]] = {}
+    for plan_id, facts in plans.items():
+        by_rules.setdefault(facts.rules, []).append(plan_id)
+    for rules, plan_ids in by_rules.items():
+        reach = max(rules.days_before, default=0) + 31  # the longest run of days off is 9
+        later = [
+            horizon + dt.timedelta(days=n)
+            for n in range(1, reach + 1)
+            if task_stage_on(horizon + dt.timedelta(days=n), today, rules) is not None
+        ]
+        if later:
+            soon |= Q(plan_id__in=plan_ids, due_date__in=later)
+    return soon
+
+
+def _unreported_q(today: dt.date, plans: dict[int, _PlanFacts], department_id: int | None = None) -> Q:
+    """A reporting department (this one, if given) has not reported for the plan's current period
+    (once that period's reminder day has come)."""
+    by_period: dict[str, list[int]] = {}
+    for plan_id, facts in plans.items():
+        if facts.window is not None and today >= facts.window.send_on:
+            by_period.setdefault(facts.window.period, []).append(plan_id)
+    missing = Q(pk__in=[])
+    for period, plan_ids in by_period.items():
+        owing = Assignment.objects.filter(task=OuterRef("pk"), role__in=REPORTING_ROLES)
         if department_id is not None:
-            departments &= {department_id}
-        reported = {r.department_id for r in task.reports.all() if r.period == window.period}
-        if departments - reported:
-            missing.add(task.pk)
+            owing = owing.filter(department_id=department_id)
+        owing = owing.exclude(
+            Exists(
+                ProgressReport.objects.filter(
+                    task=OuterRef("task_id"), department=OuterRef("department_id"), period=period
+                )
+            )
+        )
+        missing |= Q(plan_id__in=plan_ids) & Q(Exists(owing))
     return missing
 
 
+def _summary(
+    tasks: QuerySet[Task], today: dt.date, plans: dict[int, _PlanFacts], department_id: int | None = None
+) -> tuple[list[str], dict[str, int]]:
+    """The digest's counts (one aggregate query) and its first 20 lines of each list."""
+    overdue_q = Q(due_date__lt=today)
+    soon_q = _soon_q(today, plans)
+    unreported_q = _unreported_q(today, plans, department_id)
+    counts = tasks.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=overdue_q),
+        soon=Count("pk", filter=soon_q),
+        unreported=Count("pk", filter=unreported_q),
+    )
+    lines: list[str] = []
+    for title, key, condition, line in (
+        (
+            "已逾期",
+            "overdue",
+            overdue_q,
+            lambda path, name, due: f"  · {path} {name}(逾期 {(today - due).days} 天)",
+        ),
+        (
+            f"{DIGEST_DUE_WITHIN_DAYS}天内到期",
+            "soon",
+            soon_q,
+            lambda path, name, due: f"  · {path} {name}({due:%m月%d日}到期)",
+        ),
+        ("本期未填报进展", "unreported", unreported_q, lambda path, name, due: f"  · {path} {name}"),
+    ):
+        total = counts[key]
+        if not total:
+            continue
+        lines.append(f"{title}({total} 项):")
+        first = tasks.filter(condition).order_by("pk").values_list("path", "title", "due_date")[:20]
+        lines.extend(line(path, name, due) for path, name, due in first)
+        if total > 20:
+            lines.append(f"  …… 另有 {total - 20} 项")
+    return lines, counts
+
+
 def _digests(today: dt.date, result: SweepResult) -> None:
+    """The weekly bureau digest and the daily department digests: figures aggregated in SQL
+    (a few queries per recipient, none per task)."""
+    plans = _active_plans(today)
+    open_tasks = Task.objects.filter(_open_task_filter())
+    rows: list[NewNotification] = []
     # Weekly, bureau users: on the first working day of the week (Monday unless it is a holiday).
     week = today.isocalendar()
     first = first_working_day_of_week(today)
@@ -417,32 +666,25 @@ def _digests(today: dt.date, result: SweepResult) -> None:
             role=Role.BUREAU, is_active=True, region__isnull=False
         ).select_related("region"):
             assert user.region is not None
-            tasks = list(
-                _open_tasks()
-                .filter(plan__region__path__startswith=user.region.path)
-                .prefetch_related("reports")
-            )
-            lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today))
+            key = f"digest:weekly:{week.year}-W{week.week:02d}:u{user.pk}"
+            if Notification.objects.filter(dedup_key=key).exists():
+                continue
+            path = user.region.path
+            lines, counts = _summary(open_tasks.filter(plan__region__path__startswith=path), today, plans)
             pending_reports = ProgressReport.objects.filter(
-                review_status=ReviewStatus.PENDING, task__plan__region__path__startswith=user.region.path
+                review_status=ReviewStatus.PENDING, task__plan__region__path__startswith=path
             ).count()
             pending_requests = TaskRequest.objects.filter(
-                state=RequestState.AWAITING_REVIEW, task__plan__region__path__startswith=user.region.path
+                state=RequestState.AWAITING_REVIEW, task__plan__region__path__startswith=path
             ).count()
             head = (
                 f"{user.region.name}知识产权工作方案本周摘要({week.year}年第{week.week}周):"
-                f"在办任务 {len(tasks)} 项,逾期 {counts['overdue']} 项,"
+                f"在办任务 {counts['total']} 项,逾期 {counts['overdue']} 项,"
                 f"{DIGEST_DUE_WITHIN_DAYS}天内到期 {counts['soon']} 项,未填报 {counts['unreported']} 项;"
                 f"待审核进展 {pending_reports} 份,待审核申请 {pending_requests} 件。"
             )
-            key = f"digest:weekly:{week.year}-W{week.week:02d}:u{user.pk}"
-            _create(
-                result,
-                user=user,
-                kind=NotificationKind.DIGEST,
-                task=None,
-                message="\n".join([head, *lines]),
-                key=key,
+            rows.append(
+                NewNotification(user.pk, str(NotificationKind.DIGEST), None, "\n".join([head, *lines]), key)
             )
     # Daily, department users who chose it instead of single mails: only when there is news.
     for user in User.objects.filter(
@@ -452,47 +694,45 @@ def _digests(today: dt.date, result: SweepResult) -> None:
         department__isnull=False,
     ).select_related("department"):
         assert user.department is not None
-        tasks = list(
-            _open_tasks()
-            .filter(assignments__department=user.department, assignments__role__in=REPORTING_ROLES)
-            .distinct()
-            .prefetch_related("reports")
+        key = f"digest:daily:{today.isoformat()}:u{user.pk}"
+        if Notification.objects.filter(dedup_key=key).exists():
+            continue
+        mine = Assignment.objects.filter(
+            task=OuterRef("pk"), department_id=user.department_id, role__in=REPORTING_ROLES
         )
-        lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today, user.department_id))
+        lines, _counts = _summary(open_tasks.filter(Exists(mine)), today, plans, user.department_id)
         if not lines:
             continue
         head = f"{user.department.name}今日待办摘要({today:%Y年%m月%d日}):"
-        _create(
-            result,
-            user=user,
-            kind=NotificationKind.DIGEST,
-            task=None,
-            message="\n".join([head, *lines]),
-            key=f"digest:daily:{today.isoformat()}:u{user.pk}",
+        rows.append(
+            NewNotification(user.pk, str(NotificationKind.DIGEST), None, "\n".join([head, *lines]), key)
         )
+    for notification_id, kind in notifications_create_many(rows):
+        result.add(kind, notification_id)
 
 
 class _DryRun(Exception):
     """Raised to roll a dry-run sweep back."""
 
 
-def reminders_sweep(*, today: dt.date, digests: bool = True, dry_run: bool = False) -> SweepResult:
+def reminders_sweep(
+    *, today: dt.date, digests: bool = True, dry_run: bool = False, chunk_size: int = SWEEP_CHUNK
+) -> SweepResult:
     """Create every reminder due on ``today`` that does not exist yet; returns what was created.
 
-    Each task is one transaction, so a long sweep holds no long lock and a crash loses nothing
-    (the next tick redoes what is missing). ``digests`` is False before the digest hour.
+    Set-based: open tasks are read a page at a time (ids, dates, titles; never a plan's text),
+    the rules are evaluated once per due date, and each page's notifications are written by one
+    ``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING``, so the unique key alone decides
+    what is new: a re-run, a concurrent sweep or a redelivered job creates nothing twice. Each
+    page is its own statement: a long sweep holds no long lock and a crash loses nothing (the
+    next tick redoes what is missing). ``digests`` is False before the digest hour.
     """
     result = SweepResult()
     if not is_working_day(today):
         return result
-    people = _People()
     try:
         with transaction.atomic() if dry_run else contextlib.nullcontext():
-            for task in _open_tasks():
-                with transaction.atomic():
-                    rules = rules_for(task.plan)
-                    _task_reminders(task, today, rules, people, result)
-                    _report_reminders(task, today, people, result)
+            _task_reminders(today, result, chunk_size)
             if digests:
                 with transaction.atomic():
                     _digests(today, result)
