@@ -56,15 +56,15 @@ def run(today: dt.date, *, dry_run: bool, label: str, open_tasks: int) -> int:
     from tasks.services.reminders import reminders_sweep
 
     meter = QueryMeter()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(meter):
         result = reminders_sweep(today=today, dry_run=dry_run)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     created = sum(result.created.values())
     per_thousand = meter.queries / max(open_tasks, 1) * 1000
     print(
         f"{label:28} {wall:8.2f} s  queries {meter.queries:5} ({per_thousand:.2f} per 1,000 tasks)  "
-        f"SQL floor {meter.seconds:7.2f} s  Python {wall - meter.seconds:6.2f} s  "
+        f"SQL floor {meter.seconds:7.2f} s  Python {wall - meter.seconds:6.2f} s (CPU {cpu:.2f} s)  "
         f"created {created:>9,}  peak RSS {peak_rss_mib():7.1f} MiB"
     )
     if created:
