@@ -31,7 +31,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from departments.choices import Role
 from departments.models import User
@@ -567,13 +568,14 @@ def _task_reminders(today: dt.date, result: SweepResult, chunk_size: int) -> Non
 # --- digests ------------------------------------------------------------------------------------
 
 
-def _soon_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
+def _soon_q(today: dt.date, plans: dict[int, _PlanFacts], prefix: str = "") -> Q:
     """Not late and due within DIGEST_DUE_WITHIN_DAYS, or already in a before-due reminder stage
     (so a reminder moved forward by a holiday is in the digest that day too). The stage depends
     only on the due date and the plan's rules, so the later due dates that are in a stage today
-    are listed per set of rules (a handful of dates)."""
+    are listed per set of rules (a handful of dates). ``prefix`` reaches the task from another
+    model (``task__``)."""
     horizon = today + dt.timedelta(days=DIGEST_DUE_WITHIN_DAYS)
-    soon = Q(due_date__gte=today, due_date__lte=horizon)
+    soon = Q(**{f"{prefix}due_date__gte": today, f"{prefix}due_date__lte": horizon})
     by_rules: dict[Rules, list[int]] = {}
     for plan_id, facts in plans.items():
         by_rules.setdefault(facts.rules, []).append(plan_id)
@@ -585,23 +587,24 @@ def _soon_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
             if task_stage_on(horizon + dt.timedelta(days=n), today, rules) is not None
         ]
         if later:
-            soon |= Q(plan_id__in=plan_ids, due_date__in=later)
+            soon |= Q(**{f"{prefix}plan_id__in": plan_ids, f"{prefix}due_date__in": later})
     return soon
 
 
-def _unreported_q(today: dt.date, plans: dict[int, _PlanFacts], department_id: int | None = None) -> Q:
-    """A reporting department (this one, if given) has not reported for the plan's current period
-    (once that period's reminder day has come)."""
+def _report_periods(today: dt.date, plans: dict[int, _PlanFacts]) -> dict[str, list[int]]:
+    """The current reporting period of each plan whose reminder day has come: period → plans."""
     by_period: dict[str, list[int]] = {}
     for plan_id, facts in plans.items():
         if facts.window is not None and today >= facts.window.send_on:
             by_period.setdefault(facts.window.period, []).append(plan_id)
+    return by_period
+
+
+def _unreported_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
+    """A task one of whose reporting departments has not reported for the plan's current period."""
     missing = Q(pk__in=[])
-    for period, plan_ids in by_period.items():
-        owing = Assignment.objects.filter(task=OuterRef("pk"), role__in=REPORTING_ROLES)
-        if department_id is not None:
-            owing = owing.filter(department_id=department_id)
-        owing = owing.exclude(
+    for period, plan_ids in _report_periods(today, plans).items():
+        owing = Assignment.objects.filter(task=OuterRef("pk"), role__in=REPORTING_ROLES).exclude(
             Exists(
                 ProgressReport.objects.filter(
                     task=OuterRef("task_id"), department=OuterRef("department_id"), period=period
@@ -612,101 +615,204 @@ def _unreported_q(today: dt.date, plans: dict[int, _PlanFacts], department_id: i
     return missing
 
 
-def _summary(
-    tasks: QuerySet[Task], today: dt.date, plans: dict[int, _PlanFacts], department_id: int | None = None
-) -> tuple[list[str], dict[str, int]]:
-    """The digest's counts (one aggregate query) and its first 20 lines of each list."""
-    overdue_q = Q(due_date__lt=today)
-    soon_q = _soon_q(today, plans)
-    unreported_q = _unreported_q(today, plans, department_id)
-    counts = tasks.aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=overdue_q),
-        soon=Count("pk", filter=soon_q),
-        unreported=Count("pk", filter=unreported_q),
-    )
+def _department_unreported_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
+    """On an assignment row: its department has not reported on its task for the current period."""
+    missing = Q(pk__in=[])
+    for period, plan_ids in _report_periods(today, plans).items():
+        reported = ProgressReport.objects.filter(
+            task=OuterRef("task_id"), department=OuterRef("department_id"), period=period
+        )
+        missing |= Q(task__plan_id__in=plan_ids) & ~Q(Exists(reported))
+    return missing
+
+
+#: The digest's three lists: title, the line of one task.
+_LISTS: tuple[tuple[str, str], ...] = (
+    ("overdue", "已逾期"),
+    ("soon", f"{DIGEST_DUE_WITHIN_DAYS}天内到期"),
+    ("unreported", "本期未填报进展"),
+)
+
+
+def _line(kind: str, path: str, title: str, due: dt.date | None, today: dt.date) -> str:
+    if kind == "overdue" and due is not None:
+        return f"  · {path} {title}(逾期 {(today - due).days} 天)"
+    if kind == "soon" and due is not None:
+        return f"  · {path} {title}({due:%m月%d日}到期)"
+    return f"  · {path} {title}"
+
+
+def _lines(
+    counts: dict[str, int], firsts: dict[str, list[tuple[int, str, str, dt.date | None]]], today: dt.date
+) -> list[str]:
+    """The digest's body: each non-empty list with its first 20 tasks (by id) and how many more."""
     lines: list[str] = []
-    for title, key, condition, line in (
-        (
-            "已逾期",
-            "overdue",
-            overdue_q,
-            lambda path, name, due: f"  · {path} {name}(逾期 {(today - due).days} 天)",
-        ),
-        (
-            f"{DIGEST_DUE_WITHIN_DAYS}天内到期",
-            "soon",
-            soon_q,
-            lambda path, name, due: f"  · {path} {name}({due:%m月%d日}到期)",
-        ),
-        ("本期未填报进展", "unreported", unreported_q, lambda path, name, due: f"  · {path} {name}"),
-    ):
-        total = counts[key]
+    for kind, title in _LISTS:
+        total = counts.get(kind, 0)
         if not total:
             continue
         lines.append(f"{title}({total} 项):")
-        first = tasks.filter(condition).order_by("pk").values_list("path", "title", "due_date")[:20]
-        lines.extend(line(path, name, due) for path, name, due in first)
+        first = sorted(set(firsts.get(kind, [])))[:20]
+        lines.extend(_line(kind, path, name, due, today) for _pk, path, name, due in first)
         if total > 20:
             lines.append(f"  …… 另有 {total - 20} 项")
-    return lines, counts
+    return lines
 
 
-def _digests(today: dt.date, result: SweepResult) -> None:
-    """The weekly bureau digest and the daily department digests: figures aggregated in SQL
-    (a few queries per recipient, none per task)."""
-    plans = _active_plans(today)
-    open_tasks = Task.objects.filter(_open_task_filter())
-    rows: list[NewNotification] = []
-    # Weekly, bureau users: on the first working day of the week (Monday unless it is a holiday).
-    week = today.isocalendar()
-    first = first_working_day_of_week(today)
-    if first is not None and first <= today:
-        for user in User.objects.filter(
-            role=Role.BUREAU, is_active=True, region__isnull=False
-        ).select_related("region"):
-            assert user.region is not None
-            key = f"digest:weekly:{week.year}-W{week.week:02d}:u{user.pk}"
-            if Notification.objects.filter(dedup_key=key).exists():
-                continue
-            path = user.region.path
-            lines, counts = _summary(open_tasks.filter(plan__region__path__startswith=path), today, plans)
-            pending_reports = ProgressReport.objects.filter(
-                review_status=ReviewStatus.PENDING, task__plan__region__path__startswith=path
-            ).count()
-            pending_requests = TaskRequest.objects.filter(
-                state=RequestState.AWAITING_REVIEW, task__plan__region__path__startswith=path
-            ).count()
-            head = (
-                f"{user.region.name}知识产权工作方案本周摘要({week.year}年第{week.week}周):"
-                f"在办任务 {counts['total']} 项,逾期 {counts['overdue']} 项,"
-                f"{DIGEST_DUE_WITHIN_DAYS}天内到期 {counts['soon']} 项,未填报 {counts['unreported']} 项;"
-                f"待审核进展 {pending_reports} 份,待审核申请 {pending_requests} 件。"
-            )
-            rows.append(
-                NewNotification(user.pk, str(NotificationKind.DIGEST), None, "\n".join([head, *lines]), key)
-            )
-    # Daily, department users who chose it instead of single mails: only when there is news.
-    for user in User.objects.filter(
-        role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD],
-        daily_digest=True,
-        is_active=True,
-        department__isnull=False,
-    ).select_related("department"):
-        assert user.department is not None
-        key = f"digest:daily:{today.isoformat()}:u{user.pk}"
-        if Notification.objects.filter(dedup_key=key).exists():
-            continue
-        mine = Assignment.objects.filter(
-            task=OuterRef("pk"), department_id=user.department_id, role__in=REPORTING_ROLES
+Firsts = dict[Any, dict[str, list[tuple[int, str, str, dt.date | None]]]]
+
+
+def _firsts_by(rows: QuerySet[Any], group: str, task: str, conditions: dict[str, Q], limit: int) -> Firsts:
+    """Per group and list, the first ``limit`` tasks by id: one windowed query per list (the
+    database ranks within each group; only the first rows come back)."""
+    firsts: Firsts = {}
+    for kind, condition in conditions.items():
+        ranked = (
+            rows.filter(condition)
+            .annotate(rank=Window(RowNumber(), partition_by=[F(group)], order_by=[F(f"{task}id").asc()]))
+            .filter(rank__lte=limit)
+            .values_list(group, f"{task}id", f"{task}path", f"{task}title", f"{task}due_date")
         )
-        lines, _counts = _summary(open_tasks.filter(Exists(mine)), today, plans, user.department_id)
+        for key, pk, path, title, due in ranked:
+            firsts.setdefault(key, {}).setdefault(kind, []).append((pk, path, title, due))
+    return firsts
+
+
+def _weekly_digests(
+    today: dt.date, plans: dict[int, _PlanFacts], open_tasks: QuerySet[Task]
+) -> list[NewNotification]:
+    """Weekly, bureau users: their region's figures, aggregated per region in SQL (a fixed number
+    of queries for every bureau user together) and summed over the regions below theirs."""
+    week = today.isocalendar()
+    users = [
+        (user, f"digest:weekly:{week.year}-W{week.week:02d}:u{user.pk}")
+        for user in User.objects.filter(role=Role.BUREAU, is_active=True, region__isnull=False)
+        .select_related("region")
+        .order_by("pk")
+    ]
+    done = set(
+        Notification.objects.filter(dedup_key__in=[key for _u, key in users]).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    users = [(user, key) for user, key in users if key not in done]
+    if not users:
+        return []
+    conditions = {
+        "overdue": Q(due_date__lt=today),
+        "soon": _soon_q(today, plans),
+        "unreported": _unreported_q(today, plans),
+    }
+    group = "plan__region__path"
+    counts: dict[str, Counter[str]] = {}
+    for row in open_tasks.values(group).annotate(
+        total=Count("pk"), **{kind: Count("pk", filter=condition) for kind, condition in conditions.items()}
+    ):
+        counts[row[group]] = Counter({k: v for k, v in row.items() if k != group})
+    firsts = _firsts_by(open_tasks, group, "", conditions, 20)
+    pending_reports = dict(
+        ProgressReport.objects.filter(review_status=ReviewStatus.PENDING)
+        .values_list("task__plan__region__path")
+        .annotate(n=Count("pk"))
+        .values_list("task__plan__region__path", "n")
+    )
+    pending_requests = dict(
+        TaskRequest.objects.filter(state=RequestState.AWAITING_REVIEW)
+        .values_list("task__plan__region__path")
+        .annotate(n=Count("pk"))
+        .values_list("task__plan__region__path", "n")
+    )
+    rows: list[NewNotification] = []
+    for user, key in users:
+        assert user.region is not None
+        path = user.region.path
+        below = [p for p in counts if p.startswith(path)]
+        total: Counter[str] = sum((counts[p] for p in below), Counter())
+        mine: dict[str, list[tuple[int, str, str, dt.date | None]]] = {}
+        for p in below:
+            for kind, items in firsts.get(p, {}).items():
+                mine.setdefault(kind, []).extend(items)
+        lines = _lines(total, mine, today)
+        reports = sum(n for p, n in pending_reports.items() if p.startswith(path))
+        requests = sum(n for p, n in pending_requests.items() if p.startswith(path))
+        head = (
+            f"{user.region.name}知识产权工作方案本周摘要({week.year}年第{week.week}周):"
+            f"在办任务 {total['total']} 项,逾期 {total['overdue']} 项,"
+            f"{DIGEST_DUE_WITHIN_DAYS}天内到期 {total['soon']} 项,未填报 {total['unreported']} 项;"
+            f"待审核进展 {reports} 份,待审核申请 {requests} 件。"
+        )
+        rows.append(
+            NewNotification(user.pk, str(NotificationKind.DIGEST), None, "\n".join([head, *lines]), key)
+        )
+    return rows
+
+
+def _daily_digests(today: dt.date, plans: dict[int, _PlanFacts]) -> list[NewNotification]:
+    """Daily, department users who chose it instead of single mails, only when there is news:
+    their department's figures, aggregated per department over its reporting assignments."""
+    users = [
+        (user, f"digest:daily:{today.isoformat()}:u{user.pk}")
+        for user in User.objects.filter(
+            role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD],
+            daily_digest=True,
+            is_active=True,
+            department__isnull=False,
+        )
+        .select_related("department")
+        .order_by("pk")
+    ]
+    done = set(
+        Notification.objects.filter(dedup_key__in=[key for _u, key in users]).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    users = [(user, key) for user, key in users if key not in done]
+    if not users:
+        return []
+    assignments = Assignment.objects.filter(
+        Q(task__plan__status=PlanStatus.ACTIVE) & ~Q(task__status__in=CLOSED_STATUSES),
+        role__in=REPORTING_ROLES,
+        department_id__in={user.department_id for user, _key in users},
+    )
+    conditions = {
+        "overdue": Q(task__due_date__lt=today),
+        "soon": _soon_q(today, plans, prefix="task__"),
+        "unreported": _department_unreported_q(today, plans),
+    }
+    counts = {
+        row["department_id"]: row
+        for row in assignments.values("department_id").annotate(
+            **{
+                kind: Count("task_id", distinct=True, filter=condition)
+                for kind, condition in conditions.items()
+            }
+        )
+    }
+    # a department may hold two roles on one task: twice the rows, deduplicated in _lines
+    firsts = _firsts_by(assignments, "department_id", "task__", conditions, 40)
+    rows: list[NewNotification] = []
+    for user, key in users:
+        assert user.department is not None
+        lines = _lines(counts.get(user.department_id, {}), firsts.get(user.department_id, {}), today)
         if not lines:
             continue
         head = f"{user.department.name}今日待办摘要({today:%Y年%m月%d日}):"
         rows.append(
             NewNotification(user.pk, str(NotificationKind.DIGEST), None, "\n".join([head, *lines]), key)
         )
+    return rows
+
+
+def _digests(today: dt.date, result: SweepResult) -> None:
+    """The weekly bureau digest (on the first working day of the week, Monday unless it is a
+    holiday) and the daily department digests: figures aggregated in SQL, a fixed number of
+    queries whatever the number of tasks and of recipients."""
+    plans = _active_plans(today)
+    rows: list[NewNotification] = []
+    first = first_working_day_of_week(today)
+    if first is not None and first <= today:
+        rows.extend(_weekly_digests(today, plans, Task.objects.filter(_open_task_filter())))
+    rows.extend(_daily_digests(today, plans))
     for notification_id, kind in notifications_create_many(rows):
         result.add(kind, notification_id)
 
