@@ -91,11 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.getLogger("ipplan.reminders").setLevel(logging.WARNING)
+    from tasks.choices import CLOSED_STATUSES, PlanStatus
     from tasks.models import Notification, Task
-    from tasks.services.reminders import _open_task_filter
 
     today = dt.date.fromisoformat(args.as_of)
-    open_tasks = Task.objects.filter(_open_task_filter()).count()
+    open_tasks = (
+        Task.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(status__in=CLOSED_STATUSES).count()
+    )
     print(f"{args.db}: {Task.objects.count():,} tasks, {open_tasks:,} open in active plans; as of {today}")
     print(f"{'':28} peak RSS after setup {peak_rss_mib():.1f} MiB")
     before = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -86,7 +86,7 @@ def notifications_create_many(rows: Sequence[NewNotification]) -> list[tuple[int
                 values = ", ".join(
                     [f"(%s, %s, %s, %s, %s, '{NotificationState.PENDING.value}', 0, '', %s)"] * len(batch)
                 )
-                params: list[object] = []
+                params: list[Any] = []
                 for row in batch:
                     params.extend([*row, now])
                 cursor.execute(head + "VALUES " + values + tail, params)

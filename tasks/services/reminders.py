@@ -27,7 +27,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -404,11 +404,12 @@ def _open_task_pages(chunk_size: int) -> Iterator[list[dict[str, Any]]]:
     held between pages, memory bounded by the page)."""
     last = 0
     while True:
-        page = list(
+        rows = (
             Task.objects.filter(_open_task_filter(), pk__gt=last)
             .order_by("pk")
             .values("pk", "plan_id", "path", "title", "due_date", "start_date")[:chunk_size]
         )
+        page = cast(list[dict[str, Any]], list(rows))
         if not page:
             return
         yield page
