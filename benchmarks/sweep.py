@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="h_bench_province", help="a database made by benchmarks.generate")
     parser.add_argument("--as-of", default="2026-11-30", help="the day swept (default 2026-11-30, a Monday)")
     parser.add_argument("--dry-run", action="store_true", help="count what would be created, change nothing")
+    parser.add_argument(
+        "--dump",
+        help="write what the first sweep created (key, recipient, kind, task, message; sorted) to this file, "
+        "to compare two versions of the sweep on the same database",
+    )
     args = parser.parse_args(argv)
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipplan.settings")
@@ -108,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
             label="sweep (dry run)" if args.dry_run else "sweep, first of the day",
             open_tasks=open_tasks,
         )
+        if args.dump and not args.dry_run:
+            created = Notification.objects.filter(pk__gt=before).order_by("dedup_key")
+            with open(args.dump, "w", encoding="utf-8") as out:
+                for row in created.values_list(
+                    "dedup_key", "recipient_id", "kind", "task_id", "message"
+                ).iterator():
+                    out.write(repr(row) + "\n")
         if not args.dry_run:
             run(today, dry_run=False, label="sweep again (creates 0)", open_tasks=open_tasks)
     finally:

@@ -22,7 +22,7 @@ from .choices import AssignmentRole, Light, TaskStatus
 from .models import Assignment, ProgressReport, Task, local_today
 from .selectors import with_urgency
 
-CHUNK = 2000
+CHUNK = 5000
 
 
 def ledger_queryset(tasks: QuerySet[Task], today: dt.date | None = None) -> QuerySet[Task]:
