@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import islice
 from typing import IO, Any
 
 import xlsxwriter
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -21,52 +22,98 @@ from .choices import AssignmentRole, Light, TaskStatus
 from .models import Assignment, ProgressReport, Task, local_today
 from .selectors import with_urgency
 
-CHUNK = 2000
+CHUNK = 5000
 
 
 def ledger_queryset(tasks: QuerySet[Task], today: dt.date | None = None) -> QuerySet[Task]:
+    """The ledger's tasks in order, with their light and the id of their latest report.
+
+    No ``select_related("plan")``: a plan row carries the whole document text, and the ledger
+    needs only its title (read as a column by ``ledger_rows``).
+    """
     latest = ProgressReport.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-id")
     return (
         with_urgency(tasks, today or local_today())
-        .select_related("plan")
-        .prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.select_related("department").order_by("order", "id"),
-            )
-        )
-        .annotate(
-            latest_report=Subquery(latest.values("text")[:1]),
-            latest_period=Subquery(latest.values("period")[:1]),
-        )
+        .select_related(None)
+        .prefetch_related(None)
+        .annotate(latest_report_id=Subquery(latest.values("id")[:1]))
         .order_by("plan_id", "order", "id")
     )
 
 
+#: The columns ``ledger_rows`` reads of each task: plain values, never model instances.
+LEDGER_FIELDS = (
+    "pk",
+    "plan__title",
+    "path",
+    "title",
+    "due_date",
+    "status",
+    "progress",
+    "light_value",
+    "latest_report_id",
+)
+
+
+def _chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _chunk_departments(task_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Per task, its departments' names by role, in assignment order (one query per chunk)."""
+    names: dict[int, dict[str, list[str]]] = {}
+    rows = (
+        Assignment.objects.filter(task_id__in=task_ids)
+        .order_by("order", "id")
+        .values_list("task_id", "role", "department__name")
+    )
+    for task_id, role, name in rows:
+        names.setdefault(task_id, {r.value: [] for r in AssignmentRole})[role].append(name)
+    return names
+
+
+def _chunk_reports(report_ids: list[int]) -> dict[int, str]:
+    """The latest reports' text, as the ledger shows it, by report id (one query per chunk)."""
+    if not report_ids:
+        return {}
+    rows = ProgressReport.objects.filter(pk__in=report_ids).values_list("pk", "period", "text")
+    return {pk: f"[{period}] {text}" for pk, period, text in rows if text}
+
+
 def ledger_rows(tasks: QuerySet[Task]) -> Iterator[list[Any]]:
     """One row per task: 序号, plan, path, task, lead, responsible, cooperating, due date, status,
-    progress, latest report, light."""
-    for number, task in enumerate(ledger_queryset(tasks).iterator(chunk_size=CHUNK), start=1):
-        names: dict[str, list[str]] = {role.value: [] for role in AssignmentRole}
-        for assignment in task.assignments.all():
-            names[assignment.role].append(assignment.department.name)
-        report = ""
-        if task.latest_report:  # type: ignore[attr-defined]
-            report = f"[{task.latest_period}] {task.latest_report}"  # type: ignore[attr-defined]
-        yield [
-            number,
-            task.plan.title,
-            task.path,
-            task.title,
-            "、".join(names[AssignmentRole.LEAD]),
-            "、".join(names[AssignmentRole.RESPONSIBLE]),
-            "、".join(names[AssignmentRole.COOPERATING]),
-            task.due_date,
-            str(TaskStatus(task.status).label),
-            task.progress / 100,
-            report,
-            str(Light(task.light_value).label),  # type: ignore[attr-defined]
-        ]
+    progress, latest report, light.
+
+    Streamed: the tasks are read as value tuples with a server-side cursor (iterator), CHUNK at a
+    time, and each chunk's departments and latest reports in one query each, so memory stays
+    flat whatever the number of tasks and the query count grows only by chunk.
+    """
+    statuses = {value: str(label) for value, label in TaskStatus.choices}
+    lights = {value: str(label) for value, label in Light.choices}
+    empty: dict[str, list[str]] = {role.value: [] for role in AssignmentRole}
+    stream = ledger_queryset(tasks).values_list(*LEDGER_FIELDS).iterator(chunk_size=CHUNK)
+    number = 0
+    for chunk in _chunks(stream, CHUNK):
+        departments = _chunk_departments([row[0] for row in chunk])
+        reports = _chunk_reports([row[8] for row in chunk if row[8] is not None])
+        for pk, plan_title, path, title, due_date, status, progress, light, report_id in chunk:
+            number += 1
+            names = departments.get(pk, empty)
+            yield [
+                number,
+                plan_title,
+                path,
+                title,
+                "、".join(names[AssignmentRole.LEAD]),
+                "、".join(names[AssignmentRole.RESPONSIBLE]),
+                "、".join(names[AssignmentRole.COOPERATING]),
+                due_date,
+                statuses[status],
+                progress / 100,
+                reports.get(report_id, "") if report_id is not None else "",
+                lights[light],
+            ]
 
 
 COLUMNS = [

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
 
 from departments.models import User
 
+from ..choices import NotificationState
 from ..models import Notification, Task
 
 #: A notification text, or what writes it: called in the recipient's language.
@@ -18,7 +20,13 @@ Message = str | Callable[[], str]
 
 def recipient_language(user: User) -> str:
     """The language a user's notifications and e-mails are written in."""
-    language = getattr(user, "language", "") or settings.LANGUAGE_CODE
+    return language_or_default(getattr(user, "language", ""))
+
+
+def language_or_default(language: str | None) -> str:
+    """A user's ``language`` value if the site offers it, else the site's language (for callers
+    that read users as values rather than instances)."""
+    language = language or settings.LANGUAGE_CODE
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
@@ -28,6 +36,11 @@ def message_for(recipient: User, message: Message) -> str:
         return message
     with translation.override(recipient_language(recipient)):
         return str(message())
+
+
+#: Rows per INSERT where the database takes them as bound values (SQLite: 5 per row, under its
+#: 32,766-variable limit); PostgreSQL takes any number as five arrays.
+SQLITE_INSERT_BATCH = 5000
 
 
 def notification_create(
@@ -58,6 +71,59 @@ def notification_create(
             return row, True
     except IntegrityError:
         return Notification.objects.get(dedup_key=dedup_key), False
+
+
+class NewNotification(NamedTuple):
+    """A notification to create once: its recipient, kind, task, text and dedup key."""
+
+    recipient_id: int
+    kind: str
+    task_id: int | None
+    message: str
+    dedup_key: str
+
+
+def notifications_create_many(rows: Sequence[NewNotification]) -> list[tuple[int, str]]:
+    """Create, in one statement, every row whose ``dedup_key`` is new; returns (id, kind) of the
+    rows this call created, in order.
+
+    ``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING``: the unique constraint decides, so
+    concurrent callers with overlapping rows create each row once and each learns exactly which
+    rows were its own. The rows come from the services (kinds from NotificationKind, keys
+    non-empty), so they are not validated one by one as ``notification_create`` does.
+    """
+    if not rows:
+        return []
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    head = (
+        f"INSERT INTO {table} (recipient_id, kind, task_id, message, dedup_key, state, attempts, "
+        "last_error, created_at) "
+    )
+    tail = " ON CONFLICT (dedup_key) DO NOTHING RETURNING id, kind"
+    created: list[tuple[int, str]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = list(zip(*rows, strict=True))
+            cursor.execute(
+                head
+                + "SELECT r, k, t, m, d, %s, 0, '', %s FROM unnest(%s::bigint[], %s::text[], %s::bigint[], "
+                "%s::text[], %s::text[]) WITH ORDINALITY AS u(r, k, t, m, d, n) ORDER BY n" + tail,
+                [NotificationState.PENDING.value, now, *[list(column) for column in columns]],
+            )
+            created.extend(cursor.fetchall())
+        else:
+            for start in range(0, len(rows), SQLITE_INSERT_BATCH):
+                batch = rows[start : start + SQLITE_INSERT_BATCH]
+                values = ", ".join(
+                    [f"(%s, %s, %s, %s, %s, '{NotificationState.PENDING.value}', 0, '', %s)"] * len(batch)
+                )
+                params: list[Any] = []
+                for row in batch:
+                    params.extend([*row, now])
+                cursor.execute(head + "VALUES " + values + tail, params)
+                created.extend(cursor.fetchall())
+    return [(int(pk), str(kind)) for pk, kind in created]
 
 
 def notifications_mark_read(*, actor: User, ids: list[int] | None = None) -> int:

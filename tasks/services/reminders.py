@@ -25,19 +25,22 @@ import contextlib
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from departments.choices import Role
-from departments.models import Department, User
-from webhooks.services import emit_task_overdue
+from departments.models import User
+from webhooks.events import EventKind
+from webhooks.models import Event, Subscription
+from webhooks.services import emit_task_overdue, region_prefixes
 
 from ..calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
 from ..choices import (
@@ -48,10 +51,14 @@ from ..choices import (
     RequestState,
     ReviewStatus,
 )
-from ..models import Assignment, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
+from ..models import Assignment, Notification, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
 from ..reporting.reports import REPORTING_ROLES
-from .notifications import Message, notification_create, recipient_language
-from .workflow import bureau_users_for
+from .notifications import (
+    NewNotification,
+    language_or_default,
+    notifications_create_many,
+    recipient_language,
+)
 
 logger = logging.getLogger("ipplan.reminders")
 
@@ -222,43 +229,73 @@ def first_working_day_of_week(today: dt.date) -> dt.date | None:
 
 @dataclass
 class _People:
-    """Who to write to in a department, looked up once per sweep."""
+    """Who to write to, read once per sweep: department members by role and the bureau users,
+    with the language each reads their notifications in.
 
-    cache: dict[tuple[int, str], list[User]] = field(default_factory=dict)
+    Bounded by the number of users (not of tasks): ids only, no model instances.
+    """
 
-    def _members(self, department_id: int, role: str) -> list[User]:
-        key = (department_id, role)
-        if key not in self.cache:
-            self.cache[key] = list(
-                User.objects.filter(department_id=department_id, role=role, is_active=True).order_by("pk")
+    staff: dict[int, list[int]] = field(default_factory=dict)
+    heads_by: dict[int, list[int]] = field(default_factory=dict)
+    bureau: list[tuple[int, str]] = field(default_factory=list)
+    language_of: dict[int, str] = field(default_factory=dict)
+    #: The languages the recipients read, the site's own first.
+    languages: list[str] = field(default_factory=list)
+    _bureau_cache: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> _People:
+        people = cls()
+        rows = (
+            User.objects.filter(
+                role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD], is_active=True, department__isnull=False
             )
-        return self.cache[key]
+            .order_by("pk")
+            .values_list("pk", "department_id", "role", "language")
+        )
+        for pk, department_id, role, language in rows.iterator(chunk_size=5000):
+            target = people.staff if role == Role.DEPT_STAFF else people.heads_by
+            target.setdefault(department_id, []).append(pk)
+            people.language_of[pk] = language_or_default(language)
+        bureau = (
+            User.objects.filter(role=Role.BUREAU, is_active=True, region__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "region__path", "language")
+        )
+        for pk, path, language in bureau:
+            people.bureau.append((pk, path))
+            people.language_of[pk] = language_or_default(language)
+        found = set(people.language_of.values())
+        first = [settings.LANGUAGE_CODE] if settings.LANGUAGE_CODE in found else []
+        people.languages = first + sorted(found - set(first))
+        return people
 
-    def liaisons(self, department_id: int) -> list[User]:
+    def reading(self, user_ids: list[int], language: str) -> list[int]:
+        """Those of ``user_ids`` who read ``language`` (all of them when everyone reads one)."""
+        if len(self.languages) <= 1:
+            return user_ids
+        return [pk for pk in user_ids if self.language_of[pk] == language]
+
+    def liaisons(self, department_id: int) -> list[int]:
         """The department's liaisons, or its heads when it has none."""
-        return self._members(department_id, Role.DEPT_STAFF) or self._members(department_id, Role.DEPT_HEAD)
+        return self.staff.get(department_id) or self.heads_by.get(department_id, [])
 
-    def heads(self, department_id: int) -> list[User]:
-        return self._members(department_id, Role.DEPT_HEAD)
+    def heads(self, department_id: int) -> list[int]:
+        return self.heads_by.get(department_id, [])
 
-
-def _reporting_departments(task: Task) -> list[Department]:
-    seen: dict[int, Department] = {}
-    for assignment in task.assignments.all():
-        if assignment.role in REPORTING_ROLES:
-            seen.setdefault(assignment.department_id, assignment.department)
-    return list(seen.values())
+    def bureau_for(self, region_path: str) -> list[int]:
+        """Bureau users of the region or a region above it (as ``bureau_users_for``)."""
+        if region_path not in self._bureau_cache:
+            prefixes = {region_path[: i + 1] for i, char in enumerate(region_path) if char == "/" and i > 0}
+            self._bureau_cache[region_path] = [pk for pk, path in self.bureau if path in prefixes]
+        return self._bureau_cache[region_path]
 
 
 # --- messages -----------------------------------------------------------------------------------
 
 
-def _task_label(task: Task) -> str:
-    return _("《%(plan)s》任务 %(path)s %(title)s") % {
-        "plan": task.plan.title,
-        "path": task.path,
-        "title": task.title,
-    }
+def _task_label(plan_title: str, path: str, title: str) -> str:
+    return _("《%(plan)s》任务 %(path)s %(title)s") % {"plan": plan_title, "path": path, "title": title}
 
 
 def _day(day: dt.date) -> str:
@@ -266,11 +303,10 @@ def _day(day: dt.date) -> str:
     return day.strftime(_("%Y年%m月%d日"))
 
 
-def _message(kind: str, task: Task, today: dt.date, *, period: str = "", department: str = "") -> str:
-    """The text of a reminder, in the active language (``notification_create`` calls it in the
-    recipient's)."""
-    due = task.due_date
-    label = _task_label(task)
+def _message(
+    kind: str, label: str, due: dt.date | None, today: dt.date, *, period: str = "", department: str = ""
+) -> str:
+    """The text of a reminder in the active language (the sweep activates each recipient's)."""
     if due is not None:
         params = {"label": label, "due": _day(due), "left": (due - today).days, "late": (today - due).days}
         if kind == NotificationKind.DUE_SOON:
@@ -298,6 +334,10 @@ def _message(kind: str, task: Task, today: dt.date, *, period: str = "", departm
 
 # --- the sweep ----------------------------------------------------------------------------------
 
+#: Open tasks read per query by the sweep (one page of tasks, one of their assignments, one of
+#: their reports for the current period, one insert of the page's notifications).
+SWEEP_CHUNK = 5000
+
 
 @dataclass
 class SweepResult:
@@ -314,230 +354,576 @@ class SweepResult:
         return {kind: self.created[kind] for kind in sorted(self.created)}
 
 
-def _create(
-    result: SweepResult, *, user: User, kind: str, task: Task | None, message: Message, key: str
-) -> None:
-    row, created = notification_create(recipient=user, kind=kind, message=message, dedup_key=key, task=task)
-    if created:
-        result.add(kind, row.pk)
+@dataclass(frozen=True)
+class _PlanFacts:
+    """What the sweep needs of an active plan (never its document text)."""
+
+    title: str
+    rules: Rules
+    window: ReportWindow | None
+    region_path: str
 
 
-def _open_tasks() -> QuerySet[Task]:
-    return (
-        Task.objects.filter(plan__status=PlanStatus.ACTIVE)
-        .exclude(status__in=CLOSED_STATUSES)
-        .select_related("plan", "plan__region", "plan__reminder_policy")
-        .prefetch_related(
-            Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("pk"))
+def _open_task_filter() -> Q:
+    """Open tasks of active plans: the ones reminders are about."""
+    return Q(plan__status=PlanStatus.ACTIVE) & ~Q(status__in=CLOSED_STATUSES)
+
+
+def _active_plans(today: dt.date) -> dict[int, _PlanFacts]:
+    """Each active plan's title, rules, report window and region, in one query."""
+    plans: dict[int, _PlanFacts] = {}
+    defaults = default_rules()
+    rows = (
+        Plan.objects.filter(status=PlanStatus.ACTIVE)
+        .select_related("reminder_policy", "region")
+        .only(
+            "title",
+            "report_cadence",
+            "report_day",
+            "region__path",
+            "reminder_policy__days_before",
+            "reminder_policy__on_day",
+            "reminder_policy__repeat_every_days",
+            "reminder_policy__escalate_head_after",
+            "reminder_policy__escalate_bureau_after",
         )
+    )
+    for plan in rows.iterator(chunk_size=2000):
+        try:
+            policy = plan.reminder_policy
+        except ReminderPolicy.DoesNotExist:
+            rules = defaults
+        else:
+            rules = Rules(
+                days_before=tuple(policy.offsets_before),
+                on_day=policy.on_day,
+                repeat_every_days=policy.repeat_every_days,
+                escalate_head_after=policy.escalate_head_after,
+                escalate_bureau_after=policy.escalate_bureau_after,
+            )
+        plans[plan.pk] = _PlanFacts(
+            title=plan.title,
+            rules=rules,
+            window=report_window(plan.report_cadence, plan.report_day, today),
+            region_path=plan.region.path,
+        )
+    return plans
+
+
+@dataclass
+class _Stages:
+    """``task_stage_on``/``escalations_on`` memoised per (due date, rules): a sweep sees a few
+    hundred distinct due dates, not one per task."""
+
+    today: dt.date
+    stages: dict[tuple[dt.date, Rules], Stage | None] = field(default_factory=dict)
+    escalations: dict[tuple[dt.date, Rules], list[str]] = field(default_factory=dict)
+
+    def stage(self, due: dt.date, rules: Rules) -> Stage | None:
+        key = (due, rules)
+        if key not in self.stages:
+            self.stages[key] = task_stage_on(due, self.today, rules)
+        return self.stages[key]
+
+    def escalation_kinds(self, due: dt.date, rules: Rules) -> list[str]:
+        if due >= self.today:
+            return []
+        key = (due, rules)
+        if key not in self.escalations:
+            self.escalations[key] = escalations_on(due, self.today, rules)
+        return self.escalations[key]
+
+
+def _open_task_pages(chunk_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Open tasks of active plans in pages ordered by id (keyset: one query a page, no cursor
+    held between pages, memory bounded by the page)."""
+    last = 0
+    while True:
+        rows = (
+            Task.objects.filter(_open_task_filter(), pk__gt=last)
+            .order_by("pk")
+            .values("pk", "plan_id", "path", "title", "due_date", "start_date")[:chunk_size]
+        )
+        page = cast(list[dict[str, Any]], list(rows))
+        if not page:
+            return
+        yield page
+        if len(page) < chunk_size:
+            return
+        last = page[-1]["pk"]
+
+
+def _reporting_departments_of(task_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """Per task, its lead and responsible departments (id, name) once each, in assignment order."""
+    departments: dict[int, list[tuple[int, str]]] = {}
+    rows = (
+        Assignment.objects.filter(task_id__in=task_ids, role__in=REPORTING_ROLES)
+        .order_by("pk")
+        .values_list("task_id", "department_id", "department__name")
+    )
+    for task_id, department_id, name in rows:
+        mine = departments.setdefault(task_id, [])
+        if all(existing != department_id for existing, _name in mine):
+            mine.append((department_id, name))
+    return departments
+
+
+def _reported_in(task_ids: list[int], periods: set[str]) -> set[tuple[int, int, str]]:
+    """(task, department, period) of the reports already made for these tasks and periods."""
+    if not periods:
+        return set()
+    return set(
+        ProgressReport.objects.filter(task_id__in=task_ids, period__in=periods).values_list(
+            "task_id", "department_id", "period"
+        )
+    )
+
+
+def _page_notifications(
+    page: list[dict[str, Any]],
+    plans: dict[int, _PlanFacts],
+    stages: _Stages,
+    people: _People,
+) -> list[NewNotification]:
+    """Every reminder the rules call for on this page of tasks (created or not yet), each in its
+    recipient's language: one pass over the page per language read, under that language."""
+    today = stages.today
+    task_ids = [row["pk"] for row in page]
+    departments_of = _reporting_departments_of(task_ids)
+    periods = {
+        facts.window.period
+        for facts in plans.values()
+        if facts.window is not None and facts.window.send_on <= today <= facts.window.end
+    }
+    reported = _reported_in(task_ids, periods)
+    rows: list[NewNotification] = []
+    for language in people.languages:
+        with translation.override(language):
+            rows.extend(_page_rows(page, plans, stages, people, language, departments_of, reported))
+    return rows
+
+
+def _page_rows(
+    page: list[dict[str, Any]],
+    plans: dict[int, _PlanFacts],
+    stages: _Stages,
+    people: _People,
+    language: str,
+    departments_of: dict[int, list[tuple[int, str]]],
+    reported: set[tuple[int, int, str]],
+) -> list[NewNotification]:
+    """The page's reminders to those who read ``language`` (the active one): each text is written
+    once per task, kind and department, whatever the number of its recipients, and only when
+    someone reads it."""
+    today = stages.today
+    rows: list[NewNotification] = []
+    for task in page:
+        facts = plans[task["plan_id"]]
+        task_id = task["pk"]
+        due: dt.date | None = task["due_date"]
+        departments = departments_of.get(task_id, [])
+        label = _task_label(facts.title, task["path"], task["title"])
+        if due is not None:
+            stage = stages.stage(due, facts.rules)
+            if stage is not None:
+                recipients = people.reading(
+                    [u for department_id, _n in departments for u in people.liaisons(department_id)], language
+                )
+                if recipients:
+                    message = _message(stage.kind, label, due, today)
+                    for user_id in recipients:
+                        key = f"rem:{stage.kind}:t{task_id}:{due.isoformat()}:{stage.key}:u{user_id}"
+                        rows.append(NewNotification(user_id, str(stage.kind), task_id, message, key))
+            for kind in stages.escalation_kinds(due, facts.rules):
+                if kind == NotificationKind.ESCALATION_HEAD:
+                    recipients = [u for department_id, _n in departments for u in people.heads(department_id)]
+                else:
+                    recipients = people.bureau_for(facts.region_path)
+                recipients = people.reading(recipients, language)
+                if not recipients:
+                    continue
+                names = _("、").join(name for _pk, name in departments)
+                message = _message(kind, label, due, today, department=names)
+                for user_id in recipients:
+                    key = f"rem:{kind}:t{task_id}:{due.isoformat()}:u{user_id}"
+                    rows.append(NewNotification(user_id, str(kind), task_id, message, key))
+        window = facts.window
+        if window is None or not (window.send_on <= today <= window.end):
+            continue
+        start: dt.date | None = task["start_date"]
+        if start is not None and start > window.end:
+            continue
+        for department_id, name in departments:
+            if (task_id, department_id, window.period) in reported:
+                continue
+            recipients = people.reading(people.liaisons(department_id), language)
+            if not recipients:
+                continue
+            message = _message(
+                NotificationKind.REPORT_DUE, label, due, today, period=window.period, department=name
+            )
+            for user_id in recipients:
+                key = f"rem:{NotificationKind.REPORT_DUE}:t{task_id}:d{department_id}:{window.period}:u{user_id}"
+                rows.append(NewNotification(user_id, str(NotificationKind.REPORT_DUE), task_id, message, key))
+    return rows
+
+
+@dataclass
+class _Hooks:
+    """Which regions someone subscribes to ``task.overdue`` for (as ``subscribers``), read once."""
+
+    paths: set[str]
+    cache: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> _Hooks:
+        rows = Subscription.objects.filter(is_active=True).values_list("region__path", "events")
+        return cls({path for path, events in rows if EventKind.TASK_OVERDUE in (events or [])})
+
+    def hooked(self, region_path: str) -> bool:
+        if region_path not in self.cache:
+            self.cache[region_path] = any(p in self.paths for p in region_prefixes(region_path))
+        return self.cache[region_path]
+
+
+def _overdue_events(
+    page: list[dict[str, Any]], plans: dict[int, _PlanFacts], today: dt.date, hooks: _Hooks
+) -> None:
+    """``task.overdue`` for the page's late tasks, once per task and due date, where someone
+    subscribes: one query finds those already recorded; only new ones are built and recorded."""
+    if not hooks.paths:
+        return
+    candidates: dict[str, int] = {}
+    for row in page:
+        due = row["due_date"]
+        if due is not None and due < today and hooks.hooked(plans[row["plan_id"]].region_path):
+            candidates[f"task.overdue:t{row['pk']}:{due.isoformat()}"] = row["pk"]
+    if not candidates:
+        return
+    known = set(Event.objects.filter(dedup_key__in=list(candidates)).values_list("dedup_key", flat=True))
+    fresh = [pk for key, pk in candidates.items() if key not in known]
+    if not fresh:
+        return
+    tasks = (
+        Task.objects.filter(pk__in=fresh)
+        .select_related("plan__region")
+        .defer("plan__source_text")
         .order_by("pk")
     )
-
-
-def _task_reminders(task: Task, today: dt.date, rules: Rules, people: _People, result: SweepResult) -> None:
-    due = task.due_date
-    if due is None:
-        return
-    emit_task_overdue(task=task, today=today)  # once per task and due date (a no-op before it)
-    departments = _reporting_departments(task)
-    stage = task_stage_on(due, today, rules)
-    if stage is not None:
-        message = partial(_message, stage.kind, task, today)  # written in each recipient's language
-        for department in departments:
-            for user in people.liaisons(department.pk):
-                key = f"rem:{stage.kind}:t{task.pk}:{due.isoformat()}:{stage.key}:u{user.pk}"
-                _create(result, user=user, kind=stage.kind, task=task, message=message, key=key)
-    for kind in escalations_on(due, today, rules) if today > due else []:
-        names = "、".join(d.name for d in departments)
-        message = partial(_message, kind, task, today, department=names)
-        if kind == NotificationKind.ESCALATION_HEAD:
-            recipients = [u for d in departments for u in people.heads(d.pk)]
-        else:
-            recipients = list(bureau_users_for(task.plan))
-        for user in recipients:
-            key = f"rem:{kind}:t{task.pk}:{due.isoformat()}:u{user.pk}"
-            _create(result, user=user, kind=kind, task=task, message=message, key=key)
-
-
-def _report_reminders(task: Task, today: dt.date, people: _People, result: SweepResult) -> None:
-    window = report_window(task.plan.report_cadence, task.plan.report_day, today)
-    if window is None or not (window.send_on <= today <= window.end):
-        return
-    if task.start_date is not None and task.start_date > window.end:
-        return
-    reported = set(
-        ProgressReport.objects.filter(task=task, period=window.period).values_list("department_id", flat=True)
-    )
-    for department in _reporting_departments(task):
-        if department.pk in reported:
-            continue
-        message = partial(
-            _message,
-            NotificationKind.REPORT_DUE,
-            task,
-            today,
-            period=window.period,
-            department=department.name,
-        )
-        for user in people.liaisons(department.pk):
-            key = f"rem:{NotificationKind.REPORT_DUE}:t{task.pk}:d{department.pk}:{window.period}:u{user.pk}"
-            _create(result, user=user, kind=NotificationKind.REPORT_DUE, task=task, message=message, key=key)
-
-
-def _due_soon(task: Task, today: dt.date) -> bool:
-    """Due within DIGEST_DUE_WITHIN_DAYS, or already in a before-due reminder stage (so a
-    reminder moved forward by a holiday is in the digest that day too)."""
-    assert task.due_date is not None
-    if task.due_date <= today + dt.timedelta(days=DIGEST_DUE_WITHIN_DAYS):
-        return True
-    return task_stage_on(task.due_date, today, rules_for(task.plan)) is not None
-
-
-def _summary_lines(
-    tasks: Iterable[Task], today: dt.date, missing: set[int]
-) -> tuple[list[str], dict[str, int]]:
-    overdue, soon, unreported = [], [], []
     for task in tasks:
-        name = f"{task.path} {task.title}"
-        if task.due_date is not None and task.due_date < today:
-            days = (today - task.due_date).days
-            overdue.append("  · " + _("%(task)s(逾期 %(days)s 天)") % {"task": name, "days": days})
-        elif task.due_date is not None and _due_soon(task, today):
-            soon.append(
-                "  · "
-                + _("%(task)s(%(due)s到期)") % {"task": name, "due": task.due_date.strftime(_("%m月%d日"))}
+        with transaction.atomic():
+            emit_task_overdue(task=task, today=today)
+
+
+def _task_reminders(today: dt.date, result: SweepResult, chunk_size: int) -> None:
+    """The before/on/after-due reminders, escalations and report reminders of every open task,
+    page by page: a constant number of queries per page, whatever the number of notifications."""
+    plans = _active_plans(today)
+    if not plans:
+        return
+    people = _People.load()
+    stages = _Stages(today)
+    hooks = _Hooks.load()
+    for page in _open_task_pages(chunk_size):
+        _overdue_events(page, plans, today, hooks)
+        rows = _page_notifications(page, plans, stages, people)
+        for notification_id, kind in notifications_create_many(rows):
+            result.add(kind, notification_id)
+
+
+# --- digests ------------------------------------------------------------------------------------
+
+
+def _soon_q(today: dt.date, plans: dict[int, _PlanFacts], prefix: str = "") -> Q:
+    """Not late and due within DIGEST_DUE_WITHIN_DAYS, or already in a before-due reminder stage
+    (so a reminder moved forward by a holiday is in the digest that day too). The stage depends
+    only on the due date and the plan's rules, so the later due dates that are in a stage today
+    are listed per set of rules (a handful of dates). ``prefix`` reaches the task from another
+    model (``task__``)."""
+    horizon = today + dt.timedelta(days=DIGEST_DUE_WITHIN_DAYS)
+    soon = Q(**{f"{prefix}due_date__gte": today, f"{prefix}due_date__lte": horizon})
+    by_rules: dict[Rules, list[int]] = {}
+    for plan_id, facts in plans.items():
+        by_rules.setdefault(facts.rules, []).append(plan_id)
+    for rules, plan_ids in by_rules.items():
+        reach = max(rules.days_before, default=0) + 31  # the longest run of days off is 9
+        later = [
+            horizon + dt.timedelta(days=n)
+            for n in range(1, reach + 1)
+            if task_stage_on(horizon + dt.timedelta(days=n), today, rules) is not None
+        ]
+        if later:
+            soon |= Q(**{f"{prefix}plan_id__in": plan_ids, f"{prefix}due_date__in": later})
+    return soon
+
+
+def _report_periods(today: dt.date, plans: dict[int, _PlanFacts]) -> dict[str, list[int]]:
+    """The current reporting period of each plan whose reminder day has come: period → plans."""
+    by_period: dict[str, list[int]] = {}
+    for plan_id, facts in plans.items():
+        if facts.window is not None and today >= facts.window.send_on:
+            by_period.setdefault(facts.window.period, []).append(plan_id)
+    return by_period
+
+
+def _unreported_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
+    """A task one of whose reporting departments has not reported for the plan's current period."""
+    missing = Q(pk__in=[])
+    for period, plan_ids in _report_periods(today, plans).items():
+        owing = Assignment.objects.filter(task=OuterRef("pk"), role__in=REPORTING_ROLES).exclude(
+            Exists(
+                ProgressReport.objects.filter(
+                    task=OuterRef("task_id"), department=OuterRef("department_id"), period=period
+                )
             )
-        if task.pk in missing:
-            unreported.append(f"  · {name}")
-    lines: list[str] = []
-    for title, items in (
-        (_("已逾期"), overdue),
-        (_("%(days)s天内到期") % {"days": DIGEST_DUE_WITHIN_DAYS}, soon),
-        (_("本期未填报进展"), unreported),
-    ):
-        if items:
-            lines.append(_("%(title)s(%(n)s 项):") % {"title": title, "n": len(items)})
-            lines.extend(items[:20])
-            if len(items) > 20:
-                lines.append("  " + _("…… 另有 %(n)s 项") % {"n": len(items) - 20})
-    return lines, {"overdue": len(overdue), "soon": len(soon), "unreported": len(unreported)}
-
-
-def _missing_reports(tasks: list[Task], today: dt.date, department_id: int | None = None) -> set[int]:
-    """Open tasks with a reporting department that has not reported for the current period."""
-    missing = set()
-    for task in tasks:
-        window = report_window(task.plan.report_cadence, task.plan.report_day, today)
-        if window is None or today < window.send_on:
-            continue
-        departments = {d.pk for d in _reporting_departments(task)}
-        if department_id is not None:
-            departments &= {department_id}
-        reported = {r.department_id for r in task.reports.all() if r.period == window.period}
-        if departments - reported:
-            missing.add(task.pk)
+        )
+        missing |= Q(plan_id__in=plan_ids) & Q(Exists(owing))
     return missing
 
 
-def _digests(today: dt.date, result: SweepResult) -> None:
-    # Weekly, bureau users: on the first working day of the week (Monday unless it is a holiday).
-    week = today.isocalendar()
-    first = first_working_day_of_week(today)
-    if first is not None and first <= today:
-        for user in User.objects.filter(
-            role=Role.BUREAU, is_active=True, region__isnull=False
-        ).select_related("region"):
-            assert user.region is not None
-            tasks = list(
-                _open_tasks()
-                .filter(plan__region__path__startswith=user.region.path)
-                .prefetch_related("reports")
-            )
-            pending_reports = ProgressReport.objects.filter(
-                review_status=ReviewStatus.PENDING, task__plan__region__path__startswith=user.region.path
-            ).count()
-            pending_requests = TaskRequest.objects.filter(
-                state=RequestState.AWAITING_REVIEW, task__plan__region__path__startswith=user.region.path
-            ).count()
-            with translation.override(recipient_language(user)):
-                lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today))
-                head = _(
-                    "%(region)s知识产权工作方案本周摘要(%(year)s年第%(week)s周):"
-                    "在办任务 %(open)s 项,逾期 %(overdue)s 项,"
-                    "%(within)s天内到期 %(soon)s 项,未填报 %(unreported)s 项;"
-                    "待审核进展 %(reports)s 份,待审核申请 %(requests)s 件。"
-                ) % {
-                    "region": user.region.name,
-                    "year": week.year,
-                    "week": week.week,
-                    "open": len(tasks),
-                    "within": DIGEST_DUE_WITHIN_DAYS,
-                    "reports": pending_reports,
-                    "requests": pending_requests,
-                    **counts,
-                }
-            key = f"digest:weekly:{week.year}-W{week.week:02d}:u{user.pk}"
-            _create(
-                result,
-                user=user,
-                kind=NotificationKind.DIGEST,
-                task=None,
-                message="\n".join([head, *lines]),
-                key=key,
-            )
-    # Daily, department users who chose it instead of single mails: only when there is news.
-    for user in User.objects.filter(
-        role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD],
-        daily_digest=True,
-        is_active=True,
-        department__isnull=False,
-    ).select_related("department"):
-        assert user.department is not None
-        tasks = list(
-            _open_tasks()
-            .filter(assignments__department=user.department, assignments__role__in=REPORTING_ROLES)
-            .distinct()
-            .prefetch_related("reports")
+def _department_unreported_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
+    """On an assignment row: its department has not reported on its task for the current period."""
+    missing = Q(pk__in=[])
+    for period, plan_ids in _report_periods(today, plans).items():
+        reported = ProgressReport.objects.filter(
+            task=OuterRef("task_id"), department=OuterRef("department_id"), period=period
         )
+        missing |= Q(task__plan_id__in=plan_ids) & ~Q(Exists(reported))
+    return missing
+
+
+#: The digest's three lists: their keys and titles (in the active language).
+_LISTS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("overdue", lambda: _("已逾期")),
+    ("soon", lambda: _("%(days)s天内到期") % {"days": DIGEST_DUE_WITHIN_DAYS}),
+    ("unreported", lambda: _("本期未填报进展")),
+)
+
+
+def _line(kind: str, path: str, title: str, due: dt.date | None, today: dt.date) -> str:
+    """One task of a digest list, in the active language."""
+    name = f"{path} {title}"
+    if kind == "overdue" and due is not None:
+        return "  · " + _("%(task)s(逾期 %(days)s 天)") % {"task": name, "days": (today - due).days}
+    if kind == "soon" and due is not None:
+        return "  · " + _("%(task)s(%(due)s到期)") % {"task": name, "due": due.strftime(_("%m月%d日"))}
+    return f"  · {name}"
+
+
+def _lines(
+    counts: dict[str, int], firsts: dict[str, list[tuple[int, str, str, dt.date | None]]], today: dt.date
+) -> list[str]:
+    """The digest's body in the active language: each non-empty list with its first 20 tasks (by
+    id) and how many more."""
+    lines: list[str] = []
+    for kind, title in _LISTS:
+        total = counts.get(kind, 0)
+        if not total:
+            continue
+        lines.append(_("%(title)s(%(n)s 项):") % {"title": title(), "n": total})
+        first = sorted(set(firsts.get(kind, [])))[:20]
+        lines.extend(_line(kind, path, name, due, today) for _pk, path, name, due in first)
+        if total > 20:
+            lines.append("  " + _("…… 另有 %(n)s 项") % {"n": total - 20})
+    return lines
+
+
+Firsts = dict[Any, dict[str, list[tuple[int, str, str, dt.date | None]]]]
+
+
+def _firsts_by(rows: QuerySet[Any], group: str, task: str, conditions: dict[str, Q], limit: int) -> Firsts:
+    """Per group and list, the first ``limit`` tasks by id: one windowed query per list (the
+    database ranks within each group; only the first rows come back)."""
+    firsts: Firsts = {}
+    for kind, condition in conditions.items():
+        ranked = (
+            rows.filter(condition)
+            .annotate(rank=Window(RowNumber(), partition_by=[F(group)], order_by=[F(f"{task}id").asc()]))
+            .filter(rank__lte=limit)
+            .values_list(group, f"{task}id", f"{task}path", f"{task}title", f"{task}due_date")
+        )
+        for key, pk, path, title, due in ranked:
+            firsts.setdefault(key, {}).setdefault(kind, []).append((pk, path, title, due))
+    return firsts
+
+
+def _weekly_digests(
+    today: dt.date, plans: dict[int, _PlanFacts], open_tasks: QuerySet[Task]
+) -> list[NewNotification]:
+    """Weekly, bureau users: their region's figures, aggregated per region in SQL (a fixed number
+    of queries for every bureau user together) and summed over the regions below theirs."""
+    week = today.isocalendar()
+    users = [
+        (user, f"digest:weekly:{week.year}-W{week.week:02d}:u{user.pk}")
+        for user in User.objects.filter(role=Role.BUREAU, is_active=True, region__isnull=False)
+        .select_related("region")
+        .order_by("pk")
+    ]
+    done = set(
+        Notification.objects.filter(dedup_key__in=[key for _u, key in users]).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    users = [(user, key) for user, key in users if key not in done]
+    if not users:
+        return []
+    conditions = {
+        "overdue": Q(due_date__lt=today),
+        "soon": _soon_q(today, plans),
+        "unreported": _unreported_q(today, plans),
+    }
+    group = "plan__region__path"
+    counts: dict[str, Counter[str]] = {}
+    for row in open_tasks.values(group).annotate(
+        total=Count("pk"), **{kind: Count("pk", filter=condition) for kind, condition in conditions.items()}
+    ):
+        counts[row[group]] = Counter({k: v for k, v in row.items() if k != group})
+    firsts = _firsts_by(open_tasks, group, "", conditions, 20)
+    pending_reports = dict(
+        ProgressReport.objects.filter(review_status=ReviewStatus.PENDING)
+        .values_list("task__plan__region__path")
+        .annotate(n=Count("pk"))
+        .values_list("task__plan__region__path", "n")
+    )
+    pending_requests = dict(
+        TaskRequest.objects.filter(state=RequestState.AWAITING_REVIEW)
+        .values_list("task__plan__region__path")
+        .annotate(n=Count("pk"))
+        .values_list("task__plan__region__path", "n")
+    )
+    rows: list[NewNotification] = []
+    for user, key in users:
+        assert user.region is not None
+        path = user.region.path
+        below = [p for p in counts if p.startswith(path)]
+        total: Counter[str] = sum((counts[p] for p in below), Counter())
+        mine: dict[str, list[tuple[int, str, str, dt.date | None]]] = {}
+        for p in below:
+            for kind, items in firsts.get(p, {}).items():
+                mine.setdefault(kind, []).extend(items)
+        reports = sum(n for p, n in pending_reports.items() if p.startswith(path))
+        requests = sum(n for p, n in pending_requests.items() if p.startswith(path))
         with translation.override(recipient_language(user)):
-            lines, counts = _summary_lines(tasks, today, _missing_reports(tasks, today, user.department_id))
+            lines = _lines(total, mine, today)
+            head = _(
+                "%(region)s知识产权工作方案本周摘要(%(year)s年第%(week)s周):"
+                "在办任务 %(open)s 项,逾期 %(overdue)s 项,"
+                "%(within)s天内到期 %(soon)s 项,未填报 %(unreported)s 项;"
+                "待审核进展 %(reports)s 份,待审核申请 %(requests)s 件。"
+            ) % {
+                "region": user.region.name,
+                "year": week.year,
+                "week": week.week,
+                "open": total["total"],
+                "overdue": total["overdue"],
+                "within": DIGEST_DUE_WITHIN_DAYS,
+                "soon": total["soon"],
+                "unreported": total["unreported"],
+                "reports": reports,
+                "requests": requests,
+            }
+        rows.append(
+            NewNotification(user.pk, str(NotificationKind.DIGEST), None, "\n".join([head, *lines]), key)
+        )
+    return rows
+
+
+def _daily_digests(today: dt.date, plans: dict[int, _PlanFacts]) -> list[NewNotification]:
+    """Daily, department users who chose it instead of single mails, only when there is news:
+    their department's figures, aggregated per department over its reporting assignments."""
+    users = [
+        (user, f"digest:daily:{today.isoformat()}:u{user.pk}")
+        for user in User.objects.filter(
+            role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD],
+            daily_digest=True,
+            is_active=True,
+            department__isnull=False,
+        )
+        .select_related("department")
+        .order_by("pk")
+    ]
+    done = set(
+        Notification.objects.filter(dedup_key__in=[key for _u, key in users]).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    users = [(user, key) for user, key in users if key not in done]
+    if not users:
+        return []
+    assignments = Assignment.objects.filter(
+        Q(task__plan__status=PlanStatus.ACTIVE) & ~Q(task__status__in=CLOSED_STATUSES),
+        role__in=REPORTING_ROLES,
+        department_id__in={user.department_id for user, _key in users},
+    )
+    conditions = {
+        "overdue": Q(task__due_date__lt=today),
+        "soon": _soon_q(today, plans, prefix="task__"),
+        "unreported": _department_unreported_q(today, plans),
+    }
+    counts = {
+        row["department_id"]: row
+        for row in assignments.values("department_id").annotate(
+            **{
+                kind: Count("task_id", distinct=True, filter=condition)
+                for kind, condition in conditions.items()
+            }
+        )
+    }
+    # a department may hold two roles on one task: twice the rows, deduplicated in _lines
+    firsts = _firsts_by(assignments, "department_id", "task__", conditions, 40)
+    rows: list[NewNotification] = []
+    for user, key in users:
+        assert user.department is not None
+        with translation.override(recipient_language(user)):
+            lines = _lines(counts.get(user.department_id, {}), firsts.get(user.department_id, {}), today)
             head = _("%(department)s今日待办摘要(%(day)s):") % {
                 "department": user.department.name,
                 "day": _day(today),
             }
         if not lines:
             continue
-        _create(
-            result,
-            user=user,
-            kind=NotificationKind.DIGEST,
-            task=None,
-            message="\n".join([head, *lines]),
-            key=f"digest:daily:{today.isoformat()}:u{user.pk}",
+        rows.append(
+            NewNotification(user.pk, str(NotificationKind.DIGEST), None, "\n".join([head, *lines]), key)
         )
+    return rows
+
+
+def _digests(today: dt.date, result: SweepResult) -> None:
+    """The weekly bureau digest (on the first working day of the week, Monday unless it is a
+    holiday) and the daily department digests: figures aggregated in SQL, a fixed number of
+    queries whatever the number of tasks and of recipients."""
+    plans = _active_plans(today)
+    rows: list[NewNotification] = []
+    first = first_working_day_of_week(today)
+    if first is not None and first <= today:
+        rows.extend(_weekly_digests(today, plans, Task.objects.filter(_open_task_filter())))
+    rows.extend(_daily_digests(today, plans))
+    for notification_id, kind in notifications_create_many(rows):
+        result.add(kind, notification_id)
 
 
 class _DryRun(Exception):
     """Raised to roll a dry-run sweep back."""
 
 
-def reminders_sweep(*, today: dt.date, digests: bool = True, dry_run: bool = False) -> SweepResult:
+def reminders_sweep(
+    *, today: dt.date, digests: bool = True, dry_run: bool = False, chunk_size: int = SWEEP_CHUNK
+) -> SweepResult:
     """Create every reminder due on ``today`` that does not exist yet; returns what was created.
 
-    Each task is one transaction, so a long sweep holds no long lock and a crash loses nothing
-    (the next tick redoes what is missing). ``digests`` is False before the digest hour.
+    Set-based: open tasks are read a page at a time (ids, dates, titles; never a plan's text),
+    the rules are evaluated once per due date, and each page's notifications are written by one
+    ``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING``, so the unique key alone decides
+    what is new: a re-run, a concurrent sweep or a redelivered job creates nothing twice. Each
+    page is its own statement: a long sweep holds no long lock and a crash loses nothing (the
+    next tick redoes what is missing). ``digests`` is False before the digest hour.
     """
     result = SweepResult()
     if not is_working_day(today):
         return result
-    people = _People()
     try:
         with transaction.atomic() if dry_run else contextlib.nullcontext():
-            for task in _open_tasks():
-                with transaction.atomic():
-                    rules = rules_for(task.plan)
-                    _task_reminders(task, today, rules, people, result)
-                    _report_reminders(task, today, people, result)
+            _task_reminders(today, result, chunk_size)
             if digests:
                 with transaction.atomic():
                     _digests(today, result)
