@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import User
 from ipplan.audit import save_as
+from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, require
 from ipplan.versioning import lock_and_check, save_versioned
 from webhooks.services import emit_report_submitted, emit_task_status_changed
@@ -42,6 +43,21 @@ def lock_task(task: Task, expected_version: int | None) -> Task:
     )
 
 
+def status_error(task: Task, doing: str) -> TransitionError:
+    """The refusal of ``doing`` on a task whose status does not allow it."""
+    return TransitionError(
+        _("任务当前状态为“%(status)s”,不能%(doing)s。")
+        % {"status": TaskStatus(task.status).label, "doing": doing},
+        code="invalid_transition",
+    )
+
+
+def check_task_open(task: Task, doing: str) -> None:
+    """Refuse ``doing`` on a completed or cancelled task (the page does not offer it either)."""
+    if task.is_closed:
+        raise status_error(task, doing)
+
+
 @transaction.atomic
 def task_update_progress(
     *,
@@ -62,6 +78,7 @@ def task_update_progress(
         task.status = status
         changed.append("status")
     if progress is not None and progress != task.progress:
+        check_task_open(task, _("更新进度"))
         if not 0 <= progress <= 100:
             raise ValidationError({"progress": _("进度必须在 0 到 100 之间。")})
         task.progress = progress
@@ -134,6 +151,7 @@ def _progress_report_submit(
     stored: list[str],
 ) -> ProgressReport:
     require(actor, Action.SUBMIT_REPORT, task)
+    check_task_open(Task.objects.select_for_update().get(pk=task.pk), _("填报进展"))
     if not text.strip():
         raise ValidationError({"text": _("请填写进展情况。")})
     if not 0 <= percent <= 100:

@@ -32,6 +32,7 @@ from ..models import Plan, ProgressReport, Section, Task, TaskRequest, Urge, loc
 from ..reporting.people import bureau_users_for_region
 from ..status import Door
 from .notifications import Message, notification_create
+from .progress import check_task_open as _check_task_open
 from .progress import lock_task, task_set_due_date
 
 #: Request states in which someone still has to act (the model allows one per task and kind).
@@ -89,19 +90,6 @@ def _require_text(value: str, field: str, message: str) -> str:
     if not value.strip():
         raise ValidationError({field: message}, code="required")
     return value.strip()
-
-
-def _status_error(task: Task, doing: str) -> TransitionError:
-    return TransitionError(
-        _("任务当前状态为“%(status)s”,不能%(doing)s。")
-        % {"status": TaskStatus(task.status).label, "doing": doing},
-        code="invalid_transition",
-    )
-
-
-def _check_task_open(task: Task, doing: str) -> None:
-    if task.is_closed:
-        raise _status_error(task, doing)
 
 
 def _state_error(request: TaskRequest) -> TransitionError:
