@@ -50,9 +50,10 @@ from ..choices import (
     ReportCadence,
     RequestState,
     ReviewStatus,
+    TaskStatus,
 )
 from ..models import Assignment, Notification, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
-from ..reporting.reports import REPORTING_ROLES
+from ..reporting.reports import REPORTING_ROLES, is_report_missing, report_missing_q
 from .notifications import (
     NewNotification,
     language_or_default,
@@ -362,6 +363,7 @@ class _PlanFacts:
     rules: Rules
     window: ReportWindow | None
     region_path: str
+    cadence: str
 
 
 def _open_task_filter() -> Q:
@@ -406,6 +408,7 @@ def _active_plans(today: dt.date) -> dict[int, _PlanFacts]:
             rules=rules,
             window=report_window(plan.report_cadence, plan.report_day, today),
             region_path=plan.region.path,
+            cadence=plan.report_cadence,
         )
     return plans
 
@@ -551,10 +554,18 @@ def _page_rows(
         if window is None or not (window.send_on <= today <= window.end):
             continue
         start: dt.date | None = task["start_date"]
-        if start is not None and start > window.end:
-            continue
-        for department_id, name in departments:
-            if (task_id, department_id, window.period) in reported:
+        for department_id, name in departments:  # the lead and responsible departments
+            missing = is_report_missing(
+                status=TaskStatus.IN_PROGRESS,  # the sweep reads open tasks only
+                cadence=facts.cadence,
+                started_on=start or today,  # no start date: it started when it was created
+                roles=REPORTING_ROLES,
+                periods_filed={window.period}
+                if (task_id, department_id, window.period) in reported
+                else set(),
+                today=today,
+            )
+            if not missing:
                 continue
             recipients = people.reading(people.liaisons(department_id), language)
             if not recipients:
@@ -657,39 +668,30 @@ def _soon_q(today: dt.date, plans: dict[int, _PlanFacts], prefix: str = "") -> Q
     return soon
 
 
-def _report_periods(today: dt.date, plans: dict[int, _PlanFacts]) -> dict[str, list[int]]:
-    """The current reporting period of each plan whose reminder day has come: period → plans."""
-    by_period: dict[str, list[int]] = {}
-    for plan_id, facts in plans.items():
-        if facts.window is not None and today >= facts.window.send_on:
-            by_period.setdefault(facts.window.period, []).append(plan_id)
-    return by_period
+def _report_plans(today: dt.date, plans: dict[int, _PlanFacts]) -> list[int]:
+    """The plans whose reminder day of the current reporting period has come."""
+    return [
+        plan_id
+        for plan_id, facts in plans.items()
+        if facts.window is not None and today >= facts.window.send_on
+    ]
 
 
 def _unreported_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
-    """A task one of whose reporting departments has not reported for the plan's current period."""
-    missing = Q(pk__in=[])
-    for period, plan_ids in _report_periods(today, plans).items():
-        owing = Assignment.objects.filter(task=OuterRef("pk"), role__in=REPORTING_ROLES).exclude(
-            Exists(
-                ProgressReport.objects.filter(
-                    task=OuterRef("task_id"), department=OuterRef("department_id"), period=period
-                )
-            )
-        )
-        missing |= Q(plan_id__in=plan_ids) & Q(Exists(owing))
-    return missing
+    """A task with a reporting department whose report is missing (``tasks.reporting.reports``),
+    once the plan's reminder day has come."""
+    owing = Assignment.objects.filter(task=OuterRef("pk"), role__in=REPORTING_ROLES).filter(
+        report_missing_q(today, task="task_id", department="department_id", prefix="task__")
+    )
+    return Q(plan_id__in=_report_plans(today, plans)) & Q(Exists(owing))
 
 
 def _department_unreported_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
-    """On an assignment row: its department has not reported on its task for the current period."""
-    missing = Q(pk__in=[])
-    for period, plan_ids in _report_periods(today, plans).items():
-        reported = ProgressReport.objects.filter(
-            task=OuterRef("task_id"), department=OuterRef("department_id"), period=period
-        )
-        missing |= Q(task__plan_id__in=plan_ids) & ~Q(Exists(reported))
-    return missing
+    """On a reporting assignment row: its department's report is missing
+    (``tasks.reporting.reports``), once the plan's reminder day has come."""
+    return Q(task__plan_id__in=_report_plans(today, plans)) & report_missing_q(
+        today, task="task_id", department="department_id", prefix="task__"
+    )
 
 
 #: The digest's three lists: their keys and titles (in the active language).
