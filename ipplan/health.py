@@ -68,7 +68,13 @@ def check_storage() -> None:
         if not (existing.is_dir() and os.access(existing, os.W_OK)):
             raise OSError(f"{location} is not a writable folder")
         return
-    storage.exists(".ipplan-readyz")  # a remote store (S3): one round trip, the answer is moot
+    client = getattr(getattr(storage, "connection", None), "meta", None)
+    if client is not None and getattr(storage, "bucket_name", None):
+        # An object store (S3): one HEAD of the bucket. Unlike a HEAD of a key, it fails when the
+        # bucket is missing or the keys may not use it (a missing key answers 404 either way).
+        client.client.head_bucket(Bucket=storage.bucket_name)
+        return
+    storage.exists(".ipplan-readyz")  # another remote store: one round trip, the answer is moot
 
 
 def check_cache() -> None:
