@@ -26,7 +26,7 @@ class S3:
     bucket: str
     client: Any
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def objects(self, prefix: str = "") -> list[str]:
         listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
         return sorted(item["Key"] for item in listed.get("Contents", []))
 

@@ -63,7 +63,7 @@ def test_evidence_uploaded_through_the_page_lands_in_the_bucket_and_streams_back
     attachments = upload_through_the_page(world)
     assert [a.original_name for a in attachments] == ["进展说明.txt", "照片.png"]
     # the objects are in the bucket under generated names, byte for byte
-    assert s3.keys("attachments/") == sorted(a.file.name for a in attachments)
+    assert s3.objects("attachments/") == sorted(a.file.name for a in attachments)
     assert s3.read(attachments[0].file.name) == TEXT
     assert hashlib.sha256(s3.read(attachments[1].file.name)).hexdigest() == attachments[1].digest
 
@@ -101,7 +101,7 @@ def test_evidence_uploaded_through_the_api_and_downloaded(world: World, s3: S3) 
     )
     assert response.status_code == 201, response.content[:500]
     attachment = Attachment.objects.get()
-    assert s3.keys() == [attachment.file.name] and s3.read(attachment.file.name) == PDF
+    assert s3.objects() == [attachment.file.name] and s3.read(attachment.file.name) == PDF
 
     download = client_for(world.users["bureau"]).get(f"/api/v1/attachments/{attachment.pk}/download/")
     assert download.status_code == 200
@@ -170,14 +170,14 @@ def test_an_import_file_waits_in_the_bucket_for_the_job(
     assert response.status_code == 202, response.content[:500]
     record = PlanImport.objects.get(pk=response.json()["id"])
     assert record.upload_file.name.startswith("imports/")
-    assert s3.keys("imports/") == [record.upload_file.name]
+    assert s3.objects("imports/") == [record.upload_file.name]
     assert s3.read(record.upload_file.name) == data
 
     with django_capture_on_commit_callbacks(execute=True):
         assert import_parse(record.pk) == "read"
     record.refresh_from_db()
     assert record.state == "previewed" and not record.upload_file
-    assert s3.keys("imports/") == []  # deleted once read
+    assert s3.objects("imports/") == []  # deleted once read
     preview = bureau.get(response.json()["status_url"]).json()
     assert preview["state"] == "previewed" and len(preview["plan"]["tasks"]) == 3
 
