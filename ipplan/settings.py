@@ -779,7 +779,7 @@ if IPPLAN_STORAGE == "s3":
         raise ImproperlyConfigured("IPPLAN_STORAGE=s3 needs IPPLAN_S3_BUCKET")
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
+        "OPTIONS": {  # type: ignore[dict-item]  # (STORAGES above holds only strings)
             "bucket_name": _s3_bucket,
             # empty: the AWS endpoint of the region; MinIO and other stores: their URL
             "endpoint_url": env.str("IPPLAN_S3_ENDPOINT_URL", default="") or None,

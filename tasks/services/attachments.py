@@ -332,10 +332,13 @@ def attachment_open(*, actor: User, attachment: Attachment) -> tuple[File[Any], 
     return handle, attachment.content_type, download_name(attachment)
 
 
-def _object_store(storage: Storage) -> bool:
+def _object_store(storage: Storage) -> Any:
+    """The S3 storage behind ``storage`` (a lazy default storage included), or None."""
     from storages.backends.s3 import S3Storage
 
-    return isinstance(getattr(storage, "_wrapped", storage), S3Storage)
+    storage.exists  # noqa: B018 (a lazy storage sets itself up on first use)
+    wrapped = getattr(storage, "_wrapped", storage)
+    return wrapped if isinstance(wrapped, S3Storage) else None
 
 
 def attachment_presigned_url(*, actor: User, attachment: Attachment) -> str | None:
@@ -348,8 +351,8 @@ def attachment_presigned_url(*, actor: User, attachment: Attachment) -> str | No
     ``no-store`` in its signed parameters, and expires after ``IPPLAN_PRESIGNED_SECONDS``.
     """
     require(actor, Action.VIEW_TASK, attachment)
-    storage = _storage()
-    if settings.IPPLAN_DOWNLOADS != "presigned" or not _object_store(storage):
+    storage = _object_store(_storage())
+    if settings.IPPLAN_DOWNLOADS != "presigned" or storage is None:
         return None
     name = attachment.file.name or ""
     try:
