@@ -68,7 +68,14 @@ def check_storage() -> None:
         if not (existing.is_dir() and os.access(existing, os.W_OK)):
             raise OSError(f"{location} is not a writable folder")
         return
-    storage.exists(".ipplan-readyz")  # a remote store (S3): one round trip, the answer is moot
+    meta = getattr(getattr(storage, "connection", None), "meta", None)
+    bucket = getattr(storage, "bucket_name", None)
+    if meta is not None and bucket:
+        # An object store (S3): one HEAD of the bucket. Unlike a HEAD of a key, it fails when the
+        # bucket is missing or the keys may not use it (a missing key answers 404 either way).
+        meta.client.head_bucket(Bucket=bucket)
+        return
+    storage.exists(".ipplan-readyz")  # another remote store: one round trip, the answer is moot
 
 
 def check_cache() -> None:

@@ -753,3 +753,61 @@ if IPPLAN_PGBOUNCER:
     for _alias in DATABASES:
         DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # === end of database replica ======================================================================
+
+# === files and object storage (helper storage, issue 17) =========================================
+# Evidence files, import uploads and backups go through Django's default storage. "local" (the
+# embedded default): MEDIA_ROOT on this host's disk. "s3": an S3-compatible object store (MinIO,
+# a cloud's S3 service) through django-storages, so that web and worker processes on any number of
+# hosts see the same files. The bucket is private: no object is ever public, nothing links to it.
+IPPLAN_STORAGE = env.str("IPPLAN_STORAGE", default="local").lower()
+if IPPLAN_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"IPPLAN_STORAGE={IPPLAN_STORAGE!r}: use local or s3")
+# How a permitted download is delivered: "stream" (the default) reads the file through the app and
+# checks its digest on the way; "presigned" answers with a redirect to a URL signed for
+# IPPLAN_PRESIGNED_SECONDS, issued only after the permission check (S3 only; local disk streams).
+IPPLAN_DOWNLOADS = env.str("IPPLAN_DOWNLOADS", default="stream").lower()
+if IPPLAN_DOWNLOADS not in ("stream", "presigned"):
+    raise ImproperlyConfigured(f"IPPLAN_DOWNLOADS={IPPLAN_DOWNLOADS!r}: use stream or presigned")
+IPPLAN_PRESIGNED_SECONDS = env.int("IPPLAN_PRESIGNED_SECONDS", default=60)
+if not 1 <= IPPLAN_PRESIGNED_SECONDS <= 3600:
+    raise ImproperlyConfigured("IPPLAN_PRESIGNED_SECONDS must be between 1 and 3600")
+if IPPLAN_STORAGE == "s3":
+    import botocore.config
+
+    _s3_bucket = env.str("IPPLAN_S3_BUCKET", default="")
+    if not _s3_bucket:
+        raise ImproperlyConfigured("IPPLAN_STORAGE=s3 needs IPPLAN_S3_BUCKET")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {  # type: ignore[dict-item]  # (STORAGES above holds only strings)
+            "bucket_name": _s3_bucket,
+            # empty: the AWS endpoint of the region; MinIO and other stores: their URL
+            "endpoint_url": env.str("IPPLAN_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("IPPLAN_S3_REGION", default="") or None,
+            # empty keys: boto3's own chain (instance role, AWS_* variables, ~/.aws)
+            "access_key": env.str("IPPLAN_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("IPPLAN_S3_SECRET_KEY", default="") or None,
+            # a folder inside the bucket, when the bucket is shared with other applications
+            "location": env.str("IPPLAN_S3_PREFIX", default="").strip("/"),
+            # MinIO and most on-premises stores want path-style addresses (http://host/bucket/key)
+            # (and a bounded wait, so /readyz and a request fail fast when the store is away)
+            "client_config": botocore.config.Config(
+                s3={"addressing_style": env.str("IPPLAN_S3_ADDRESSING_STYLE", default="path")},
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+            # private objects: the bucket's policy applies (no ACL), URLs are always signed
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": IPPLAN_PRESIGNED_SECONDS,
+            # names are generated (a random token); never overwrite, never guess a new name silently
+            "file_overwrite": False,
+            # false only for a store behind a private CA that is not in the system bundle
+            "verify": env.bool("IPPLAN_S3_VERIFY_TLS", default=True),
+            # downloaded objects up to this size stay in memory, bigger ones spool to a temp file
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+# === end of files and object storage =============================================================

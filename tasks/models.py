@@ -8,6 +8,7 @@ Overdue and the traffic light are derived (``Task.is_overdue``, ``Task.light``,
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -726,6 +727,11 @@ class ReminderPolicy(TimeStampedModel):
         return sorted({int(p) for p in self.days_before.split(",") if p.strip().isdigit()}, reverse=True)
 
 
+def plan_import_upload_to(instance: PlanImport | None, filename: str) -> str:
+    # A generated name: the uploader's file name is kept in source_name only.
+    return f"imports/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
 class PlanImport(TimeStampedModel):
     """A plan document on its way in: parsed and previewed, then committed (or discarded).
 
@@ -761,8 +767,11 @@ class PlanImport(TimeStampedModel):
         related_name="+",
         help_text=_("重新导入修订版时,被更新的已有方案"),
     )
-    # A file too big to read in the request waits here for the job, which clears it once read.
-    upload = models.BinaryField(_("待读取的文件"), null=True, blank=True, editable=False)
+    # A file too big to read in the request waits in the default storage (local disk or the object
+    # store, so that a worker on another host reads it) for the job, which deletes it once read.
+    upload_file = models.FileField(
+        _("待读取的文件"), upload_to=plan_import_upload_to, max_length=255, blank=True, editable=False
+    )
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=100)
     error = models.JSONField(_("错误"), default=dict, blank=True, help_text=_("读取或导入失败的原因"))
     commit_options = models.JSONField(_("导入选项"), default=dict, blank=True)
@@ -770,7 +779,9 @@ class PlanImport(TimeStampedModel):
     # tasks.services.imports.edits); ``version`` guards them against concurrent editors.
     edits = models.JSONField(_("预览修改"), default=list, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
-    history = HistoricalRecords(verbose_name=_("导入变更记录"), excluded_fields=["source_text", "upload"])
+    history = HistoricalRecords(
+        verbose_name=_("导入变更记录"), excluded_fields=["source_text", "upload_file"]
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import FileResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -29,6 +29,7 @@ from ipplan.permissions import Action, get_for, require, scope
 
 from .. import filtersets
 from ..dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
+from ..downloads import attachment_response
 from ..models import (
     AssessmentSnapshot,
     Attachment,
@@ -45,7 +46,7 @@ from ..models import (
 )
 from ..selectors import task_assignments_prefetch, task_changes, visible_tasks
 from ..services import maintenance, workflow
-from ..services.attachments import AttachmentIntegrityError, attachment_open
+from ..services.attachments import AttachmentIntegrityError
 from ..services.maintenance import Departments
 from ..services.notifications import notifications_mark_read
 from ..services.plans import indicator_reading_record
@@ -715,16 +716,16 @@ class AttachmentDownloadView(APIView):
         tags=["reports"],
         responses={
             (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="文件内容"),
+            302: OpenApiResponse(description="IPPLAN_DOWNLOADS=presigned:转到短时有效的签名地址"),
         },
         operation_id="attachments_download",
     )
-    def get(self, request: Request, pk: int) -> FileResponse | Response:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         attachment = get_for(request.user, Action.VIEW_TASK, Attachment.objects.all(), pk=pk)
         try:
-            handle, content_type, name = attachment_open(actor=cast(Any, request.user), attachment=attachment)
+            return attachment_response(actor=request.user, attachment=attachment)
         except AttachmentIntegrityError as error:
             return problem_response(409, "attachment_integrity", error.message)
-        return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
 
 
 class PlanFiguresSerializer(serializers.Serializer[Any]):

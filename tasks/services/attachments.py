@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import transaction
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from departments.models import User
@@ -329,3 +330,53 @@ def attachment_open(*, actor: User, attachment: Attachment) -> tuple[File[Any], 
     assert handle is not None
     handle.seek(0)
     return handle, attachment.content_type, download_name(attachment)
+
+
+def _object_store(storage: Storage) -> Any:
+    """The S3 storage behind ``storage`` (a lazy default storage included), or None."""
+    from storages.backends.s3 import S3Storage
+
+    storage.exists  # noqa: B018 (a lazy storage sets itself up on first use)
+    wrapped = getattr(storage, "_wrapped", storage)
+    return wrapped if isinstance(wrapped, S3Storage) else None
+
+
+def attachment_presigned_url(*, actor: User, attachment: Attachment) -> str | None:
+    """A short-lived signed URL of an attachment the actor may see, or None to stream it instead.
+
+    Only with ``IPPLAN_DOWNLOADS=presigned`` and an object store; the permission check comes
+    first, then one HEAD of the object: a missing file or one of another size is refused
+    (AttachmentIntegrityError) like a streamed one. The digest is checked only when streaming (the
+    app never sees the bytes of a presigned download). The URL names the download, its type and
+    ``no-store`` in its signed parameters, and expires after ``IPPLAN_PRESIGNED_SECONDS``.
+    """
+    require(actor, Action.VIEW_TASK, attachment)
+    storage = _object_store(_storage())
+    if settings.IPPLAN_DOWNLOADS != "presigned" or storage is None:
+        return None
+    name = attachment.file.name or ""
+    try:
+        size: int | None = storage.size(name)
+    except OSError:
+        size = None
+    if size != attachment.size:
+        problem = "stored file missing" if size is None else f"size {size} != stored {attachment.size}"
+        logger.error(
+            "evidence file refused: attachment %s (report %s, stored as %s) failed its integrity check: %s",
+            attachment.pk,
+            attachment.report_id,
+            name,
+            problem,
+        )
+        raise AttachmentIntegrityError(
+            _("附件“%(name)s”未通过完整性校验(文件已被改动或缺失),已拒绝下载并记录。请联系系统管理员。")
+            % {"name": attachment.original_name},
+            attachment=attachment,
+            reason=problem,
+        )
+    parameters = {
+        "ResponseContentDisposition": content_disposition_header(True, download_name(attachment)),
+        "ResponseContentType": attachment.content_type,
+        "ResponseCacheControl": "private, no-store",
+    }
+    return str(storage.url(name, parameters=parameters, expire=settings.IPPLAN_PRESIGNED_SECONDS))

@@ -14,7 +14,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -25,10 +26,11 @@ from ipplan.permissions import Action, get_for
 from ipplan.refusals import note_reason
 
 from ..choices import TaskStatus
+from ..downloads import attachment_response
 from ..models import Attachment, ProgressReport, Task, TaskRequest
 from ..selectors import task_detail
 from ..services import workflow
-from ..services.attachments import AttachmentIntegrityError, attachment_open
+from ..services.attachments import AttachmentIntegrityError
 from ..services.evidence import progress_report_correct
 from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
 from .task import render_task_page
@@ -289,12 +291,11 @@ def correct_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def download_attachment(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
+def download_attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     attachment = get_for(request.user, Action.VIEW_TASK, Attachment.objects.select_related("report"), pk=pk)
     try:
-        handle, content_type, name = attachment_open(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
+        return attachment_response(actor=request.user, attachment=attachment)
     except AttachmentIntegrityError as error:
         # 409: the stored file conflicts with its record; the page says so instead of serving it
         context = {"message": error.message, "task_id": attachment.report.task_id}
         return render(request, "tasks/attachment_refused.html", context, status=409)
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)

@@ -129,7 +129,7 @@ def test_api_bomb_goes_to_a_job_that_ends_with_a_clear_error(bureau: Client, bom
         f"/imports/{body['id']}/"
     )
     record = _run_job(PlanImport.objects.get(pk=body["id"]))
-    assert record.state == "failed" and record.upload is None
+    assert record.state == "failed" and not record.upload_file
     status = bureau.get(body["status_url"], HTTP_ACCEPT_LANGUAGE="en").json()
     assert status["state"] == "failed" and status["error_code"] == "too_large_unpacked"
     assert "zip bomb" in status["error"]
@@ -181,7 +181,7 @@ def test_api_upload_over_5_mb_is_read_by_the_job(bureau: Client, world: World) -
     )
     assert response.status_code == 202, response.content[:500]
     record = _run_job(PlanImport.objects.get(pk=response.json()["id"]))
-    assert record.state == "previewed" and record.upload is None
+    assert record.state == "previewed" and not record.upload_file
     preview = bureau.get(response.json()["status_url"]).json()
     assert preview["state"] == "previewed" and len(preview["plan"]["tasks"]) == 3
 

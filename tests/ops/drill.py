@@ -2,7 +2,7 @@
 
 ``python -m tests.ops.drill reports`` adds progress reports with evidence files (through the
 services) for the demo liaison; ``python -m tests.ops.drill snapshot`` prints every table's row
-count and every stored file's SHA-256 (read straight from the media folder) as JSON.
+count and every stored file's SHA-256 (read through the default storage) as JSON.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipplan.settings")
 django.setup()
 
-from django.conf import settings  # noqa: E402
+from django.core.files.storage import default_storage  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from departments.models import User  # noqa: E402
+from ipplan.backup import storage_files  # noqa: E402
 from tasks.choices import AssignmentRole  # noqa: E402
 from tasks.models import Task  # noqa: E402
 from tasks.services import progress_report_submit  # noqa: E402
@@ -62,12 +63,10 @@ def snapshot() -> None:
             cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
             counts[table] = cursor.fetchone()[0]
     files = {}
-    root = settings.MEDIA_ROOT
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                files[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
+    # through the storage API: the media folder, or the object store with IPPLAN_STORAGE=s3
+    for name in storage_files(default_storage):
+        with default_storage.open(name, "rb") as handle:
+            files[name] = hashlib.sha256(handle.read()).hexdigest()
     print(json.dumps({"counts": counts, "files": files}, ensure_ascii=False))
 
 

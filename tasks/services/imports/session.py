@@ -17,6 +17,8 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -25,7 +27,7 @@ from ipplan.audit import save_as
 from ipplan.permissions import Action, require
 
 from ...choices import ImportState
-from ...models import Plan, PlanImport
+from ...models import Plan, PlanImport, plan_import_upload_to
 from ...parser import ParseError
 from ...parser.limits import Usage, read_document_limited
 from ...parser.model import ParsedPlan
@@ -103,9 +105,35 @@ def import_session_start(
     return ImportSession(record=record, parsed=parsed, usage=usage)
 
 
-@transaction.atomic
+def _upload_storage() -> Storage:
+    return PlanImport._meta.get_field("upload_file").storage  # type: ignore[attr-defined, no-any-return]
+
+
+def _delete_upload(name: str) -> None:
+    if not name:
+        return
+    try:
+        _upload_storage().delete(name)
+    except Exception:  # an orphan file is the lesser harm; keep what raised
+        log.exception("could not delete the import file %s", name)
+
+
 def _queue_parse(
     actor: User, data: bytes, filename: str, region: Region | None, replaces: Plan | None
+) -> PlanImport:
+    # The file goes to the default storage (local disk or the object store), so that a worker on
+    # another host reads it; it is removed again when the record is not saved.
+    name = _upload_storage().save(plan_import_upload_to(None, filename), ContentFile(bytes(data)))
+    try:
+        return _queue_parse_record(actor, name, filename, region, replaces)
+    except BaseException:
+        _delete_upload(name)
+        raise
+
+
+@transaction.atomic
+def _queue_parse_record(
+    actor: User, name: str, filename: str, region: Region | None, replaces: Plan | None
 ) -> PlanImport:
     record = PlanImport(
         created_by=actor,
@@ -114,7 +142,7 @@ def _queue_parse(
         source_text="",
         replaces=replaces,
         state=ImportState.PARSING,
-        upload=bytes(data),
+        upload_file=name,
         progress=0,
     )
     save_as(record, actor=actor, reason="upload")
@@ -140,7 +168,7 @@ def plan_import_parse_run(*, import_id: int) -> str:
         )
         if record is None:
             return "skipped"
-        data = bytes(record.upload or b"")
+        data = _read_upload(record.upload_file.name or "")
         record.progress = 10
         save_as(record, actor=None, update_fields=["progress"], validate=False)
     try:
@@ -165,6 +193,18 @@ def plan_import_parse_run(*, import_id: int) -> str:
     return "read"
 
 
+def _read_upload(name: str) -> bytes:
+    """The waiting file's bytes (empty when it is gone: the parser then reports an empty file)."""
+    if not name:
+        return b""
+    try:
+        with _upload_storage().open(name, "rb") as handle:
+            return bytes(handle.read())
+    except FileNotFoundError:
+        log.error("the import file %s is missing from the storage", name)
+        return b""
+
+
 def _progress(import_id: int, percent: int) -> None:
     """The reading child's progress, committed at once so that the polling page sees it."""
     PlanImport.objects.filter(pk=import_id, state=ImportState.PARSING, progress__lt=percent).update(
@@ -183,7 +223,9 @@ def _finish_parse(
     record = PlanImport.objects.select_for_update().filter(pk=import_id, state=ImportState.PARSING).first()
     if record is None:
         return
-    record.upload = None
+    stored = record.upload_file.name or ""
+    record.upload_file = ""  # type: ignore[assignment]
+    transaction.on_commit(lambda: _delete_upload(stored), robust=True)
     record.progress = 100
     if error is not None:
         record.state = ImportState.FAILED
@@ -197,7 +239,7 @@ def _finish_parse(
         record,
         actor=None,
         reason=reason,
-        update_fields=["upload", "progress", "state", "error", "source_text"],
+        update_fields=["upload_file", "progress", "state", "error", "source_text"],
         validate=False,
     )
 

@@ -1,0 +1,102 @@
+"""An S3-protocol server on loopback for the storage tests: moto's server mode, started once.
+
+Each test that asks for ``s3`` gets a new, empty bucket and the default storage pointed at it
+(the same options ``IPPLAN_STORAGE=s3`` sets), so tests never see each other's objects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.config
+import pytest
+
+ACCESS_KEY = "ipplan-test"
+SECRET_KEY = "ipplan-test-secret"
+REGION = "us-east-1"
+
+
+@dataclass
+class S3:
+    endpoint: str
+    bucket: str
+    client: Any
+
+    def objects(self, prefix: str = "") -> list[str]:
+        listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return sorted(item["Key"] for item in listed.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def env(self) -> dict[str, str]:
+        """What a child process needs to use this bucket (the documented variables)."""
+        return {
+            "IPPLAN_STORAGE": "s3",
+            "IPPLAN_S3_ENDPOINT_URL": self.endpoint,
+            "IPPLAN_S3_BUCKET": self.bucket,
+            "IPPLAN_S3_ACCESS_KEY": ACCESS_KEY,
+            "IPPLAN_S3_SECRET_KEY": SECRET_KEY,
+            "IPPLAN_S3_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+
+def storage_options(endpoint: str, bucket: str) -> dict[str, Any]:
+    """The default storage's entry of STORAGES, as ipplan/settings.py builds it for s3."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint,
+            "region_name": REGION,
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "location": "",
+            "client_config": botocore.config.Config(
+                s3={"addressing_style": "path"},
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 1, "mode": "standard"},
+            ),
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": False,
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint: str, settings: Any) -> S3:
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+    bucket = f"ipplan-{uuid.uuid4().hex[:16]}"
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGES = {**settings.STORAGES, "default": storage_options(s3_endpoint, bucket)}
+    settings.IPPLAN_STORAGE = "s3"
+    return S3(s3_endpoint, bucket, client)
