@@ -694,6 +694,16 @@ def _department_unreported_q(today: dt.date, plans: dict[int, _PlanFacts]) -> Q:
     )
 
 
+def _not_yet_written(users: list[tuple[User, str]]) -> list[tuple[User, str]]:
+    """The (user, dedup key) pairs whose digest has not been written yet (one query)."""
+    done = set(
+        Notification.objects.filter(dedup_key__in=[key for _u, key in users]).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    return [(user, key) for user, key in users if key not in done]
+
+
 #: The digest's three lists: their keys and titles (in the active language).
 _LISTS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("overdue", lambda: _("已逾期")),
@@ -761,12 +771,7 @@ def _weekly_digests(
         .select_related("region")
         .order_by("pk")
     ]
-    done = set(
-        Notification.objects.filter(dedup_key__in=[key for _u, key in users]).values_list(
-            "dedup_key", flat=True
-        )
-    )
-    users = [(user, key) for user, key in users if key not in done]
+    users = _not_yet_written(users)
     if not users:
         return []
     conditions = {
@@ -844,12 +849,7 @@ def _daily_digests(today: dt.date, plans: dict[int, _PlanFacts]) -> list[NewNoti
         .select_related("department")
         .order_by("pk")
     ]
-    done = set(
-        Notification.objects.filter(dedup_key__in=[key for _u, key in users]).values_list(
-            "dedup_key", flat=True
-        )
-    )
-    users = [(user, key) for user, key in users if key not in done]
+    users = _not_yet_written(users)
     if not users:
         return []
     assignments = Assignment.objects.filter(
