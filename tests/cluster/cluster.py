@@ -46,7 +46,11 @@ from tasks.services import plan_create
 from tasks.services.reminders import reminder_policy_set
 from simple_history.utils import bulk_create_with_history
 
+from tasks.calendar import working_day_on_or_after
+
 today = timezone.localdate()
+# the sweep runs for a working day (on a weekend or holiday a sweep of "today" does nothing)
+as_of = working_day_on_or_after(today + dt.timedelta(days=1))
 province = region_create(code="440000", name="广东省", level=RegionLevel.PROVINCE)
 city = region_create(code="441900", name="东莞市", level=RegionLevel.CITY, parent=province)
 plan = plan_create(actor=None, region=city, title="双节点测试方案")
@@ -60,7 +64,7 @@ for i, department in enumerate(due_departments):
                 department=department, email=f"due{i}@example.gov.cn")
 # with their history rows, as the services write them (the task page shows the history)
 due = bulk_create_with_history([
-    Task(plan=plan, path=f"一.{n}", number=n, order=n, title=f"到期任务{n}", due_date=today)
+    Task(plan=plan, path=f"一.{n}", number=n, order=n, title=f"到期任务{n}", due_date=as_of)
     for n in range(1, {due} + 1)
 ], Task)
 Assignment.objects.bulk_create(
@@ -79,7 +83,7 @@ for c in range({clients}):
     Assignment.objects.bulk_create(Assignment(task=t, department=department, role="lead") for t in mine)
     _token, secret = api_token_create(actor=user, name="load", can_write=True, days=1)
     clients.append({"username": user.username, "token": secret, "tasks": [t.pk for t in mine]})
-print("CLUSTER " + json.dumps({"clients": clients, "today": today.isoformat()}))
+print("CLUSTER " + json.dumps({"clients": clients, "as_of": as_of.isoformat()}))
 """
 
 
@@ -196,6 +200,14 @@ class Cluster:
             assert wait_for(lambda log=log: "ready." in log.read_text(), 90), log.read_text()[-3000:]
         self.start_nginx("pair", [n.port for n in self.nodes])
         self.start_nginx("single", [self.nodes[0].port])
+
+    def send(self, job: str, **kwargs: object) -> None:
+        """Queue a job on the cluster's broker, as beat or an operator would."""
+        from celery import Celery
+        from kombu import Connection
+
+        with Connection(self.env["CELERY_BROKER_URL"]) as conn:
+            Celery(broker=self.env["CELERY_BROKER_URL"]).send_task(job, kwargs=kwargs, connection=conn)
 
     def start_beat(self) -> None:
         command = [str(Path(sys.executable).parent / "celery"), "-A", "ipplan", "beat", "--loglevel=INFO",

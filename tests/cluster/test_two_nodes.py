@@ -72,13 +72,17 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster:
     clients = _clients(cluster, base)
     killed = cluster.nodes[0]
     records: list[Record] = []
-    cluster.start_beat()  # the reminder sweep runs during the load
+    cluster.start_beat()  # beat ticks delivery (and a sweep of today) every second or three
     started = time.monotonic()
     import threading
 
     load = threading.Thread(target=run_load, args=(base, clients, LOAD_SECONDS, records))
     load.start()
-    time.sleep(KILL_AFTER)
+    time.sleep(KILL_AFTER / 2)
+    # the reminder sweep of the day the tasks are due, twice at once (to both workers)
+    for _ in range(2):
+        cluster.send("tasks.jobs.reminders_tick", as_of=cluster.setup["as_of"])
+    time.sleep(KILL_AFTER / 2)
     kill_at = time.monotonic()
     cluster.kill_node(killed)
     cluster.start_node(killed)
