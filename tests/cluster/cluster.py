@@ -9,6 +9,7 @@ be given them; only ``GUNICORN_BIND`` differs between the web nodes.
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -177,13 +178,14 @@ class Cluster:
             IPPLAN_REMINDER_DIGEST_HOUR="24",  # no digests: only the day's reminders are due
             IPPLAN_REMINDER_SENDING_LEASE_SECONDS="10",
             IPPLAN_REMINDER_BACKOFF_SECONDS="1",
-            GUNICORN_WORKERS="2",
             GUNICORN_MAX_REQUESTS="0",
         )
         self.others.append(redis_server(redis_port, self.env, self.tmp / "redis.log"))
         self._manage("migrate", "--noinput")
         script = (
-            SETUP.replace("{due}", str(due)).replace("{clients}", str(clients)).replace("{password}", PASSWORD)
+            SETUP.replace("{due}", str(due))
+            .replace("{clients}", str(clients))
+            .replace("{password}", PASSWORD)
         )
         out = self._manage("shell", "-c", script)
         line = next(x for x in out.splitlines() if x.startswith("CLUSTER "))
@@ -222,13 +224,21 @@ class Cluster:
         assert result.returncode == 0, f"{args[0]}: {result.stdout[-2000:]}\n{result.stderr[-3000:]}"
         return result.stdout
 
-    def start_node(self, node: Node) -> None:
+    def start_node(self, node: Node, workers: int = 2) -> None:
         env = dict(
             self.env,
+            GUNICORN_WORKERS=str(workers),
             GUNICORN_BIND=f"127.0.0.1:{node.port}",
             PROMETHEUS_MULTIPROC_DIR=str(self.tmp / f"{node.name}-metrics"),
         )
-        command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "ipplan.wsgi:application"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "ipplan.wsgi:application",
+        ]
         with (self.tmp / f"{node.name}.log").open("a") as out:
             node.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -253,6 +263,9 @@ class Cluster:
         """deploy/nginx.conf, with its one upstream server (Docker's DNS name) replaced by the
         given loopback ports, each keeping the file's own parameters."""
         conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+        retry = re.search(r"(?m)^\s*proxy_next_upstream\s+([^;]*);", conf)
+        # a dead node's safe requests go to the other one; a POST is never sent twice
+        assert retry and "error" in retry.group(1).split() and "non_idempotent" not in retry.group(1)
         conf = re.sub(r"(?m)^resolver .*;$", "", conf)
         match = re.search(r"(?m)^(\s*)server web:8000 resolve( [^;]*)?;$", conf)
         assert match, "deploy/nginx.conf: the upstream line changed; update tests/cluster"
@@ -269,7 +282,8 @@ class Cluster:
         listen = free_port()
         (folder / "site.conf").write_text(self.nginx_conf(ports, listen))
         temp = " ".join(
-            f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            f"{kind}_temp_path {folder / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
         )
         (folder / "nginx.conf").write_text(
             f"pid {folder / 'nginx.pid'}; error_log {folder / 'error.log'}; daemon off;\n"
@@ -330,10 +344,8 @@ class Cluster:
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(timeout=20)
                 except (subprocess.TimeoutExpired, ProcessLookupError):
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                     proc.wait()
         if self.smtp is not None:
             self.smtp.shutdown()

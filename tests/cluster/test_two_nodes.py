@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from .cluster import EXPECTED, Client, Cluster, Record, percentile, run_load
+from ..test_startup import free_port
+from .cluster import EXPECTED, Client, Cluster, Node, Record, percentile, run_load
 
 pytestmark = [
     pytest.mark.slow,
@@ -159,25 +160,36 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster:
 
 @pytest.mark.django_db(transaction=True)
 def test_throughput_of_two_nodes_against_one(cluster: Cluster) -> None:
-    """The same load through nginx to one node, then to both (figures for README "Scaling out")."""
+    """The same load through nginx to one node, to both, and (for comparison) to one node with as
+    many gunicorn workers as the pair has (figures for README "Scaling out")."""
     seconds = float(os.environ.get("IPPLAN_CLUSTER_BENCH_SECONDS", "15"))
-    results = {}
-    for name in ("single", "pair", "single", "pair"):  # alternated: the machine is shared
+    wide = Node("web-c", free_port())
+    cluster.nodes.append(wide)  # stopped with the rest
+    cluster.start_node(wide, workers=4)
+    cluster.wait_node(wide)
+    cluster.start_nginx("wide", [wide.port])
+    labels = {
+        "single": "one node, 2 workers ",
+        "pair": "two nodes, 2 workers each",
+        "wide": "one node, 4 workers ",
+    }
+    results: dict[str, list[float]] = {}
+    figures: dict[str, list[str]] = {}
+    for name in ("single", "pair", "wide") * 2:  # alternated: the machine is shared
         base = cluster.base(name)
         clients = _clients(cluster, base, 2 * CLIENTS)
         for i, client in enumerate(clients):
-            client.name = f"{name}{i}"
+            client.name = f"{name}{len(results.get(name, []))}-{i}"
         records: list[Record] = []
         run_load(base, clients, seconds, records)
         ok = [r for r in records if r.status == EXPECTED[r.kind]]
         assert len(ok) == len(records), Counter((r.kind, r.status) for r in records)
-        results.setdefault(name, []).append((len(ok) / seconds, _figures(ok)))
-    cores = os.cpu_count()
-    for name, runs in results.items():
-        nodes = "two nodes" if name == "pair" else "one node "
-        figures = "; ".join(f"{rate:.1f} req/s, {fig}" for rate, fig in runs)
-        print(f"\n{nodes} (2 gunicorn workers each), {2 * CLIENTS} clients, {cores} cores: {figures}")
-    single = sum(r for r, _ in results["single"]) / 2
-    pair = sum(r for r, _ in results["pair"]) / 2
-    print(f"pair / one node: {pair / single:.2f}")
-    assert single > 0 and pair > 0
+        results.setdefault(name, []).append(len(ok) / seconds)
+        figures.setdefault(name, []).append(f"{len(ok) / seconds:.1f} req/s, {_figures(ok)}")
+    print(f"\n{2 * CLIENTS} clients (pages, API reads, reports with a file), {os.cpu_count()} cores:")
+    for name, label in labels.items():
+        print(f"  {label}: {'; '.join(figures[name])}")
+    mean = {name: sum(rates) / len(rates) for name, rates in results.items()}
+    print(f"  pair / one node: {mean['pair'] / mean['single']:.2f}; pair / one node with 4 workers: "
+          f"{mean['pair'] / mean['wide']:.2f}")  # fmt: skip
+    assert all(rate > 0 for rate in mean.values())
