@@ -111,7 +111,8 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster:
         f"\ntwo nodes x 2 gunicorn workers behind nginx, {CLIENTS} clients, {elapsed:.1f} s: "
         f"{len(records)} requests ({dict(by_kind)}), {len(failed)} failed "
         f"({Counter((r.kind, r.status) for r in failed)}); at the kill {len(in_flight)} in flight, "
-        f"{len(on_killed)} of them on the killed node ({len(retried)} answered by the other node); "
+        f"{len(on_killed)} of them on the killed node ({len(retried)} answered by the other node), "
+        f"gone {1000 * (dead_at - kill_at):.0f} ms after the SIGKILL; "
         f"node back in {back_after:.1f} s, then served {served_by_restarted} of {len(after_restart)}; "
         f"{_figures(records)}"
     )
