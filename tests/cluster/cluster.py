@@ -255,7 +255,9 @@ class Cluster:
         assert node.process is not None
         os.killpg(node.process.pid, signal.SIGKILL)
         node.process.wait(timeout=10)
-        wait_for(lambda: not port_open(node.port), 10)
+        deadline = time.monotonic() + 10
+        while port_open(node.port) and time.monotonic() < deadline:  # until the workers are gone too
+            time.sleep(0.01)
 
     # -- nginx ------------------------------------------------------------------------------
 
@@ -376,7 +378,7 @@ class Client:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.count = 0
 
-    def _open(self, request: urllib.request.Request, timeout: float = 90) -> tuple[int, bytes]:
+    def open(self, request: urllib.request.Request, timeout: float = 90) -> tuple[int, bytes]:
         try:
             with self.opener.open(request, timeout=timeout) as response:
                 return int(response.status), response.read()
@@ -386,7 +388,7 @@ class Client:
             return 0, b""
 
     def login(self, base: str) -> None:
-        status, _body = self._open(urllib.request.Request(f"{base}/accounts/login/"))
+        status, _body = self.open(urllib.request.Request(f"{base}/accounts/login/"))
         assert status == 200, status
         csrf = next(c.value for c in self.jar if c.name == "csrftoken")
         data = urllib.parse.urlencode(
@@ -394,7 +396,7 @@ class Client:
         ).encode()
         request = urllib.request.Request(f"{base}/accounts/login/", data=data, method="POST")
         request.add_header("Referer", f"{base}/accounts/login/")
-        self._open(request)
+        self.open(request)
         assert any(c.name == "sessionid" for c in self.jar), f"{self.username} could not sign in"
 
     def one(self, base: str, kind: str) -> Record:
@@ -426,7 +428,7 @@ class Client:
             request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("X-Load-Id", load_id)
         start = time.monotonic()
-        status, _body = self._open(request)
+        status, _body = self.open(request)
         return Record(load_id, kind, start, time.monotonic(), status)
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,8 +80,6 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster:
     records: list[Record] = []
     cluster.start_beat()  # beat ticks delivery (and a sweep of today) every second or three
     started = time.monotonic()
-    import threading
-
     load = threading.Thread(target=run_load, args=(base, clients, LOAD_SECONDS, records))
     load.start()
     time.sleep(KILL_AFTER / 2)
@@ -151,15 +151,13 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster:
     # -- a file stored through one node is served by the other ---------------------------------
     attachment = cluster.query("select id from tasks_attachment order by id limit 1")[0][0]
     client = clients[0]
-    import urllib.request
-
     bodies = []
     for node in cluster.nodes:
         request = urllib.request.Request(
             f"http://127.0.0.1:{node.port}/api/v1/attachments/{attachment}/download/"
         )
         request.add_header("Authorization", f"Bearer {client.token}")
-        status, body = client._open(request)
+        status, body = client.open(request)
         bodies.append((status, body))
     assert bodies[0] == bodies[1] and bodies[0][0] == 200 and "进展材料".encode() in bodies[0][1]
 
