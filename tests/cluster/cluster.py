@@ -249,15 +249,22 @@ class Cluster:
         ok = wait_for(lambda: _status(f"{base}/readyz") == 200, timeout)
         assert ok, (self.tmp / f"{node.name}.log").read_text()[-3000:]
 
-    def kill_node(self, node: Node) -> None:
-        """SIGKILL to the node's gunicorn master and, in the same instant, its workers: the host
-        or container dies. (Killing the master alone lets its workers finish what they hold.)"""
+    def kill_node(self, node: Node, *, whole: bool = True) -> None:
+        """SIGKILL to the node's gunicorn master and, with ``whole``, in the same instant to its
+        workers (the host or container dies). The master alone: its workers notice they are
+        orphaned, finish the request in hand and exit. Returns once nothing listens on the port."""
         assert node.process is not None
-        os.killpg(node.process.pid, signal.SIGKILL)
+        if whole:
+            os.killpg(node.process.pid, signal.SIGKILL)
+        else:
+            node.process.send_signal(signal.SIGKILL)
         node.process.wait(timeout=10)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while port_open(node.port) and time.monotonic() < deadline:  # until the workers are gone too
             time.sleep(0.01)
+        assert not port_open(node.port), f"{node.name}: workers still listen after their master died"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(node.process.pid, signal.SIGKILL)  # nothing should be left; make sure
 
     # -- nginx ------------------------------------------------------------------------------
 

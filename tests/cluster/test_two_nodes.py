@@ -73,7 +73,10 @@ def _figures(records: list[Record]) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster: Cluster) -> None:
+@pytest.mark.parametrize("whole", [True, False], ids=["master-and-workers", "master-only"])
+def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(
+    cluster: Cluster, whole: bool
+) -> None:
     base = cluster.base("pair")
     clients = _clients(cluster, base)
     killed = cluster.nodes[0]
@@ -88,7 +91,7 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster:
         cluster.send("tasks.jobs.reminders_tick", as_of=cluster.setup["as_of"])
     time.sleep(KILL_AFTER / 2)
     kill_at = time.monotonic()
-    cluster.kill_node(killed)
+    cluster.kill_node(killed, whole=whole)
     dead_at = time.monotonic()  # master reaped, the port closed: the workers are gone too
     cluster.start_node(killed)
     cluster.wait_node(killed)
@@ -108,7 +111,8 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(cluster:
     served_by_restarted = sum(1 for r in after_restart if log.get(r.load_id, ("",))[0].endswith(port))
     by_kind = Counter(r.kind for r in records)
     print(
-        f"\ntwo nodes x 2 gunicorn workers behind nginx, {CLIENTS} clients, {elapsed:.1f} s: "
+        f"\nSIGKILL to {'a node' if whole else 'a master'}; two nodes x 2 gunicorn workers behind nginx, "
+        f"{CLIENTS} clients, {elapsed:.1f} s: "
         f"{len(records)} requests ({dict(by_kind)}), {len(failed)} failed "
         f"({Counter((r.kind, r.status) for r in failed)}); at the kill {len(in_flight)} in flight, "
         f"{len(on_killed)} of them on the killed node ({len(retried)} answered by the other node), "
