@@ -150,7 +150,7 @@ def task_changes(task: Task) -> list[dict[str, Any]]:
     records = list(task.history.select_related("history_user").order_by("-history_date", "-history_id"))
     reassignments = _reassignments(task)
     entries = []
-    for record, previous in zip(records, [*records[1:], None], strict=True):
+    for record, previous in zip(records, [*records[1:], None][: len(records)], strict=True):
         changes = []
         if previous is not None:
             delta = record.diff_against(previous, included_fields=list(HISTORY_FIELDS))

@@ -166,6 +166,7 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(
     assert bodies[0] == bodies[1] and bodies[0][0] == 200 and "进展材料".encode() in bodies[0][1]
 
 
+@pytest.mark.benchmark
 @pytest.mark.django_db(transaction=True)
 def test_throughput_of_two_nodes_against_one(cluster: Cluster) -> None:
     """The same load through nginx to one node, to both, and (for comparison) to one node with as
