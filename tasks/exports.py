@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from .choices import AssignmentRole, Light, TaskStatus
 from .models import Assignment, ProgressReport, Task, local_today
+from .reporting.lights import LIGHT_BY_RANK
 from .selectors import with_urgency
 
 CHUNK = 5000
@@ -50,7 +51,7 @@ LEDGER_FIELDS = (
     "due_date",
     "status",
     "progress",
-    "light_value",
+    "light_rank",
     "latest_report_id",
 )
 
@@ -112,7 +113,7 @@ def ledger_rows(tasks: QuerySet[Task]) -> Iterator[list[Any]]:
                 statuses[status],
                 progress / 100,
                 reports.get(report_id, "") if report_id is not None else "",
-                lights[light],
+                lights[LIGHT_BY_RANK[light].value],
             ]
 
 

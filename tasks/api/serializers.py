@@ -30,6 +30,7 @@ from ..models import (
     TaskRequest,
     local_today,
 )
+from ..reporting.lights import LIGHT_BY_RANK
 
 #: One DRF date-time field formats every timestamp as the generic path would (time zone, "Z").
 _DATETIME = serializers.DateTimeField()
@@ -234,7 +235,7 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
         return dict(super().to_representation(instance))
 
 
-#: The task columns a list page reads (``task_rows_representation``), beside ``light_value``.
+#: The task columns a list page reads (``task_rows_representation``), beside ``light_rank``.
 TASK_LIST_COLUMNS = (
     "id", "plan_id", "section_id", "path", "number", "order", "title", "full_text", "deadline_text",
     "start_date", "due_date", "status", "progress", "version", "completed_at", "cancel_reason",
@@ -243,7 +244,7 @@ TASK_LIST_COLUMNS = (
 
 
 def task_rows_representation(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A page of tasks read as ``values(*TASK_LIST_COLUMNS, "light_value")``, shaped exactly as
+    """A page of tasks read as ``values(*TASK_LIST_COLUMNS, "light_rank")``, shaped exactly as
     ``TaskSerializer`` shapes a task (a test holds them equal), with two more queries for the
     whole page (assignments with their department names, former paths) and no model objects:
     building ~700 objects was most of a page's time."""
@@ -294,7 +295,7 @@ def task_rows_representation(rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "is_overdue": row["status"] not in closed
             and row["due_date"] is not None
             and row["due_date"] < today,
-            "light": str(row["light_value"]),
+            "light": LIGHT_BY_RANK[row["light_rank"]].value,
             "assignments": assignments[row["id"]],
             "created_at": moment(row["created_at"]),
             "updated_at": moment(row["updated_at"]),

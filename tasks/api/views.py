@@ -256,7 +256,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Pages read as rows, not objects (``task_rows_representation``), same shape."""
         tasks = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        rows = self.paginate_queryset(tasks.values(*s.TASK_LIST_COLUMNS, "light_value"))
+        rows = self.paginate_queryset(tasks.values(*s.TASK_LIST_COLUMNS, "light_rank"))
         assert rows is not None  # the API always pages
         return self.get_paginated_response(s.task_rows_representation(list(rows)))
 

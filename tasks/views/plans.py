@@ -23,7 +23,7 @@ from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
 from ..marks import attach_marks
 from ..models import IndicatorReading, Phase, Plan, Section, Task, local_today
-from ..selectors import light_counts, visible_tasks
+from ..selectors import LIGHT_BY_RANK, light_counts, visible_tasks
 from ..services.reminders import rules_for
 from ..services.workflow import deadline_set_for_plan, deadline_set_for_section
 
@@ -65,7 +65,7 @@ def _outline(plan: Plan, tasks: QuerySet[Task]) -> list[SectionRow]:
         rows[section.pk].depth = depth
     loose = SectionRow(section=None, depth=0)
     figures = (
-        tasks.order_by().values(*["section_id", "light_value"]).annotate(n=Count("id"), p=Sum("progress"))
+        tasks.order_by().values(*["section_id", "light_rank"]).annotate(n=Count("id"), p=Sum("progress"))
     )
     for figure in figures:
         row = rows.get(figure["section_id"], loose)
@@ -74,7 +74,8 @@ def _outline(plan: Plan, tasks: QuerySet[Task]) -> list[SectionRow]:
         while current is not None:  # the section and every ancestor count the task
             current.total += figure["n"]
             current.progress += figure["p"] or 0
-            current.lights[figure["light_value"]] = current.lights.get(figure["light_value"], 0) + figure["n"]
+            light = LIGHT_BY_RANK[figure["light_rank"]].value
+            current.lights[light] = current.lights.get(light, 0) + figure["n"]
             parent = current.section.parent_id if current.section else None
             current = rows.get(parent) if parent is not None else None
     outline = [rows[s.pk] for s in sections if rows[s.pk].total]
@@ -169,7 +170,7 @@ def _timeline(
     dots, spans = [], []
     first: dict[int, dt.date] = {}
     last: dict[int, dt.date] = {}
-    for task in tasks.order_by().values(*["pk", "path", "title", "due_date", "light_value", "section_id"]):
+    for task in tasks.order_by().values(*["pk", "path", "title", "due_date", "light_rank", "section_id"]):
         key = task["section_id"] or 0
         if task["due_date"] is None or key not in index:
             continue
@@ -179,7 +180,7 @@ def _timeline(
         dots.append(
             {
                 "value": [due.isoformat(), index[key]],
-                "light": task["light_value"],
+                "light": LIGHT_BY_RANK[task["light_rank"]].value,
                 "name": f"{task['path']} {task['title'][:60]}",
                 "link": reverse("tasks:task_detail", args=[task["pk"]]),
             }
