@@ -29,11 +29,15 @@ from ..dashboards import (
     upcoming_deadlines,
 )
 from ..exports import write_ledger
+from ..figures_cache import cached
 from ..filtersets import TaskFilterSet, filtered
 from ..marks import attach_marks
 from ..models import Assignment, Plan, Task, local_today
 from ..reporting.scores import city_ranking
 from ..selectors import light_counts, order_by_urgency, visible_tasks, with_urgency
+
+#: The plans (table and chart) and ranking rows a dashboard shows; the totals cover all of them.
+DASHBOARD_ROWS = 30
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -60,12 +64,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         mine = Assignment.objects.filter(task=OuterRef("pk"), department_id=department_id)
         tasks = tasks.filter(Exists(mine))
         plans = plans.filter(pk__in=tasks.values("plan_id"))
-    figures = plan_figures(plans, today, department_id=department_id)
+    viewed_key = str(viewed.pk if viewed else "")
+    figures = cached(
+        "plans", user, today, viewed_key, lambda: plan_figures(plans, today, department_id=department_id)
+    )
     # every department's score is computed over all its tasks: scope picks the rows, not the figures
     departments = ranking_departments(user)  # type: ignore[arg-type]
     if department_id:
         departments = departments.filter(pk=department_id)
-    ranking = department_ranking(departments, today)
+    ranking = cached("ranking", user, today, viewed_key, lambda: department_ranking(departments, today))
+    cities = cached(
+        "cities",
+        user,
+        today,
+        viewed_key,
+        lambda: city_ranking(ranking) if len({row.city for row in ranking}) > 1 else [],
+    )
     lights = {name: sum(f.lights[name] for f in figures) for name in ("red", "yellow", "green", "done")}
     chart = {
         "plans": [
@@ -76,7 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     _drill(plan=f.plan.pk, status=s.value, department=department_id) for s in TaskStatus
                 ],
             }
-            for f in figures
+            for f in figures[:DASHBOARD_ROWS]
         ],
         "statuses": [str(s.label) for s in TaskStatus],
         "lights": [
@@ -90,8 +104,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
     }
     context = {
-        "figures": figures,
-        "ranking": ranking,
+        # figures, not rows: the totals count every plan; the table, the chart and the ranking
+        # show the first DASHBOARD_ROWS, the rest is one link away (plan list, assessment)
+        "figures": figures[:DASHBOARD_ROWS],
+        "plan_count": len(figures),
+        "ranking": ranking[:DASHBOARD_ROWS],
+        "ranking_count": len(ranking),
         "lights": lights,
         "total": sum(f.total for f in figures),
         "upcoming": list(upcoming_deadlines(tasks, today)[:20]),
@@ -100,7 +118,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "department_view": bool(department_id),
         "viewed_department": viewed,
         "drill_department": department_id or "",
-        "cities": city_ranking(ranking) if len({row.city for row in ranking}) > 1 else [],
+        "cities": cities,
         "ranking_start": dt.date(today.year, 1, 1),
         "today": today,
     }

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tasks import exports
 from tasks.exports import ledger_rows
-from tasks.models import Plan, Task
+from tasks.models import PlanDocument, Task
 from tasks.services import progress_report_submit, task_create
 
 from ..conftest import World
@@ -41,7 +41,7 @@ def _rows() -> tuple[list[list[Any]], list[str]]:
 
 @pytest.mark.django_db
 def test_ledger_rows_show_departments_report_and_light(world: World) -> None:
-    Plan.objects.filter(pk=world.plan.pk).update(source_text="正文" * 50_000)
+    PlanDocument.objects.update_or_create(plan=world.plan, defaults={"text": "正文" * 50_000})
     progress_report_submit(
         actor=world.users["staff"], task=world.task, text="第一次", percent=10, period="2026-10"
     )
