@@ -64,23 +64,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         mine = Assignment.objects.filter(task=OuterRef("pk"), department_id=department_id)
         tasks = tasks.filter(Exists(mine))
         plans = plans.filter(pk__in=tasks.values("plan_id"))
-    viewed_key = str(viewed.pk if viewed else "")
-    figures = cached(
-        "plans", user, today, viewed_key, lambda: plan_figures(plans, today, department_id=department_id)
-    )
     # every department's score is computed over all its tasks: scope picks the rows, not the figures
     departments = ranking_departments(user)  # type: ignore[arg-type]
     if department_id:
         departments = departments.filter(pk=department_id)
-    ranking = cached("ranking", user, today, viewed_key, lambda: department_ranking(departments, today))
-    cities = cached(
-        "cities",
-        user,
-        today,
-        viewed_key,
-        lambda: city_ranking(ranking) if len({row.city for row in ranking}) > 1 else [],
-    )
-    lights = {name: sum(f.lights[name] for f in figures) for name in ("red", "yellow", "green", "done")}
+
+    def summary() -> dict[str, Any]:
+        """Figures, not rows: the totals count every plan and department; the table, the chart and
+        the ranking keep the first DASHBOARD_ROWS, the rest is one link away (task list,
+        assessment). Only this much is cached, so that a cached dashboard reads little."""
+        figures = plan_figures(plans, today, department_id=department_id)
+        ranking = department_ranking(departments, today)
+        return {
+            "figures": figures[:DASHBOARD_ROWS],
+            "plan_count": len(figures),
+            "total": sum(f.total for f in figures),
+            "lights": {
+                name: sum(f.lights[name] for f in figures) for name in ("red", "yellow", "green", "done")
+            },
+            "ranking": ranking[:DASHBOARD_ROWS],
+            "ranking_count": len(ranking),
+            "cities": city_ranking(ranking) if len({row.city for row in ranking}) > 1 else [],
+        }
+
+    figured = cached("dashboard", user, today, str(viewed.pk if viewed else ""), summary)
+    figures, lights = figured["figures"], figured["lights"]
     chart = {
         "plans": [
             {
@@ -90,7 +98,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     _drill(plan=f.plan.pk, status=s.value, department=department_id) for s in TaskStatus
                 ],
             }
-            for f in figures[:DASHBOARD_ROWS]
+            for f in figures
         ],
         "statuses": [str(s.label) for s in TaskStatus],
         "lights": [
@@ -104,21 +112,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
     }
     context = {
-        # figures, not rows: the totals count every plan; the table, the chart and the ranking
-        # show the first DASHBOARD_ROWS, the rest is one link away (plan list, assessment)
-        "figures": figures[:DASHBOARD_ROWS],
-        "plan_count": len(figures),
-        "ranking": ranking[:DASHBOARD_ROWS],
-        "ranking_count": len(ranking),
-        "lights": lights,
-        "total": sum(f.total for f in figures),
+        **figured,
         "upcoming": list(upcoming_deadlines(tasks, today)[:20]),
         "activity": recent_activity(plans),
         "chart": chart,
         "department_view": bool(department_id),
         "viewed_department": viewed,
         "drill_department": department_id or "",
-        "cities": cities,
         "ranking_start": dt.date(today.year, 1, 1),
         "today": today,
     }
