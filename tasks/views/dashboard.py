@@ -136,19 +136,42 @@ def task_list(request: HttpRequest) -> HttpResponse:
         request.user, Action.VIEW_DEPARTMENT, Department.objects.all()
     )
     matching = filtered(filterset)
-    listed = order_by_urgency(matching)
+    light = _one_light(filterset)
+    if light is None:
+        listed = order_by_urgency(matching)
+    else:
+        # every row shows the same light: the same order without the CASE in ORDER BY, so the
+        # due-date index yields the first page without sorting every overdue task of a province
+        listed = matching.order_by("due_date", "plan_id", "order", "id")
     page = Paginator(listed, 50).get_page(request.GET.get("page"))
     page.object_list = attach_marks(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    if light is None:
+        counts = light_counts(matching)
+    else:  # the page's count is the light's count: no second pass over the rows
+        counts = {value: 0 for value in Light.values} | {light: page.paginator.count}
     context = {
         "filter": filterset,
         "page": page,
-        "counts": light_counts(matching),
+        "counts": counts,
         "query": query.urlencode(),
         "can_export": True,
     }
     return render(request, "tasks/task_list.html", context)
+
+
+def _one_light(filterset: TaskFilterSet) -> str | None:
+    """The light every listed task shows when the filters choose one (``overdue``: red), else None."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return None
+    data = filterset.form.cleaned_data
+    light, overdue = data.get("light") or None, data.get("overdue")
+    if overdue is True and light in (None, Light.RED):
+        return str(Light.RED.value)
+    if overdue is None and light:
+        return str(Light(light).value)
+    return None
 
 
 @login_required
