@@ -137,8 +137,12 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     # PostgreSQL's JIT compiles the dashboard's grouped counts for about 1.5 s to save
     # milliseconds (EXPLAIN ANALYZE at province scale, benchmarks/README.md): off for this
-    # workload of short queries, unless the database URL sets its own ``options``.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # workload of short queries. A server-side cursor (``iterator()``: the ledger, the sweep) is
+    # read to its end, so it is planned for every row, not the first 10 % (the ledger: 9-14 s ->
+    # 7-8 s). Unless the database URL sets its own ``options``.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=off -c cursor_tuple_fraction=1"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ----------------------------------------------------------------------------------
