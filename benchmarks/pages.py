@@ -57,6 +57,8 @@ def targets() -> list[tuple[str, str, str]]:
         ("/tasks/<id>/ (liaison)", "staff", f"/tasks/{task}/"),
         ("/plans/<biggest>/ (bureau)", "bureau", f"/plans/{biggest}/"),
         ("/dashboard/ (province)", "province", "/dashboard/"),
+        ("/dashboard/ uncached (province)", "province", "/dashboard/"),
+        ("/dashboard/ (bureau)", "bureau", "/dashboard/"),
         ("/tasks/?overdue=true (province)", "province", "/tasks/?overdue=true"),
         ("/review/ (bureau)", "bureau", "/review/"),
     ]
@@ -87,6 +89,16 @@ def floor(sqls: list[str], repeat: int) -> tuple[float, float, str]:
 
 
 def measure(label: str, username: str, url: str, repeat: int) -> Figure:
+    """One page's figures; an "uncached" label measures it with the figures cache off."""
+    from django.test import override_settings
+
+    if "uncached" in label:
+        with override_settings(IPPLAN_FIGURES_CACHE_SECONDS=0):
+            return _measure(label, username, url, repeat)
+    return _measure(label, username, url, repeat)
+
+
+def _measure(label: str, username: str, url: str, repeat: int) -> Figure:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext

@@ -265,6 +265,9 @@ def _bulk_save(rows: list[Any], fields: list[str], *, actor: User | None, reason
         )
     else:
         model._default_manager.bulk_update(rows, fields, batch_size=500)
+    from tasks.figures_cache import figures_changed  # bulk writes send no signals
+
+    figures_changed()
 
 
 @dataclass(frozen=True)

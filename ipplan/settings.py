@@ -135,6 +135,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # PostgreSQL's JIT compiles the dashboard's grouped counts for about 1.5 s to save
+    # milliseconds (EXPLAIN ANALYZE at province scale, benchmarks/README.md): off for this
+    # workload of short queries. A server-side cursor (``iterator()``: the ledger, the sweep) is
+    # read to its end, so it is planned for every row, not the first 10 % (the ledger: 9-14 s ->
+    # 7-8 s). Unless the database URL sets its own ``options``.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=off -c cursor_tuple_fraction=1"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ----------------------------------------------------------------------------------
@@ -143,6 +151,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ipplan"}}
+# The dashboard's figures may be this many seconds old at most (dropped at once on every write that
+# changes them, tasks/figures_cache.py); 0 turns the cache off.
+IPPLAN_FIGURES_CACHE_SECONDS = env.int("IPPLAN_FIGURES_CACHE_SECONDS", default=120)
 
 # --- users and security ---------------------------------------------------------------------
 AUTH_USER_MODEL = "departments.User"

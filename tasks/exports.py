@@ -113,7 +113,7 @@ def ledger_rows(tasks: QuerySet[Task]) -> Iterator[list[Any]]:
                 statuses[status],
                 progress / 100,
                 reports.get(report_id, "") if report_id is not None else "",
-                lights[LIGHT_BY_RANK[light]],
+                lights[LIGHT_BY_RANK[light].value],
             ]
 
 

@@ -34,6 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.IPPLAN_2FA_REQUIRED_ROLES = []
     # The test client speaks plain HTTP; production keeps the redirect (see test_startup).
     settings.SECURE_SSL_REDIRECT = False
+    # A test's writes never commit (each test is rolled back), so the dashboard figures cache,
+    # dropped on commit, would serve one test's figures to the next: off, except in its own tests.
+    settings.IPPLAN_FIGURES_CACHE_SECONDS = 0
 
 
 class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):

@@ -57,6 +57,21 @@ def weights_for(region: Region | None) -> AssessmentWeights:
     return AssessmentWeights()
 
 
+def weights_by_region() -> dict[str, AssessmentWeights]:
+    """Every region's own weights by region code, in one query (regions that set them are few)."""
+    return {w.region.code: w for w in AssessmentWeights.objects.select_related("region")}
+
+
+def weights_from(known: dict[str, AssessmentWeights], region: Region | None) -> AssessmentWeights:
+    """``weights_for(region)`` from ``weights_by_region()``: the deepest region on its path that
+    set weights, else the defaults; no query."""
+    if region is not None:
+        for code in reversed([code for code in region.path.strip("/").split("/") if code]):
+            if code in known:
+                return known[code]
+    return AssessmentWeights()
+
+
 def weighted_score(parts: list[tuple[int, float | None]]) -> float | None:
     """The mean of the rates that have data, weighted; None when none has data (or all weigh 0)."""
     present = [(weight, value) for weight, value in parts if value is not None]
@@ -263,15 +278,13 @@ def _finish(rows: dict[int, Assessment], weights: AssessmentWeights | None) -> l
     """Attach the departments, their cities and weights, and compute the scores."""
     departments = Department.objects.select_related("region").in_bulk(list(rows))
     cities = _city_names([d.region for d in departments.values()])
-    cache: dict[int, AssessmentWeights] = {}
+    known = weights_by_region() if weights is None else {}
     result = []
     for department_id, entry in rows.items():
         department = departments[department_id]
         entry.department = department
         entry.city = cities.get(city_of(department.region), "")
-        if department.region_id not in cache:
-            cache[department.region_id] = weights_for(department.region)
-        chosen = weights or cache[department.region_id]
+        chosen = weights or weights_from(known, department.region)
         entry.weights = (chosen.on_time, chosen.reports, chosen.overdue)
         entry.compute_score()
         result.append(entry)
@@ -323,8 +336,9 @@ def city_ranking(rows: list[Assessment]) -> list[CityFigures]:
         assert totals is not None
         for name in ("due", "on_time", "reports_owed", "reports_filed", "open_tasks", "overdue"):
             setattr(totals, name, getattr(totals, name) + getattr(entry, name))
+    known = weights_by_region()
     for figures in by_city.values():
-        chosen = weights_for(figures.region)
+        chosen = weights_from(known, figures.region)
         assert figures.totals is not None
         figures.totals.weights = (chosen.on_time, chosen.reports, chosen.overdue)
         figures.totals.compute_score()

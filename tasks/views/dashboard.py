@@ -29,11 +29,15 @@ from ..dashboards import (
     upcoming_deadlines,
 )
 from ..exports import write_ledger
+from ..figures_cache import cached
 from ..filtersets import TaskFilterSet, filtered
 from ..marks import attach_marks
 from ..models import Assignment, Plan, Task, local_today
 from ..reporting.scores import city_ranking
 from ..selectors import light_counts, order_by_urgency, visible_tasks, with_urgency
+
+#: The plans (table and chart) and ranking rows a dashboard shows; the totals cover all of them.
+DASHBOARD_ROWS = 30
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -60,13 +64,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         mine = Assignment.objects.filter(task=OuterRef("pk"), department_id=department_id)
         tasks = tasks.filter(Exists(mine))
         plans = plans.filter(pk__in=tasks.values("plan_id"))
-    figures = plan_figures(plans, today, department_id=department_id)
     # every department's score is computed over all its tasks: scope picks the rows, not the figures
     departments = ranking_departments(user)  # type: ignore[arg-type]
     if department_id:
         departments = departments.filter(pk=department_id)
-    ranking = department_ranking(departments, today)
-    lights = {name: sum(f.lights[name] for f in figures) for name in ("red", "yellow", "green", "done")}
+
+    def summary() -> dict[str, Any]:
+        """Figures, not rows: the totals count every plan and department; the table, the chart and
+        the ranking keep the first DASHBOARD_ROWS, the rest is one link away (task list,
+        assessment). Only this much is cached, so that a cached dashboard reads little."""
+        figures = plan_figures(plans, today, department_id=department_id)
+        ranking = department_ranking(departments, today)
+        return {
+            "figures": figures[:DASHBOARD_ROWS],
+            "plan_count": len(figures),
+            "total": sum(f.total for f in figures),
+            "lights": {
+                name: sum(f.lights[name] for f in figures) for name in ("red", "yellow", "green", "done")
+            },
+            "ranking": ranking[:DASHBOARD_ROWS],
+            "ranking_count": len(ranking),
+            "cities": city_ranking(ranking) if len({row.city for row in ranking}) > 1 else [],
+        }
+
+    figured = cached("dashboard", user, today, str(viewed.pk if viewed else ""), summary)
+    figures, lights = figured["figures"], figured["lights"]
     chart = {
         "plans": [
             {
@@ -90,17 +112,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
     }
     context = {
-        "figures": figures,
-        "ranking": ranking,
-        "lights": lights,
-        "total": sum(f.total for f in figures),
+        **figured,
         "upcoming": list(upcoming_deadlines(tasks, today)[:20]),
         "activity": recent_activity(plans),
         "chart": chart,
         "department_view": bool(department_id),
         "viewed_department": viewed,
         "drill_department": department_id or "",
-        "cities": city_ranking(ranking) if len({row.city for row in ranking}) > 1 else [],
         "ranking_start": dt.date(today.year, 1, 1),
         "today": today,
     }
@@ -118,19 +136,42 @@ def task_list(request: HttpRequest) -> HttpResponse:
         request.user, Action.VIEW_DEPARTMENT, Department.objects.all()
     )
     matching = filtered(filterset)
-    listed = order_by_urgency(matching)
+    light = _one_light(filterset)
+    if light is None:
+        listed = order_by_urgency(matching)
+    else:
+        # every row shows the same light: the same order without the CASE in ORDER BY, so the
+        # due-date index yields the first page without sorting every overdue task of a province
+        listed = matching.order_by("due_date", "plan_id", "order", "id")
     page = Paginator(listed, 50).get_page(request.GET.get("page"))
     page.object_list = attach_marks(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    if light is None:
+        counts = light_counts(matching)
+    else:  # the page's count is the light's count: no second pass over the rows
+        counts = {value: 0 for value in Light.values} | {light: page.paginator.count}
     context = {
         "filter": filterset,
         "page": page,
-        "counts": light_counts(matching),
+        "counts": counts,
         "query": query.urlencode(),
         "can_export": True,
     }
     return render(request, "tasks/task_list.html", context)
+
+
+def _one_light(filterset: TaskFilterSet) -> str | None:
+    """The light every listed task shows when the filters choose one (``overdue``: red), else None."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return None
+    data = filterset.form.cleaned_data
+    light, overdue = data.get("light") or None, data.get("overdue")
+    if overdue is True and light in (None, Light.RED):
+        return str(Light.RED.value)
+    if overdue is None and light:
+        return str(Light(light).value)
+    return None
 
 
 @login_required

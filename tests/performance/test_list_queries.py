@@ -44,6 +44,9 @@ def test_api_lists(client: Client, world: World, bearer: dict[str, str], url: st
         ("province", "/tasks/"),
         ("bureau", "/review/"),
         ("bureau", "/plans/{plan}/"),
+        ("bureau", "/dashboard/"),
+        ("province", "/dashboard/"),
+        ("staff", "/dashboard/"),
     ],
 )
 def test_pages(client: Client, world: World, user: str, url: str) -> None:
