@@ -139,10 +139,13 @@ else:
     # milliseconds (EXPLAIN ANALYZE at province scale, benchmarks/README.md): off for this
     # workload of short queries. A server-side cursor (``iterator()``: the ledger, the sweep) is
     # read to its end, so it is planned for every row, not the first 10 % (the ledger: 9-14 s ->
-    # 7-8 s). Unless the database URL sets its own ``options``.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", "-c jit=off -c cursor_tuple_fraction=1"
-    )
+    # 7-8 s). Unless the database URL sets its own ``options``, or the connection goes through
+    # PgBouncer, which refuses startup options: there, set them on the role or database
+    # (ALTER ROLE … SET jit = off; README "Read replica and PgBouncer").
+    if not env.bool("DATABASE_PGBOUNCER", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "options", "-c jit=off -c cursor_tuple_fraction=1"
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ----------------------------------------------------------------------------------
