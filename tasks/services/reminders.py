@@ -618,7 +618,6 @@ def _overdue_events(
     tasks = (
         Task.objects.filter(pk__in=fresh)
         .select_related("plan__region")
-        .defer("plan__source_text")
         .order_by("pk")
     )
     for task in tasks:
