@@ -615,11 +615,7 @@ def _overdue_events(
     fresh = [pk for key, pk in candidates.items() if key not in known]
     if not fresh:
         return
-    tasks = (
-        Task.objects.filter(pk__in=fresh)
-        .select_related("plan__region")
-        .order_by("pk")
-    )
+    tasks = Task.objects.filter(pk__in=fresh).select_related("plan__region").order_by("pk")
     for task in tasks:
         with transaction.atomic():
             emit_task_overdue(task=task, today=today)
