@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..ops.drill import pg_admin
 from ..reminders.test_workers import SMTPSink
 from ..test_startup import celery_worker, free_port, port_open, redis_server, spawn, wait_for
 
@@ -86,21 +87,6 @@ for c in range({clients}):
     clients.append({"username": user.username, "token": secret, "tasks": [t.pk for t in mine]})
 print("CLUSTER " + json.dumps({"clients": clients, "as_of": as_of.isoformat()}))
 """
-
-
-def pg_admin(params: dict, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(
-        dbname="postgres", user=params["USER"], password=params["PASSWORD"],
-        host=params["HOST"], port=params["PORT"],
-    )  # fmt: skip
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        conn.close()
 
 
 def storage_env(shared: Path) -> dict[str, str]:

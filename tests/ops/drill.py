@@ -72,3 +72,19 @@ def snapshot() -> None:
 
 if __name__ == "__main__":
     {"reports": reports, "snapshot": snapshot}[sys.argv[1]]()
+
+
+def pg_admin(params: dict, sql: str) -> None:  # type: ignore[type-arg]
+    """Run one statement (CREATE/DROP DATABASE) on the server's ``postgres`` database."""
+    import psycopg2
+
+    conn = psycopg2.connect(
+        dbname="postgres", user=params["USER"], password=params["PASSWORD"],
+        host=params["HOST"], port=params["PORT"],
+    )  # fmt: skip
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        conn.close()

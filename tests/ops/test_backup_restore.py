@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from .drill import pg_admin
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -98,22 +100,11 @@ def test_restore_drill_sqlite(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_restore_drill_postgresql(tmp_path: Path) -> None:
-    import psycopg2
-
     params = connection.settings_dict
     name = f"{params['NAME']}_drill_{uuid.uuid4().hex[:8]}"
 
     def admin(sql: str) -> None:
-        conn = psycopg2.connect(
-            dbname="postgres", user=params["USER"], password=params["PASSWORD"],
-            host=params["HOST"], port=params["PORT"],
-        )  # fmt: skip
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            conn.close()
+        pg_admin(params, sql)
 
     admin(f'CREATE DATABASE "{name}"')
     user = params["USER"] or "postgres"
