@@ -14,6 +14,7 @@ v1 = [
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
     path("", include("tasks.api.urls")),
+    path("", include("departments.api.urls")),
     path("", include("webhooks.api.urls")),
 ]
 
