@@ -17,6 +17,7 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY pyproject.toml requirements.lock README.md ./
+COPY config config
 COPY ipplan ipplan
 COPY departments departments
 COPY tasks tasks
@@ -28,4 +29,4 @@ RUN DJANGO_SECRET_KEY=build-only-not-used-at-runtime python manage.py collectsta
 
 USER ipplan
 EXPOSE 8000
-CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "ipplan.wsgi:application"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"]

@@ -100,8 +100,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "ipplan.urls"
-WSGI_APPLICATION = "ipplan.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -697,7 +697,7 @@ if IPPLAN_OIDC_DISCOVERY_URL:
 # Redis (redis://…) or RabbitMQ (amqp://user:password@host:5672/vhost) as CELERY_BROKER_URL; the
 # embedded start keeps its folder broker. Each kind of job has its own durable queue, so that a
 # flood of one (a thousand webhook retries, a big import) cannot starve the others: run one worker
-# per queue ("celery -A ipplan worker -Q reminders", see README "Broker and queues"); a worker
+# per queue ("celery -A config worker -Q reminders", see README "Broker and queues"); a worker
 # started without -Q consumes all of them.
 from kombu import Exchange, Queue  # noqa: E402
 

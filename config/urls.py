@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
-from . import account, health, metrics, password_reset, signin, tokens, views
-from .api.errors import api_bad_request, api_forbidden, api_not_found, api_server_error
+from ipplan import account, health, metrics, password_reset, signin, tokens, views
+from ipplan.api.errors import api_bad_request, api_forbidden, api_not_found, api_server_error
 
 urlpatterns = [
     path("", views.home, name="home"),
