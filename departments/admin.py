@@ -35,6 +35,7 @@ from ipplan.admin import (
 )
 from ipplan.permissions import Action, can
 
+from .accounts.sessions import session_keep_after_password_change
 from .choices import DepartmentKind
 from .models import Department, DepartmentAlias, Region, User
 from .services import (
@@ -438,8 +439,6 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
             self.log_change(request, user, [{"changed": {"fields": ["password"]}}])
             messages.success(request, _("密码已重置;该用户下次登录时须修改密码。"))
             if user.pk == request.user.pk:
-                from ipplan.sessions import session_keep_after_password_change
-
                 session_keep_after_password_change(request, User.objects.get(pk=user.pk))
             return redirect(reverse(f"{self.admin_site.name}:departments_user_change", args=(user.pk,)))
         context = {

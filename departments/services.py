@@ -19,6 +19,7 @@ from ipplan.permissions import Action, region_path, require
 from ipplan.security.choices import EventAction
 from ipplan.security.services import security_event
 
+from .accounts.sessions import sessions_end_for_user
 from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, RegionLevel, Role
 from .kinds import guess_kind
 from .models import AssessmentWeights, Department, DepartmentAlias, PasswordHistory, Region, User
@@ -634,8 +635,6 @@ def user_set_password(*, actor: User, user: User, password: str) -> User:
         action=EventAction.PASSWORD_CHANGE, actor=actor, obj=user, detail={"by_admin": actor.pk != user.pk}
     )
     if actor.pk != user.pk:
-        from ipplan.sessions import sessions_end_for_user
-
         sessions_end_for_user(user)
     return user
 
@@ -778,8 +777,6 @@ def second_factor_disable(*, actor: User, password: str) -> None:
 def second_factor_reset(*, actor: User, user: User) -> None:
     """The security administrator removes a user's second factor (a lost phone): the user sets up
     a new one at their next sign-in, and their open sessions end."""
-    from ipplan.sessions import sessions_end_for_user
-
     _require_manage(actor, None, user)
     _second_factor_remove(user)
     security_event(action=EventAction.TWO_FACTOR_CHANGE, actor=actor, obj=user, detail={"change": "reset"})

@@ -6,14 +6,14 @@ Services pass the acting user explicitly; nothing reads it from a thread-local o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from departments.models import User
+from .people import Person
+from .permissions import PATHS
 
 M = TypeVar("M", bound=models.Model)
 
@@ -21,7 +21,7 @@ M = TypeVar("M", bound=models.Model)
 def save_as(
     instance: M,
     *,
-    actor: User | None,
+    actor: Person | None,
     reason: str = "",
     update_fields: Iterable[str] | None = None,
     validate: bool = True,
@@ -46,7 +46,7 @@ def save_as(
     return instance
 
 
-def delete_as(instance: models.Model, *, actor: User | None, reason: str = "") -> None:
+def delete_as(instance: models.Model, *, actor: Person | None, reason: str = "") -> None:
     """Delete ``instance``, recording ``actor`` in its history and a tombstone for every object
     the API publishes that goes with it (cascades included), so that sync clients drop them too."""
     with transaction.atomic(using=router.db_for_write(type(instance))):
@@ -57,18 +57,14 @@ def delete_as(instance: models.Model, *, actor: User | None, reason: str = "") -
         instance.delete()
 
 
-#: Models whose deletion API sync clients must learn about (label -> the lookup of its region path).
-SYNCED_MODELS = {
-    "tasks.plan": "region__path",
-    "tasks.section": "plan__region__path",
-    "tasks.task": "plan__region__path",
-    "tasks.indicator": "plan__region__path",
-    "tasks.indicatorreading": "indicator__plan__region__path",
-    "tasks.phase": "plan__region__path",
-    "tasks.progressreport": "task__plan__region__path",
-    "tasks.taskrequest": "task__plan__region__path",
-    "departments.department": "region__path",
-}
+#: Models whose deletion API sync clients must learn about (labels; each app registers its own
+#: in ``ready()``). A tombstone carries the region path the permission policy reaches it by.
+SYNCED_MODELS: set[str] = set()
+
+
+def register_synced(*labels: str) -> None:
+    """Record tombstones when objects of these models are deleted (``/api/v1/deleted/``)."""
+    SYNCED_MODELS.update(label.lower() for label in labels)
 
 
 def tombstones_record(instance: models.Model) -> int:
@@ -85,10 +81,10 @@ def tombstones_record(instance: models.Model) -> int:
     ]
     batches += [(qs.model, list(qs.values_list("pk", flat=True))) for qs in collector.fast_deletes]
     for model, ids in batches:
-        lookup = SYNCED_MODELS.get(model._meta.label_lower)
+        label = model._meta.label_lower
+        lookup = PATHS[label].region if label in SYNCED_MODELS else None
         if lookup is None or not ids:
             continue
-        label = model._meta.label_lower
         paths = dict(model._default_manager.filter(pk__in=ids).values_list("pk", lookup))
         rows.extend(
             Tombstone(model=label, object_id=pk, region_path=paths.get(pk) or "", deleted_at=now)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from departments.services import user_language_set, user_notification_settings_set
+from ..services import user_language_set, user_notification_settings_set
 
 
 @login_required
