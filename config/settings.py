@@ -90,8 +90,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute timeouts, ended sessions; then the forced password change and 2FA set-up.
-    "departments.accounts.sessions.SessionPolicyMiddleware",
-    "departments.accounts.sessions.AccountGateMiddleware",
+    "departments.sessions.SessionPolicyMiddleware",
+    "departments.sessions.AccountGateMiddleware",
     # logs refusals, exports, downloads and admin changes with the user and address (ipplan.security)
     "ipplan.security.middleware.SecurityAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -184,11 +184,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {
-        "NAME": "departments.accounts.passwords.CharacterClassValidator",
+        "NAME": "departments.passwords.CharacterClassValidator",
         "OPTIONS": {"min_classes": IPPLAN_PASSWORD_MIN_CLASSES},
     },
-    {"NAME": "departments.accounts.passwords.UsernameNotContainedValidator"},
-    {"NAME": "departments.accounts.passwords.PasswordHistoryValidator"},
+    {"NAME": "departments.passwords.UsernameNotContainedValidator"},
+    {"NAME": "departments.passwords.PasswordHistoryValidator"},
 ]
 # Password hashing: "pbkdf2_sha256" (Django's default) or "sm3" (PBKDF2-HMAC-SM3, 商用密码). The
 # others stay listed, so existing hashes verify and are rewritten with the selected one at sign-in.
@@ -501,7 +501,7 @@ REST_FRAMEWORK = {
         "anonymous": env.str("IPPLAN_API_ANON_RATE", default="60/min"),
     },
     # ipplan.api.errors.exception_handler, after noting refusals for the security audit log
-    "EXCEPTION_HANDLER": "ipplan.security.api.exception_handler",
+    "EXCEPTION_HANDLER": "ipplan.api.refusals.exception_handler",
     # trusted proxies in front: only then is the client address read from X-Forwarded-For
     # (otherwise a caller could choose its own address for throttling and token allow-lists)
     "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,

@@ -35,7 +35,6 @@ from ipplan.admin import (
 )
 from ipplan.permissions import Action, can
 
-from .accounts.sessions import session_keep_after_password_change
 from .choices import DepartmentKind
 from .models import Department, DepartmentAlias, Region, User
 from .services import (
@@ -54,6 +53,7 @@ from .services import (
     user_set_role,
     user_update,
 )
+from .sessions import session_keep_after_password_change
 
 # django-otp registers its device models with the admin site; a device holds a user's TOTP secret
 # and recovery codes, which nobody else should read. Users manage their own on /accounts/2fa/ and a

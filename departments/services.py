@@ -19,10 +19,10 @@ from ipplan.permissions import Action, region_path, require
 from ipplan.security.choices import EventAction
 from ipplan.security.services import security_event
 
-from .accounts.sessions import sessions_end_for_user
 from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, RegionLevel, Role
 from .kinds import guess_kind
 from .models import AssessmentWeights, Department, DepartmentAlias, PasswordHistory, Region, User
+from .sessions import sessions_end_for_user
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
 
+from .models import Tombstone
 from .people import Person
 from .permissions import PATHS
 
@@ -69,8 +70,6 @@ def register_synced(*labels: str) -> None:
 
 def tombstones_record(instance: models.Model) -> int:
     """Write a tombstone for ``instance`` and each synced object its deletion cascades to."""
-    from .models import Tombstone
-
     collector = Collector(using=router.db_for_write(type(instance)))
     collector.collect([instance])
     now = timezone.now()

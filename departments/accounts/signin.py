@@ -1,7 +1,7 @@
 """Sign-in pages: password, then the second factor; sign-out; password change and reset; 2FA set-up.
 
 Every write goes through a service (``user_set_password``, ``second_factor_*``); every sign-in
-and sign-out through ``departments.accounts.sessions.sign_in`` / ``sign_out``.
+and sign-out through ``departments.sessions.sign_in`` / ``sign_out``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from ..services import (
     second_factor_enrol_start,
     user_set_password,
 )
-from .sessions import (
+from ..sessions import (
     login_failed,
     second_factor_required,
     session_keep_after_password_change,

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from departments.accounts.sessions import SEEN, STARTED
 from departments.models import SessionEndReason, UserSession
 from departments.services import user_set_password
+from departments.sessions import SEEN, STARTED
 from tests.conftest import PASSWORD, World
 
 BACKENDS = ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cache"]

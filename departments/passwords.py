@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import PasswordHistory, User
+from .models import PasswordHistory, User
 
 
 def character_classes(password: str) -> int:

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.services import security_event
 
-from ..models import SessionEndReason, User, UserSession
+from .models import SessionEndReason, User, UserSession
 from .passwords import password_change_required
 
 if TYPE_CHECKING:
