@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from .models import Tombstone
 from .people import Person
@@ -45,6 +46,27 @@ def save_as(
     else:
         instance.save()
     return instance
+
+
+def bulk_save_as(rows: list[Any], fields: list[str], *, actor: Person | None, reason: str) -> None:
+    """Save ``fields`` of many rows at once, with a history record each (actor and reason) for
+    models that keep history, and ``updated_at`` moved on so API sync clients see the change.
+    (Bulk writes send no signals: the caller tells whoever caches figures.)"""
+    if not rows:
+        return
+    model = type(rows[0])
+    fields = list(fields)
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        now = timezone.now()
+        for row in rows:
+            row.updated_at = now
+        fields.append("updated_at")
+    if hasattr(model, "history"):
+        bulk_update_with_history(
+            rows, model, fields, batch_size=500, default_user=actor, default_change_reason=reason
+        )
+    else:
+        model._default_manager.bulk_update(rows, fields, batch_size=500)
 
 
 def delete_as(instance: models.Model, *, actor: Person | None, reason: str = "") -> None:

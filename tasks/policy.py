@@ -1,5 +1,5 @@
-"""What the kernel's permission policy, audit and admin need to know of this app's models; handed
-over in ``TasksConfig.ready()``."""
+"""What the kernel's permission policy, audit and admin, and the department registry, need to know
+of this app; handed over in ``TasksConfig.ready()``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ipplan.permissions import Action, Paths, register_assignments, register_pat
 
 from .choices import AssignmentRole
 from .models import Assignment
+from .services import department_work
 
 
 def assignments_of(task: OuterRef, department_id: int, lead_only: bool) -> QuerySet[Any]:
@@ -41,6 +42,7 @@ def register() -> None:
         }
     )
     register_assignments(assignments_of)
+    department_work.register()
     register_synced(
         "tasks.plan",
         "tasks.section",
