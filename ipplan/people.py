@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from django.http import HttpRequest
-
 
 class RegionLike(Protocol):
     """A region as the policy sees it: its materialised path (``/44/4419/``)."""
@@ -44,10 +42,3 @@ class Person(Protocol):
     def department_id(self) -> int | None: ...
 
     def get_username(self) -> str: ...
-
-
-class AuthenticatedRequest(HttpRequest):
-    """An ``HttpRequest`` behind ``login_required``: its user is a ``Person`` (for annotations only;
-    at run time it is the ordinary request)."""
-
-    user: Person  # type: ignore[assignment]

@@ -35,6 +35,7 @@ from django_otp import login as otp_login
 
 from ipplan.fieldcrypto import blind_index
 
+from ..http import AuthenticatedRequest
 from ..models import User
 from ..services import (
     recovery_codes_regenerate,
@@ -226,9 +227,9 @@ class DisableForm(forms.Form):
 @never_cache
 @login_required
 @sensitive_post_parameters("password")
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     """Set up, look at, or renew the user's second factor."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     totp, static = second_factor_devices(user)
     context: dict[str, Any] = {
         "required": second_factor_required(user),
@@ -270,8 +271,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @sensitive_post_parameters("password")
-def two_factor_disable(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def two_factor_disable(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = DisableForm(request.POST)
     if form.is_valid():
         try:
