@@ -21,6 +21,7 @@ COPY config config
 COPY ipplan ipplan
 COPY departments departments
 COPY tasks tasks
+COPY directory directory
 RUN pip install --no-cache-dir -c requirements.lock .
 COPY . .
 # collectstatic needs no database or secrets; the key here is a throwaway for the build only.
