@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import django_filters
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -103,9 +105,16 @@ class TombstoneSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         fields = ["id", "model", "object_id", "deleted_at"]
 
 
+class SyncedModelChoices(BaseChoiceIterator):
+    """The synced models' labels, read when a form or the schema asks for them: the apps register
+    them in ``ready()``, which may come after this module is loaded."""
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter([(label, label) for label in sorted(SYNCED_MODELS)])
+
+
 class TombstoneFilterSet(django_filters.FilterSet):
-    # a callable: the apps register their synced models in ready(), after this module may be loaded
-    model = django_filters.ChoiceFilter(choices=lambda: [(label, label) for label in sorted(SYNCED_MODELS)])
+    model = django_filters.ChoiceFilter(choices=SyncedModelChoices())
     deleted_since = SinceFilter(field_name="deleted_at", lookup_expr="gte")
 
     class Meta:
