@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from .choices import Comparator, IndicatorBasis, Light
 from .models import Indicator, IndicatorReading, local_today
-from .parser.indicators import split_unit
+from planparser.indicators import split_unit
 
 __all__ = [
     "IndicatorStatus",

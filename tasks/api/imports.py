@@ -28,7 +28,7 @@ from tasks.forms import MAX_IMPORT_BYTES
 
 from ..choices import ImportState
 from ..models import Plan, PlanImport
-from ..parser import ParseError, parse_text
+from planparser import ParseError, parse_text
 from ..services.imports import Preview, import_preview, plan_import_commit_record
 from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, task_flags
 from ..services.imports.progress import import_progress

@@ -26,7 +26,7 @@ from ipplan.permissions import Action, get_for, require, scope
 from ..choices import ImportState
 from ..forms import CommitImportForm, ImportForm
 from ..models import Plan, PlanImport, Task
-from ..parser import ParseError, parse_text
+from planparser import ParseError, parse_text
 from ..services.imports import (
     import_preview,
     infer_region,

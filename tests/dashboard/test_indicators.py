@@ -296,7 +296,7 @@ def test_pages_briefing_and_api_print_the_same_way(client: Client, world: World)
 
 
 def test_importing_stores_basis_comparator_and_baseline(world: World) -> None:
-    from tasks.parser import parse_text
+    from planparser import parse_text
     from tasks.services.imports import plan_import_commit
 
     parsed = parse_text(

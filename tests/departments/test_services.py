@@ -16,7 +16,7 @@ from departments.services import (
 )
 from tasks.choices import AssignmentRole, TaskStatus
 from tasks.models import Assignment, ProgressReport, Task
-from tasks.parser import parse_text
+from planparser import parse_text
 from tasks.services import progress_report_submit
 from tasks.services.imports import import_preview
 from tests.conftest import World

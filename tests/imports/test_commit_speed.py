@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from tasks.jobs import import_commit
 from tasks.models import Assignment, Plan, PlanImport, Task
-from tasks.parser import parse_text
+from planparser import parse_text
 from tasks.services.imports import plan_import_apply
 
 from ..conftest import World

@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from tasks.jobs import import_parse
 from tasks.models import Plan, PlanImport
-from tasks.parser import ParseError
-from tasks.parser.limits import ArchiveLimits, check_archive, read_document_limited, run_limited
+from planparser import ParseError
+from planparser.limits import ArchiveLimits, check_archive, read_document_limited, run_limited
 from tasks.services.imports import session
 
 from ..conftest import World

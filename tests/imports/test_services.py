@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from departments.models import Department, DepartmentAlias
 from tasks.choices import TaskStatus
 from tasks.models import Plan, ProgressReport, Task
-from tasks.parser import parse_text
+from planparser import parse_text
 from tasks.services import progress_report_submit, task_update_progress
 from tasks.services.imports import (
     deadline_to_date,

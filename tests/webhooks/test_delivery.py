@@ -357,7 +357,7 @@ def test_stuck_delivery_is_requeued_after_its_lease(world: World, receiver: Rece
 
 
 def test_reimport_cancelling_a_removed_task_emits_status_changed(world: World, receiver: Receiver) -> None:
-    from tasks.parser import parse_text
+    from planparser import parse_text
     from tasks.services.imports import (
         import_preview,
         plan_import_commit,

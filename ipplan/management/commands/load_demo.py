@@ -21,7 +21,7 @@ from departments.services import (
     user_create,
 )
 from tasks.models import Plan
-from tasks.parser import parse_document
+from planparser import parse_document
 from tasks.services import task_set_due_date
 from tasks.services.imports import import_preview, plan_import_apply
 

@@ -20,7 +20,7 @@ from django.utils import translation
 
 from departments.models import Region
 from tasks.models import Plan
-from tasks.parser import ParseError, parse_document
+from planparser import ParseError, parse_document
 from tasks.services.imports import import_preview, plan_import_apply
 
 

@@ -1,6 +1,6 @@
 """Importing a parsed plan document: preview, department mapping, commit, and re-import.
 
-The parser (``tasks.parser``) turns a document into dataclasses; this module checks them against
+The parser (``planparser``) turns a document into dataclasses; this module checks them against
 the department registry and writes the plan in one transaction: it exists whole or not at all.
 A revised version of a committed plan is applied as a diff that keeps the status, reports and
 history of every task it does not change.
@@ -29,8 +29,8 @@ from ipplan.versioning import save_versioned
 
 from ...choices import AssignmentRole, Comparator, ImportState, TaskStatus
 from ...models import Assignment, Indicator, Phase, Plan, PlanImport, Section, Task
-from ...parser.dates import parse_deadline
-from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
+from planparser.dates import parse_deadline
+from planparser.model import ParsedPlan, ParsedSection, ParsedTask
 from ...status import Door, door_allows
 from ..maintenance import task_cancel_removed
 from ..plans import assignment_set, plan_create, plan_document_set, section_create, task_create
@@ -78,7 +78,7 @@ def deadline_to_date(text: str | None) -> dt.date | None:
     """The last date a written deadline allows: 2026年6月底前 -> 2026-06-30, 2026年 -> 2026-12-31.
 
     The parser's ISO dates (2026-06-30) pass through. Open-ended wording (长期坚持, 持续推进) gives
-    None: the bureau sets such dates by hand. Delegates to ``tasks.parser.dates``.
+    None: the bureau sets such dates by hand. Delegates to ``planparser.dates``.
     """
     found = parse_deadline(text)
     return dt.date.fromisoformat(found.iso) if found is not None and found.iso else None
@@ -684,7 +684,7 @@ def plan_import_commit_record(
     create_names: Iterable[str] = (),
 ) -> tuple[Plan, PlanDiff | None]:
     """Commit a previewed import: the new plan, or the revised plan with the diff applied."""
-    from ...parser import parse_text
+    from planparser import parse_text
 
     require(actor, Action.IMPORT_PLAN)
     if record.state != ImportState.PREVIEWED:

@@ -39,7 +39,7 @@ from ipplan.permissions import Action, can, require
 
 from ...choices import ImportState
 from ...models import PlanImport
-from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
+from planparser.model import ParsedPlan, ParsedSection, ParsedTask
 
 ROLES = ("lead", "responsible", "cooperating")
 OPS = ("task", "add", "delete", "merge", "split", "plan", "forget")
@@ -328,7 +328,7 @@ def plan_import_edit(
     ConflictError (nothing is changed); None skips the check. Each op is stored with its
     author (``by``) and time (``when``), and written to the record's history for the plan's audit trail.
     """
-    from ...parser import parse_text
+    from planparser import parse_text
 
     require(actor, Action.IMPORT_PLAN)
     locked = imports_for(actor).select_for_update().filter(pk=record.pk).first()

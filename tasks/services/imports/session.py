@@ -1,7 +1,7 @@
 """The import session shared by the browser and the API: upload -> (job) read -> preview -> commit.
 
 A document is read once per upload, in a child process under a memory cap and a deadline
-(``tasks.parser.limits``). Small files are read in the request; bigger ones (over
+(``planparser.limits``). Small files are read in the request; bigger ones (over
 ``IPPLAN_IMPORT_INLINE_BYTES``) wait on the import record for the ``import_parse`` job, which
 reports progress there and ends with the preview or a clear error. Committing a plan with many
 tasks is a job as well (``import_commit``), so no request waits for it.
@@ -28,9 +28,9 @@ from ipplan.permissions import Action, require
 
 from ...choices import ImportState
 from ...models import Plan, PlanImport, plan_import_upload_to
-from ...parser import ParseError
-from ...parser.limits import Usage, read_document_limited
-from ...parser.model import ParsedPlan
+from planparser import ParseError
+from planparser.limits import Usage, read_document_limited
+from planparser.model import ParsedPlan
 from . import import_preview, infer_region, plan_import_commit_record, plan_import_start
 from .progress import commit_progress_clear, commit_progress_store, reporting
 
@@ -260,7 +260,7 @@ def import_error_message(record: PlanImport, language: str | None) -> str:
 
 # --- commit -----------------------------------------------------------------------------------------
 def import_task_count(record: PlanImport) -> int:
-    from ...parser import parse_text
+    from planparser import parse_text
 
     return len(parse_text(record.source_text).tasks) if record.source_text else 0
 
@@ -274,7 +274,7 @@ def _check_commit(
     create_missing: bool,
 ) -> None:
     """Refuse now, in the request, what the commit job would refuse: unknown names, bad mapping."""
-    from ...parser import parse_text
+    from planparser import parse_text
 
     preview = import_preview(parsed=parse_text(record.source_text), region=region, infer=False)
     visible = {r.pk for r in region.ancestors_and_self()}
@@ -314,7 +314,7 @@ def plan_import_commit_queue(
     create_names: Iterable[str] = (),
 ) -> PlanImport:
     """Check the choices now and leave the writing to the ``import_commit`` job."""
-    from ...parser import parse_text
+    from planparser import parse_text
 
     require(actor, Action.IMPORT_PLAN)
     record = PlanImport.objects.select_for_update().get(pk=record.pk)
