@@ -12,10 +12,10 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from planparser import parse_text
 from tasks.jobs import import_commit
 from tasks.models import Assignment, Plan, PlanImport, Task
-from planparser import parse_text
-from tasks.services.imports import plan_import_apply
+from tasks.services.imports.commit import plan_import_apply
 
 from ..conftest import World
 from .files import big_plan

@@ -19,9 +19,10 @@ from django.db.models import Q
 from django.utils import translation
 
 from departments.models import Region
-from tasks.models import Plan
 from planparser import ParseError, parse_document
-from tasks.services.imports import import_preview, plan_import_apply
+from tasks.models import Plan
+from tasks.services.imports.commit import plan_import_apply
+from tasks.services.imports.preview import import_preview
 
 
 class Command(BaseCommand):
