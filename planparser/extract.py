@@ -7,6 +7,7 @@ import importlib
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -681,18 +682,17 @@ def extract_text(data: bytes, filename: str) -> str:
     kind = "converted" if isinstance(converted, str) else sniff(data, filename)
     if kind in ("docx", "xlsx"):
         check_archive(data)  # zip bomb, DTD and depth limits before any reader opens it
+    readers: dict[str, Callable[[bytes], str]] = {
+        "pdf": _pdf_text,
+        "docx": _docx_text,
+        "xlsx": _xlsx_text,
+        "csv": _csv_text,
+        "html": _html_text,
+    }
     if kind == "converted":
         text = str(converted)
-    elif kind == "pdf":
-        text = _pdf_text(data)
-    elif kind == "docx":
-        text = _docx_text(data)
-    elif kind == "xlsx":
-        text = _xlsx_text(data)
-    elif kind == "csv":
-        text = _csv_text(data)
-    elif kind == "html":
-        text = _html_text(data)
+    elif kind in readers:
+        text = readers[kind](data)
     else:
         text = decode_text(data)
         if re.search(r"<(?:html|body|div|p)\b", text[:4096], re.IGNORECASE) and "</" in text:

@@ -29,6 +29,7 @@ from tasks.forms import MAX_IMPORT_BYTES
 from ..choices import ImportState
 from ..models import Plan, PlanImport
 from ..services.imports.edits import imports_for, plan_import_edit, task_flags
+from ..services.imports.mapping import Choices
 from ..services.imports.preview import Preview
 from ..services.imports.progress import import_progress
 from ..services.imports.session import (
@@ -394,10 +395,12 @@ class ImportCommitView(APIView):
                 actor=request.user,  # type: ignore[arg-type]
                 record=record,
                 region=_region_param(request.user, request.data.get("region")),
-                mapping={str(k): int(v) for k, v in mapping.items()},
-                create_names=[str(n) for n in create],
-                save_aliases=bool(request.data.get("save_aliases")),
-                create_missing=bool(request.data.get("create_missing")),
+                choices=Choices.of(
+                    mapping={str(k): int(v) for k, v in mapping.items()},
+                    create_names=create,
+                    create_missing=bool(request.data.get("create_missing")),
+                    save_aliases=bool(request.data.get("save_aliases")),
+                ),
             )
         except ValidationError as error:
             return _validation_error(error)

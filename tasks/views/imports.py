@@ -27,6 +27,7 @@ from ..choices import ImportState
 from ..forms import CommitImportForm, ImportForm
 from ..models import Plan, PlanImport, Task
 from ..services.imports.edits import imports_for, plan_import_edit, summarize, task_flags
+from ..services.imports.mapping import Choices
 from ..services.imports.progress import import_progress
 from ..services.imports.session import (
     import_error_message,
@@ -213,9 +214,11 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,  # type: ignore[arg-type]
                 record=record,
                 region=form.cleaned_data.get("region") or preview.region,
-                mapping=mapping,
-                save_aliases=form.cleaned_data.get("save_aliases", False),
-                create_names=create,
+                choices=Choices.of(
+                    mapping=mapping,
+                    create_names=create,
+                    save_aliases=form.cleaned_data.get("save_aliases", False),
+                ),
             )
         except ValidationError as error:
             for message in error.messages:

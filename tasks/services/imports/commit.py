@@ -7,7 +7,7 @@ plan here or applies the diff onto the plan a revised document replaces (``reimp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -23,11 +23,11 @@ from planparser.model import ParsedPlan, ParsedSection, ParsedTask, walk_section
 from ...choices import Comparator
 from ...models import Assignment, Indicator, Phase, Plan, Section, Task
 from ..plans import plan_create
-from .mapping import resolve_departments
+from .mapping import NO_CHOICES, Choices, resolve_departments
 from .preview import import_preview
 from .progress import BATCH_PROGRESS_FLOOR, report_progress
 from .reimport import PlanDiff, plan_reimport_apply
-from .rows import by_role, task_fields
+from .rows import Roles, by_role, role_items, task_fields
 
 
 @transaction.atomic
@@ -37,15 +37,13 @@ def plan_import_apply(
     parsed: ParsedPlan,
     region: Region,
     replaces: Plan | None = None,
-    mapping: dict[str, int] | None = None,
-    save_aliases: bool = False,
-    create_missing: bool = False,
-    create_names: Iterable[str] = (),
+    choices: Choices = NO_CHOICES,
     source_name: str = "",
     source_text: str = "",
     notes: dict[str, list[str]] | None = None,
 ) -> tuple[Plan, PlanDiff | None]:
-    """Map the document's departments and write it: a new plan, or the diff onto ``replaces``.
+    """Map the document's departments (``choices``: the answers for names the registry does not
+    know) and write it: a new plan, or the diff onto ``replaces``.
 
     ``notes`` (task path -> preview edits) go into the history row each new task starts with."""
     preview = import_preview(parsed=parsed, region=region)
@@ -53,10 +51,10 @@ def plan_import_apply(
         actor=actor,
         region=region,
         resolutions=preview.resolutions,
-        mapping=mapping,
-        save_aliases=save_aliases,
-        create_missing=create_missing,
-        create_names=create_names,
+        mapping=choices.mapping,
+        save_aliases=choices.save_aliases,
+        create_missing=choices.create_missing,
+        create_names=choices.create_names,
     )
     source = {"source_name": source_name, "source_text": source_text or parsed.source_text}
     if replaces is not None:
@@ -222,7 +220,7 @@ def _bulk_tasks(
             {"departments": _("以下单位不属于方案所在区划或其上级:%(names)s") % {"names": "、".join(foreign)}}
         )
     tasks: list[Task] = []
-    roles_of: list[dict[str, list[Department]]] = []
+    roles_of: list[Roles] = []
     seen: set[str] = set()
     for order, parsed_task in enumerate(parsed_tasks, start=1):
         if parsed_task.path in seen:
@@ -255,7 +253,7 @@ def _bulk_tasks(
         assignments = [
             Assignment(task=task, department=department, role=role, order=position)
             for task, roles in zip(chunk, roles_of[start : start + BATCH], strict=True)
-            for role, listed in roles.items()
+            for role, listed in role_items(roles)
             for position, department in enumerate(listed)
         ]
         Assignment.objects.bulk_create(assignments, batch_size=BATCH)

@@ -121,14 +121,11 @@ def plan_reimport_apply(
     incoming = {t.path: t for t in parsed.tasks}
     orders = {t.path: i for i, t in enumerate(parsed.tasks, start=1)}
     for path in diff.added:
-        roles = by_role(incoming[path], departments)
         task_create(
             actor=actor,
             plan=plan,
             **task_fields(incoming[path], sections=sections, order=orders[path]),
-            lead=roles["lead"],
-            responsible=roles["responsible"],
-            cooperating=roles["cooperating"],
+            **by_role(incoming[path], departments),
         )
     tasks = {
         t.path: t
@@ -147,14 +144,8 @@ def plan_reimport_apply(
                 task, actor=actor, reason="reimport", update_fields=[*change.fields, "due_date", "version"]
             )
         if change.departments:
-            roles = by_role(parsed_task, departments)
             assignment_set(
-                actor=actor,
-                task=task,
-                lead=roles["lead"],
-                responsible=roles["responsible"],
-                cooperating=roles["cooperating"],
-                check_permission=False,
+                actor=actor, task=task, **by_role(parsed_task, departments), check_permission=False
             )
     for path in diff.removed:
         task = tasks[path]

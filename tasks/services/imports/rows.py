@@ -6,7 +6,7 @@ alike and the diff compares what would be stored.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from departments.models import Department
 from planparser.dates import deadline_to_date
@@ -16,6 +16,14 @@ from ...choices import AssignmentRole
 from ...models import Section
 
 ROLES = (AssignmentRole.LEAD, AssignmentRole.RESPONSIBLE, AssignmentRole.COOPERATING)
+
+
+class Roles(TypedDict):
+    """A task's departments per role, as ``task_create`` and ``assignment_set`` take them."""
+
+    lead: list[Department]
+    responsible: list[Department]
+    cooperating: list[Department]
 
 
 def stored_text(parsed_task: ParsedTask) -> dict[str, str]:
@@ -40,18 +48,27 @@ def task_fields(parsed_task: ParsedTask, *, sections: dict[str, Section], order:
     }
 
 
-def by_role(parsed_task: ParsedTask, departments: dict[str, Department]) -> dict[str, list[Department]]:
+def by_role(parsed_task: ParsedTask, departments: dict[str, Department]) -> Roles:
     """The task's departments per role; a department named twice keeps its strongest role only."""
-    out: dict[str, list[Department]] = {}
+    named: dict[str, list[Department]] = {}
     for role in ROLES:
         seen: list[Department] = []
         for name in getattr(parsed_task, role.value):
             department = departments[name.strip()]
             if department not in seen:
                 seen.append(department)
-        out[role.value] = seen
-    lead_ids = {d.pk for d in out["lead"]}
-    out["responsible"] = [d for d in out["responsible"] if d.pk not in lead_ids]
-    taken = lead_ids | {d.pk for d in out["responsible"]}
-    out["cooperating"] = [d for d in out["cooperating"] if d.pk not in taken]
-    return out
+        named[role.value] = seen
+    lead_ids = {d.pk for d in named["lead"]}
+    responsible = [d for d in named["responsible"] if d.pk not in lead_ids]
+    taken = lead_ids | {d.pk for d in responsible}
+    cooperating = [d for d in named["cooperating"] if d.pk not in taken]
+    return Roles(lead=named["lead"], responsible=responsible, cooperating=cooperating)
+
+
+def role_items(roles: Roles) -> list[tuple[str, list[Department]]]:
+    """(role, departments) of each role, strongest first."""
+    return [
+        ("lead", roles["lead"]),
+        ("responsible", roles["responsible"]),
+        ("cooperating", roles["cooperating"]),
+    ]

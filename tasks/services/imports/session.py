@@ -15,7 +15,7 @@ tasks is a job as well (``import_commit``), so no request waits for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ from ...choices import ImportState
 from ...models import Plan, PlanImport, plan_import_upload_to
 from .commit import plan_import_apply
 from .edits import Edited, apply_edits, summarize
-from .mapping import check_mapping
+from .mapping import NO_CHOICES, Choices, check_mapping
 from .preview import Preview, import_preview, infer_region
 from .progress import commit_progress_clear, commit_progress_store, reporting
 from .reimport import PlanDiff
@@ -348,32 +348,16 @@ class Committed:
 
 
 def import_session_commit(
-    *,
-    actor: User,
-    record: PlanImport,
-    region: Region | None = None,
-    mapping: dict[str, int] | None = None,
-    save_aliases: bool = False,
-    create_missing: bool = False,
-    create_names: Iterable[str] = (),
+    *, actor: User, record: PlanImport, region: Region | None = None, choices: Choices = NO_CHOICES
 ) -> Committed:
     """Commit a previewed import: in the request, or for more than
     ``IPPLAN_IMPORT_INLINE_COMMIT_TASKS`` tasks in the ``import_commit`` job (the choices are
     checked now). ValidationError for anything refused; nothing is written then."""
-    choices: dict[str, Any] = {
-        "actor": actor,
-        "record": record,
-        "region": region,
-        "mapping": mapping,
-        "save_aliases": save_aliases,
-        "create_missing": create_missing,
-        "create_names": create_names,
-    }
     if record.state == ImportState.PREVIEWED and (
         len(_edited(record).parsed.tasks) > settings.IPPLAN_IMPORT_INLINE_COMMIT_TASKS
     ):
-        return Committed(record=_commit_later(**choices), plan=None)
-    plan, diff = _commit_now(**choices)
+        return Committed(record=_commit_later(actor, record, region, choices), plan=None)
+    plan, diff = _commit_now(actor, record, region, choices)
     return Committed(record=record, plan=plan, diff=diff)
 
 
@@ -392,14 +376,7 @@ def _commit_region(actor: User, record: PlanImport, parsed: ParsedPlan, region: 
 
 @transaction.atomic
 def _commit_now(
-    *,
-    actor: User,
-    record: PlanImport,
-    region: Region | None = None,
-    mapping: dict[str, int] | None = None,
-    save_aliases: bool = False,
-    create_missing: bool = False,
-    create_names: Iterable[str] = (),
+    actor: User, record: PlanImport, region: Region | None, choices: Choices
 ) -> tuple[Plan, PlanDiff | None]:
     """Write a previewed import: the new plan, or the revised plan with the diff applied."""
     require(actor, Action.IMPORT_PLAN)
@@ -418,10 +395,7 @@ def _commit_now(
         parsed=edited.parsed,
         region=region,
         replaces=record.replaces,
-        mapping=mapping,
-        save_aliases=save_aliases,
-        create_missing=create_missing,
-        create_names=create_names,
+        choices=choices,
         source_name=record.source_name,
         source_text=record.source_text,
         notes=edited.edited_paths,
@@ -451,30 +425,18 @@ def _carry_edits_to_plan(plan: Plan, record: PlanImport) -> None:
 
 
 @transaction.atomic
-def _commit_later(
-    *,
-    actor: User,
-    record: PlanImport,
-    region: Region | None = None,
-    mapping: dict[str, int] | None = None,
-    save_aliases: bool = False,
-    create_missing: bool = False,
-    create_names: Iterable[str] = (),
-) -> PlanImport:
+def _commit_later(actor: User, record: PlanImport, region: Region | None, choices: Choices) -> PlanImport:
     """Check the choices now and leave the writing to the ``import_commit`` job."""
     require(actor, Action.IMPORT_PLAN)
     record = PlanImport.objects.select_for_update().get(pk=record.pk)
     _unprocessed(record)
     parsed = _edited(record).parsed
     region = _commit_region(actor, record, parsed, region)
-    names = [str(n) for n in create_names]
     # refuse now, in the request, what the job would refuse: unknown names, a bad mapping
     check_mapping(
         region=region,
         resolutions=import_preview(parsed=parsed, region=region, infer=False).resolutions,
-        mapping=mapping or {},
-        create_names=names,
-        create_missing=create_missing,
+        choices=choices,
     )
     record.state = ImportState.COMMITTING
     record.progress = 0
@@ -482,10 +444,10 @@ def _commit_later(
     record.commit_options = {
         "actor": actor.pk,
         "region": region.pk,
-        "mapping": mapping or {},
-        "save_aliases": save_aliases,
-        "create_missing": create_missing,
-        "create_names": names,
+        "mapping": choices.mapping,
+        "save_aliases": choices.save_aliases,
+        "create_missing": choices.create_missing,
+        "create_names": list(choices.create_names),
     }
     save_as(
         record,
@@ -519,15 +481,13 @@ def plan_import_commit_run(*, import_id: int) -> str:
         save_as(record, actor=actor, update_fields=["state"], validate=False)
         try:
             with transaction.atomic(), reporting(commit_progress_store(import_id)):
-                plan, _diff = _commit_now(
-                    actor=actor,
-                    record=record,
-                    region=region,
+                choices = Choices.of(
                     mapping={str(k): int(v) for k, v in (options.get("mapping") or {}).items()},
-                    save_aliases=bool(options.get("save_aliases")),
+                    create_names=options.get("create_names") or [],
                     create_missing=bool(options.get("create_missing")),
-                    create_names=list(options.get("create_names") or []),
+                    save_aliases=bool(options.get("save_aliases")),
                 )
+                plan, _diff = _commit_now(actor, record, region, choices)
         except ValidationError as error:
             commit_progress_clear(import_id)
             record.error = {"code": "commit", "message": " ".join(error.messages)}
