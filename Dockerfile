@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     IPPLAN_STATIC_MANIFEST=1
 
 # libreoffice-writer-nogui: the importer converts .doc and .wps plans with LibreOffice headless
-# (tasks/parser/convert.py); without it those two formats are refused.
+# (planparser/convert.py); without it those two formats are refused.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext postgresql-client libreoffice-writer-nogui \
         gcc libldap2-dev libsasl2-dev \
@@ -20,6 +20,7 @@ COPY pyproject.toml requirements.lock README.md ./
 COPY config config
 COPY ipplan ipplan
 COPY departments departments
+COPY planparser planparser
 COPY tasks tasks
 COPY directory directory
 RUN pip install --no-cache-dir -c requirements.lock .

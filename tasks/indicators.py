@@ -27,9 +27,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from planparser.indicators import split_unit
+
 from .choices import Comparator, IndicatorBasis, Light
 from .models import Indicator, IndicatorReading, local_today
-from .parser.indicators import split_unit
 
 __all__ = [
     "IndicatorStatus",

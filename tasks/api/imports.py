@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
@@ -24,19 +23,20 @@ from ipplan.api.errors import lost_race, problem_response
 from ipplan.api.etag import check_if_match, etag_for
 from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, can, get_for
+from planparser import ParseError
 from tasks.forms import MAX_IMPORT_BYTES
 
 from ..choices import ImportState
 from ..models import Plan, PlanImport
-from ..parser import ParseError, parse_text
-from ..services.imports import Preview, import_preview, plan_import_commit_record
-from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, task_flags
+from ..services.imports.edits import imports_for, plan_import_edit, task_flags
+from ..services.imports.mapping import Choices
+from ..services.imports.preview import Preview
 from ..services.imports.progress import import_progress
 from ..services.imports.session import (
     import_error_message,
+    import_session_commit,
+    import_session_preview,
     import_session_start,
-    import_task_count,
-    plan_import_commit_queue,
 )
 
 
@@ -278,7 +278,7 @@ class ImportListView(APIView):
         record = session.record
         if session.parsed is None:  # a big file: the job reads it, the caller polls the status URL
             return _accepted(request, record)
-        preview = import_preview(parsed=session.parsed, region=record.region, replaces=record.replaces)
+        preview = import_session_preview(actor=request.user, record=record, parsed=session.parsed).preview
         return Response(preview_json(record, preview), status=201)
 
 
@@ -317,8 +317,8 @@ class ImportDetailView(APIView):
         return self._preview(request, record)
 
     def _preview(self, request: Request, record: PlanImport) -> Response:
-        edited = apply_edits(parse_text(record.source_text), record.edits)
-        preview = import_preview(parsed=edited.parsed, region=record.region, replaces=record.replaces)
+        session = import_session_preview(actor=request.user, record=record)  # type: ignore[arg-type]
+        edited, preview = session.edited, session.preview
         body = preview_json(record, preview, status_url=_status_url(request, record))
         body["version"] = record.version
         body["edits"] = record.edits
@@ -391,22 +391,22 @@ class ImportCommitView(APIView):
         if not isinstance(create, list):
             return _error("invalid", "create must be a list of names", 400, fields={"create": ["invalid"]})
         try:
-            choices: dict[str, Any] = {
-                "actor": request.user,
-                "record": record,
-                "region": _region_param(request.user, request.data.get("region")),
-                "mapping": {str(k): int(v) for k, v in mapping.items()},
-                "create_names": [str(n) for n in create],
-                "save_aliases": bool(request.data.get("save_aliases")),
-                "create_missing": bool(request.data.get("create_missing")),
-            }
-            if record.state == ImportState.PREVIEWED and (
-                import_task_count(record) > settings.IPPLAN_IMPORT_INLINE_COMMIT_TASKS
-            ):
-                return _accepted(request, plan_import_commit_queue(**choices))
-            plan, diff = plan_import_commit_record(**choices)
+            committed = import_session_commit(
+                actor=request.user,  # type: ignore[arg-type]
+                record=record,
+                region=_region_param(request.user, request.data.get("region")),
+                choices=Choices.of(
+                    mapping={str(k): int(v) for k, v in mapping.items()},
+                    create_names=create,
+                    create_missing=bool(request.data.get("create_missing")),
+                    save_aliases=bool(request.data.get("save_aliases")),
+                ),
+            )
         except ValidationError as error:
             return _validation_error(error)
+        plan, diff = committed.plan, committed.diff
+        if plan is None:  # a big plan: the job writes it, the caller polls the status URL
+            return _accepted(request, committed.record)
         body: dict[str, Any] = {"plan": {"id": plan.pk, "title": plan.title, "tasks": plan.tasks.count()}}
         if diff is not None:
             body["diff"] = {

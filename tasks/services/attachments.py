@@ -12,7 +12,6 @@ import hashlib
 import logging
 import re
 import secrets
-import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -29,6 +28,7 @@ from departments.models import User
 from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, require
+from planparser import filetype
 
 from ..choices import ReviewStatus
 from ..models import Attachment, ProgressReport
@@ -51,15 +51,8 @@ ALLOWED_TYPES: dict[str, str] = {
 }
 #: Name suffixes that already match a kind; any other name gets the kind's extension on download.
 _SUFFIXES = {"jpg": {"jpg", "jpeg", "jpe"}}
-_MAGIC = (
-    (b"%PDF-", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpg"),
-    (b"GIF87a", "gif"),
-    (b"GIF89a", "gif"),
-)
-_ZIP_MAGIC = b"PK\x03\x04"
-_OOXML_PARTS = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))
+#: what the sniffer calls a kind accepted by its content alone, and the kind it is stored as
+_SIGNED_KINDS = {"pdf": "pdf", "png": "png", "jpeg": "jpg", "gif": "gif"}
 _TEXT_CHARSETS = ("utf-8", "gb18030")
 # Binary files decode as GB18030 surprisingly often; real text has no such control characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -88,15 +81,14 @@ def _refuse(file: UploadedFile, message: str, **params: object) -> ValidationErr
 
 def _office_kind(file: UploadedFile) -> str | None:
     try:
-        file.seek(0)
-        with zipfile.ZipFile(file) as archive:  # reads the directory only: no decompression
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        names = filetype.zip_names(file)
+    except filetype.ZIP_ERRORS:
         return None
-    # Macro-enabled documents (.docm, .xlsm) carry vbaProject.bin; evidence has no need of macros.
-    if "[Content_Types].xml" not in names or any(n.lower().endswith("vbaproject.bin") for n in names):
+    # evidence has no need of macros (.docm, .xlsm carry a VBA project)
+    if not filetype.is_office_package(names) or filetype.has_macros(names):
         return None
-    return next((ext for prefix, ext in _OOXML_PARTS if any(n.startswith(prefix) for n in names)), None)
+    kind = filetype.archive_kind(names)
+    return kind if kind in ALLOWED_TYPES else None
 
 
 def _text_charset(file: UploadedFile) -> str | None:
@@ -114,13 +106,14 @@ def _text_charset(file: UploadedFile) -> str | None:
 
 def _sniff(file: UploadedFile) -> tuple[str, str] | None:
     file.seek(0)
-    head = file.read(8)
-    for magic, ext in _MAGIC:
-        if head.startswith(magic):
-            return ALLOWED_TYPES[ext], ext
-    if head.startswith(_ZIP_MAGIC):
+    found = filetype.signature(file.read(8))
+    kind = found.kind if found is not None else ""
+    if kind in _SIGNED_KINDS:
+        return ALLOWED_TYPES[_SIGNED_KINDS[kind]], _SIGNED_KINDS[kind]
+    if kind == "zip":
         office = _office_kind(file)
         return (ALLOWED_TYPES[office], office) if office else None
+    # any other signature may be text that happens to start like one (BM…, MZ…): its decoding decides
     charset = _text_charset(file)
     return (f"{ALLOWED_TYPES['txt']}; charset={charset}", "txt") if charset else None
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,23 +20,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 from departments.models import Department, Region
 from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, get_for, require, scope
+from planparser import ParseError
+from planparser.dates import deadline_to_date
 
 from ..choices import ImportState
 from ..forms import CommitImportForm, ImportForm
 from ..models import Plan, PlanImport, Task
-from ..parser import ParseError, parse_text
-from ..services.imports import (
-    import_preview,
-    infer_region,
-    plan_import_commit_record,
-    plan_import_discard,
-)
-from ..services.imports.edits import apply_edits, imports_for, plan_import_edit, summarize, task_flags
+from ..services.imports.edits import imports_for, plan_import_edit, summarize, task_flags
+from ..services.imports.mapping import Choices
 from ..services.imports.progress import import_progress
 from ..services.imports.session import (
     import_error_message,
+    import_session_commit,
+    import_session_discard,
+    import_session_preview,
     import_session_start,
-    plan_import_commit_queue,
 )
 
 
@@ -179,22 +175,20 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("tasks:plan_detail", record.plan_id)
         messages.info(request, _("该导入已放弃。"))
         return redirect("tasks:import_start")
-    edited = apply_edits(parse_text(record.source_text), record.edits)
-    parsed = edited.parsed
     regions = _regions(request)
-    region = record.region
+    chosen = None
     if request.method == "POST" and request.POST.get("region"):
         chosen = regions.filter(pk=request.POST["region"]).first()
         if chosen is not None and chosen != record.region:
             # kept with the import, so that a reload (or a refused submit) shows the same region
             record = plan_import_edit(actor=request.user, record=record, ops=[], version=None, region=chosen)  # type: ignore[arg-type]
-        region = chosen or region
-    if region is None:
-        region = infer_region(parsed)[0] or _own_region(request)
-    out_of_scope = None
-    if region is not None and not regions.filter(pk=region.pk).exists():
-        out_of_scope, region = region, None  # the document names a region this user does not serve
-    preview = import_preview(parsed=parsed, region=region, replaces=record.replaces, infer=False)
+    session = import_session_preview(
+        actor=request.user,  # type: ignore[arg-type]
+        record=record,
+        region=chosen,
+        default_region=_own_region(request),
+    )
+    edited, parsed, preview = session.edited, session.parsed, session.preview
     departments = (
         Department.objects.filter(region__in=preview.region.ancestors_and_self(), active=True)
         if preview.region
@@ -215,25 +209,24 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error("region", _("请选择方案所属的行政区划。"))
     elif request.method == "POST" and form.is_valid():
         mapping, create = form.mapping()
-        choices: dict[str, Any] = {
-            "actor": request.user,
-            "record": record,
-            "region": form.cleaned_data.get("region") or preview.region,
-            "mapping": mapping,
-            "save_aliases": form.cleaned_data.get("save_aliases", False),
-            "create_names": create,
-        }
         try:
-            if len(parsed.tasks) > settings.IPPLAN_IMPORT_INLINE_COMMIT_TASKS:
-                # a big plan is written by a job: the page follows its progress
-                plan_import_commit_queue(**choices)
-                return _redirect(request, reverse("tasks:import_status", args=[record.pk]))
-            with transaction.atomic():
-                plan, diff = plan_import_commit_record(**choices)
+            committed = import_session_commit(
+                actor=request.user,  # type: ignore[arg-type]
+                record=record,
+                region=form.cleaned_data.get("region") or preview.region,
+                choices=Choices.of(
+                    mapping=mapping,
+                    create_names=create,
+                    save_aliases=form.cleaned_data.get("save_aliases", False),
+                ),
+            )
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
         else:
+            plan, diff = committed.plan, committed.diff
+            if plan is None:  # a big plan is written by a job: the page follows its progress
+                return _redirect(request, reverse("tasks:import_status", args=[record.pk]))
             if diff is not None:
                 messages.success(
                     request,
@@ -273,7 +266,7 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
             {"label": summarize(op), "reason": op["reason"], "index": op["index"]} for op in edited.unapplied
         ],
         "sections": section_choices(parsed),
-        "out_of_scope": out_of_scope,
+        "out_of_scope": session.out_of_scope,
         "mapping_fields": mapping_fields,
         # names left unmapped on a refused submit: the page says so above the button
         "unmapped": [field for field in mapping_fields if field.errors],
@@ -285,7 +278,7 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     record = _own_import(request, pk)
-    plan_import_discard(actor=request.user, record=record)  # type: ignore[arg-type]
+    import_session_discard(actor=request.user, record=record)  # type: ignore[arg-type]
     messages.info(request, _("已放弃本次导入,未写入任何数据。"))
     return redirect("tasks:import_start")
 
@@ -335,7 +328,7 @@ def _previewed(request: HttpRequest, pk: int) -> PlanImport:
 def import_task_form(request: HttpRequest, pk: int) -> HttpResponse:
     """The correction form of one task (``?path=``), loaded into the preview by htmx."""
     record = _previewed(request, pk)
-    parsed = apply_edits(parse_text(record.source_text), record.edits).parsed
+    parsed = import_session_preview(actor=request.user, record=record).parsed  # type: ignore[arg-type]
     task = next((t for t in parsed.tasks if t.path == request.GET.get("path")), None)
     if task is None:
         raise Http404
@@ -351,8 +344,6 @@ def import_task_form(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _iso(deadline: str | None) -> str:
-    from ..services.imports import deadline_to_date
-
     day = deadline_to_date(deadline)
     return day.isoformat() if day else ""
 
@@ -431,9 +422,11 @@ def import_departments(request: HttpRequest, pk: int) -> HttpResponse:
     """Server-side search of the region's department registry for the picker (htmx)."""
     record = _previewed(request, pk)
     query = (request.GET.get("q") or "").strip()[:50]
-    region = record.region or infer_region(parse_text(record.source_text))[0] or _own_region(request)
-    if region is not None and not _regions(request).filter(pk=region.pk).exists():
-        region = None
+    region = import_session_preview(
+        actor=request.user,  # type: ignore[arg-type]
+        record=record,
+        default_region=_own_region(request),
+    ).preview.region
     found: list[str] = []
     if region is not None and query:
         visible = region.ancestors_and_self()

@@ -48,7 +48,7 @@ from tasks.services import (
     progress_report_submit,
     section_create,
 )
-from tasks.services.imports import plan_import_start
+from tasks.services.imports.session import import_session_start
 from webhooks.models import Subscription
 from webhooks.services import subscription_create
 
@@ -200,7 +200,7 @@ class Objects:
         owner = self.users[owner_of("import", target, caller)]
         region = owner.region or self.world.city
         if owner.role in (Role.ADMIN, Role.BUREAU):
-            return plan_import_start(actor=owner, source_text=PLAN_TEXT, region=region)
+            return import_session_start(actor=owner, text=PLAN_TEXT, region=region).record
         # A department user cannot start an import; this one is left from when the user was a
         # bureau coordinator (a role changed later), so that the role check is seen to win.
         return PlanImport.objects.create(created_by=owner, region=region, source_text=PLAN_TEXT)

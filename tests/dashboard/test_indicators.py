@@ -296,8 +296,8 @@ def test_pages_briefing_and_api_print_the_same_way(client: Client, world: World)
 
 
 def test_importing_stores_basis_comparator_and_baseline(world: World) -> None:
-    from tasks.parser import parse_text
-    from tasks.services.imports import plan_import_commit
+    from planparser import parse_text
+    from tasks.services.imports.commit import plan_import_commit
 
     parsed = parse_text(
         "某市知识产权工作方案\n一、工作目标\n到2027年,新增发明专利授权1500件,"

@@ -14,11 +14,11 @@ from departments.services import (
     department_rename,
     department_retire,
 )
+from planparser import parse_text
 from tasks.choices import AssignmentRole, TaskStatus
 from tasks.models import Assignment, ProgressReport, Task
-from tasks.parser import parse_text
 from tasks.services import progress_report_submit
-from tasks.services.imports import import_preview
+from tasks.services.imports.preview import import_preview
 from tests.conftest import World
 from tests.imports.docs import PLAN_V1
 

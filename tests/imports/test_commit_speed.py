@@ -12,10 +12,11 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from planparser import parse_text
 from tasks.jobs import import_commit
 from tasks.models import Assignment, Plan, PlanImport, Task
-from tasks.parser import parse_text
-from tasks.services.imports import plan_import_apply
+from tasks.services.imports.commit import plan_import_apply
+from tasks.services.imports.mapping import Choices
 
 from ..conftest import World
 from .files import big_plan
@@ -28,7 +29,10 @@ def _commit(world: World, tasks: int) -> tuple[Plan, int, float, int]:
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         plan, _diff = plan_import_apply(
-            actor=world.users["bureau"], parsed=parsed, region=world.city, create_missing=True
+            actor=world.users["bureau"],
+            parsed=parsed,
+            region=world.city,
+            choices=Choices(create_missing=True),
         )
         elapsed = time.perf_counter() - started
     return plan, len(queries), elapsed, len(parsed.tasks)

@@ -14,9 +14,9 @@ from django.urls import reverse
 from departments.choices import Role
 from departments.services import user_create
 from ipplan.exceptions import ConflictError
+from planparser import parse_text
+from planparser.dates import deadline_to_date
 from tasks.models import Plan, PlanImport
-from tasks.parser import parse_text
-from tasks.services.imports import deadline_to_date
 from tasks.services.imports.edits import apply_edits, plan_import_edit
 from tasks.services.imports.session import import_session_start
 

@@ -12,10 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from planparser import ParseError, extract_text
+from planparser import convert as convert_module
+from planparser.limits import ArchiveLimits
 from tasks.models import Plan, PlanImport
-from tasks.parser import ParseError, extract_text
-from tasks.parser import convert as convert_module
-from tasks.parser.limits import ArchiveLimits
 
 from ..conftest import World
 from .files import docx_bytes, ofd_bytes, soffice_convert

@@ -13,10 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from planparser import ParseError
+from planparser.limits import ArchiveLimits, check_archive, read_document_limited, run_limited
 from tasks.jobs import import_parse
 from tasks.models import Plan, PlanImport
-from tasks.parser import ParseError
-from tasks.parser.limits import ArchiveLimits, check_archive, read_document_limited, run_limited
 from tasks.services.imports import session
 
 from ..conftest import World

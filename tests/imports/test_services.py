@@ -8,18 +8,15 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from departments.models import Department, DepartmentAlias
+from planparser import parse_text
+from planparser.dates import deadline_to_date
 from tasks.choices import TaskStatus
 from tasks.models import Plan, ProgressReport, Task
-from tasks.parser import parse_text
 from tasks.services import progress_report_submit, task_update_progress
-from tasks.services.imports import (
-    deadline_to_date,
-    import_preview,
-    infer_region,
-    plan_import_commit,
-    plan_reimport_apply,
-    resolve_departments,
-)
+from tasks.services.imports.commit import plan_import_commit
+from tasks.services.imports.mapping import resolve_departments
+from tasks.services.imports.preview import import_preview, infer_region
+from tasks.services.imports.reimport import plan_reimport_apply
 
 from ..conftest import World
 from .docs import PLAN_V1, PLAN_V2

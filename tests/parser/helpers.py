@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from tasks.parser import ParsedPlan, ParsedTask, parse_text
+from planparser import ParsedPlan, ParsedTask, parse_text
 
 PLAN = """\
 关于印发《某市知识产权强市建设工作方案(2021—2023年)》的通知(已失效)

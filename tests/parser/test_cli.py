@@ -1,4 +1,4 @@
-"""python -m tasks.parser PATH --json."""
+"""python -m planparser PATH --json."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tasks.parser.__main__ import main
+from planparser.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ def test_cli_prints_json_only(tmp_path: Path) -> None:
     src = tmp_path / "plan.txt"
     src.write_text("某市工作方案\n一、主要任务\n1.加强创造。(市科技局、财政局)\n", encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, "-m", "tasks.parser", str(src), "--json"],
+        [sys.executable, "-m", "planparser", str(src), "--json"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tasks.parser import parse_document
+from planparser import parse_document
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 SHARED = CHECKOUT.parent / "shared"

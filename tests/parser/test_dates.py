@@ -1,4 +1,4 @@
-"""tasks.parser.dates: Chinese deadline phrases to ISO dates."""
+"""planparser.dates: Chinese deadline phrases to ISO dates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tasks.parser.dates import DATE, ONGOING, UNCLEAR, is_time_phrase, parse_deadline
+from planparser.dates import DATE, ONGOING, UNCLEAR, is_time_phrase, parse_deadline
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.parser.departments import find_attribution, parse_roles
-from tasks.parser.text import AStr
+from planparser.departments import find_attribution, parse_roles
+from planparser.text import AStr
 
 from .helpers import parse, roles
 

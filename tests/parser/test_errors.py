@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 
-from tasks.parser import ParseError, parse_document, parse_text
+from planparser import ParseError, parse_document, parse_text
 
 from .pdfgen import make_image_pdf
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.parser.model import FLAG_CODES, TASK_FLAGS
+from planparser.model import FLAG_CODES, TASK_FLAGS
 
 from .helpers import parse, task
 

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from tasks.parser import extract_text, parse_document
+from planparser import extract_text, parse_document
 
 from .helpers import PLAN, docx_bytes, roles, task, xlsx_bytes
 from .pdfgen import make_text_pdf

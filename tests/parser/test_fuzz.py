@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.parser import ParseError, parse_document, parse_text
+from planparser import ParseError, parse_document, parse_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
 SEED_LINES = [p.read_text(encoding="utf-8").splitlines() for p in sorted(FIXTURES.glob("*.txt"))]

@@ -11,8 +11,8 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.parser import ParseError, parse_text
-from tasks.parser.dates import DATE, ONGOING, UNCLEAR, context_year, parse_deadline
+from planparser import ParseError, parse_text
+from planparser.dates import DATE, ONGOING, UNCLEAR, context_year, parse_deadline
 
 TOKENS = st.sampled_from(
     [
@@ -126,7 +126,7 @@ SPAN = st.sampled_from(["", "0", "1", "2", "3", "x", "-1", "99"])
 @SETTINGS
 @given(st.lists(st.lists(st.tuples(CELL, SPAN, SPAN), min_size=1, max_size=6), min_size=1, max_size=8))
 def test_html_tables_with_any_spans(rows: list[list[tuple[str, str, str]]]) -> None:
-    from tasks.parser import parse_document
+    from planparser import parse_document
 
     body = "".join(
         "<tr>" + "".join(f'<td rowspan="{r}" colspan="{c}">{text}</td>' for text, r, c in row) + "</tr>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.parser import parse_document
+from planparser import parse_document
 
 from .helpers import parse, roles, task
 
@@ -280,7 +280,7 @@ def test_a_remark_closing_a_sentence_is_not_a_second_attribution() -> None:
 
 
 def test_blank_sub_row_of_a_table_belongs_to_the_task_above() -> None:
-    from tasks.parser.tables import rows_to_lines
+    from planparser.tables import rows_to_lines
 
     lines = rows_to_lines(
         [
@@ -317,7 +317,7 @@ def test_items_inherit_label_lines_under_their_heading() -> None:
 
 
 def test_role_words_inside_a_department_cell() -> None:
-    from tasks.parser.tables import rows_to_lines
+    from planparser.tables import rows_to_lines
 
     cases = {
         "市知识产权局（牵头）、市科技局": (["市知识产权局"], ["市科技局"], []),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.parser import parse_document
+from planparser import parse_document
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 

@@ -97,8 +97,8 @@ def test_phase_with_end_date_only() -> None:
 
 
 def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
-    from tasks.parser.indicators import Chunk, find_indicators
-    from tasks.parser.text import AStr
+    from planparser.indicators import Chunk, find_indicators
+    from planparser.text import AStr
 
     def found(text: str) -> list[tuple[float, str]]:
         return [(i.value, i.unit) for i in find_indicators([Chunk(1, AStr.plain(text))], "一", 2025)]
@@ -111,8 +111,8 @@ def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
 
 
 def _read(sentence: str) -> list[tuple[str, str, float, str, int, float | None, int | None]]:
-    from tasks.parser.indicators import Chunk, find_indicators
-    from tasks.parser.text import AStr
+    from planparser.indicators import Chunk, find_indicators
+    from planparser.text import AStr
 
     return [
         (i.comparator, i.basis, i.value, i.unit, i.multiplier, i.baseline, i.baseline_year)
@@ -160,8 +160,8 @@ def test_a_list_after_xinzeng_inherits_it_and_a_baseline_is_not_a_target() -> No
         (">=", "increment", 20),
     ]
     # the starting 45% is the baseline of the 60%, not a target of its own; 2020 is not the target year
-    from tasks.parser.indicators import Chunk, find_indicators
-    from tasks.parser.text import AStr
+    from planparser.indicators import Chunk, find_indicators
+    from planparser.text import AStr
 
     found = find_indicators([Chunk(1, AStr.plain("专利实施率由2020年的45%提高到60%"))], "一", 2025)
     assert [(i.value, i.year) for i in found] == [(60, 2025)]

@@ -1,6 +1,6 @@
 """Big and hostile inputs parse completely; the times are printed (``-s``), never asserted.
 
-The figures to watch are those of ``python -m tasks.parser.bench``; a timed assertion here would
+The figures to watch are those of ``python -m planparser.bench``; a timed assertion here would
 only measure how busy the machine is.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-from tasks.parser import ParseError, parse_document
-from tasks.parser.bench import synthetic_plan
+from planparser import ParseError, parse_document
+from planparser.bench import synthetic_plan
 
 
 def _timed(data: bytes) -> tuple[object, float]:

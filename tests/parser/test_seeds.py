@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tasks.parser import parse_document
+from planparser import parse_document
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 # The annotated seeds live outside the repository, in shared/ beside the checkout.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.parser import ParseError
+from planparser import ParseError
 
 from .helpers import PLAN, parse, roles, task
 

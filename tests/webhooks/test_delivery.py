@@ -357,13 +357,11 @@ def test_stuck_delivery_is_requeued_after_its_lease(world: World, receiver: Rece
 
 
 def test_reimport_cancelling_a_removed_task_emits_status_changed(world: World, receiver: Receiver) -> None:
-    from tasks.parser import parse_text
-    from tasks.services.imports import (
-        import_preview,
-        plan_import_commit,
-        plan_reimport_apply,
-        resolve_departments,
-    )
+    from planparser import parse_text
+    from tasks.services.imports.commit import plan_import_commit
+    from tasks.services.imports.mapping import resolve_departments
+    from tasks.services.imports.preview import import_preview
+    from tasks.services.imports.reimport import plan_reimport_apply
 
     from ..imports.docs import PLAN_V1, PLAN_V2
 

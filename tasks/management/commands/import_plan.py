@@ -19,9 +19,11 @@ from django.db.models import Q
 from django.utils import translation
 
 from departments.models import Region
+from planparser import ParseError, parse_document
 from tasks.models import Plan
-from tasks.parser import ParseError, parse_document
-from tasks.services.imports import import_preview, plan_import_apply
+from tasks.services.imports.commit import plan_import_apply
+from tasks.services.imports.mapping import Choices
+from tasks.services.imports.preview import import_preview
 
 
 class Command(BaseCommand):
@@ -74,7 +76,7 @@ class Command(BaseCommand):
                 parsed=parsed,
                 region=region,
                 replaces=replaces,
-                create_missing=options["create_departments"],
+                choices=Choices(create_missing=options["create_departments"]),
                 source_name=path.name,
             )
         except ValidationError as exc:

@@ -20,10 +20,11 @@ from departments.services import (
     region_level_for_code,
     user_create,
 )
+from planparser import parse_document
 from tasks.models import Plan
-from tasks.parser import parse_document
 from tasks.services import task_set_due_date
-from tasks.services.imports import import_preview, plan_import_apply
+from tasks.services.imports.commit import plan_import_apply
+from tasks.services.imports.preview import import_preview
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "demo.json"
 

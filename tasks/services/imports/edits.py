@@ -36,10 +36,11 @@ from departments.models import Region, User
 from ipplan.audit import save_as
 from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, can, require
+from planparser import parse_text
+from planparser.model import ParsedPlan, ParsedSection, ParsedTask
 
 from ...choices import ImportState
 from ...models import PlanImport
-from ...parser.model import ParsedPlan, ParsedSection, ParsedTask
 
 ROLES = ("lead", "responsible", "cooperating")
 OPS = ("task", "add", "delete", "merge", "split", "plan", "forget")
@@ -328,8 +329,6 @@ def plan_import_edit(
     ConflictError (nothing is changed); None skips the check. Each op is stored with its
     author (``by``) and time (``when``), and written to the record's history for the plan's audit trail.
     """
-    from ...parser import parse_text
-
     require(actor, Action.IMPORT_PLAN)
     locked = imports_for(actor).select_for_update().filter(pk=record.pk).first()
     if locked is None:

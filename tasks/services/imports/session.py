@@ -1,7 +1,12 @@
 """The import session shared by the browser and the API: upload -> (job) read -> preview -> commit.
 
+One service function per step, which the HTML views and the API views only translate HTTP to:
+``import_session_start``, ``import_session_preview``, ``plan_import_edit`` (``edits``),
+``import_session_commit`` and ``import_session_discard``; the two jobs run
+``plan_import_parse_run`` and ``plan_import_commit_run``.
+
 A document is read once per upload, in a child process under a memory cap and a deadline
-(``tasks.parser.limits``). Small files are read in the request; bigger ones (over
+(``planparser.limits``). Small files are read in the request; bigger ones (over
 ``IPPLAN_IMPORT_INLINE_BYTES``) wait on the import record for the ``import_parse`` job, which
 reports progress there and ends with the preview or a clear error. Committing a plan with many
 tasks is a job as well (``import_commit``), so no request waits for it.
@@ -10,7 +15,7 @@ tasks is a job as well (``import_commit``), so no request waits for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,17 +27,21 @@ from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from departments.models import Department, Region, User
+from departments.models import Region, User
 from ipplan.audit import save_as
-from ipplan.permissions import Action, require
+from ipplan.permissions import Action, can, require
+from planparser import ParseError, parse_text
+from planparser.limits import Usage, read_document_limited
+from planparser.model import ParsedPlan
 
 from ...choices import ImportState
 from ...models import Plan, PlanImport, plan_import_upload_to
-from ...parser import ParseError
-from ...parser.limits import Usage, read_document_limited
-from ...parser.model import ParsedPlan
-from . import import_preview, infer_region, plan_import_commit_record, plan_import_start
+from .commit import plan_import_apply
+from .edits import Edited, apply_edits, summarize
+from .mapping import NO_CHOICES, Choices, check_mapping
+from .preview import Preview, import_preview, infer_region
 from .progress import commit_progress_clear, commit_progress_store, reporting
+from .reimport import PlanDiff
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +104,7 @@ def import_session_start(
     if data is not None and len(data) > int(settings.IPPLAN_IMPORT_INLINE_BYTES):
         return ImportSession(record=_queue_parse(actor, data, filename, region, replaces), parsed=None)
     source_text, parsed, usage = import_read(data=data, filename=filename, text=text)
-    record = plan_import_start(
+    record = _record_start(
         actor=actor,
         source_text=source_text,
         source_name=filename if data is not None else "",
@@ -103,6 +112,20 @@ def import_session_start(
         replaces=replaces,
     )
     return ImportSession(record=record, parsed=parsed, usage=usage)
+
+
+@transaction.atomic
+def _record_start(
+    *, actor: User, source_text: str, source_name: str, region: Region | None, replaces: Plan | None
+) -> PlanImport:
+    record = PlanImport(
+        created_by=actor,
+        region=replaces.region if replaces is not None else region,
+        source_name=source_name[:255],
+        source_text=source_text,
+        replaces=replaces,
+    )
+    return save_as(record, actor=actor)
 
 
 def _upload_storage() -> Storage:
@@ -258,75 +281,162 @@ def import_error_message(record: PlanImport, language: str | None) -> str:
     return parse_error.message_en if (language or "").startswith("en") else parse_error.message_zh
 
 
-# --- commit -----------------------------------------------------------------------------------------
-def import_task_count(record: PlanImport) -> int:
-    from ...parser import parse_text
+# --- preview ---------------------------------------------------------------------------------------
+@dataclass
+class SessionPreview:
+    """A session's document with the bureau's edits applied, and its preview.
 
-    return len(parse_text(record.source_text).tasks) if record.source_text else 0
+    ``out_of_scope`` is the region the document or the record names when the user may not import
+    for it (the preview then has no region and asks for one)."""
 
+    edited: Edited
+    preview: Preview
+    out_of_scope: Region | None = None
 
-def _check_commit(
-    *,
-    record: PlanImport,
-    region: Region,
-    mapping: dict[str, int],
-    create_names: Iterable[str],
-    create_missing: bool,
-) -> None:
-    """Refuse now, in the request, what the commit job would refuse: unknown names, bad mapping."""
-    from ...parser import parse_text
-
-    preview = import_preview(parsed=parse_text(record.source_text), region=region, infer=False)
-    visible = {r.pk for r in region.ancestors_and_self()}
-    known = set(
-        Department.objects.filter(pk__in=set(mapping.values()), region__in=visible).values_list(
-            "pk", flat=True
-        )
-    )
-    for name, pk in mapping.items():
-        if pk not in known:
-            raise ValidationError(
-                {"mapping": _("“%(name)s”映射到的单位不存在或不属于本区划。") % {"name": name}}
-            )
-    to_create = set(create_names)
-    missing = [
-        r.name
-        for r in preview.unresolved
-        if r.name not in mapping and r.name not in to_create and not create_missing
-    ]
-    if missing:
-        raise ValidationError(
-            _("以下单位尚未对应到单位库,请映射或新建:%(names)s") % {"names": "、".join(missing)},
-            code="unresolved_departments",
-            params={"names": missing},
-        )
+    @property
+    def parsed(self) -> ParsedPlan:
+        return self.edited.parsed
 
 
-@transaction.atomic
-def plan_import_commit_queue(
+def _edited(record: PlanImport, parsed: ParsedPlan | None = None) -> Edited:
+    """The stored text parsed again (or ``parsed``, its reading), with the bureau's edits (a copy
+    only when there are some)."""
+    parsed = parsed if parsed is not None else parse_text(record.source_text)
+    return apply_edits(parsed, record.edits) if record.edits else Edited(parsed=parsed)
+
+
+def import_session_preview(
     *,
     actor: User,
     record: PlanImport,
     region: Region | None = None,
-    mapping: dict[str, int] | None = None,
-    save_aliases: bool = False,
-    create_missing: bool = False,
-    create_names: Iterable[str] = (),
-) -> PlanImport:
-    """Check the choices now and leave the writing to the ``import_commit`` job."""
-    from ...parser import parse_text
+    default_region: Region | None = None,
+    parsed: ParsedPlan | None = None,
+) -> SessionPreview:
+    """The preview of a read import, computed again from its stored text and edits (``parsed``:
+    the reading ``import_session_start`` just made, not parsed twice).
 
-    require(actor, Action.IMPORT_PLAN)
-    record = PlanImport.objects.select_for_update().get(pk=record.pk)
+    The region is ``region``, else the record's, else the one the document names (its candidates
+    listed), else ``default_region``."""
+    edited = _edited(record, parsed)
+    region = region or record.region
+    candidates: list[Region] = []
+    if region is None:
+        region, candidates = infer_region(edited.parsed)
+        region = region or default_region
+    out_of_scope = None
+    if region is not None and not can(actor, Action.IMPORT_PLAN, region):
+        out_of_scope, region = region, None
+    preview = import_preview(parsed=edited.parsed, region=region, replaces=record.replaces, infer=False)
+    preview.region_candidates = candidates
+    return SessionPreview(edited=edited, preview=preview, out_of_scope=out_of_scope)
+
+
+# --- commit -----------------------------------------------------------------------------------------
+@dataclass
+class Committed:
+    """What a commit did: the plan written (and for a revised plan the diff applied), or, for a
+    plan too big to write in the request, nothing yet: the ``import_commit`` job writes it."""
+
+    record: PlanImport
+    plan: Plan | None
+    diff: PlanDiff | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.plan is None
+
+
+def import_session_commit(
+    *, actor: User, record: PlanImport, region: Region | None = None, choices: Choices = NO_CHOICES
+) -> Committed:
+    """Commit a previewed import: in the request, or for more than
+    ``IPPLAN_IMPORT_INLINE_COMMIT_TASKS`` tasks in the ``import_commit`` job (the choices are
+    checked now). ValidationError for anything refused; nothing is written then."""
+    if record.state == ImportState.PREVIEWED and (
+        len(_edited(record).parsed.tasks) > settings.IPPLAN_IMPORT_INLINE_COMMIT_TASKS
+    ):
+        return Committed(record=_commit_later(actor, record, region, choices), plan=None)
+    plan, diff = _commit_now(actor, record, region, choices)
+    return Committed(record=record, plan=plan, diff=diff)
+
+
+def _unprocessed(record: PlanImport) -> None:
     if record.state != ImportState.PREVIEWED:
         raise ValidationError(_("该导入已经处理过。"), code="import_done")
-    region = region or record.region or infer_region(parse_text(record.source_text))[0]
+
+
+def _commit_region(actor: User, record: PlanImport, parsed: ParsedPlan, region: Region | None) -> Region:
+    region = region or record.region or infer_region(parsed)[0]
     if region is None:
         raise ValidationError({"region": _("无法从发文机关或标题判断方案所属行政区划,请选择。")})
     require(actor, Action.IMPORT_PLAN, region)
-    names = [str(n) for n in create_names]
-    _check_commit(
-        record=record, region=region, mapping=mapping or {}, create_names=names, create_missing=create_missing
+    return region
+
+
+@transaction.atomic
+def _commit_now(
+    actor: User, record: PlanImport, region: Region | None, choices: Choices
+) -> tuple[Plan, PlanDiff | None]:
+    """Write a previewed import: the new plan, or the revised plan with the diff applied."""
+    require(actor, Action.IMPORT_PLAN)
+    _unprocessed(record)
+    edited = _edited(record)
+    if edited.unapplied:
+        # never commit something other than what the bureau saw: the preview lists these
+        raise ValidationError(
+            _("以下预览修改无法应用到当前解析结果,请检查:%(edits)s")
+            % {"edits": ";".join(f"{summarize(op)}({op['reason']})" for op in edited.unapplied)},
+            code="edit_unapplied",
+        )
+    region = _commit_region(actor, record, edited.parsed, region)
+    plan, diff = plan_import_apply(
+        actor=actor,
+        parsed=edited.parsed,
+        region=region,
+        replaces=record.replaces,
+        choices=choices,
+        source_name=record.source_name,
+        source_text=record.source_text,
+        notes=edited.edited_paths,
+    )
+    record.state = ImportState.COMMITTED
+    record.plan = plan
+    save_as(record, actor=actor, update_fields=["state", "plan"])
+    _carry_edits_to_plan(plan, record)
+    return plan, diff
+
+
+def _carry_edits_to_plan(plan: Plan, record: PlanImport) -> None:
+    """One history row on the plan per preview edit, by its author, so that the plan's audit
+    trail shows who corrected what before the commit (the import record keeps them too)."""
+    if not record.edits:
+        return
+    authors = User.objects.in_bulk({op.get("by") for op in record.edits if op.get("by")})
+    for op in record.edits:
+        when = str(op.get("when", ""))[:16].replace("T", " ")
+        save_as(
+            plan,
+            actor=authors.get(op.get("by")),
+            reason=f"导入预览修改 {when}: {summarize(op)}"[:1000],
+            update_fields=[],
+            validate=False,
+        )
+
+
+@transaction.atomic
+def _commit_later(actor: User, record: PlanImport, region: Region | None, choices: Choices) -> PlanImport:
+    """Check the choices now and leave the writing to the ``import_commit`` job."""
+    require(actor, Action.IMPORT_PLAN)
+    record = PlanImport.objects.select_for_update().get(pk=record.pk)
+    _unprocessed(record)
+    parsed = _edited(record).parsed
+    region = _commit_region(actor, record, parsed, region)
+    # refuse now, in the request, what the job would refuse: unknown names, a bad mapping
+    check_mapping(
+        region=region,
+        resolutions=import_preview(parsed=parsed, region=region, infer=False).resolutions,
+        choices=choices,
     )
     record.state = ImportState.COMMITTING
     record.progress = 0
@@ -334,10 +444,10 @@ def plan_import_commit_queue(
     record.commit_options = {
         "actor": actor.pk,
         "region": region.pk,
-        "mapping": mapping or {},
-        "save_aliases": save_aliases,
-        "create_missing": create_missing,
-        "create_names": names,
+        "mapping": choices.mapping,
+        "save_aliases": choices.save_aliases,
+        "create_missing": choices.create_missing,
+        "create_names": list(choices.create_names),
     }
     save_as(
         record,
@@ -371,15 +481,13 @@ def plan_import_commit_run(*, import_id: int) -> str:
         save_as(record, actor=actor, update_fields=["state"], validate=False)
         try:
             with transaction.atomic(), reporting(commit_progress_store(import_id)):
-                plan, _diff = plan_import_commit_record(
-                    actor=actor,
-                    record=record,
-                    region=region,
+                choices = Choices.of(
                     mapping={str(k): int(v) for k, v in (options.get("mapping") or {}).items()},
-                    save_aliases=bool(options.get("save_aliases")),
+                    create_names=options.get("create_names") or [],
                     create_missing=bool(options.get("create_missing")),
-                    create_names=list(options.get("create_names") or []),
+                    save_aliases=bool(options.get("save_aliases")),
                 )
+                plan, _diff = _commit_now(actor, record, region, choices)
         except ValidationError as error:
             commit_progress_clear(import_id)
             record.error = {"code": "commit", "message": " ".join(error.messages)}
@@ -396,3 +504,11 @@ def plan_import_commit_run(*, import_id: int) -> str:
         save_as(record, actor=actor, update_fields=["progress"], validate=False)
     commit_progress_clear(import_id)
     return f"committed: plan {plan.pk}"
+
+
+@transaction.atomic
+def import_session_discard(*, actor: User, record: PlanImport) -> PlanImport:
+    """Give up a previewed import: nothing of it is written."""
+    _unprocessed(record)
+    record.state = ImportState.DISCARDED
+    return save_as(record, actor=actor, update_fields=["state"])

@@ -1,4 +1,4 @@
-"""``python -m tasks.parser PATH --json`` prints the plan as the seeds' expected JSON."""
+"""``python -m planparser PATH --json`` prints the plan as the seeds' expected JSON."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from . import ParseError, parse_document
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tasks.parser", description="Parse an IP work-plan document.")
+    ap = argparse.ArgumentParser(prog="python -m planparser", description="Parse an IP work-plan document.")
     ap.add_argument("path", help="a .txt, .docx, .xlsx, .pdf or .html file ('-' reads text from stdin)")
     ap.add_argument("--json", action="store_true", help="print the expected-JSON schema (the default)")
     ap.add_argument("--warnings", action="store_true", help="also print warnings to stderr")

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import filetype
 from .errors import MESSAGES, ParseError
 
 # The parser's error catalogue gains the limit codes (kept here so the parser's own module stays
@@ -148,14 +149,7 @@ def check_archive(data: bytes, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -
                 if detail == "depth":
                     raise ParseError("unsafe_xml", detail="nesting too deep") from None
                 raise ParseError("malformed", detail=f"{info.filename}: XML") from None
-            except (
-                zipfile.BadZipFile,
-                OSError,
-                ValueError,
-                EOFError,
-                RuntimeError,
-                NotImplementedError,
-            ) as exc:
+            except filetype.ZIP_ERRORS as exc:
                 raise ParseError("malformed", detail=type(exc).__name__) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -157,3 +158,26 @@ class ParsedPlan:
             ],
             "phases": [{"name": p.name, "start": p.start, "end": p.end} for p in self.phases],
         }
+
+
+#: the attributes of ParsedTask that list departments, strongest role first
+ROLE_FIELDS: tuple[str, ...] = ("lead", "responsible", "cooperating")
+
+
+def walk_sections(
+    sections: Sequence[ParsedSection], parent_path: str = ""
+) -> Iterator[tuple[str, str, ParsedSection]]:
+    """(parent path, path, section) of every heading, parents before their children."""
+    for section in sections:
+        path = f"{parent_path}.{section.label}" if parent_path else section.label
+        yield parent_path, path, section
+        yield from walk_sections(section.children, path)
+
+
+def department_names(parsed: ParsedPlan) -> list[str]:
+    """Every department name the plan's tasks give, once each, in the order first read."""
+    names: list[str] = []
+    for task in parsed.tasks:
+        for role in ROLE_FIELDS:
+            names.extend(getattr(task, role))
+    return list(dict.fromkeys(names))

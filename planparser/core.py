@@ -695,28 +695,17 @@ def _parsed_sections(root: Sec, tasks: list[ParsedTask]) -> list[ParsedSection]:
             if "." not in sp:
                 break
             sp = sp.rsplit(".", 1)[0]
-    out: list[ParsedSection] = []
-    for sec in root.children:
-        ps = ParsedSection(
-            label=sec.label,
-            title=sec.title,
-            level=1,
-            line=sec.line,
-            path=sec.path,
-            is_task_section=sec.is_task,
-            task_count=counts.get(sec.path, 0),
+
+    def parsed(node: Sec, level: int) -> ParsedSection:
+        return ParsedSection(
+            label=node.label,
+            title=node.title,
+            level=level,
+            line=node.line,
+            path=node.path,
+            is_task_section=node.is_task,
+            task_count=counts.get(node.path, 0),
+            children=[parsed(child, level + 1) for child in node.children] if level == 1 else [],
         )
-        for sub in sec.children:
-            ps.children.append(
-                ParsedSection(
-                    label=sub.label,
-                    title=sub.title,
-                    level=2,
-                    line=sub.line,
-                    path=sub.path,
-                    is_task_section=sub.is_task,
-                    task_count=counts.get(sub.path, 0),
-                )
-            )
-        out.append(ps)
-    return out
+
+    return [parsed(sec, 1) for sec in root.children]

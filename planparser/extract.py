@@ -6,11 +6,12 @@ import codecs
 import importlib
 import io
 import re
-import zipfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
+from . import filetype
 from .convert import preconvert
 from .errors import ParseError
 from .limits import check_archive
@@ -19,22 +20,8 @@ from .text import CJK_RE, clean_text, is_noise_line, work_copy
 
 TEXT_EXT = {".txt", ".text", ".md", ".log", ""}
 HTML_EXT = {".html", ".htm", ".xhtml", ".shtml", ".mht"}
-UNSUPPORTED_MAGIC: list[tuple[bytes, str]] = [
-    (b"\xd0\xcf\x11\xe0", "doc/xls (Office 97-2003)"),
-    (b"\x89PNG", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"GIF8", "gif"),
-    (b"BM", "bmp"),
-    (b"II*\x00", "tiff"),
-    (b"MM\x00*", "tiff"),
-    (b"Rar!", "rar"),
-    (b"7z\xbc\xaf", "7z"),
-    (b"\x1f\x8b", "gzip"),
-    (b"{\\rtf", "rtf"),
-    (b"\x7fELF", "executable"),
-    (b"MZ", "executable"),
-    (b"%!PS", "postscript"),
-]
+#: how a refused signature is named in the message (the rest by their kind)
+SIGNATURE_LABELS = {"ole": "doc/xls (Office 97-2003)"}
 UNSUPPORTED_EXT = {
     ".doc": "doc",
     ".xls": "xls",
@@ -66,28 +53,25 @@ def sniff(data: bytes, filename: str) -> str:
     """One of txt, html, docx, xlsx, pdf, csv; ParseError for anything else."""
     ext = PurePath(filename or "").suffix.lower()
     head = data[:8]
-    if data.lstrip()[:5] == b"%PDF-" or head.startswith(b"%PDF"):
+    if data.lstrip()[:5] == b"%PDF-" or head.startswith(b"%PDF"):  # leading blanks are common
         return "pdf"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    found = filetype.signature(head)
+    if found is not None and found.kind == "zip":
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
+            kind = filetype.archive_kind(filetype.zip_names(data))
+        except filetype.ZIP_ERRORS as exc:
             if ext in (".docx", ".xlsx"):
                 raise ParseError("malformed", detail=type(exc).__name__) from None
             raise ParseError("unsupported_type", kind=ext or "zip") from None
-        if "word/document.xml" in names:
-            return "docx"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
+        if kind in ("docx", "xlsx"):
+            return kind
         if ext in (".docx", ".xlsx"):
             raise ParseError("malformed", detail="missing document part")
         raise ParseError("unsupported_type", kind=ext or "zip")
-    for magic, kind in UNSUPPORTED_MAGIC:
-        if head.startswith(magic):
-            if magic in (b"BM", b"MZ") and ext in TEXT_EXT | HTML_EXT | {".csv"}:
-                break
-            raise ParseError("unsupported_type", kind=kind)
+    if found is not None and not (
+        found.magic in filetype.SHORT_SIGNATURES and ext in TEXT_EXT | HTML_EXT | {".csv"}
+    ):
+        raise ParseError("unsupported_type", kind=SIGNATURE_LABELS.get(found.kind, found.kind))
     if ext in (".docx", ".xlsx", ".pdf"):
         raise ParseError("malformed", detail=f"not a {ext[1:]} file")
     if ext in UNSUPPORTED_EXT:
@@ -698,18 +682,17 @@ def extract_text(data: bytes, filename: str) -> str:
     kind = "converted" if isinstance(converted, str) else sniff(data, filename)
     if kind in ("docx", "xlsx"):
         check_archive(data)  # zip bomb, DTD and depth limits before any reader opens it
+    readers: dict[str, Callable[[bytes], str]] = {
+        "pdf": _pdf_text,
+        "docx": _docx_text,
+        "xlsx": _xlsx_text,
+        "csv": _csv_text,
+        "html": _html_text,
+    }
     if kind == "converted":
         text = str(converted)
-    elif kind == "pdf":
-        text = _pdf_text(data)
-    elif kind == "docx":
-        text = _docx_text(data)
-    elif kind == "xlsx":
-        text = _xlsx_text(data)
-    elif kind == "csv":
-        text = _csv_text(data)
-    elif kind == "html":
-        text = _html_text(data)
+    elif kind in readers:
+        text = readers[kind](data)
     else:
         text = decode_text(data)
         if re.search(r"<(?:html|body|div|p)\b", text[:4096], re.IGNORECASE) and "</" in text:

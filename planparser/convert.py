@@ -29,6 +29,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePath
 
+from . import filetype
 from .errors import MESSAGES, ParseError
 from .limits import DEFAULT_ARCHIVE_LIMITS, ArchiveLimits, check_archive, seconds_left
 
@@ -46,7 +47,6 @@ CONVERTED_EXT = {".doc": "doc", ".wps": "wps"}
 OFD_EXT = ".ofd"
 #: seconds LibreOffice may take for one document (its first start in a fresh profile is slow)
 CONVERT_SECONDS = float(os.environ.get("IPPLAN_IMPORT_CONVERT_SECONDS", "120"))
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def soffice_path() -> str | None:
@@ -58,11 +58,11 @@ def preconvert(data: bytes, filename: str) -> bytes | str | None:
     """None for formats ``extract_text`` reads itself; else .docx bytes (.doc/.wps) or text (.ofd)."""
     ext = PurePath(filename or "").suffix.lower()
     is_zip = data[:4] == b"PK\x03\x04"
-    if ext == OFD_EXT or (is_zip and _has_member(data, "OFD.xml")):
+    if ext == OFD_EXT or (is_zip and _archive_kind(data) == "ofd"):
         return ofd_text(data)
     if ext in CONVERTED_EXT and (_is_compound_file(data) or data.lstrip().startswith(b"{\\rtf")):
         return convert_to_docx(data, CONVERTED_EXT[ext])
-    if ext in CONVERTED_EXT and not is_zip and not data.startswith(_OLE):
+    if ext in CONVERTED_EXT and not is_zip and not data.startswith(filetype.OLE_SIGNATURE):
         raise ParseError("malformed", detail=f"not a {ext} file")
     # a renamed .docx, or a stub too short to be a compound file, takes the ordinary path
     return None
@@ -70,15 +70,14 @@ def preconvert(data: bytes, filename: str) -> bytes | str | None:
 
 def _is_compound_file(data: bytes) -> bool:
     """An OLE2 compound file header: signature, byte-order mark, room for the first sectors."""
-    return len(data) >= 1536 and data.startswith(_OLE) and data[28:30] == b"\xfe\xff"
+    return len(data) >= 1536 and data.startswith(filetype.OLE_SIGNATURE) and data[28:30] == b"\xfe\xff"
 
 
-def _has_member(data: bytes, name: str) -> bool:
+def _archive_kind(data: bytes) -> str | None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return name in archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
-        return False
+        return filetype.archive_kind(filetype.zip_names(data))
+    except filetype.ZIP_ERRORS:
+        return None
 
 
 # --- LibreOffice ----------------------------------------------------------------------------------
@@ -96,7 +95,7 @@ def convert_to_docx(data: bytes, kind: str, *, seconds: float | None = None) -> 
         raise ParseError("converter_missing", kind=f".{kind}")
     # Name the import filter: left to guess, LibreOffice reads a damaged file as plain text.
     # A WPS Office .wps is a Word 97 binary document; a .doc is sometimes RTF under that name.
-    if data.startswith(_OLE):
+    if data.startswith(filetype.OLE_SIGNATURE):
         import_filter = "MS Word 97"
     elif kind == "doc" and data.lstrip().startswith(b"{\\rtf"):
         import_filter = "Rich Text Format"

@@ -1,4 +1,4 @@
-"""Timing of the parser: ``python -m tasks.parser.bench``.
+"""Timing of the parser: ``python -m planparser.bench``.
 
 Prints the time to parse each sample plan in fixtures/plans, the saved 517 KB web page of the shared
 corpus (``../shared/corpus/01_…html``, where present, cold first run and best run), any file given

@@ -249,3 +249,27 @@ def is_time_phrase(text: str) -> bool:
     if not work or len(work) > 40:
         return False
     return bool(_TIME_WORD.search(work)) and not _ORG_TAIL.search(work)
+
+
+def deadline_to_date(text: str | None) -> date | None:
+    """The last date a written deadline allows: 2026年6月底前 -> 2026-06-30, 2026年 -> 2026-12-31.
+
+    The parser's ISO dates (2026-06-30) pass through. Open-ended wording (长期坚持, 持续推进) gives
+    None: the bureau sets such dates by hand.
+    """
+    found = parse_deadline(text)
+    return date.fromisoformat(found.iso) if found is not None and found.iso else None
+
+
+def phase_date(value: str | None, *, end: bool) -> date | None:
+    """A phase's ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as a date: its first day, or with ``end``
+    its last (2025-12 -> 2025-12-31)."""
+    if not value:
+        return None
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        return date(*parts)
+    if len(parts) == 2:
+        year, month = parts
+        return date(year, month, calendar.monthrange(year, month)[1]) if end else date(year, month, 1)
+    return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
