@@ -14,7 +14,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from planparser import ParseError
-from planparser.limits import ArchiveLimits, check_archive, read_document_limited, run_limited
+from planparser.limits import ArchiveLimits, check_archive, run_limited
+from planparser.reading import read_document_limited
 from tasks.jobs import import_parse
 from tasks.models import Plan, PlanImport
 from tasks.services.imports import session

@@ -31,8 +31,9 @@ from departments.models import Region, User
 from ipplan.audit import save_as
 from ipplan.permissions import Action, can, require
 from planparser import ParseError, parse_text
-from planparser.limits import Usage, read_document_limited
+from planparser.limits import Usage
 from planparser.model import ParsedPlan
+from planparser.reading import read_document_limited
 
 from ...choices import ImportState
 from ...models import Plan, PlanImport, plan_import_upload_to
