@@ -13,12 +13,12 @@ from drf_spectacular.utils import extend_schema_field
 
 from departments.models import Department
 from ipplan.filtering import IntegerFilter, SinceFilter
+from notifications.models import Notification
 
 from .choices import CLOSED_STATUSES, AssignmentRole, Light, TaskStatus
 from .models import (
     Assignment,
     Indicator,
-    Notification,
     Phase,
     Plan,
     ProgressReport,

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from departments.models import Department, Region
 from ipplan.api import fields
+from notifications.models import Notification
 
 from .. import status as status_table
 from ..choices import CLOSED_STATUSES, Light, TaskStatus
@@ -21,7 +22,6 @@ from ..models import (
     Attachment,
     Indicator,
     IndicatorReading,
-    Notification,
     Phase,
     Plan,
     ProgressReport,

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management import call_command
 
-from tasks.models import Notification
+from notifications.models import Notification
 
 
 def sweep(day: dt.date | str, *extra: str) -> dict[str, Any]:

@@ -11,10 +11,11 @@ import datetime as dt
 
 import pytest
 
+from notifications.models import Notification
+from notifications.services.policies import reminder_policy_set
 from tasks.choices import ReportCadence, TaskStatus
-from tasks.models import Notification, Plan, Task
+from tasks.models import Plan, Task
 from tasks.services import plan_create, progress_report_submit, task_create
-from tasks.services.reminders import reminder_policy_set
 
 from ..conftest import World
 from .helpers import sweep, tasks_only, walk
@@ -149,7 +150,7 @@ def test_a_deadline_year_with_national_day(year: World) -> None:
     }
     assert not any(kind == BUREAU for rows in custom.values() for kind, _ in rows)
     # Nothing at all is created on a day off.
-    from tasks.calendar import is_working_day
+    from notifications.calendar import is_working_day
 
     assert all(is_working_day(day) for day in log)
 
