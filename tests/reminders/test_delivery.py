@@ -147,6 +147,30 @@ def test_a_claimed_row_belongs_to_one_sender_and_a_dead_senders_row_is_requeued(
 
 
 @pytest.mark.django_db
+def test_a_dead_senders_row_that_used_up_its_attempts_is_marked_failed(due: World, settings: Any) -> None:
+    settings.IPPLAN_REMINDER_MAX_ATTEMPTS = 1
+    sweep(D(2026, 10, 9), "--skip-digests")
+    row, other = _reminders()
+    assert notification_claim(notification_id=row.pk) is True  # its only attempt; the sender dies
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert notifications_requeue_stuck(now=later) == 0
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.next_attempt_at) == (NotificationState.FAILED, 1, None)
+    assert row.last_error
+    assert notifications_deliver_pending() == {"requeued": 0, "sent": 1}  # only the other row
+    assert [m.to for m in mail.outbox] == [[other.recipient.email]]
+
+
+@pytest.mark.django_db
+def test_a_failing_row_is_tried_once_per_run_even_without_backoff(due: World, settings: Any) -> None:
+    settings.IPPLAN_REMINDER_BACKOFF_SECONDS = 0
+    sweep(D(2026, 10, 9), "--skip-digests")
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP 451")):
+        assert notifications_deliver_pending() == {"requeued": 0, "pending": 2}
+    assert {r.attempts for r in _reminders()} == {1}
+
+
+@pytest.mark.django_db
 def test_a_manual_urge_goes_the_same_way(due: World) -> None:
     task_urge(actor=due.users["bureau"], task=due.task, message="请本周内报送")
     assert notifications_deliver_pending()["sent"] == 3

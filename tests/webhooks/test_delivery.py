@@ -359,6 +359,24 @@ def test_stuck_delivery_is_requeued_after_its_lease(world: World, receiver: Rece
     assert delivery.attempts == 2 and delivery.state == DeliveryState.DELIVERED
 
 
+def test_a_stuck_delivery_that_used_up_its_attempts_is_marked_failed(
+    world: World, receiver: Receiver, settings: Any
+) -> None:
+    settings.IPPLAN_WEBHOOK_MAX_ATTEMPTS = 1
+    subscribe(world.users["bureau"], receiver)
+    task_update_progress(
+        actor=world.users["staff"], task=world.task, expected_version=1, status=TaskStatus.IN_PROGRESS
+    )
+    delivery = Delivery.objects.get()
+    now = timezone.now()
+    assert sending.delivery_claim(delivery_id=delivery.pk, now=now)  # its only attempt; the sender dies
+    lease_over = now + dt.timedelta(seconds=settings.IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS + 1)
+    assert sending.deliveries_deliver_pending(now=lease_over) == {"requeued": 0}
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (DeliveryState.FAILED, 1, None)
+    assert delivery.last_error and receiver.requests == []
+
+
 def test_reimport_cancelling_a_removed_task_emits_status_changed(world: World, receiver: Receiver) -> None:
     from tasks.parser import parse_text
     from tasks.services.imports import (
