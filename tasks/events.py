@@ -14,12 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from departments.models import User
+from departments.models import User
 
-    from .models import ProgressReport, Task, TaskRequest
+from .models import ProgressReport, Task, TaskRequest
 
 
 @dataclass(frozen=True)
