@@ -1,10 +1,12 @@
 """Delivering notifications: claim, send, stamp; backoff; the sweeper; e-mail and robot messages.
 
-The notification row is the outbox. A sender claims a row with a conditional update
+The notification row is the outbox, sent through the kernel's engine (``ipplan.outbox``, the same
+one the webhook deliveries use). A sender claims a row with a conditional update
 (``pending`` → ``sending``, committed before anything goes out), sends, and stamps it ``sent``.
 Two senders racing for one row: one update matches, the other does nothing. A sender that dies
 between claim and stamp leaves the row ``sending``; the sweeper puts it back to ``pending`` once
-its lease (``next_attempt_at``) has run out. That window (sent, then killed before the stamp) is
+its lease (``next_attempt_at``) has run out, or marks it failed when it has used up its
+attempts. That window (sent, then killed before the stamp) is
 the only way a second copy can go out; each mail carries a Message-ID derived from the dedup key,
 so a receiving server or reader can recognise such a copy.
 """
