@@ -1,5 +1,5 @@
 """The work-plan domain: plans, sections, tasks, assignments, indicators, phases, reports,
-requests, urges and notifications.
+requests and urges (notifications and reminder rules are the notifications app).
 
 Overdue and the traffic light are derived (``Task.is_overdue``, ``Task.light``,
 ``TaskQuerySet.with_light``) from their one definition in ``tasks.reporting.lights``, never stored. Writes go through ``tasks.services``.
