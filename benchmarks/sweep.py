@@ -96,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.getLogger("ipplan.reminders").setLevel(logging.WARNING)
+    from notifications.models import Notification
     from tasks.choices import CLOSED_STATUSES, PlanStatus
-    from tasks.models import Notification, Task
+    from tasks.models import Task
 
     today = dt.date.fromisoformat(args.as_of)
     open_tasks = (

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "ipplan",
     "departments",
+    "notifications",
     "tasks",
     "webhooks",
 ]
@@ -114,7 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "ipplan.context_processors.navigation",
+                "notifications.context_processors.navigation",
             ],
         },
     },

@@ -52,6 +52,7 @@ urlpatterns = [
     path("departments/", include("departments.urls")),
     path("security/", include("ipplan.security.urls")),
     path("directory/", include("directory.urls")),
+    path("", include("notifications.urls")),
     path("", include("tasks.urls")),
 ]
 

@@ -37,6 +37,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from .outbox import Outbox
+
 logger = logging.getLogger("ipplan.metrics")
 
 #: Not registered globally: each scrape builds its registry (multiprocess files or this object).
@@ -124,37 +126,37 @@ def queue_lengths(names: Iterable[str]) -> list[tuple[list[str], float]]:
     return values
 
 
-def outbox_figures() -> list[Sample]:
-    from tasks.choices import NotificationState
-    from tasks.models import Notification
-    from webhooks.choices import DeliveryState
-    from webhooks.models import Delivery
+#: The outboxes whose backlog and failures are reported (``register_outbox``), by label.
+_outboxes: dict[str, Outbox] = {}
+#: Other figures an app reads from the database at scrape time (``register_figures``).
+_figures: list[Callable[[], list[Sample]]] = []
 
+
+def register_outbox(label: str, outbox: Outbox) -> None:
+    """Report ``outbox``'s backlog, oldest waiting message and failures as ``outbox="<label>"``.
+    Apps call it in ``AppConfig.ready()``; the kernel imports no app."""
+    _outboxes[label] = outbox
+
+
+def register_figures(read: Callable[[], list[Sample]]) -> None:
+    """Add figures read from the database at scrape time (once per function)."""
+    if read not in _figures:
+        _figures.append(read)
+
+
+def outbox_figures() -> list[Sample]:
     now = timezone.now()
     backlog: list[tuple[list[str], float]] = []
     oldest: list[tuple[list[str], float]] = []
     failed: list[tuple[list[str], float]] = []
-    waiting_notifications = Notification.objects.filter(
-        state__in=[NotificationState.PENDING, NotificationState.SENDING]
-    ).aggregate(n=Count("id"), first=Min("created_at"))
-    waiting_deliveries = Delivery.objects.filter(
-        state__in=[DeliveryState.PENDING, DeliveryState.SENDING]
-    ).aggregate(n=Count("id"), first=Min("created_at"))
-    for outbox, waiting in (("notifications", waiting_notifications), ("webhooks", waiting_deliveries)):
-        backlog.append(([outbox], float(waiting["n"])))
+    for label, outbox in _outboxes.items():
+        waiting = outbox.rows.filter(state__in=[outbox.pending, outbox.sending]).aggregate(
+            n=Count("id"), first=Min("created_at")
+        )
+        backlog.append(([label], float(waiting["n"])))
         age = (now - waiting["first"]).total_seconds() if waiting["first"] else 0.0
-        oldest.append(([outbox], max(age, 0.0)))
-    failed.append(
-        (["notifications"], float(Notification.objects.filter(state=NotificationState.FAILED).count()))
-    )
-    failed.append((["webhooks"], float(Delivery.objects.filter(state=DeliveryState.FAILED).count())))
-    sent = [
-        ([row["kind"]], float(row["n"]))
-        for row in Notification.objects.filter(state=NotificationState.SENT)
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by("kind")
-    ]
+        oldest.append(([label], max(age, 0.0)))
+        failed.append(([label], float(outbox.rows.filter(state=outbox.failed_state).count())))
     return [
         ("ipplan_outbox_backlog", "Messages waiting to be sent (pending or sending).", ["outbox"], backlog),
         (
@@ -164,8 +166,11 @@ def outbox_figures() -> list[Sample]:
             oldest,
         ),
         ("ipplan_deliveries_failed", "Messages given up after their last attempt.", ["outbox"], failed),
-        ("ipplan_reminders_sent", "Notifications sent (e-mail or robot), by kind.", ["kind"], sent),
     ]
+
+
+def registered_figures() -> list[Sample]:
+    return [sample for read in _figures for sample in read()]
 
 
 def job_figures() -> list[Sample]:
@@ -184,7 +189,7 @@ def shared_figures() -> list[Sample]:
     samples: list[Sample] = []
     errors: list[tuple[list[str], float]] = []
     sources: list[tuple[str, Callable[[], list[Sample]]]] = [
-        ("database", lambda: outbox_figures() + job_figures()),
+        ("database", lambda: outbox_figures() + registered_figures() + job_figures()),
         (
             "broker",
             lambda: [

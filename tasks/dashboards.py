@@ -17,8 +17,8 @@ from departments.models import Department, User
 from ipplan.permissions import Action, scope
 
 from .choices import CLOSED_STATUSES, TaskStatus
+from .lights import completed_on_time_q, light_q
 from .models import Assignment, Plan, Task, local_today
-from .reporting.lights import completed_on_time_q, light_q
 from .reporting.scores import Assessment, assess, rate
 from .selectors import with_urgency
 
@@ -26,7 +26,7 @@ OPEN = ~Q(status__in=CLOSED_STATUSES)
 
 
 def light_filters(prefix: str, today: dt.date) -> dict[str, Q]:
-    """The traffic light (``tasks.reporting.lights.light``) as filters on ``prefix`` + task fields."""
+    """The traffic light (``tasks.lights.light``) as filters on ``prefix`` + task fields."""
     return {light.value: condition for light, condition in light_q(today, prefix).items()}
 
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from .choices import AssignmentRole, Light, TaskStatus
+from .lights import LIGHT_BY_RANK
 from .models import Assignment, ProgressReport, Task, local_today
-from .reporting.lights import LIGHT_BY_RANK
 from .selectors import with_urgency
 
 CHUNK = 5000

@@ -13,12 +13,13 @@ from drf_spectacular.utils import extend_schema_field
 
 from departments.models import Department
 from ipplan.filtering import IntegerFilter, SinceFilter
+from notifications.models import Notification
 
 from .choices import CLOSED_STATUSES, AssignmentRole, Light, TaskStatus
+from .lights import light_q, overdue_q
 from .models import (
     Assignment,
     Indicator,
-    Notification,
     Phase,
     Plan,
     ProgressReport,
@@ -28,11 +29,10 @@ from .models import (
     TaskRequest,
     local_today,
 )
-from .reporting.lights import light_q, overdue_q
 
 
 class TaskFilterSet(django_filters.FilterSet):
-    """Filters for task lists. ``light`` filters by the rule of ``tasks.reporting.lights``."""
+    """Filters for task lists. ``light`` filters by the rule of ``tasks.lights``."""
 
     q = django_filters.CharFilter(label=_("搜索"), method="filter_q")
     path = django_filters.CharFilter(label=_("编号路径"), method="filter_path")

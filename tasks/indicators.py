@@ -42,7 +42,6 @@ __all__ = [
     "indicator_status",
     "light_for",
     "lower_is_better",
-    "reading_unit",
     "split_unit",
     "trajectory_for",
 ]
@@ -88,15 +87,6 @@ def effective_target(indicator: Indicator, start_value: Decimal) -> Decimal:
     if indicator.unit == "倍":
         return start_value * (1 + value) if sign > 0 else start_value / (1 + value)
     return start_value + sign * value
-
-
-def reading_unit(indicator: Indicator) -> str:
-    """The unit of the readings, baseline and line: the target's own, except for a change
-    (提高5个百分点 is read in %, 降低10% or 提高1倍 in the measure's unit, which the sentence
-    does not name)."""
-    if indicator.basis in (IndicatorBasis.RISE, IndicatorBasis.FALL):
-        return {"个百分点": "%", "%": "", "‰": "", "倍": ""}.get(indicator.unit, indicator.unit)
-    return indicator.unit
 
 
 def trajectory_for(indicator: Indicator, readings: list[IndicatorReading]) -> Trajectory | None:

@@ -2,7 +2,7 @@
 
 Beat only ticks these (settings.CELERY_BEAT_SCHEDULE); what is due is computed from the data,
 and every job is idempotent: running it twice, at once, or again after a redelivery sends
-nothing twice (see tasks.services.reminders and tasks.services.delivery).
+nothing twice (see tasks.services.reminders and notifications.services.delivery).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from .services.delivery import notification_deliver, notifications_deliver_pending
+from notifications.jobs import notifications_deliver
+
 from .services.imports.session import plan_import_commit_run, plan_import_parse_run
 from .services.reminders import reminders_sweep
 
@@ -32,18 +33,6 @@ def reminders_tick(as_of: str | None = None) -> dict[str, int]:
     # The rows are committed (the outbox); if this enqueue is lost, the delivery tick sends them.
     notifications_deliver.delay()
     return result.as_dict()
-
-
-@shared_task(name="tasks.jobs.notifications_deliver")
-def notifications_deliver(limit: int | None = None) -> dict[str, int]:
-    """Re-queue notifications stuck in 'sending', then send every pending one that is due."""
-    return notifications_deliver_pending(limit=limit)
-
-
-@shared_task(name="tasks.jobs.notification_send")
-def notification_send(notification_id: int) -> str:
-    """Send one notification now (a no-op when it is already sent or being sent)."""
-    return notification_deliver(notification_id=notification_id)
 
 
 @shared_task(name="tasks.jobs.import_parse")

@@ -1,8 +1,8 @@
 """The work-plan domain: plans, sections, tasks, assignments, indicators, phases, reports,
-requests, urges and notifications.
+requests and urges (notifications and reminder rules are the notifications app).
 
 Overdue and the traffic light are derived (``Task.is_overdue``, ``Task.light``,
-``TaskQuerySet.with_light``) from their one definition in ``tasks.reporting.lights``, never stored. Writes go through ``tasks.services``.
+``TaskQuerySet.with_light``) from their one definition in ``tasks.lights``, never stored. Writes go through ``tasks.services``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from simple_history.models import HistoricalRecords
 
 from departments.models import Department, Region
 from ipplan.models import TimeStampedModel
+from planparser.indicators import split_unit
 
+from . import lights as _lights
 from .choices import (
     CLOSED_STATUSES,
     AssignmentRole,
@@ -27,8 +29,6 @@ from .choices import (
     ImportState,
     IndicatorBasis,
     Light,
-    NotificationKind,
-    NotificationState,
     PlanStatus,
     ReportCadence,
     RequestKind,
@@ -36,8 +36,7 @@ from .choices import (
     ReviewStatus,
     TaskStatus,
 )
-from .reporting import lights as _lights
-from .reporting.lights import DUE_SOON_DAYS, LIGHT_BY_RANK, LOW_PROGRESS  # noqa: F401 (imported from here)
+from .lights import DUE_SOON_DAYS, LIGHT_BY_RANK, LOW_PROGRESS  # noqa: F401 (imported from here)
 
 
 def local_today() -> dt.date:
@@ -242,7 +241,7 @@ class Task(TimeStampedModel):
         return self.status in CLOSED_STATUSES
 
     def is_overdue_on(self, today: dt.date) -> bool:
-        """See ``tasks.reporting.lights.is_overdue``."""
+        """See ``tasks.lights.is_overdue``."""
         return _lights.is_overdue(status=self.status, due_date=self.due_date, today=today)
 
     @property
@@ -250,7 +249,7 @@ class Task(TimeStampedModel):
         return self.is_overdue_on(local_today())
 
     def light_on(self, today: dt.date) -> Light:
-        """See ``tasks.reporting.lights.light``."""
+        """See ``tasks.lights.light``."""
         return _lights.light(status=self.status, due_date=self.due_date, progress=self.progress, today=today)
 
     @property
@@ -370,16 +369,15 @@ class Indicator(models.Model):
     @property
     def multiplier(self) -> int:
         """Of the unit as written (万件: 10000); the value is kept in the unit the plan used."""
-        from .indicators import split_unit
-
         return split_unit(self.unit)[0]
 
     @property
     def reading_unit(self) -> str:
-        """The unit readings are in (% for a target of 提高5个百分点)."""
-        from .indicators import reading_unit
-
-        return reading_unit(self)
+        """The unit readings are in: the target's own, except for a change (提高5个百分点 is read
+        in %, 降低10% or 提高1倍 in the measure's unit, which the sentence does not name)."""
+        if self.basis in (IndicatorBasis.RISE, IndicatorBasis.FALL):
+            return {"个百分点": "%", "%": "", "‰": "", "倍": ""}.get(self.unit, self.unit)
+        return self.unit
 
 
 class IndicatorReading(TimeStampedModel):
@@ -611,123 +609,6 @@ class Urge(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.task.path} @ {self.created_at:%Y-%m-%d}"
-
-
-class Notification(models.Model):
-    """A message to one user, shown in the bell and sent by e-mail/robot once.
-
-    ``dedup_key`` (recipient, task, kind, period) is unique: creating the same reminder twice is
-    a no-op, however often the schedule runs.
-    """
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("接收人"),
-        on_delete=models.CASCADE,
-        related_name="notifications",
-        db_index=False,  # notification_unread_idx (recipient, read_at) serves it
-    )
-    kind = models.CharField(_("类型"), max_length=24, choices=NotificationKind.choices)
-    task = models.ForeignKey(
-        Task,
-        verbose_name=_("任务"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="notifications",
-    )
-    message = models.TextField(_("内容"))
-    # unique through Meta.constraints: a ``unique=True`` field also gets a second, LIKE-only index
-    # (varchar_pattern_ops) that nothing queries and every sweep insert had to maintain
-    dedup_key = models.CharField(_("去重键"), max_length=255)
-    state = models.CharField(
-        _("发送状态"),
-        max_length=16,
-        choices=NotificationState.choices,
-        default=NotificationState.PENDING,
-    )
-    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
-    last_error = models.TextField(_("最近错误"), blank=True)
-    next_attempt_at = models.DateTimeField(_("下次发送"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("通知")
-        verbose_name_plural = _("通知")
-        constraints = [
-            models.UniqueConstraint(fields=["dedup_key"], name="notification_dedup_key_unique"),
-            models.CheckConstraint(condition=~Q(dedup_key=""), name="notification_dedup_key_not_empty"),
-            models.CheckConstraint(
-                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
-            # The senders look only for rows still to send: a small partial index, where one on
-            # ``state`` over every row ever sent slowed each reminder sweep's inserts.
-            models.Index(
-                fields=["id"],
-                condition=Q(state__in=[NotificationState.PENDING, NotificationState.SENDING]),
-                name="notification_to_send_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.recipient}"
-
-    @property
-    def is_read(self) -> bool:
-        return self.read_at is not None
-
-
-def _days_before_valid(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
-    parts = [part.strip() for part in value.split(",") if part.strip()]
-    if not all(part.isdigit() and 0 < int(part) <= 365 for part in parts):
-        raise ValidationError(_("请填写以逗号分隔的天数,如 7,3,1。"), code="invalid")
-
-
-class ReminderPolicy(TimeStampedModel):
-    """The reminder rules of one plan; a plan without one uses the IPPLAN_REMINDER_* defaults.
-
-    Report cadence and day stay on the plan. A value of 0 turns that rule off.
-    """
-
-    plan = models.OneToOneField(
-        Plan, verbose_name=_("工作方案"), on_delete=models.CASCADE, related_name="reminder_policy"
-    )
-    days_before = models.CharField(
-        _("到期前提醒(天)"), max_length=50, default="7,3,1", validators=[_days_before_valid]
-    )
-    on_day = models.BooleanField(_("到期当日提醒"), default=True)
-    repeat_every_days = models.PositiveSmallIntegerField(_("逾期后每隔(天)提醒"), default=3)
-    escalate_head_after = models.PositiveSmallIntegerField(_("逾期(天)后提请单位负责人"), default=7)
-    escalate_bureau_after = models.PositiveSmallIntegerField(_("逾期(天)后提请知识产权局"), default=14)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("修改人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-
-    class Meta:
-        ordering = ["plan", "id"]
-        verbose_name = _("提醒规则")
-        verbose_name_plural = _("提醒规则")
-
-    def __str__(self) -> str:
-        return f"{self.plan}: {self.days_before}"
-
-    @property
-    def offsets_before(self) -> list[int]:
-        """Days before the due date, largest first: ``[7, 3, 1]``."""
-        return sorted({int(p) for p in self.days_before.split(",") if p.strip().isdigit()}, reverse=True)
 
 
 def plan_import_upload_to(instance: PlanImport | None, filename: str) -> str:

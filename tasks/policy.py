@@ -36,7 +36,6 @@ def register() -> None:
             "tasks.attachment": Paths(region="report__task__plan__region__path", task="report__task"),
             "tasks.taskrequest": Paths(region="task__plan__region__path", task="task"),
             "tasks.urge": Paths(region="task__plan__region__path", task="task"),
-            "tasks.notification": Paths(region="recipient__region__path", owner="recipient"),
             "tasks.planimport": Paths(region="region__path", owner="created_by"),
             "tasks.assessmentsnapshot": Paths(region="region__path"),
         }

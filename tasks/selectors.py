@@ -22,8 +22,8 @@ from departments.models import User
 from ipplan.permissions import Action, get_for, scope
 
 from .choices import AssignmentRole, Light, RequestState
+from .lights import LIGHT_BY_RANK, LIGHT_RANK  # noqa: F401 (imported from here)
 from .models import Assignment, ProgressReport, Task, TaskRequest, local_today
-from .reporting.lights import LIGHT_BY_RANK, LIGHT_RANK  # noqa: F401 (imported from here)
 from .reporting.periods import current_periods, period_for  # noqa: F401 (imported from here)
 from .reporting.reports import REPORTING_ROLES, report_missing_q
 

@@ -10,7 +10,6 @@ from .views import (
     inbox,
     indicators,
     maintenance,
-    notifications,
     plans,
     reminders,
     review,
@@ -34,8 +33,6 @@ urlpatterns = [
     path("assessment/publish/", assessment.assessment_publish_view, name="assessment_publish"),
     path("assessment/snapshots/<int:pk>/", assessment.assessment_snapshot, name="assessment_snapshot"),
     path("review/", review.review, name="review"),
-    path("notifications/", notifications.notification_list, name="notifications"),
-    path("notifications/read/", notifications.notification_read, name="notifications_read"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
     path(
         "plans/<int:pk>/sections/<int:section_id>/tasks/", plans.plan_section_tasks, name="plan_section_tasks"

@@ -117,7 +117,7 @@ def test_pages_in_english_have_no_chinese_outside_user_data(
         reverse("tasks:task_detail", args=[world.task.pk]),
         reverse("tasks:task_detail", args=[world.other_task.pk]),
         reverse("tasks:task_list"),
-        reverse("tasks:notifications"),
+        reverse("notifications:list"),
         reverse("account_notifications"),
         reverse("tasks:plan_detail", args=[world.plan.pk]),
     ]
@@ -151,7 +151,7 @@ def test_pages_in_english_have_no_chinese_outside_user_data(
 @pytest.mark.django_db
 def test_notifications_are_written_in_the_recipients_language(world: World) -> None:
     from departments.models import User
-    from tasks.models import Notification
+    from notifications.models import Notification
     from tasks.services import workflow
 
     User.objects.filter(pk=world.users["staff"].pk).update(language="en")
@@ -165,9 +165,9 @@ def test_notifications_are_written_in_the_recipients_language(world: World) -> N
 @pytest.mark.django_db
 def test_emails_greet_by_name_in_the_recipients_language(world: World) -> None:
     from departments.models import User
-    from tasks.models import Notification
+    from notifications.models import Notification
+    from notifications.services.delivery import email_render
     from tasks.services import workflow
-    from tasks.services.delivery import email_render
 
     User.objects.filter(pk=world.users["head"].pk).update(display_name="李主任", email="head@example.gov.cn")
     User.objects.filter(pk=world.users["staff"].pk).update(

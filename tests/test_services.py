@@ -11,8 +11,10 @@ from django.db import connection
 
 from departments.services import department_alias_add, department_create, department_update
 from ipplan.exceptions import ConflictError, TransitionError
-from tasks.choices import NotificationKind, TaskStatus
-from tasks.models import Assignment, IndicatorReading, Notification, ProgressReport, Task
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from tasks.choices import TaskStatus
+from tasks.models import Assignment, IndicatorReading, ProgressReport, Task
 from tasks.services import (
     assignment_set,
     indicator_create,

@@ -101,7 +101,7 @@ def test_csrf_is_enforced_on_forms(world: World) -> None:
         "/admin/tasks/attachment/",
         "/admin/tasks/taskrequest/",
         "/admin/tasks/urge/",
-        "/admin/tasks/notification/",
+        "/admin/notifications/notification/",
         "/admin/departments/department/",
         "/admin/departments/departmentalias/",
         "/admin/departments/region/",

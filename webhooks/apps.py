@@ -7,6 +7,12 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhook 推送")
 
     def ready(self) -> None:
+        from ipplan import metrics
+
+        from . import subscribers
+        from .delivery import OUTBOX
         from .policy import register
 
         register()
+        subscribers.connect()
+        metrics.register_outbox("webhooks", OUTBOX)

@@ -49,16 +49,16 @@ plus, per kind:
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-if TYPE_CHECKING:
-    from departments.models import User
-    from tasks.models import ProgressReport, Task, TaskRequest
+from departments.models import User
+from tasks.models import ProgressReport, Task, TaskRequest
 
 
 class EventKind(models.TextChoices):
@@ -194,6 +194,4 @@ def task_cancelled_data(task: Task, *, old_status: str, reason: str, actor: User
 
 def envelope(kind: str, *, timestamp: dt.datetime, data: dict[str, Any]) -> dict[str, Any]:
     """The body sent for an event (stored once, so every retry sends the same bytes)."""
-    from django.utils import timezone
-
     return {"type": kind, "timestamp": timezone.localtime(timestamp).isoformat(), "data": data}

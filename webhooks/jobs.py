@@ -1,14 +1,14 @@
 """Celery jobs of the webhooks app (autodiscovered as ``<app>.jobs``).
 
 Both are idempotent: every delivery is claimed before it is sent, so a second run, a concurrent
-run or a redelivered message sends nothing twice (see webhooks.services).
+run or a redelivered message sends nothing twice (see webhooks.delivery).
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from .services import deliveries_deliver_pending, delivery_send, events_prune
+from .delivery import deliveries_deliver_pending, delivery_send, events_prune
 
 
 @shared_task(name="webhooks.jobs.webhooks_deliver")

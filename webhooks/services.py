@@ -1,63 +1,41 @@
-"""Every write of the webhooks app: subscriptions, the event outbox, and delivering it.
-
-The outbox follows the notification outbox (tasks.services.delivery):
+"""Every write of the webhooks app: subscriptions and recording the event outbox.
 
 * ``event_record`` writes the event and one ``Delivery`` per matching subscription in the
   caller's transaction, so a rolled-back change sends nothing; after the commit each delivery is
   handed to Celery (``webhook_send``), and the beat tick (``webhooks_deliver``) sends whatever
-  that hand-off missed.
-* A sender claims a delivery with a conditional update (``pending`` → ``sending``, committed on
-  its own before the request goes out), posts, and stamps the outcome. Two senders racing for a
-  row: one update matches, the other does nothing. A sender that dies after the claim leaves the
-  row ``sending``; the sweeper re-queues it once its lease has run out. That window (sent, then
-  killed before the stamp) is the only way a second copy can go out, and it carries the same
-  ``webhook-id``, so the receiver can drop it.
-* A failed attempt is retried after an exponential backoff until IPPLAN_WEBHOOK_MAX_ATTEMPTS;
-  IPPLAN_WEBHOOK_DISABLE_AFTER failed attempts in a row turn the subscription off.
-
-Nothing a receiver does can block or roll back the change that caused the event: the request
-is made by a job, after the commit, outside any transaction of the caller.
+  that hand-off missed. Sending is ``webhooks.delivery`` (the kernel's outbox engine).
+* The work-plan's events reach ``event_record`` through ``webhooks.subscribers``.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import logging
-import math
 import secrets
-import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from standardwebhooks import Webhook
 
 from departments.models import Region, User
-from ipplan import outbound
 from ipplan.audit import delete_as, save_as
 from ipplan.permissions import Action, can, require
 from ipplan.versioning import lock_and_check
 
 from . import events as catalogue
 from .choices import DeliveryState
+from .delivery import OUTBOX
 from .events import SUBSCRIBABLE_KINDS, EventKind
+from .jobs import webhook_send
 from .models import Delivery, Event, Subscription
-
-if TYPE_CHECKING:
-    from tasks.models import ProgressReport, Task, TaskRequest
 
 logger = logging.getLogger("ipplan.webhooks")
 
-USER_AGENT = "ipplan-webhooks/1"
 #: Random bytes in a secret (Standard Webhooks asks for 24 to 64).
 SECRET_BYTES = 32
 
@@ -278,9 +256,7 @@ def subscription_test_send(*, actor: User, subscription: Subscription) -> Delive
 def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
     """Send a failed delivery again now, with a fresh count of attempts."""
     require(actor, Action.MANAGE_WEBHOOKS, delivery)
-    updated = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
-        state=DeliveryState.PENDING, attempts=0, next_attempt_at=None
-    )
+    updated = OUTBOX.retry(Delivery.objects.filter(pk=delivery.pk))
     if updated:
         _enqueue_on_commit([delivery.pk])
     return Delivery.objects.get(pk=delivery.pk)
@@ -304,8 +280,6 @@ def subscribers(kind: str, region: Region) -> list[Subscription]:
 
 def _enqueue(delivery_ids: list[int]) -> None:
     """Hand committed deliveries to Celery; if this is lost, the beat tick sends them."""
-    from .jobs import webhook_send
-
     for delivery_id in delivery_ids:
         webhook_send.delay(delivery_id)
 
@@ -374,296 +348,8 @@ def event_record(
     return _record(kind, region=region, data=data, subscriptions=subscriptions, dedup_key=dedup_key)
 
 
-# --- the events the work-plan services emit (one call at each place) -----------------------------
-
-
-def emit_task_status_changed(*, task: Task, old_status: str, actor: User | None) -> Event | None:
-    """``task.status_changed``, after the task is saved with its new status."""
-    if task.status == old_status:
-        return None
-    data = catalogue.status_changed_data(task, old_status=old_status, actor=actor)
-    return event_record(EventKind.TASK_STATUS_CHANGED, region=task.plan.region, data=data)
-
-
-def emit_task_overdue(*, task: Task, today: dt.date) -> Event | None:
-    """``task.overdue``, once per task and due date, when the task is open past its due date."""
-    if task.due_date is None or not task.is_overdue_on(today):
-        return None
-    return event_record(
-        EventKind.TASK_OVERDUE,
-        region=task.plan.region,
-        data=catalogue.overdue_data(task, today=today),
-        dedup_key=f"task.overdue:t{task.pk}:{task.due_date.isoformat()}",
-    )
-
-
-def emit_report_submitted(*, report: ProgressReport) -> Event | None:
-    """``report.submitted``, after the report (and its files) are saved."""
-    return event_record(
-        EventKind.REPORT_SUBMITTED,
-        region=report.task.plan.region,
-        data=catalogue.report_submitted_data(report),
-    )
-
-
-def emit_completion_approved(*, request: TaskRequest, old_status: str, actor: User | None) -> Event | None:
-    """``completion.approved`` and, since the task is now completed, ``task.status_changed``."""
-    emit_task_status_changed(task=request.task, old_status=old_status, actor=actor)
-    data = catalogue.completion_approved_data(request, old_status=old_status, actor=actor)
-    return event_record(EventKind.COMPLETION_APPROVED, region=request.task.plan.region, data=data)
-
-
-# --- delivering: claim, send, stamp ----------------------------------------------------------------
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """Wait before the next attempt: base, 2×base, 4×base … capped at a day."""
-    seconds = float(settings.IPPLAN_WEBHOOK_BACKOFF_SECONDS) * 2 ** max(attempts - 1, 0)
-    return dt.timedelta(seconds=min(seconds, 86400))
-
-
-def _due(now: dt.datetime) -> Q:
-    return Q(state=DeliveryState.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-
-
-def delivery_claim(*, delivery_id: int, now: dt.datetime | None = None) -> bool:
-    """Take a due pending delivery for sending; False if someone else has it or it is not due.
-
-    Committed on its own, before anything goes out. The condition is on the row's own columns
-    only, so PostgreSQL re-checks it on the row a concurrent claim just changed.
-    """
-    now = now or timezone.now()
-    lease = now + dt.timedelta(seconds=settings.IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS)
-    with transaction.atomic():
-        return (
-            Delivery.objects.filter(_due(now), pk=delivery_id).update(
-                state=DeliveryState.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=lease
-            )
-            == 1
-        )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one HTTP attempt gave."""
-
-    ok: bool
-    status_code: int | None
-    error: str
-    excerpt: str
-    duration_ms: int
-
-
-def signed_request(subscription: Subscription, event: Event) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of one attempt, signed now (receivers refuse old timestamps)."""
-    body = json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"))
-    sent_at = dt.datetime.now(tz=dt.UTC)
-    signature = Webhook(subscription.secret).sign(event.id, sent_at, body)
-    expires = subscription.previous_secret_expires_at
-    if subscription.previous_secret and expires is not None and sent_at < expires:
-        signature += " " + Webhook(subscription.previous_secret).sign(event.id, sent_at, body)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "webhook-id": event.id,
-        "webhook-timestamp": str(math.floor(sent_at.timestamp())),
-        "webhook-signature": signature,
-    }
-    return body.encode("utf-8"), headers
-
-
-def http_post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """POST once through the outbound client (address checked and pinned, no redirect followed:
-    a moved endpoint must be edited); any 2xx is success. Only the status and the timing are
-    kept: the receiver's body is never read into the log."""
-    timeout = float(settings.IPPLAN_WEBHOOK_TIMEOUT_SECONDS)
-    started = time.monotonic()
-    try:
-        reply = outbound.post(url, body, headers, timeout=timeout)
-    except outbound.OutboundError as exc:  # recorded on the delivery and retried
-        duration = round((time.monotonic() - started) * 1000)
-        logger.info("webhook POST to %s failed: %s", url, exc)
-        name = "" if isinstance(exc, outbound.OutboundRefused) else f"{type(exc).__name__}: "
-        return Outcome(False, None, f"{name}{exc}"[:300], "", duration)
-    ok = 200 <= reply.status < 300
-    error = "" if ok else outbound.status_text(reply.status)
-    return Outcome(ok, reply.status, error, "", reply.duration_ms)
-
-
-def _stamp(delivery: Delivery, outcome: Outcome, now: dt.datetime) -> str:
-    """Record the attempt on the delivery and the subscription's failure count, in one transaction."""
-    subscription_id = delivery.subscription_id
-    common = {
-        "last_status_code": outcome.status_code,
-        "last_error": outcome.error,
-        "last_response_excerpt": outcome.excerpt,
-        "duration_ms": outcome.duration_ms,
-    }
-    disabled = False
-    with transaction.atomic():
-        mine = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING)
-        if outcome.ok:
-            state = DeliveryState.DELIVERED
-            if not mine.update(state=state, delivered_at=now, next_attempt_at=None, **common):
-                return ""  # re-queued by the sweeper and taken by another sender meanwhile
-            Subscription.objects.filter(pk=subscription_id, consecutive_failures__gt=0).update(
-                consecutive_failures=0
-            )
-            return str(state)
-        failed = delivery.attempts >= settings.IPPLAN_WEBHOOK_MAX_ATTEMPTS
-        state = DeliveryState.FAILED if failed else DeliveryState.PENDING
-        next_attempt = None if failed else now + backoff(delivery.attempts)
-        if not mine.update(state=state, next_attempt_at=next_attempt, **common):
-            return ""
-        Subscription.objects.filter(pk=subscription_id).update(
-            consecutive_failures=F("consecutive_failures") + 1
-        )
-        limit = settings.IPPLAN_WEBHOOK_DISABLE_AFTER
-        if limit > 0:
-            disabled = bool(
-                Subscription.objects.filter(
-                    pk=subscription_id, is_active=True, consecutive_failures__gte=limit
-                ).update(
-                    is_active=False,
-                    disabled_at=now,
-                    disabled_reason=(
-                        _("连续 %(count)s 次推送失败,已自动停用。最近错误:%(error)s")
-                        % {"count": limit, "error": outcome.error}
-                    )[:300],
-                    version=F("version") + 1,
-                )
-            )
-            if disabled:
-                _notify_disabled(subscription_id)
-    if disabled:
-        logger.warning(
-            "webhook subscription %s disabled after %s failed attempts in a row", subscription_id, limit
-        )
-    return str(state)
-
-
-def _notify_disabled(subscription_id: int) -> None:
-    """Tell the people who manage the subscription that it was switched off (in the same
-    transaction as the switch, once per time it is switched off)."""
-    from departments.choices import Role
-    from departments.models import User
-    from tasks.choices import NotificationKind
-    from tasks.services.notifications import notification_create
-
-    subscription = Subscription.objects.select_related("region").get(pk=subscription_id)
-    managers = User.objects.filter(is_active=True).filter(
-        Q(role=Role.BUREAU, region=subscription.region) | Q(pk=subscription.created_by_id)
-    )
-
-    def message() -> str:  # written in each manager's language
-        return _(
-            "Webhook 订阅 %(url)s 已自动停用:%(reason)s 请检查接收方后在“Webhook 推送”页面重新启用。"
-        ) % {
-            "url": subscription.url,
-            "reason": subscription.disabled_reason,
-        }
-
-    stamp = subscription.disabled_at.isoformat() if subscription.disabled_at else ""
-    for manager in managers.distinct():
-        notification_create(
-            recipient=manager,
-            kind=NotificationKind.WEBHOOK_DISABLED,
-            message=message,
-            dedup_key=f"webhook_disabled:{subscription.pk}:{stamp}:{manager.pk}",
-        )
-
-
-def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
-    """Claim, send and stamp one delivery; returns its new state ('' when not sent: not due,
-    taken by another sender, gone, or its subscription is off).
-
-    ``now`` is the clock of the schedule (claim, lease, backoff); the signature always carries
-    the real time of the request.
-    """
-    delivery = Delivery.objects.select_related("event", "subscription").filter(pk=delivery_id).first()
-    if delivery is None:
-        return ""
-    if not delivery.subscription.is_active and delivery.event.kind != EventKind.WEBHOOK_TEST:
-        return ""  # waits until the subscription is turned on again
-    if not delivery_claim(delivery_id=delivery_id, now=now):
-        return ""
-    delivery.refresh_from_db(fields=["attempts"])
-    body, headers = signed_request(delivery.subscription, delivery.event)
-    outcome = http_post(delivery.subscription.url, body, headers)
-    state = _stamp(delivery, outcome, now or timezone.now())
-    if outcome.ok:
-        logger.info("webhook %s delivered to subscription %s", delivery.event_id, delivery.subscription_id)
-    else:
-        logger.warning(
-            "webhook %s to subscription %s attempt %s failed: %s",
-            delivery.event_id,
-            delivery.subscription_id,
-            delivery.attempts,
-            outcome.error,
-        )
-    return state
-
-
-def deliveries_requeue_stuck(*, now: dt.datetime | None = None) -> int:
-    """Put deliveries whose sender died (``sending`` past their lease) back to ``pending``; those
-    that have used up their attempts are marked failed instead."""
-    now = now or timezone.now()
-    stuck = Delivery.objects.filter(state=DeliveryState.SENDING, next_attempt_at__lt=now)
-    given_up = stuck.filter(attempts__gte=settings.IPPLAN_WEBHOOK_MAX_ATTEMPTS).update(
-        state=DeliveryState.FAILED, next_attempt_at=None, last_error=_("发送中断且已达最大尝试次数。")
-    )
-    count = stuck.update(state=DeliveryState.PENDING, next_attempt_at=None)
-    if count or given_up:
-        logger.warning("re-queued %d webhook deliveries left in 'sending' (%d given up)", count, given_up)
-    return count
-
-
-def deliveries_ready(
-    *, now: dt.datetime | None = None, limit: int = 200, exclude: set[int] | None = None
-) -> list[int]:
-    """Ids of due pending deliveries whose subscription is on (test messages always), oldest first."""
-    now = now or timezone.now()
-    rows = Delivery.objects.filter(_due(now)).filter(
-        Q(subscription__is_active=True) | Q(event__kind=EventKind.WEBHOOK_TEST)
-    )
-    if exclude:
-        rows = rows.exclude(pk__in=exclude)
-    return list(rows.order_by("pk").values_list("pk", flat=True)[:limit])
-
-
-def deliveries_deliver_pending(*, limit: int | None = None, now: dt.datetime | None = None) -> dict[str, int]:
-    """The sweeper and sender: re-queue stuck deliveries, then try each due one once.
-
-    Idempotent and safe to run concurrently (each row is claimed). A delivery that fails is not
-    retried in the same run, even with a zero backoff.
-    """
-    counts: Counter[str] = Counter()
-    counts["requeued"] = deliveries_requeue_stuck(now=now)
-    tried: set[int] = set()
-    while limit is None or len(tried) < limit:
-        size = 200 if limit is None else min(200, limit - len(tried))
-        batch = deliveries_ready(now=now, limit=size, exclude=tried)
-        if not batch:
-            break
-        for delivery_id in batch:
-            tried.add(delivery_id)
-            state = delivery_send(delivery_id=delivery_id, now=now)
-            counts[state or "skipped"] += 1
-    return dict(counts)
-
-
 __all__ = [
-    "backoff",
-    "deliveries_deliver_pending",
-    "deliveries_ready",
-    "deliveries_requeue_stuck",
-    "delivery_claim",
     "delivery_retry",
-    "delivery_send",
-    "emit_completion_approved",
-    "emit_report_submitted",
-    "emit_task_overdue",
-    "emit_task_status_changed",
     "event_record",
     "region_prefixes",
     "secret_generate",
@@ -675,23 +361,3 @@ __all__ = [
     "subscription_test_send",
     "subscription_update",
 ]
-
-
-# --- housekeeping ---------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def events_prune(*, now: dt.datetime | None = None, keep_days: int | None = None) -> int:
-    """Delete events older than ``keep_days`` (IPPLAN_WEBHOOK_KEEP_DAYS) whose deliveries are all
-    finished (delivered or failed), with their delivery log; returns how many events went.
-    Events still waiting for a delivery are kept whatever their age. 0 days keeps everything."""
-    keep_days = settings.IPPLAN_WEBHOOK_KEEP_DAYS if keep_days is None else keep_days
-    if keep_days <= 0:
-        return 0
-    cutoff = (now or timezone.now()) - dt.timedelta(days=keep_days)
-    unfinished = Delivery.objects.filter(event=OuterRef("pk")).exclude(
-        state__in=[DeliveryState.DELIVERED, DeliveryState.FAILED]
-    )
-    old = Event.objects.filter(created_at__lt=cutoff).exclude(Exists(unfinished))
-    _count, by_model = old.delete()
-    return int(by_model.get(Event._meta.label, 0))

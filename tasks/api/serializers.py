@@ -12,16 +12,17 @@ from rest_framework import serializers
 
 from departments.api.serializers import DepartmentRefSerializer, RegionRefSerializer, UserRefSerializer
 from ipplan.api import fields
+from notifications.models import Notification
 
 from .. import status as status_table
 from ..choices import CLOSED_STATUSES, Light, TaskStatus
 from ..indicators import format_quantity, format_target
+from ..lights import LIGHT_BY_RANK
 from ..models import (
     Assignment,
     Attachment,
     Indicator,
     IndicatorReading,
-    Notification,
     Phase,
     Plan,
     ProgressReport,
@@ -30,7 +31,6 @@ from ..models import (
     TaskRequest,
     local_today,
 )
-from ..reporting.lights import LIGHT_BY_RANK
 
 #: One DRF date-time field formats every timestamp as the generic path would (time zone, "Z").
 _DATETIME = serializers.DateTimeField()

@@ -25,6 +25,8 @@ from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
 from ipplan.permissions import Action, get_for, require, scope
+from notifications.models import Notification
+from notifications.services.notifications import notifications_mark_read
 
 from .. import filtersets
 from ..dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
@@ -34,7 +36,6 @@ from ..models import (
     Attachment,
     Indicator,
     IndicatorReading,
-    Notification,
     Phase,
     Plan,
     ProgressReport,
@@ -47,7 +48,6 @@ from ..selectors import task_assignments_prefetch, task_changes, visible_tasks
 from ..services import maintenance, workflow
 from ..services.attachments import AttachmentIntegrityError
 from ..services.maintenance import Departments
-from ..services.notifications import notifications_mark_read
 from ..services.plans import indicator_reading_record
 from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
 from . import serializers as s

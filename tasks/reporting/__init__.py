@@ -5,7 +5,6 @@ as a database expression that gives the same answer (the property tests in
 ``tests/dashboard/test_measures.py`` check that both forms agree). The README's table "How figures
 are computed" repeats the definitions below.
 
-* ``lights``      overdue, the traffic light (red/yellow/green/done), on-time completion;
 * ``periods``     reporting periods and when a task starts owing reports;
 * ``reports``     who reports, report missing, reports owed and filed (reporting compliance);
 * ``people``      the bureau of a region;
@@ -13,5 +12,6 @@ are computed" repeats the definitions below.
 * ``urges``       urges sent in a period;
 * ``scores``      the department assessment (考核) and the ranking every page shows.
 
-This package imports nothing at import time so that ``tasks.models`` can use ``lights``.
+The one measure ``tasks.models`` itself needs, the traffic light (overdue, red/yellow/green/done,
+on-time completion), is defined just below the models in ``tasks.lights``.
 """

@@ -35,8 +35,8 @@ from departments.choices import DepartmentKind
 from departments.models import AssessmentWeights, Department, Region
 
 from ..choices import CLOSED_STATUSES, AssignmentRole, ReportCadence, TaskStatus
+from ..lights import completed_on_time, completed_on_time_q, is_overdue, overdue_q
 from ..models import Assignment, ProgressReport, Task
-from .lights import completed_on_time, completed_on_time_q, is_overdue, overdue_q
 from .people import city_of
 from .periods import period_bounds, period_keys, periods_owed, task_started_on
 from .reports import REPORTING_ROLES, report_missing_q, started_by_q

@@ -1,6 +1,8 @@
 """Every write of the work-plan domain. Views, the API, admin actions, jobs and commands call
 these functions; none of them calls ``.save()`` itself."""
 
+from notifications.services.notifications import notification_create
+
 from .attachments import (
     ALLOWED_TYPES,
     MAX_ATTACHMENT_BYTES,
@@ -9,7 +11,6 @@ from .attachments import (
     attachment_store,
     validate_upload,
 )
-from .notifications import notification_create
 from .plans import (
     assignment_set,
     indicator_create,

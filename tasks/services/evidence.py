@@ -13,8 +13,8 @@ from departments.models import User
 from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, require
-from webhooks.services import emit_report_submitted
 
+from .. import events
 from ..models import ProgressReport
 from .attachments import UploadedFile, files_discarded_on_error, store_file, validate_uploads
 
@@ -77,5 +77,5 @@ def _progress_report_correct(
     save_as(correction, actor=actor, reason=f"correct #{original.pk}")
     for file, (content_type, _ext) in zip(files, kinds, strict=True):
         store_file(report=correction, file=file, actor=actor, content_type=content_type, stored=stored)
-    emit_report_submitted(report=correction)
+    events.publish(events.ReportSubmitted(correction))
     return correction

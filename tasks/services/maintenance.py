@@ -34,15 +34,14 @@ from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, require
 from ipplan.versioning import lock_and_check, save_versioned, version_of
-from webhooks import events as catalogue
-from webhooks.events import EventKind
-from webhooks.services import emit_task_status_changed, event_record
+from notifications.choices import NotificationKind
+from notifications.services.notifications import Message, notification_create
 
+from .. import events
 from .. import status as status_table
-from ..choices import AssignmentRole, NotificationKind, RequestState, TaskStatus
+from ..choices import AssignmentRole, RequestState, TaskStatus
 from ..models import Plan, Section, Task, TaskPathAlias, TaskRequest
 from ..status import Door
-from .notifications import Message, notification_create
 from .plans import assignments_apply
 from .progress import lock_task
 
@@ -114,8 +113,7 @@ def _params(task: Task) -> dict[str, Any]:
 
 
 def _emit_updated(task: Task, *, changes: dict[str, tuple[Any, Any]], reason: str, actor: User) -> None:
-    data = catalogue.task_updated_data(task, changes=changes, reason=reason, actor=actor)
-    event_record(EventKind.TASK_UPDATED, region=task.plan.region, data=data)
+    events.publish(events.TaskUpdated(task, changes, reason, actor))
 
 
 def _clean_title(title: str) -> str:
@@ -268,8 +266,7 @@ def task_reassign(
         task, actor=actor, reason=f"reassign: {reason}" if reason else "reassign", update_fields=[]
     )
     new_rows = _assignment_rows(task)
-    data = catalogue.task_reassigned_data(task, old=old_rows, new=new_rows, actor=actor)
-    event_record(EventKind.TASK_REASSIGNED, region=task.plan.region, data=data)
+    events.publish(events.TaskReassigned(task, old_rows, new_rows, actor))
     old_roles = {row["department_id"]: row["role"] for row in old_rows}
     new_roles = {row["department_id"]: row["role"] for row in new_rows}
     for department_id, role in new_roles.items():
@@ -459,9 +456,8 @@ def _cancel(
         reason=f"cancel: {reason}",
         update_fields=["status", "status_before_cancel", "cancel_reason", "merged_into"],
     )
-    emit_task_status_changed(task=task, old_status=old_status, actor=actor)
-    data = catalogue.task_cancelled_data(task, old_status=old_status, reason=reason, actor=actor)
-    event_record(EventKind.TASK_CANCELLED, region=task.plan.region, data=data)
+    events.publish(events.TaskStatusChanged(task, old_status, actor))
+    events.publish(events.TaskCancelled(task, old_status, reason, actor))
     return old_status
 
 
@@ -515,7 +511,7 @@ def task_restore(*, actor: User, task: Task, expected_version: int | None, reaso
         reason=f"restore: {reason.strip()}" if reason.strip() else "restore",
         update_fields=["status", "status_before_cancel", "cancel_reason", "merged_into"],
     )
-    emit_task_status_changed(task=task, old_status=old_status, actor=actor)
+    events.publish(events.TaskStatusChanged(task, old_status, actor))
     _notify(
         _department_ids(task),
         actor=actor,

@@ -15,8 +15,8 @@ from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, require
 from ipplan.versioning import lock_and_check, save_versioned
-from webhooks.services import emit_report_submitted, emit_task_status_changed
 
+from .. import events
 from .. import status as status_table
 from ..choices import TaskStatus
 from ..models import ProgressReport, Task
@@ -89,7 +89,7 @@ def task_update_progress(
     if not changed:
         return task
     save_versioned(task, actor=actor, reason=reason or "progress", update_fields=changed)
-    emit_task_status_changed(task=task, old_status=old_status, actor=actor)
+    events.publish(events.TaskStatusChanged(task, old_status, actor))
     return task
 
 
@@ -169,5 +169,5 @@ def _progress_report_submit(
     save_as(report, actor=actor, reason="submit")
     for file, (content_type, _ext) in zip(files, kinds, strict=True):
         store_file(report=report, file=file, actor=actor, content_type=content_type, stored=stored)
-    emit_report_submitted(report=report)
+    events.publish(events.ReportSubmitted(report))
     return report

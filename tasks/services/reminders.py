@@ -1,22 +1,10 @@
-"""Reminder rules: what is due on a day, created as notifications exactly once.
+"""The reminder sweep: which reminders the rules call for today, created as notifications once.
 
-Beat only ticks; this module computes from the data which reminders are due "now" and creates
-each through ``notification_create``, whose unique ``dedup_key`` (recipient, task, kind, period)
-makes a second sweep, a concurrent sweep or a redelivered job a no-op.
-
-Rules per task (defaults in settings, per plan in ``ReminderPolicy``):
-
-* before the due date (7, 3, 1 days) and on the day. A reminder whose day is a day off goes out
-  on the working day before; when several fall on the same working day only the nearest to the
-  deadline is sent (one mail, not three, before 国庆).
-* after the due date every N days; a reminder on a day off goes out on the next working day (a
-  task cannot be chased before it is late).
-* escalation to the department heads after M days and to the bureau after K days, once each
-  (on the first working day at or after due + M/K).
-
-Reminders are *states*, not events: each working day a task is in the latest stage whose day has
-come; if that stage has not been notified it is now, so a day the system was down is caught up
-on the next working day without repeating earlier stages. Nothing is sent on days off.
+Beat only ticks; this module reads the open tasks and computes from the data which reminders are
+due "now" (the rules themselves are plain functions of dates in ``notifications.rules``), and
+creates them through ``notifications_create_many``, whose unique ``dedup_key`` (recipient, task,
+kind, period) makes a second sweep, a concurrent sweep or a redelivered job a no-op. Each page
+of late tasks is published as ``events.TasksOverdue`` (the webhooks app records ``task.overdue``).
 """
 
 from __future__ import annotations
@@ -38,191 +26,42 @@ from django.utils.translation import gettext as _
 
 from departments.choices import Role
 from departments.models import User
-from webhooks.events import EventKind
-from webhooks.models import Event, Subscription
-from webhooks.services import emit_task_overdue, region_prefixes
-
-from ..calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
-from ..choices import (
-    CLOSED_STATUSES,
-    NotificationKind,
-    PlanStatus,
-    ReportCadence,
-    RequestState,
-    ReviewStatus,
-    TaskStatus,
+from notifications.calendar import is_working_day
+from notifications.choices import NotificationKind
+from notifications.models import Notification, ReminderPolicy
+from notifications.rules import (
+    ReportWindow,
+    Rules,
+    Stage,
+    default_rules,
+    escalations_on,
+    first_working_day_of_week,
+    report_window,
+    task_stage_on,
 )
-from ..models import Assignment, Notification, Plan, ProgressReport, ReminderPolicy, Task, TaskRequest
-from ..reporting.reports import REPORTING_ROLES, is_report_missing, report_missing_q
-from .notifications import (
+from notifications.services.notifications import (
     NewNotification,
     language_or_default,
     notifications_create_many,
     recipient_language,
 )
 
+from .. import events
+from ..choices import (
+    CLOSED_STATUSES,
+    PlanStatus,
+    RequestState,
+    ReviewStatus,
+    TaskStatus,
+)
+from ..models import Assignment, Plan, ProgressReport, Task, TaskRequest
+from ..reporting.reports import REPORTING_ROLES, is_report_missing, report_missing_q
+
 logger = logging.getLogger("ipplan.reminders")
 
 #: Departments that are reminded and must report: the lead and the responsible ones.
 #: A digest lists tasks due within this many days.
 DIGEST_DUE_WITHIN_DAYS = 7
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The reminder rules in force for one plan; 0 turns a rule off."""
-
-    days_before: tuple[int, ...] = (7, 3, 1)
-    on_day: bool = True
-    repeat_every_days: int = 3
-    escalate_head_after: int = 7
-    escalate_bureau_after: int = 14
-
-
-def default_rules() -> Rules:
-    days = sorted(
-        {int(p) for p in str(settings.IPPLAN_REMINDER_DAYS_BEFORE).split(",") if p.strip().isdigit()},
-        reverse=True,
-    )
-    return Rules(
-        days_before=tuple(d for d in days if d > 0),
-        on_day=settings.IPPLAN_REMINDER_ON_DAY,
-        repeat_every_days=settings.IPPLAN_REMINDER_REPEAT_EVERY_DAYS,
-        escalate_head_after=settings.IPPLAN_REMINDER_ESCALATE_HEAD_AFTER,
-        escalate_bureau_after=settings.IPPLAN_REMINDER_ESCALATE_BUREAU_AFTER,
-    )
-
-
-def rules_for(plan: Plan) -> Rules:
-    """The plan's own policy, or the defaults."""
-    try:
-        policy = plan.reminder_policy
-    except ReminderPolicy.DoesNotExist:
-        return default_rules()
-    return Rules(
-        days_before=tuple(policy.offsets_before),
-        on_day=policy.on_day,
-        repeat_every_days=policy.repeat_every_days,
-        escalate_head_after=policy.escalate_head_after,
-        escalate_bureau_after=policy.escalate_bureau_after,
-    )
-
-
-@transaction.atomic
-def reminder_policy_set(
-    *,
-    actor: User | None,
-    plan: Plan,
-    days_before: str = "7,3,1",
-    on_day: bool = True,
-    repeat_every_days: int = 3,
-    escalate_head_after: int = 7,
-    escalate_bureau_after: int = 14,
-) -> ReminderPolicy:
-    """Create or change the plan's reminder rules."""
-    from ipplan.permissions import Action, require
-
-    if actor is not None:
-        require(actor, Action.EDIT_PLAN, plan)
-    policy = ReminderPolicy.objects.select_for_update().filter(plan=plan).first() or ReminderPolicy(plan=plan)
-    policy.days_before = days_before
-    policy.on_day = on_day
-    policy.repeat_every_days = repeat_every_days
-    policy.escalate_head_after = escalate_head_after
-    policy.escalate_bureau_after = escalate_bureau_after
-    policy.updated_by = actor
-    policy.full_clean()
-    policy.save()
-    return policy
-
-
-# --- the pure rules -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One reminder of a task: its kind, its id within the due date, and the day it goes out."""
-
-    kind: str
-    key: str
-    nominal: dt.date
-    send_on: dt.date
-
-
-def task_stage_on(due: dt.date, today: dt.date, rules: Rules) -> Stage | None:
-    """The latest before/on/after-due reminder stage whose day has come by ``today``, if any."""
-    if today <= due:
-        stages = [
-            Stage(NotificationKind.DUE_SOON, f"d{d}", due - dt.timedelta(days=d), dt.date.min)
-            for d in rules.days_before
-        ]
-        if rules.on_day:
-            stages.append(Stage(NotificationKind.DUE_TODAY, "d0", due, dt.date.min))
-        came = [
-            Stage(s.kind, s.key, s.nominal, working_day_on_or_before(s.nominal))
-            for s in stages
-            if working_day_on_or_before(s.nominal) <= today
-        ]
-        return max(came, key=lambda s: s.nominal) if came else None
-    step = rules.repeat_every_days
-    if step <= 0:
-        return None
-    k = (today - due).days // step
-    while k >= 1:
-        nominal = due + dt.timedelta(days=k * step)
-        send_on = working_day_on_or_after(nominal)
-        if send_on <= today:
-            return Stage(NotificationKind.OVERDUE, f"o{k}", nominal, send_on)
-        k -= 1
-    return None
-
-
-def escalations_on(due: dt.date, today: dt.date, rules: Rules) -> list[str]:
-    """The escalation kinds whose day has come: once a task is M (K) days late."""
-    kinds: list[str] = []
-    for kind, after in (
-        (NotificationKind.ESCALATION_HEAD, rules.escalate_head_after),
-        (NotificationKind.ESCALATION_BUREAU, rules.escalate_bureau_after),
-    ):
-        if after > 0 and working_day_on_or_after(due + dt.timedelta(days=after)) <= today:
-            kinds.append(kind)
-    return kinds
-
-
-@dataclass(frozen=True)
-class ReportWindow:
-    period: str
-    due: dt.date
-    send_on: dt.date
-    end: dt.date
-
-
-def report_window(cadence: str, report_day: int, today: dt.date) -> ReportWindow | None:
-    """The reporting period covering ``today`` and its due day (day D of the month, or of the
-    quarter's last month), shifted to the working day before when it is a day off."""
-    if cadence == ReportCadence.MONTHLY:
-        period = f"{today:%Y-%m}"
-        month = today.month
-    elif cadence == ReportCadence.QUARTERLY:
-        quarter = (today.month - 1) // 3 + 1
-        period = f"{today.year}-Q{quarter}"
-        month = quarter * 3
-    else:
-        return None
-    due = dt.date(today.year, month, report_day)
-    next_month = dt.date(today.year + (month == 12), month % 12 + 1, 1)
-    end = next_month - dt.timedelta(days=1)
-    return ReportWindow(period, due, working_day_on_or_before(due), end)
-
-
-def first_working_day_of_week(today: dt.date) -> dt.date | None:
-    """The first working day of ``today``'s ISO week on or after its Monday (None if none)."""
-    monday = today - dt.timedelta(days=today.weekday())
-    for offset in range(7):
-        day = monday + dt.timedelta(days=offset)
-        if is_working_day(day):
-            return day
-    return None
 
 
 # --- recipients ---------------------------------------------------------------------------------
@@ -579,46 +418,15 @@ def _page_rows(
     return rows
 
 
-@dataclass
-class _Hooks:
-    """Which regions someone subscribes to ``task.overdue`` for (as ``subscribers``), read once."""
-
-    paths: set[str]
-    cache: dict[str, bool] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls) -> _Hooks:
-        rows = Subscription.objects.filter(is_active=True).values_list("region__path", "events")
-        return cls({path for path, events in rows if EventKind.TASK_OVERDUE in (events or [])})
-
-    def hooked(self, region_path: str) -> bool:
-        if region_path not in self.cache:
-            self.cache[region_path] = any(p in self.paths for p in region_prefixes(region_path))
-        return self.cache[region_path]
-
-
-def _overdue_events(
-    page: list[dict[str, Any]], plans: dict[int, _PlanFacts], today: dt.date, hooks: _Hooks
-) -> None:
-    """``task.overdue`` for the page's late tasks, once per task and due date, where someone
-    subscribes: one query finds those already recorded; only new ones are built and recorded."""
-    if not hooks.paths:
-        return
-    candidates: dict[str, int] = {}
-    for row in page:
-        due = row["due_date"]
-        if due is not None and due < today and hooks.hooked(plans[row["plan_id"]].region_path):
-            candidates[f"task.overdue:t{row['pk']}:{due.isoformat()}"] = row["pk"]
-    if not candidates:
-        return
-    known = set(Event.objects.filter(dedup_key__in=list(candidates)).values_list("dedup_key", flat=True))
-    fresh = [pk for key, pk in candidates.items() if key not in known]
-    if not fresh:
-        return
-    tasks = Task.objects.filter(pk__in=fresh).select_related("plan__region").order_by("pk")
-    for task in tasks:
-        with transaction.atomic():
-            emit_task_overdue(task=task, today=today)
+def _overdue_of(
+    page: list[dict[str, Any]], plans: dict[int, _PlanFacts], today: dt.date
+) -> list[events.OverdueTask]:
+    """The page's tasks open past their due date (for this sweep's ``TasksOverdue`` event)."""
+    return [
+        events.OverdueTask(row["pk"], row["due_date"], plans[row["plan_id"]].region_path)
+        for row in page
+        if row["due_date"] is not None and row["due_date"] < today
+    ]
 
 
 def _task_reminders(today: dt.date, result: SweepResult, chunk_size: int) -> None:
@@ -629,9 +437,9 @@ def _task_reminders(today: dt.date, result: SweepResult, chunk_size: int) -> Non
         return
     people = _People.load()
     stages = _Stages(today)
-    hooks = _Hooks.load()
+    sweep = events.Sweep(today)
     for page in _open_task_pages(chunk_size):
-        _overdue_events(page, plans, today, hooks)
+        events.publish(events.TasksOverdue(sweep, _overdue_of(page, plans, today)))
         rows = _page_notifications(page, plans, stages, people)
         for notification_id, kind in notifications_create_many(rows):
             result.add(kind, notification_id)
@@ -933,15 +741,6 @@ def reminders_sweep(
 
 
 __all__ = [
-    "Rules",
-    "Stage",
     "SweepResult",
-    "default_rules",
-    "escalations_on",
-    "first_working_day_of_week",
-    "reminder_policy_set",
     "reminders_sweep",
-    "report_window",
-    "rules_for",
-    "task_stage_on",
 ]

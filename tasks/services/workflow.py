@@ -24,14 +24,15 @@ from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, can, require
 from ipplan.versioning import save_versioned
-from webhooks.services import emit_completion_approved, emit_task_status_changed
+from notifications.choices import NotificationKind
+from notifications.services.notifications import Message, notification_create
 
+from .. import events
 from .. import status as status_table
-from ..choices import AssignmentRole, NotificationKind, RequestKind, RequestState, ReviewStatus, TaskStatus
+from ..choices import AssignmentRole, RequestKind, RequestState, ReviewStatus, TaskStatus
 from ..models import Plan, ProgressReport, Section, Task, TaskRequest, Urge, local_today
 from ..reporting.people import bureau_users_for_region
 from ..status import Door
-from .notifications import Message, notification_create
 from .progress import check_task_open as _check_task_open
 from .progress import lock_task, task_set_due_date
 
@@ -237,7 +238,7 @@ def completion_request(*, actor: User, task: Task, expected_version: int, reason
     )
     task.status = TaskStatus.COMPLETION_REQUESTED
     _bump(task, actor=actor, reason="completion_request", fields=["status"])
-    emit_task_status_changed(task=task, old_status=old_status, actor=actor)
+    events.publish(events.TaskStatusChanged(task, old_status, actor))
     _notify_pending(request, actor=actor)
     return request
 
@@ -269,7 +270,8 @@ def completion_approve(*, actor: User, request: TaskRequest, comment: str = "") 
     _decide(request, actor=actor, state=RequestState.APPROVED, comment=comment)
     task.status, task.progress, task.completed_at = TaskStatus.COMPLETED, 100, timezone.now()
     _bump(task, actor=actor, reason="completion_approved", fields=["status", "progress", "completed_at"])
-    emit_completion_approved(request=request, old_status=TaskStatus.COMPLETION_REQUESTED, actor=actor)
+    events.publish(events.TaskStatusChanged(request.task, TaskStatus.COMPLETION_REQUESTED, actor))
+    events.publish(events.CompletionApproved(request, TaskStatus.COMPLETION_REQUESTED, actor))
     _notify_result(request, actor=actor)
     return request
 
@@ -289,7 +291,7 @@ def completion_return(*, actor: User, request: TaskRequest, comment: str) -> Tas
     _decide(request, actor=actor, state=RequestState.RETURNED, comment=comment)
     task.status = TaskStatus.IN_PROGRESS
     _bump(task, actor=actor, reason="completion_returned", fields=["status"])
-    emit_task_status_changed(task=task, old_status=TaskStatus.COMPLETION_REQUESTED, actor=actor)
+    events.publish(events.TaskStatusChanged(task, TaskStatus.COMPLETION_REQUESTED, actor))
     _notify_result(request, actor=actor)
     return request
 

@@ -17,15 +17,15 @@ from django.views.decorators.http import require_POST
 
 from departments.models import Department
 from ipplan.permissions import Action, can, get_for
+from notifications.services.policies import rules_for
 
 from ..choices import Light
 from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
+from ..lights import LIGHT_BY_RANK
 from ..marks import attach_marks
 from ..models import IndicatorReading, Phase, Plan, Section, Task, local_today
-from ..reporting.lights import LIGHT_BY_RANK
 from ..selectors import light_counts, visible_tasks
-from ..services.reminders import rules_for
 from ..services.workflow import deadline_set_for_plan, deadline_set_for_section
 
 PLAN_VIEWS = ("sections", "table", "timeline")

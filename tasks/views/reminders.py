@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ipplan.permissions import Action, get_for, require
+from notifications.services.policies import reminder_policy_set
 
 from ..models import Plan
-from ..services.reminders import reminder_policy_set
 
 
 @login_required

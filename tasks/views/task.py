@@ -11,10 +11,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from ipplan.permissions import Action, can
+from notifications.models import Notification
 
 from .. import status as status_table
 from ..choices import AssignmentRole, RequestState, TaskStatus
-from ..models import Attachment, Notification, ProgressReport, Task, local_today
+from ..models import Attachment, ProgressReport, Task, local_today
 from ..offers import task_offers, waiting_for
 from ..selectors import period_for, task_changes, task_detail
 

@@ -26,7 +26,7 @@ from departments.models import Department, User
 from departments.services import user_create
 from ipplan.audit import delete_as
 from ipplan.models import Tombstone
-from tasks.choices import NotificationKind
+from notifications.choices import NotificationKind
 from tasks.models import (
     Attachment,
     Indicator,

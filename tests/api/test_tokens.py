@@ -21,8 +21,9 @@ from rest_framework.test import APIClient
 from ipplan.api.throttling import ClientRateThrottle
 from ipplan.models import ApiToken
 from ipplan.services import TOKEN_MAX_DAYS, api_token_create, api_token_revoke
-from tasks.models import Notification, Task
-from tasks.services.notifications import notification_create
+from notifications.models import Notification
+from notifications.services.notifications import notification_create
+from tasks.models import Task
 
 from ..conftest import PASSWORD, World
 

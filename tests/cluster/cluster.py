@@ -45,10 +45,10 @@ from departments.services import department_create, region_create, user_create
 from ipplan.services import api_token_create
 from tasks.models import Assignment, Plan, Task
 from tasks.services import plan_create
-from tasks.services.reminders import reminder_policy_set
+from notifications.services.policies import reminder_policy_set
 from simple_history.utils import bulk_create_with_history
 
-from tasks.calendar import working_day_on_or_after
+from notifications.calendar import working_day_on_or_after
 
 today = timezone.localdate()
 # the sweep runs for a working day (on a weekend or holiday a sweep of "today" does nothing)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from departments.models import Department
 from tasks.choices import AssignmentRole, ReportCadence, TaskStatus
+from tasks.lights import LIGHT_BY_RANK, completed_on_time, completed_on_time_q, light_q
 from tasks.models import Assignment, Plan, ProgressReport, Task
-from tasks.reporting.lights import LIGHT_BY_RANK, completed_on_time, completed_on_time_q, light_q
 from tasks.reporting.periods import period_bounds, period_for, task_started_on
 from tasks.reporting.reports import is_report_missing, report_missing_q
 from tasks.reporting.scores import assess, explain

@@ -20,8 +20,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from departments.models import User
-from tasks.choices import NotificationKind, NotificationState
-from tasks.models import Notification, Plan
+from notifications.choices import NotificationKind, NotificationState
+from notifications.models import Notification
+from tasks.models import Plan
 from tasks.services.progress import task_update_progress
 from tasks.services.workflow import completion_request, completion_sign_off, extension_request
 

@@ -13,8 +13,9 @@ import requests
 
 from departments.choices import Role
 from departments.services import department_create, user_create
-from tasks.choices import NotificationKind
-from tasks.models import Notification, Section, Task
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from tasks.models import Section, Task
 from tasks.services.plans import section_create
 
 from ..api.conftest import token_for

@@ -8,10 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from departments.services import department_create
 from ipplan.exceptions import ConflictError, TransitionError
-from tasks.choices import NotificationKind, RequestState, TaskStatus
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from tasks.choices import RequestState, TaskStatus
 from tasks.dashboards import plan_figures
 from tasks.filtersets import TaskFilterSet
-from tasks.models import Notification, Plan, ProgressReport, Section, Task, TaskPathAlias
+from tasks.models import Plan, ProgressReport, Section, Task, TaskPathAlias
 from tasks.selectors import department_inbox, task_changes
 from tasks.services import maintenance as m
 from tasks.services.maintenance import Departments

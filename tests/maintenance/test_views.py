@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from notifications.models import Notification
 from tasks.choices import TaskStatus
-from tasks.models import Notification, Section, Task
+from tasks.models import Section, Task
 from tasks.services.plans import section_create
 from tests.conftest import World
 

@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from ipplan import health
-from tasks.choices import NotificationKind, NotificationState
-from tasks.models import Notification
+from notifications.choices import NotificationKind, NotificationState
+from notifications.models import Notification
 
 from ..conftest import World
 

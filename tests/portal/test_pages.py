@@ -27,7 +27,7 @@ PAGES = {
     "task": ("tasks:task_detail", "task"),
     "foreign_task": ("tasks:task_detail", "foreign_task"),
     "review": ("tasks:review", None),
-    "notifications": ("tasks:notifications", None),
+    "notifications": ("notifications:list", None),
     "import": ("tasks:import_start", None),
     "tokens": ("account_tokens", None),
 }
@@ -209,7 +209,7 @@ def test_review_queue_actions_return_to_the_queue_and_refuse_other_hosts(
 
 
 def test_bureau_sets_a_plans_reminder_rules(client: Client, world: World) -> None:
-    from tasks.services.reminders import rules_for
+    from notifications.services.policies import rules_for
 
     client.force_login(world.users["bureau"])
     data = {

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.management import call_command
 
-from tasks.models import Notification
+from notifications.models import Notification
 
 
 def sweep(day: dt.date | str, *extra: str) -> dict[str, Any]:
@@ -23,11 +24,11 @@ def days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def walk(start: dt.date, end: dt.date) -> dict[dt.date, set[tuple[str, str, str]]]:
-    """Sweep every day from ``start`` to ``end`` (again on each day something was created) and return, per day, what was
-    created: (kind, recipient username, task title or '')."""
+def walk(run_days: Iterable[dt.date]) -> dict[dt.date, set[tuple[str, str, str]]]:
+    """Sweep each of ``run_days`` (again on each day something was created) and return, per day,
+    what was created: (kind, recipient username, task title or '')."""
     log: dict[dt.date, set[tuple[str, str, str]]] = {}
-    for day in days(start, end):
+    for day in run_days:
         before = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         first = sweep(day)
         if first["total"]:  # running the same day again creates nothing

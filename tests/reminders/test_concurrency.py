@@ -9,10 +9,11 @@ import pytest
 from django.core import mail
 
 from departments.models import User
+from notifications.models import Notification
+from notifications.services.delivery import notifications_deliver_pending
 from tasks.choices import ReportCadence, TaskStatus
-from tasks.models import Notification, Plan, Task
+from tasks.models import Plan, Task
 from tasks.services import task_create
-from tasks.services.delivery import notifications_deliver_pending
 from tasks.services.reminders import reminders_sweep
 
 from ..conftest import World

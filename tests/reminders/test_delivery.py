@@ -16,10 +16,9 @@ from departments.choices import Role
 from departments.models import Department, User
 from departments.services import user_create
 from ipplan.outbound import Reply
-from tasks.choices import NotificationState, ReportCadence, TaskStatus
-from tasks.models import Notification, Plan, Task
-from tasks.services import task_urge
-from tasks.services.delivery import (
+from notifications.choices import NotificationState
+from notifications.models import Notification
+from notifications.services.delivery import (
     backoff,
     email_render,
     notification_claim,
@@ -27,6 +26,9 @@ from tasks.services.delivery import (
     notifications_requeue_stuck,
     robot_payload,
 )
+from tasks.choices import ReportCadence, TaskStatus
+from tasks.models import Plan, Task
+from tasks.services import task_urge
 
 from ..conftest import PASSWORD, World
 from .helpers import sweep
@@ -115,11 +117,11 @@ def test_a_failing_send_backs_off_is_visible_and_ends_failed_then_an_operator_re
     assert mail.outbox == []
     # the admin shows them and retries them
     client.force_login(due.users["admin"])
-    page = client.get("/admin/tasks/notification/?state__exact=failed")
+    page = client.get("/admin/notifications/notification/?state__exact=failed")
     assert page.status_code == 200 and "发送失败 2" in page.content.decode()
     assert "reminders: 600.0" in page.content.decode() and "上次节拍" in page.content.decode()
     response = client.post(
-        "/admin/tasks/notification/",
+        "/admin/notifications/notification/",
         {"action": "retry", "_selected_action": [r.pk for r in _reminders()]},
         follow=True,
     )
@@ -142,6 +144,30 @@ def test_a_claimed_row_belongs_to_one_sender_and_a_dead_senders_row_is_requeued(
     row.refresh_from_db()
     assert (row.state, row.attempts) == (NotificationState.SENT, 2)
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_a_dead_senders_row_that_used_up_its_attempts_is_marked_failed(due: World, settings: Any) -> None:
+    settings.IPPLAN_REMINDER_MAX_ATTEMPTS = 1
+    sweep(D(2026, 10, 9), "--skip-digests")
+    row, other = _reminders()
+    assert notification_claim(notification_id=row.pk) is True  # its only attempt; the sender dies
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert notifications_requeue_stuck(now=later) == 0
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.next_attempt_at) == (NotificationState.FAILED, 1, None)
+    assert row.last_error
+    assert notifications_deliver_pending() == {"requeued": 0, "sent": 1}  # only the other row
+    assert [m.to for m in mail.outbox] == [[other.recipient.email]]
+
+
+@pytest.mark.django_db
+def test_a_failing_row_is_tried_once_per_run_even_without_backoff(due: World, settings: Any) -> None:
+    settings.IPPLAN_REMINDER_BACKOFF_SECONDS = 0
+    sweep(D(2026, 10, 9), "--skip-digests")
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP 451")):
+        assert notifications_deliver_pending() == {"requeued": 0, "pending": 2}
+    assert {r.attempts for r in _reminders()} == {1}
 
 
 @pytest.mark.django_db
@@ -183,7 +209,7 @@ def test_a_department_robot_posts_each_reminder_once(due: World) -> None:
         posted.append(json.loads(body))
         return Reply(status=200, reason="OK", duration_ms=1, body=b'{"errcode":0,"errmsg":"ok"}')
 
-    with mock.patch("tasks.services.delivery.outbound.post", side_effect=fake_post):
+    with mock.patch("notifications.services.delivery.outbound.post", side_effect=fake_post):
         sweep(D(2026, 10, 9), "--skip-digests")
         notifications_deliver_pending()
     assert len(_reminders()) == 3  # staff, staff2 and other_staff
@@ -198,7 +224,7 @@ def test_a_refusing_robot_is_a_visible_failure(due: World) -> None:
     answer = Reply(
         status=200, reason="OK", duration_ms=1, body=b'{"errcode":310000,"errmsg":"sign not match"}'
     )
-    with mock.patch("tasks.services.delivery.outbound.post", return_value=answer):
+    with mock.patch("notifications.services.delivery.outbound.post", return_value=answer):
         sweep(D(2026, 10, 9), "--skip-digests")
         notifications_deliver_pending()
     row = Notification.objects.get(kind="due_today", recipient__username="staff")
@@ -209,7 +235,7 @@ def test_a_refusing_robot_is_a_visible_failure(due: World) -> None:
     # without e-mail the robot is the only channel: its failure is retried with backoff
     User.objects.filter(username="staff").update(email_notifications=False)
     Task.objects.filter(pk=due.task.pk).update(due_date=D(2026, 10, 12))
-    with mock.patch("tasks.services.delivery.outbound.post", return_value=answer):
+    with mock.patch("notifications.services.delivery.outbound.post", return_value=answer):
         sweep(D(2026, 10, 12), "--skip-digests")
         notifications_deliver_pending()
     row = Notification.objects.get(
@@ -220,7 +246,8 @@ def test_a_refusing_robot_is_a_visible_failure(due: World) -> None:
 
 @pytest.mark.django_db
 def test_the_jobs_tick_sweep_and_send(due: World, celery_eager: None) -> None:
-    from tasks.jobs import notification_send, reminders_tick
+    from notifications.jobs import notification_send
+    from tasks.jobs import reminders_tick
 
     with mock.patch("tasks.jobs.timezone.localtime") as now:
         now.return_value = timezone.make_aware(dt.datetime(2026, 10, 9, 8, 0))

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from departments.choices import Role
 from departments.models import Department, Region, User
 from departments.services import user_create
-from tasks.models import Notification, Plan, Task
+from notifications.models import Notification
+from tasks.models import Plan, Task
 from tasks.services import reminders
 from tasks.services.reminders import reminders_sweep
 

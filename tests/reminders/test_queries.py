@@ -10,10 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from departments.models import User
+from notifications.models import Notification
+from notifications.services.policies import reminder_policy_set
 from tasks.choices import ReportCadence, TaskStatus
-from tasks.models import Notification, Plan, Task
+from tasks.models import Plan, Task
 from tasks.services import plan_create, progress_report_submit, task_create
-from tasks.services.reminders import reminder_policy_set, reminders_sweep
+from tasks.services.reminders import reminders_sweep
 
 from ..conftest import World
 

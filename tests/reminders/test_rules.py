@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from tasks.calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
-from tasks.services.reminders import (
+from notifications.calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
+from notifications.rules import (
     Rules,
     escalations_on,
     first_working_day_of_week,

@@ -40,7 +40,7 @@ from departments.choices import RegionLevel, Role
 from departments.services import department_create, region_create, user_create
 from tasks.models import Assignment, Plan, Task
 from tasks.services import plan_create
-from tasks.services.reminders import reminder_policy_set
+from notifications.services.policies import reminder_policy_set
 
 province = region_create(code="440000", name="广东省", level=RegionLevel.PROVINCE)
 city = region_create(code="441900", name="东莞市", level=RegionLevel.CITY, parent=province)

@@ -26,7 +26,8 @@ from django.urls import reverse
 
 from departments.models import Department
 from ipplan import outbound
-from tasks.services.delivery import DeliveryError, robot_post
+from notifications.services.delivery import DeliveryError, robot_post
+from webhooks import delivery as sending
 from webhooks import services
 from webhooks.choices import DeliveryState
 from webhooks.events import EventKind
@@ -213,7 +214,7 @@ def test_each_spelling_is_refused_at_save_and_at_send(world: World, listener: Li
     )
     Subscription.objects.filter(pk=subscription.pk).update(url=url)
     delivery = services.subscription_test_send(actor=bureau, subscription=subscription)
-    services.delivery_send(delivery_id=delivery.pk)
+    sending.delivery_send(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.PENDING and delivery.last_status_code is None
     assert "IPPLAN_OUTBOUND_ALLOW_NETWORKS" in delivery.last_error
@@ -250,7 +251,7 @@ def test_dns_rebinding_is_refused_at_send(
     subscription = services.subscription_create(actor=bureau, url=url, events=[EventKind.TASK_STATUS_CHANGED])
     assert resolver.calls == 1  # checked at save time: a public address then
     delivery = services.subscription_test_send(actor=bureau, subscription=subscription)
-    services.delivery_send(delivery_id=delivery.pk)
+    sending.delivery_send(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert resolver.calls >= 2 and delivery.state == DeliveryState.PENDING
     assert delivery.last_status_code is None and "rebind.example" in delivery.last_error
@@ -314,7 +315,7 @@ def test_the_delivery_log_shows_status_and_timing_only(
     for status in (200, 500):
         listener.status = status
         delivery = services.subscription_test_send(actor=bureau, subscription=subscription)
-        services.delivery_send(delivery_id=delivery.pk)
+        sending.delivery_send(delivery_id=delivery.pk)
     stored = list(Delivery.objects.values_list("last_status_code", "last_error", "last_response_excerpt"))
     assert sorted(row[0] for row in stored) == [200, 500]
     assert all(SECRET_BANNER not in (error + excerpt) for _code, error, excerpt in stored)

@@ -12,6 +12,7 @@ from django.db import connection
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from tasks.services import task_update_progress
+from webhooks import delivery as sending
 from webhooks import services
 from webhooks.choices import DeliveryState
 from webhooks.models import Delivery, Event
@@ -49,14 +50,14 @@ def test_a_sender_with_a_stale_list_sends_nothing_twice(world: World, receiver: 
 
     def sender_a() -> None:
         try:
-            results["a"] = services.deliveries_deliver_pending()
+            results["a"] = sending.deliveries_deliver_pending()
         finally:
             connection.close()
 
     thread = threading.Thread(target=sender_a)
     thread.start()
     assert receiver.holding.wait(timeout=10)
-    results["b"] = services.deliveries_deliver_pending()
+    results["b"] = sending.deliveries_deliver_pending()
     receiver.hold_first.set()
     thread.join(timeout=30)
 
@@ -71,7 +72,7 @@ def test_two_concurrent_senders_deliver_each_event_id_once(world: World, receive
     _thirty_events(world, receiver)
     receiver.delay = 0.005  # widen the window between claim and stamp
 
-    results = in_threads(services.deliveries_deliver_pending, 3)
+    results = in_threads(sending.deliveries_deliver_pending, 3)
 
     assert sum(r.get("delivered", 0) for r in results) == 30
     _each_once(receiver)
@@ -95,5 +96,5 @@ def test_a_failing_enqueue_never_undoes_the_change(
     delivery = Delivery.objects.get()
     assert delivery.state == DeliveryState.PENDING
     # The beat tick sends what the hand-off missed.
-    assert services.deliveries_deliver_pending().get("delivered") == 1
+    assert sending.deliveries_deliver_pending().get("delivered") == 1
     assert len(receiver.delivered) == 1

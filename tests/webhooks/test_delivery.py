@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from departments.choices import RegionLevel
 from departments.services import region_create
-from tasks.calendar import is_working_day
-from tasks.choices import NotificationKind, TaskStatus
-from tasks.models import Notification, Task
+from notifications.calendar import is_working_day
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from tasks.choices import TaskStatus
+from tasks.models import Task
 from tasks.services import (
     completion_approve,
     completion_request,
@@ -22,6 +24,7 @@ from tasks.services import (
     task_update_progress,
 )
 from tasks.services.reminders import reminders_sweep
+from webhooks import delivery as sending
 from webhooks import services
 from webhooks.choices import DeliveryState
 from webhooks.events import SUBSCRIBABLE_KINDS, EventKind
@@ -66,7 +69,7 @@ def test_progress_update_sends_one_signed_status_changed_event(
     )
     assert enqueued == [delivery.pk]  # handed to Celery after the commit
 
-    assert services.deliveries_deliver_pending() == {"requeued": 0, "delivered": 1}
+    assert sending.deliveries_deliver_pending() == {"requeued": 0, "delivered": 1}
     assert len(receiver.requests) == 1
     got = receiver.requests[0]
     assert got.verified and got.path == "/hooks/ipplan"
@@ -91,7 +94,7 @@ def test_progress_update_sends_one_signed_status_changed_event(
     # status and timing only: the receiver's answer is not kept (tests/security/test_ssrf.py)
     assert delivery.duration_ms is not None and delivery.last_response_excerpt == ""
     # A second run sends nothing; a progress change that keeps the status records no event.
-    assert services.deliveries_deliver_pending() == {"requeued": 0}
+    assert sending.deliveries_deliver_pending() == {"requeued": 0}
     task_update_progress(actor=world.users["staff"], task=world.task, expected_version=2, progress=40)
     assert Event.objects.count() == 1 and len(receiver.requests) == 1
 
@@ -108,21 +111,21 @@ def test_receiver_failing_twice_gets_the_event_on_the_third_attempt(
     delivery = Delivery.objects.get()
     start = timezone.now()
 
-    assert services.deliveries_deliver_pending(now=start).get("pending") == 1
+    assert sending.deliveries_deliver_pending(now=start).get("pending") == 1
     delivery.refresh_from_db()
     assert (delivery.attempts, delivery.last_status_code) == (1, 500)
     assert delivery.last_error.startswith("HTTP 500")
     assert delivery.next_attempt_at == start + dt.timedelta(seconds=30)
     # Not due yet: nothing is sent before the backoff has passed.
-    assert services.deliveries_deliver_pending(now=start + dt.timedelta(seconds=29)) == {"requeued": 0}
+    assert sending.deliveries_deliver_pending(now=start + dt.timedelta(seconds=29)) == {"requeued": 0}
     assert len(receiver.requests) == 1
 
     later = start + dt.timedelta(seconds=31)
-    services.deliveries_deliver_pending(now=later)
+    sending.deliveries_deliver_pending(now=later)
     delivery.refresh_from_db()
     assert delivery.attempts == 2 and delivery.next_attempt_at == later + dt.timedelta(seconds=60)
 
-    assert services.deliveries_deliver_pending(now=later + dt.timedelta(seconds=61)).get("delivered") == 1
+    assert sending.deliveries_deliver_pending(now=later + dt.timedelta(seconds=61)).get("delivered") == 1
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, delivery.last_status_code) == (DeliveryState.DELIVERED, 3, 200)
     assert delivery.last_error == ""
@@ -140,15 +143,15 @@ def test_delivery_fails_after_max_attempts_and_can_be_retried(
     task_update_progress(
         actor=world.users["staff"], task=world.task, expected_version=1, status=TaskStatus.IN_PROGRESS
     )
-    services.deliveries_deliver_pending()
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, 2)
-    assert services.deliveries_deliver_pending() == {"requeued": 0}  # failed rows stay failed
+    assert sending.deliveries_deliver_pending() == {"requeued": 0}  # failed rows stay failed
 
     receiver.default_status = 204
     services.delivery_retry(actor=world.users["bureau"], delivery=delivery)
-    assert services.deliveries_deliver_pending().get("delivered") == 1
+    assert sending.deliveries_deliver_pending().get("delivered") == 1
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, delivery.last_status_code) == (DeliveryState.DELIVERED, 1, 204)
 
@@ -160,7 +163,7 @@ def test_unreachable_receiver_is_recorded_as_an_error(world: World, receiver: Re
     task_update_progress(
         actor=world.users["staff"], task=world.task, expected_version=1, status=TaskStatus.IN_PROGRESS
     )
-    assert services.deliveries_deliver_pending().get("pending") == 1
+    assert sending.deliveries_deliver_pending().get("pending") == 1
     delivery = Delivery.objects.get(subscription=subscription)
     assert delivery.last_status_code is None and "ConnectionError" in delivery.last_error
 
@@ -174,10 +177,10 @@ def test_subscription_disabled_after_n_failures_and_enabled_again(
     receiver.default_status = 500
     for version, status in ((1, TaskStatus.IN_PROGRESS), (2, TaskStatus.BLOCKED)):
         task_update_progress(actor=staff, task=world.task, expected_version=version, status=status)
-    services.deliveries_deliver_pending()  # 2 failures
+    sending.deliveries_deliver_pending()  # 2 failures
     subscription.refresh_from_db()
     assert subscription.is_active and subscription.consecutive_failures == 2
-    services.deliveries_deliver_pending()  # the third failure turns it off; the other one waits
+    sending.deliveries_deliver_pending()  # the third failure turns it off; the other one waits
     subscription.refresh_from_db()
     assert not subscription.is_active and subscription.consecutive_failures == 3
     assert "连续 3 次推送失败" in subscription.disabled_reason and "HTTP 500" in subscription.disabled_reason
@@ -190,7 +193,7 @@ def test_subscription_disabled_after_n_failures_and_enabled_again(
     # Off: no new deliveries are recorded for it and the waiting ones are not sent.
     task_update_progress(actor=staff, task=world.task, expected_version=3, status=TaskStatus.IN_PROGRESS)
     assert Delivery.objects.count() == 2
-    assert services.deliveries_deliver_pending() == {"requeued": 0}
+    assert sending.deliveries_deliver_pending() == {"requeued": 0}
     assert len(receiver.requests) == 3
 
     receiver.default_status = 200
@@ -198,7 +201,7 @@ def test_subscription_disabled_after_n_failures_and_enabled_again(
     subscription.refresh_from_db()
     assert subscription.is_active and subscription.consecutive_failures == 0
     assert subscription.disabled_reason == "" and subscription.version == 3
-    assert services.deliveries_deliver_pending().get("delivered") == 2
+    assert sending.deliveries_deliver_pending().get("delivered") == 2
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
 
 
@@ -241,7 +244,7 @@ def test_region_fan_out(world: World, start_receiver: Any) -> None:
     )
     got = set(Delivery.objects.values_list("subscription_id", flat=True))
     assert got == {subs["province"].pk, subs["city"].pk}
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     assert [
         len(receivers[name].delivered) for name in ("province", "city", "other", "county", "reports")
     ] == [
@@ -273,7 +276,7 @@ def test_report_submission_and_completion_approval_emit_events(world: World, rec
     )
     request = completion_request(actor=head, task=world.task, expected_version=1)
     completion_approve(actor=bureau, request=request, comment="同意")
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     bodies = [r.json for r in receiver.delivered]
     kinds = [b["type"] for b in bodies]
     assert kinds == ["report.submitted", "task.status_changed", "task.status_changed", "completion.approved"]
@@ -307,7 +310,7 @@ def test_overdue_is_recorded_once_per_task_and_due_date(world: World, receiver: 
     assert Event.objects.count() == 1
     reminders_sweep(today=day)
     assert Event.objects.count() == 2
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     assert len(receiver.delivered) == 2
 
 
@@ -333,7 +336,7 @@ def test_test_send_goes_only_to_that_subscription(world: World, start_receiver: 
     subscribe(world.users["bureau"], second, events=list(SUBSCRIBABLE_KINDS))
     delivery = services.subscription_test_send(actor=world.users["bureau"], subscription=one)
     assert delivery.event.kind == EventKind.WEBHOOK_TEST and Delivery.objects.count() == 1
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     assert len(first.delivered) == 1 and second.requests == []
     body = first.delivered[0].json
     assert body["type"] == "webhook.test" and body["data"]["subscription_id"] == one.pk
@@ -347,13 +350,31 @@ def test_stuck_delivery_is_requeued_after_its_lease(world: World, receiver: Rece
     )
     delivery = Delivery.objects.get()
     now = timezone.now()
-    assert services.delivery_claim(delivery_id=delivery.pk, now=now)  # a sender that then dies
-    assert not services.delivery_claim(delivery_id=delivery.pk, now=now)  # nobody else takes it
-    assert services.deliveries_requeue_stuck(now=now) == 0  # its lease still runs
+    assert sending.delivery_claim(delivery_id=delivery.pk, now=now)  # a sender that then dies
+    assert not sending.delivery_claim(delivery_id=delivery.pk, now=now)  # nobody else takes it
+    assert sending.deliveries_requeue_stuck(now=now) == 0  # its lease still runs
     lease_over = now + dt.timedelta(seconds=settings.IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS + 1)
-    assert services.deliveries_deliver_pending(now=lease_over) == {"requeued": 1, "delivered": 1}
+    assert sending.deliveries_deliver_pending(now=lease_over) == {"requeued": 1, "delivered": 1}
     delivery.refresh_from_db()
     assert delivery.attempts == 2 and delivery.state == DeliveryState.DELIVERED
+
+
+def test_a_stuck_delivery_that_used_up_its_attempts_is_marked_failed(
+    world: World, receiver: Receiver, settings: Any
+) -> None:
+    settings.IPPLAN_WEBHOOK_MAX_ATTEMPTS = 1
+    subscribe(world.users["bureau"], receiver)
+    task_update_progress(
+        actor=world.users["staff"], task=world.task, expected_version=1, status=TaskStatus.IN_PROGRESS
+    )
+    delivery = Delivery.objects.get()
+    now = timezone.now()
+    assert sending.delivery_claim(delivery_id=delivery.pk, now=now)  # its only attempt; the sender dies
+    lease_over = now + dt.timedelta(seconds=settings.IPPLAN_WEBHOOK_SENDING_LEASE_SECONDS + 1)
+    assert sending.deliveries_deliver_pending(now=lease_over) == {"requeued": 0}
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (DeliveryState.FAILED, 1, None)
+    assert delivery.last_error and receiver.requests == []
 
 
 def test_reimport_cancelling_a_removed_task_emits_status_changed(world: World, receiver: Receiver) -> None:
@@ -387,7 +408,7 @@ def test_reimport_cancelling_a_removed_task_emits_status_changed(world: World, r
         "cancelled",
     )
     assert data["actor_id"] == bureau.pk and data["plan_id"] == plan.pk
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     assert len(receiver.delivered) == 1
 
 
@@ -395,14 +416,14 @@ def test_finished_events_past_the_keeping_time_are_pruned(world: World, receiver
     bureau, staff = world.users["bureau"], world.users["staff"]
     subscribe(bureau, receiver)
     task_update_progress(actor=staff, task=world.task, expected_version=1, status=TaskStatus.IN_PROGRESS)
-    services.deliveries_deliver_pending()  # delivered
+    sending.deliveries_deliver_pending()  # delivered
     receiver.default_status = 500
     task_update_progress(actor=staff, task=world.task, expected_version=2, status=TaskStatus.BLOCKED)
-    services.deliveries_deliver_pending()  # waits for a retry
+    sending.deliveries_deliver_pending()  # waits for a retry
     delivered, waiting = Event.objects.order_by("created_at")
     later = timezone.now() + dt.timedelta(days=91)
-    assert services.events_prune(now=timezone.now(), keep_days=90) == 0  # nothing old enough
-    assert services.events_prune(now=later, keep_days=0) == 0  # 0 keeps everything
-    assert services.events_prune(now=later, keep_days=90) == 1
+    assert sending.events_prune(now=timezone.now(), keep_days=90) == 0  # nothing old enough
+    assert sending.events_prune(now=later, keep_days=0) == 0  # 0 keeps everything
+    assert sending.events_prune(now=later, keep_days=90) == 1
     assert list(Event.objects.values_list("pk", flat=True)) == [waiting.pk]  # still owed a delivery
     assert not Delivery.objects.filter(event_id=delivered.pk).exists()

@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 from ipplan.exceptions import ConflictError
 from tasks.choices import TaskStatus
 from tasks.services import task_update_progress
+from webhooks import delivery as sending
 from webhooks import jobs, services
 from webhooks.choices import DeliveryState
 from webhooks.models import Delivery, Subscription
@@ -143,13 +144,13 @@ def test_after_a_rotation_both_secrets_sign_for_a_while(
     assert rotated.secret != old and rotated.previous_secret == old
     assert rotated.previous_secret_expires_at is not None
     task_update_progress(actor=staff, task=world.task, expected_version=1, status=TaskStatus.BLOCKED)
-    services.deliveries_deliver_pending()  # a receiver still on the old secret accepts it
+    sending.deliveries_deliver_pending()  # a receiver still on the old secret accepts it
     assert receiver.requests[-1].verified and len(receiver.delivered) == 1
     signatures = receiver.requests[-1].headers["webhook-signature"].split()
     assert len(signatures) == 2 and all(sig.startswith("v1,") for sig in signatures)
     receiver.secret = rotated.secret  # ... and so does one already on the new secret
     task_update_progress(actor=staff, task=world.task, expected_version=2, status=TaskStatus.IN_PROGRESS)
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     assert receiver.requests[-1].verified and len(receiver.delivered) == 2
 
 
@@ -162,10 +163,10 @@ def test_without_an_overlap_the_old_secret_stops_at_once(
         actor=world.users["staff"], task=world.task, expected_version=1, status=TaskStatus.BLOCKED
     )
     rotated = services.subscription_rotate_secret(actor=world.users["bureau"], subscription=subscription)
-    services.deliveries_deliver_pending()  # still expecting the old secret: refused with 400
+    sending.deliveries_deliver_pending()  # still expecting the old secret: refused with 400
     assert receiver.requests[-1].status == 400 and not receiver.requests[-1].verified
     receiver.secret = rotated.secret
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     assert len(receiver.delivered) == 1
 
 
@@ -178,7 +179,7 @@ def test_deleting_a_subscription_drops_its_log_and_pending_deliveries(
     )
     services.subscription_delete(actor=world.users["bureau"], subscription=subscription)
     assert Delivery.objects.count() == 0
-    assert services.deliveries_deliver_pending() == {"requeued": 0}
+    assert sending.deliveries_deliver_pending() == {"requeued": 0}
     assert receiver.requests == []
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from webhooks import delivery as sending
 from webhooks import services
 from webhooks.choices import DeliveryState
 from webhooks.models import Delivery, Subscription
@@ -141,7 +142,7 @@ def test_create_test_send_and_delivery_log(world: World, receiver: Receiver) -> 
     waiting = client.get(sent["Location"]).content.decode()
     assert delivery.event_id in waiting and "待发送" in waiting and 'hx-trigger="every 5s"' in waiting
 
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     assert len(receiver.delivered) == 1 and receiver.delivered[0].headers["webhook-id"] == delivery.event_id
     log = client.get(sent["Location"]).content.decode()
     assert delivery.event_id in log and "已送达" in log and "测试消息" in log and "hx-trigger" not in log
@@ -156,7 +157,7 @@ def test_log_shows_attempts_errors_and_retry(world: World, receiver: Receiver, s
     receiver.default_status = 500
     services.subscription_test_send(actor=world.users["bureau"], subscription=subscription)
     for _ in range(3):
-        services.deliveries_deliver_pending()
+        sending.deliveries_deliver_pending()
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, 3)
     client = client_for(world, "bureau")
@@ -168,7 +169,7 @@ def test_log_shows_attempts_errors_and_retry(world: World, receiver: Receiver, s
     receiver.default_status = 200
     retried = client.post(reverse("webhooks:delivery_retry", args=[delivery.pk]))
     assert retried.status_code == 302
-    services.deliveries_deliver_pending()
+    sending.deliveries_deliver_pending()
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.DELIVERED and delivery.attempts == 1
     assert (

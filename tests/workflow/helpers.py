@@ -14,7 +14,8 @@ import docx
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from departments.models import User
-from tasks.models import Attachment, Notification, ProgressReport, Task, TaskRequest, Urge
+from notifications.models import Notification
+from tasks.models import Attachment, ProgressReport, Task, TaskRequest, Urge
 
 #: Every user of the world fixture, by name.
 ALL_USERS = (

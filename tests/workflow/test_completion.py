@@ -9,8 +9,10 @@ from departments.choices import Role
 from departments.models import User
 from departments.services import user_create
 from ipplan.exceptions import ConflictError, TransitionError
-from tasks.choices import NotificationKind, RequestKind, RequestState, TaskStatus
-from tasks.models import Notification, Task, TaskRequest
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from tasks.choices import RequestKind, RequestState, TaskStatus
+from tasks.models import Task, TaskRequest
 from tasks.services import (
     completion_approve,
     completion_request,

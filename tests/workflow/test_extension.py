@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from ipplan.exceptions import TransitionError
-from tasks.choices import NotificationKind, RequestKind, RequestState, TaskStatus
+from notifications.choices import NotificationKind
+from tasks.choices import RequestKind, RequestState, TaskStatus
 from tasks.models import Task, TaskRequest
 from tasks.services import extension_decide, extension_request
 

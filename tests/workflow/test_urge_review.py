@@ -7,8 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from departments.models import User
 from ipplan.exceptions import TransitionError
-from tasks.choices import NotificationKind, ReviewStatus, TaskStatus
-from tasks.models import Notification, ProgressReport, Task, Urge
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from tasks.choices import ReviewStatus, TaskStatus
+from tasks.models import ProgressReport, Task, Urge
 from tasks.services import progress_report_submit, report_review, task_urge
 
 from ..conftest import World

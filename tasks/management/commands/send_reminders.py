@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from tasks.services.delivery import notifications_deliver_pending
+from notifications.services.delivery import notifications_deliver_pending
 from tasks.services.reminders import reminders_sweep
 
 

@@ -1,10 +1,12 @@
 """Delivering notifications: claim, send, stamp; backoff; the sweeper; e-mail and robot messages.
 
-The notification row is the outbox. A sender claims a row with a conditional update
+The notification row is the outbox, sent through the kernel's engine (``ipplan.outbox``, the same
+one the webhook deliveries use). A sender claims a row with a conditional update
 (``pending`` → ``sending``, committed before anything goes out), sends, and stamps it ``sent``.
 Two senders racing for one row: one update matches, the other does nothing. A sender that dies
 between claim and stamp leaves the row ``sending``; the sweeper puts it back to ``pending`` once
-its lease (``next_attempt_at``) has run out. That window (sent, then killed before the stamp) is
+its lease (``next_attempt_at``) has run out, or marks it failed when it has used up its
+attempts. That window (sent, then killed before the stamp) is
 the only way a second copy can go out; each mail carries a Message-ID derived from the dedup key,
 so a receiving server or reader can recognise such a copy.
 """
@@ -15,14 +17,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections import Counter
 from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from departments.choices import Role
 from departments.models import User
 from ipplan import outbound
+from ipplan.outbox import Outbox
 from ipplan.permissions import Action, require
 
 from ..choices import NotificationKind, NotificationState
@@ -60,7 +61,7 @@ def notification_link(notification: Notification) -> str:
     base = str(settings.IPPLAN_BASE_URL).rstrip("/")
     if notification.task_id is not None:
         return base + reverse("tasks:task_detail", args=[notification.task_id])
-    return base + reverse("tasks:notifications")
+    return base + reverse("notifications:list")
 
 
 def message_id(notification: Notification) -> str:
@@ -168,13 +169,11 @@ def robot_post(url: str, payload: dict[str, Any], *, timeout: float = 10) -> Non
         raise DeliveryError(f"robot refused the message: errcode {shown}")
 
 
-# --- claim, send, stamp -------------------------------------------------------------------------
+# --- claim, send, stamp (the kernel's outbox engine) ---------------------------------------------
 
-
-def _ready(now: dt.datetime) -> Q:
-    return Q(state=NotificationState.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
+#: The notification table as an outbox: IPPLAN_REMINDER_SENDING_LEASE_SECONDS, _BACKOFF_SECONDS and
+#: _MAX_ATTEMPTS.
+OUTBOX = Outbox(Notification, "IPPLAN_REMINDER", missed="taken_by_another")
 
 
 def notification_claim(*, notification_id: int, now: dt.datetime | None = None) -> bool:
@@ -183,22 +182,12 @@ def notification_claim(*, notification_id: int, now: dt.datetime | None = None) 
     Committed on its own (never inside a caller's transaction), so the claim is visible to every
     other sender before the first byte goes out.
     """
-    now = now or timezone.now()
-    lease = now + dt.timedelta(seconds=settings.IPPLAN_REMINDER_SENDING_LEASE_SECONDS)
-    with transaction.atomic():
-        claimed = (
-            Notification.objects.filter(_ready(now), pk=notification_id).update(
-                state=NotificationState.SENDING, attempts=F("attempts") + 1, next_attempt_at=lease
-            )
-            == 1
-        )
-    return claimed
+    return OUTBOX.claim(notification_id, now=now)
 
 
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before the next attempt: base, 2×base, 4×base … capped at a day."""
-    seconds = settings.IPPLAN_REMINDER_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
-    return dt.timedelta(seconds=min(seconds, 86400))
+    return OUTBOX.backoff(attempts)
 
 
 def _send(notification: Notification) -> tuple[bool, str]:
@@ -230,13 +219,13 @@ def _send(notification: Notification) -> tuple[bool, str]:
     return sent, ""
 
 
-def notification_deliver(*, notification_id: int) -> str:
+def notification_deliver(*, notification_id: int, now: dt.datetime | None = None) -> str:
     """Claim, send and stamp one notification; returns its new state ('' if not claimed).
 
     A failure is recorded on the row (``last_error``, ``attempts``) and retried after a backoff,
     until IPPLAN_REMINDER_MAX_ATTEMPTS, then the row is ``failed`` for an operator to retry.
     """
-    if not notification_claim(notification_id=notification_id):
+    if not notification_claim(notification_id=notification_id, now=now):
         return ""
     notification = Notification.objects.select_related("recipient", "recipient__department", "task").get(
         pk=notification_id
@@ -244,14 +233,6 @@ def notification_deliver(*, notification_id: int) -> str:
     try:
         sent, later_error = _send(notification)
     except Exception as exc:
-        now = timezone.now()
-        failed = notification.attempts >= settings.IPPLAN_REMINDER_MAX_ATTEMPTS
-        state = NotificationState.FAILED if failed else NotificationState.PENDING
-        Notification.objects.filter(pk=notification_id, state=NotificationState.SENDING).update(
-            state=state,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            next_attempt_at=None if failed else now + backoff(notification.attempts),
-        )
         logger.warning(
             "notification %s attempt %s failed: %s",
             notification_id,
@@ -259,49 +240,47 @@ def notification_deliver(*, notification_id: int) -> str:
             exc,
             exc_info=True,
         )
-        return str(state)
+        return OUTBOX.failed(
+            notification_id, attempts=notification.attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
     state = NotificationState.SENT if sent else NotificationState.SKIPPED
-    Notification.objects.filter(pk=notification_id, state=NotificationState.SENDING).update(
-        state=state, sent_at=timezone.now(), next_attempt_at=None, last_error=later_error
-    )
+    if not OUTBOX.succeeded(notification_id, state, sent_at=timezone.now(), last_error=later_error):
+        return ""
     return str(state)
 
 
 def notifications_requeue_stuck(*, now: dt.datetime | None = None) -> int:
-    """Put rows whose sender died (``sending`` past their lease) back to ``pending``."""
-    now = now or timezone.now()
-    count = Notification.objects.filter(state=NotificationState.SENDING, next_attempt_at__lt=now).update(
-        state=NotificationState.PENDING, next_attempt_at=None
-    )
-    if count:
-        logger.warning("re-queued %d notifications left in 'sending'", count)
-    return count
+    """Put rows whose sender died (``sending`` past their lease) back to ``pending``; those that
+    have used up their attempts are marked failed instead."""
+    return OUTBOX.requeue_stuck(now=now)
 
 
 def notifications_ready(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
-    now = now or timezone.now()
-    return list(Notification.objects.filter(_ready(now)).order_by("pk").values_list("pk", flat=True)[:limit])
+    return OUTBOX.ready(now=now, limit=limit)
 
 
-def notifications_deliver_pending(*, limit: int | None = None) -> dict[str, int]:
-    """The sweeper and sender: re-queue stuck rows, then deliver every row that is due."""
-    counts: Counter[str] = Counter()
-    counts["requeued"] = notifications_requeue_stuck()
-    done = 0
-    while limit is None or done < limit:
-        batch = notifications_ready(limit=200 if limit is None else min(200, limit - done))
-        if not batch:
-            break
-        for notification_id in batch:
-            state = notification_deliver(notification_id=notification_id)
-            counts[state or "taken_by_another"] += 1
-            done += 1
-    return dict(counts)
+def notifications_deliver_pending(
+    *, limit: int | None = None, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """The sweeper and sender: re-queue stuck rows, then try every row that is due once."""
+    return OUTBOX.drain(
+        lambda pk, now: notification_deliver(notification_id=pk, now=now), limit=limit, now=now
+    )
 
 
 def notifications_retry(*, actor: User, notifications: QuerySet[Notification]) -> int:
     """An operator sends failed (or backed-off) notifications now; returns how many were re-queued."""
     require(actor, Action.MANAGE_NOTIFICATIONS)
-    return notifications.filter(state__in=[NotificationState.FAILED, NotificationState.PENDING]).update(
-        state=NotificationState.PENDING, attempts=0, next_attempt_at=None
-    )
+    return OUTBOX.retry(notifications, states=(NotificationState.FAILED, NotificationState.PENDING))
+
+
+def sent_figures() -> list[tuple[str, str, list[str], list[tuple[list[str], float]]]]:
+    """``ipplan_reminders_sent``: notifications sent (e-mail or robot), by kind (for /metrics)."""
+    sent = [
+        ([row["kind"]], float(row["n"]))
+        for row in Notification.objects.filter(state=NotificationState.SENT)
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by("kind")
+    ]
+    return [("ipplan_reminders_sent", "Notifications sent (e-mail or robot), by kind.", ["kind"], sent)]

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tasks.models import Notification
+from ipplan.permissions import Action, can
 
-from .permissions import Action, can
+from .models import Notification
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

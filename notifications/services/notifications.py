@@ -1,4 +1,4 @@
-"""Creating notifications exactly once."""
+"""Creating notifications exactly once, in each recipient's language; marking them read."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 
 from departments.models import User
 
 from ..choices import NotificationState
-from ..models import Notification, Task
+from ..models import Notification
 
 #: A notification text, or what writes it: called in the recipient's language.
 Message = str | Callable[[], str]
@@ -44,7 +44,7 @@ SQLITE_INSERT_BATCH = 5000
 
 
 def notification_create(
-    *, recipient: User, kind: str, message: Message, dedup_key: str, task: Task | None = None
+    *, recipient: User, kind: str, message: Message, dedup_key: str, task: models.Model | None = None
 ) -> tuple[Notification, bool]:
     """Create the notification unless one with ``dedup_key`` exists; returns (row, created).
 
@@ -62,7 +62,7 @@ def notification_create(
             row = Notification(
                 recipient=recipient,
                 kind=kind,
-                task=task,
+                task_id=None if task is None else task.pk,
                 message=message_for(recipient, message),
                 dedup_key=dedup_key,
             )
@@ -128,8 +128,6 @@ def notifications_create_many(rows: Sequence[NewNotification]) -> list[tuple[int
 
 def notifications_mark_read(*, actor: User, ids: list[int] | None = None) -> int:
     """Mark the actor's notifications read (these ids, or all); returns how many changed."""
-    from django.utils import timezone
-
     rows = Notification.objects.filter(recipient=actor, read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=ids)

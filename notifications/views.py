@@ -10,15 +10,15 @@ from django.views.decorators.http import require_POST
 
 from ipplan.permissions import Action, scope
 
-from ..models import Notification
-from ..services.notifications import notifications_mark_read
+from .models import Notification
+from .services.notifications import notifications_mark_read
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     rows = scope(request.user, Action.VIEW_OWN_NOTIFICATIONS, Notification.objects.select_related("task"))
     page = Paginator(rows.order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
-    return render(request, "tasks/notifications.html", {"page": page})
+    return render(request, "notifications/list.html", {"page": page})
 
 
 @login_required
@@ -28,5 +28,5 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     notifications_mark_read(actor=request.user, ids=ids or None)  # type: ignore[arg-type]
     target = request.POST.get("next") or ""
     return redirect(
-        target if target.startswith("/") and not target.startswith("//") else "tasks:notifications"
+        target if target.startswith("/") and not target.startswith("//") else "notifications:list"
     )

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from ..choices import CLOSED_STATUSES, Light, TaskStatus
+from .choices import CLOSED_STATUSES, Light, TaskStatus
 
 #: The yellow window: a task due within this many days ...
 DUE_SOON_DAYS: int = getattr(settings, "IPPLAN_LIGHT_DUE_SOON_DAYS", 14)

@@ -1,0 +1,1 @@
+"""Every write of the notifications app: creating notifications, delivering them, reminder rules."""
