@@ -37,6 +37,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from . import health
+from .models import JobHeartbeat
 from .outbox import Outbox
 
 logger = logging.getLogger("ipplan.metrics")
@@ -59,8 +61,6 @@ def _route(request: HttpRequest) -> str:
 
 
 def _probe_views() -> dict[str, Callable[[HttpRequest], HttpResponse]]:
-    from ipplan import health
-
     return {"/healthz": health.healthz, "/readyz": health.readyz, "/metrics": metrics}
 
 
@@ -174,8 +174,6 @@ def registered_figures() -> list[Sample]:
 
 
 def job_figures() -> list[Sample]:
-    from ipplan.models import JobHeartbeat
-
     now = timezone.now()
     ages = [
         ([name], max((now - last).total_seconds(), 0.0))

@@ -28,6 +28,7 @@ from ..models import (
     ProgressReport,
     Section,
     Task,
+    TaskPathAlias,
     TaskRequest,
     local_today,
 )
@@ -214,8 +215,6 @@ def task_rows_representation(rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     ``TaskSerializer`` shapes a task (a test holds them equal), with two more queries for the
     whole page (assignments with their department names, former paths) and no model objects:
     building ~700 objects was most of a page's time."""
-    from ..models import TaskPathAlias
-
     ids = [row["id"] for row in rows]
     assignments: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
     for task_id, department_id, name, role, order in (

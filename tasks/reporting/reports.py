@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 
 from ..choices import CLOSED_STATUSES, AssignmentRole, ReportCadence
+from ..models import ProgressReport
 from .periods import period_bounds, period_for
 
 #: The roles that owe progress reports: lead (牵头) and responsible (责任) units. Cooperating
@@ -47,8 +48,6 @@ def report_missing_q(today: dt.date, *, task: str, department: str | int, prefix
     """``is_report_missing`` as a filter. ``task`` and ``department`` name the outer row's task
     and department id fields (or ``department`` is one department's id), ``prefix`` leads to the task's fields (``"task__"`` from an
     assignment, ``""`` from a task); the caller adds the role condition of the row it counts."""
-    from ..models import ProgressReport
-
     p = prefix
     by: Any = OuterRef(department) if isinstance(department, str) else department
     filed = ProgressReport.objects.filter(task_id=OuterRef(task), department_id=by)

@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ..choices import AssignmentRole, Light, TaskStatus
+from ..marks import Marks, describe, overdue_days
+from ..models import local_today
 
 register = template.Library()
 
@@ -67,9 +69,6 @@ def task_marks(task: Any) -> dict[str, Any]:
     """The marks of a listed task (已催办, 逾期 N 天, 本期待填报, whom it waits for). Lists call
     ``tasks.marks.attach_marks`` on their page of tasks; without it only what the task row itself
     tells (the deadline, an annotated ``report_due``) is shown."""
-    from ..marks import Marks, describe, overdue_days
-    from ..models import local_today
-
     marks = getattr(task, "marks", None)
     if marks is None:
         marks = Marks(
