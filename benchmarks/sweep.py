@@ -7,7 +7,9 @@ database (``benchmarks.generate``), twice: the first sweep of the day creates ev
 the second creates nothing (the once-only re-run). Printed per run: wall time, the number of
 queries and per 1,000 open tasks, the SQL FLOOR (the time the database spent executing those
 queries, measured around each execute), the rest (Python), notifications created, and the
-process's peak RSS. The notifications the run created are deleted afterwards, so the figures
+process's peak RSS. Beside the times, the CPU seconds of this process and of its PostgreSQL
+backend (read from /proc: the database runs on this machine): on a shared machine the wall
+times follow the load, the CPU seconds much less; their sum is what an idle machine needs. The notifications the run created are deleted afterwards, so the figures
 can be taken again on the same database.
 """
 
@@ -46,6 +48,15 @@ class QueryMeter:
             self.slowest = sorted([*self.slowest, (spent, " ".join(sql.split())[:150])], reverse=True)[:5]
 
 
+def backend_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a local process (the PostgreSQL backend), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -55,17 +66,26 @@ def run(today: dt.date, *, dry_run: bool, label: str, open_tasks: int) -> int:
 
     from tasks.services.reminders import reminders_sweep
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     meter = QueryMeter()
+    server = backend_cpu_seconds(backend)
     started, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(meter):
         result = reminders_sweep(today=today, dry_run=dry_run)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = backend_cpu_seconds(backend) - server
     created = sum(result.created.values())
     per_thousand = meter.queries / max(open_tasks, 1) * 1000
     print(
         f"{label:28} {wall:8.2f} s  queries {meter.queries:5} ({per_thousand:.2f} per 1,000 tasks)  "
         f"SQL floor {meter.seconds:7.2f} s  Python {wall - meter.seconds:6.2f} s (CPU {cpu:.2f} s)  "
         f"created {created:>9,}  peak RSS {peak_rss_mib():7.1f} MiB"
+    )
+    print(
+        f"{'':28} CPU: Python {cpu:.2f} s + PostgreSQL backend {server:.2f} s = {cpu + server:.2f} s; "
+        f"1-minute load {os.getloadavg()[0]:.1f}"
     )
     if created:
         print(f"{'':28} by kind: {result.as_dict()}")
