@@ -26,11 +26,12 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import translation
@@ -689,11 +690,36 @@ def _task_reminders(today: dt.date, result: SweepResult, chunk_size: int) -> Non
     people = _People.load()
     stages = _Stages(today)
     hooks = _Hooks.load()
-    for page in _open_task_pages(chunk_size):
-        _overdue_events(page, plans, today, hooks)
-        rows = _page_notifications(page, plans, stages, people)
-        for notification_id, kind in notifications_create_many(rows):
-            result.add(kind, notification_id)
+
+    def built() -> Iterator[list[NewNotification]]:
+        for page in _open_task_pages(chunk_size):
+            _overdue_events(page, plans, today, hooks)
+            yield _page_notifications(page, plans, stages, people)
+
+    pages = built()
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # one connection: a dry run or a caller's transaction sees (and rolls back) every row
+        for rows in pages:
+            for notification_id, kind in notifications_create_many(rows):
+                result.add(kind, notification_id)
+        return
+
+    # Autocommit, each page its own statement anyway: a second connection writes page N while
+    # this one reads and builds page N+1, so the database's inserting and Python's building
+    # overlap instead of taking turns (each is about half of the sweep).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-writer") as writer:
+        try:
+            written: Future[list[tuple[int, str]]] | None = None
+            for rows in pages:
+                if written is not None:
+                    for notification_id, kind in written.result():
+                        result.add(kind, notification_id)
+                written = writer.submit(notifications_create_many, rows)
+            if written is not None:
+                for notification_id, kind in written.result():
+                    result.add(kind, notification_id)
+        finally:
+            writer.submit(lambda: connection.close()).result()  # the writer thread's own connection
 
 
 # --- digests ------------------------------------------------------------------------------------
