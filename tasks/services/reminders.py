@@ -14,11 +14,12 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import translation
@@ -134,41 +135,92 @@ class _People:
 # --- messages -----------------------------------------------------------------------------------
 
 
-def _task_label(plan_title: str, path: str, title: str) -> str:
-    return _("《%(plan)s》任务 %(path)s %(title)s") % {"plan": plan_title, "path": path, "title": title}
+@dataclass
+class _Texts:
+    """The reminder templates in one language, translated once (a sweep writes hundreds of
+    thousands of texts: one ``gettext`` per text was most of its Python time), and the dates it
+    wrote in that language."""
+
+    label: str
+    day: str
+    separator: str
+    due_soon: str
+    due_today: str
+    due_holiday: str
+    overdue: str
+    escalation_head: str
+    escalation_bureau: str
+    report_due: str
+    days: dict[dt.date, str] = field(default_factory=dict)
+
+    @classmethod
+    def active(cls) -> _Texts:
+        """The templates in the active language."""
+        return cls(
+            label=_("《%(plan)s》任务 %(path)s %(title)s"),
+            day=_("%Y年%m月%d日"),
+            separator=_("、"),
+            due_soon=_("%(label)s 将于 %(due)s 到期(还有 %(left)s 天),请抓紧推进并及时填报进展。"),
+            due_today=_("%(label)s 今天(%(due)s)到期,请及时办结或申请延期。"),
+            due_holiday=_("%(label)s 将于 %(due)s(节假日)到期,请在假期前办结或申请延期。"),
+            overdue=_("%(label)s 已于 %(due)s 到期,已逾期 %(late)s 天,请尽快办结或说明情况。"),
+            escalation_head=_(
+                "【提请单位负责人】%(label)s 已逾期 %(late)s 天(完成时限 %(due)s),请督促办理。"
+            ),
+            escalation_bureau=_(
+                "【提请知识产权局】%(label)s 已逾期 %(late)s 天(完成时限 %(due)s),承办单位:%(department)s。"
+            ),
+            report_due=_("请%(department)s填报 %(period)s 期 %(label)s 的工作进展。"),
+        )
+
+    def date(self, day: dt.date) -> str:
+        if day not in self.days:
+            self.days[day] = day.strftime(self.day)
+        return self.days[day]
+
+
+def _task_label(plan_title: str, path: str, title: str, texts: _Texts | None = None) -> str:
+    texts = texts or _Texts.active()
+    return texts.label % {"plan": plan_title, "path": path, "title": title}
 
 
 def _day(day: dt.date) -> str:
     """A date as the active language writes it (2026年11月29日, 2026-11-29)."""
-    return day.strftime(_("%Y年%m月%d日"))
+    return _Texts.active().date(day)
 
 
 def _message(
-    kind: str, label: str, due: dt.date | None, today: dt.date, *, period: str = "", department: str = ""
+    kind: str,
+    label: str,
+    due: dt.date | None,
+    today: dt.date,
+    *,
+    period: str = "",
+    department: str = "",
+    texts: _Texts | None = None,
 ) -> str:
-    """The text of a reminder in the active language (the sweep activates each recipient's)."""
+    """The text of a reminder in the active language (the sweep activates each recipient's), or
+    in the language of ``texts``."""
+    texts = texts or _Texts.active()
     if due is not None:
-        params = {"label": label, "due": _day(due), "left": (due - today).days, "late": (today - due).days}
-        if kind == NotificationKind.DUE_SOON:
-            return _("%(label)s 将于 %(due)s 到期(还有 %(left)s 天),请抓紧推进并及时填报进展。") % params
-        if kind == NotificationKind.DUE_TODAY:
-            if due == today:
-                return _("%(label)s 今天(%(due)s)到期,请及时办结或申请延期。") % params
-            return _("%(label)s 将于 %(due)s(节假日)到期,请在假期前办结或申请延期。") % params
-        if kind == NotificationKind.OVERDUE:
-            return _("%(label)s 已于 %(due)s 到期,已逾期 %(late)s 天,请尽快办结或说明情况。") % params
-        if kind == NotificationKind.ESCALATION_HEAD:
-            return _("【提请单位负责人】%(label)s 已逾期 %(late)s 天(完成时限 %(due)s),请督促办理。") % params
-        if kind == NotificationKind.ESCALATION_BUREAU:
-            return _(
-                "【提请知识产权局】%(label)s 已逾期 %(late)s 天(完成时限 %(due)s),承办单位:%(department)s。"
-            ) % {**params, "department": department}
-    if kind == NotificationKind.REPORT_DUE:
-        return _("请%(department)s填报 %(period)s 期 %(label)s 的工作进展。") % {
-            "department": department,
-            "period": period,
+        params = {
             "label": label,
+            "due": texts.date(due),
+            "left": (due - today).days,
+            "late": (today - due).days,
         }
+        if kind == NotificationKind.DUE_SOON:
+            return texts.due_soon % params
+        if kind == NotificationKind.DUE_TODAY:
+            return (texts.due_today if due == today else texts.due_holiday) % params
+        if kind == NotificationKind.OVERDUE:
+            return texts.overdue % params
+        if kind == NotificationKind.ESCALATION_HEAD:
+            return texts.escalation_head % params
+        if kind == NotificationKind.ESCALATION_BUREAU:
+            return texts.escalation_bureau % {**params, "department": department}
+    if kind == NotificationKind.REPORT_DUE:
+        return texts.report_due % {"department": department, "period": period, "label": label}
     return label
 
 
@@ -341,7 +393,8 @@ def _page_notifications(
     rows: list[NewNotification] = []
     for language in people.languages:
         with translation.override(language):
-            rows.extend(_page_rows(page, plans, stages, people, language, departments_of, reported))
+            texts = _Texts.active()
+            rows.extend(_page_rows(page, plans, stages, people, language, texts, departments_of, reported))
     return rows
 
 
@@ -351,12 +404,13 @@ def _page_rows(
     stages: _Stages,
     people: _People,
     language: str,
+    texts: _Texts,
     departments_of: dict[int, list[tuple[int, str]]],
     reported: set[tuple[int, int, str]],
 ) -> list[NewNotification]:
-    """The page's reminders to those who read ``language`` (the active one): each text is written
-    once per task, kind and department, whatever the number of its recipients, and only when
-    someone reads it."""
+    """The page's reminders to those who read ``language`` (the active one; ``texts`` are its
+    templates): each text is written once per task, kind and department, whatever the number of
+    its recipients, and only when someone reads it."""
     today = stages.today
     rows: list[NewNotification] = []
     for task in page:
@@ -364,7 +418,7 @@ def _page_rows(
         task_id = task["pk"]
         due: dt.date | None = task["due_date"]
         departments = departments_of.get(task_id, [])
-        label = _task_label(facts.title, task["path"], task["title"])
+        label = _task_label(facts.title, task["path"], task["title"], texts)
         if due is not None:
             stage = stages.stage(due, facts.rules)
             if stage is not None:
@@ -372,7 +426,7 @@ def _page_rows(
                     [u for department_id, _n in departments for u in people.liaisons(department_id)], language
                 )
                 if recipients:
-                    message = _message(stage.kind, label, due, today)
+                    message = _message(stage.kind, label, due, today, texts=texts)
                     for user_id in recipients:
                         key = f"rem:{stage.kind}:t{task_id}:{due.isoformat()}:{stage.key}:u{user_id}"
                         rows.append(NewNotification(user_id, str(stage.kind), task_id, message, key))
@@ -384,8 +438,8 @@ def _page_rows(
                 recipients = people.reading(recipients, language)
                 if not recipients:
                     continue
-                names = _("、").join(name for _pk, name in departments)
-                message = _message(kind, label, due, today, department=names)
+                names = texts.separator.join(name for _pk, name in departments)
+                message = _message(kind, label, due, today, department=names, texts=texts)
                 for user_id in recipients:
                     key = f"rem:{kind}:t{task_id}:{due.isoformat()}:u{user_id}"
                     rows.append(NewNotification(user_id, str(kind), task_id, message, key))
@@ -410,7 +464,13 @@ def _page_rows(
             if not recipients:
                 continue
             message = _message(
-                NotificationKind.REPORT_DUE, label, due, today, period=window.period, department=name
+                NotificationKind.REPORT_DUE,
+                label,
+                due,
+                today,
+                period=window.period,
+                department=name,
+                texts=texts,
             )
             for user_id in recipients:
                 key = f"rem:{NotificationKind.REPORT_DUE}:t{task_id}:d{department_id}:{window.period}:u{user_id}"
@@ -438,11 +498,36 @@ def _task_reminders(today: dt.date, result: SweepResult, chunk_size: int) -> Non
     people = _People.load()
     stages = _Stages(today)
     sweep = events.Sweep(today)
-    for page in _open_task_pages(chunk_size):
-        events.publish(events.TasksOverdue(sweep, _overdue_of(page, plans, today)))
-        rows = _page_notifications(page, plans, stages, people)
-        for notification_id, kind in notifications_create_many(rows):
-            result.add(kind, notification_id)
+
+    def built() -> Iterator[list[NewNotification]]:
+        for page in _open_task_pages(chunk_size):
+            events.publish(events.TasksOverdue(sweep, _overdue_of(page, plans, today)))
+            yield _page_notifications(page, plans, stages, people)
+
+    pages = built()
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # one connection: a dry run or a caller's transaction sees (and rolls back) every row
+        for rows in pages:
+            for notification_id, kind in notifications_create_many(rows):
+                result.add(kind, notification_id)
+        return
+
+    # Autocommit, each page its own statement anyway: a second connection writes page N while
+    # this one reads and builds page N+1, so the database's inserting and Python's building
+    # overlap instead of taking turns (each is about half of the sweep).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-writer") as writer:
+        try:
+            written: Future[list[tuple[int, str]]] | None = None
+            for rows in pages:
+                if written is not None:
+                    for notification_id, kind in written.result():
+                        result.add(kind, notification_id)
+                written = writer.submit(notifications_create_many, rows)
+            if written is not None:
+                for notification_id, kind in written.result():
+                    result.add(kind, notification_id)
+        finally:
+            writer.submit(lambda: connection.close()).result()  # the writer thread's own connection
 
 
 # --- digests ------------------------------------------------------------------------------------
