@@ -136,6 +136,37 @@ def _measure(label: str, username: str, url: str, repeat: int) -> Figure:
     )
 
 
+def profile(label: str, username: str, url: str, top: int) -> None:
+    """One request under cProfile: the ``top`` functions by time spent in them and below."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client, override_settings
+
+    from departments.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    client.get(url)
+    profiler = cProfile.Profile()
+    with override_settings(IPPLAN_FIGURES_CACHE_SECONDS=0) if "uncached" in label else _nothing():
+        profiler.enable()
+        client.get(url)
+        profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -143,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", help="only the pages whose label contains this")
     parser.add_argument("--sql", action="store_true", help="print each page's slowest query")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the N costliest functions of one request"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, os.getcwd())
     import django
@@ -168,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.sql:
             print("    " + f.slowest_sql[:600])
+        if args.profile:
+            profile(label, username, url, args.profile)
     return 0
 
 

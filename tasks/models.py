@@ -824,3 +824,39 @@ class AssessmentSnapshot(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.region.name} {self.start}—{self.end}"
+
+
+class DepartmentFigures(models.Model):
+    """One department's assessment counts from 1 January to ``day`` (and as of ``day``), stored
+    for the dashboard's ranking so that it reads one row per department instead of counting every
+    assignment and report of a province. Computed and kept current by ``tasks.department_figures``:
+    a committed write to a task, assignment, report or plan marks its departments' rows ``stale``
+    and moves their ``generation`` on; a row is used only when it is not stale and is of today.
+    Names, kinds, regions and weights are not stored: they are read with the row."""
+
+    department = models.OneToOneField(
+        Department, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("单位")
+    )
+    day = models.DateField(null=True)
+    stale = models.BooleanField(default=True)
+    generation = models.BigIntegerField(default=0)
+    #: the department has an assignment (``assess`` lists only those)
+    assigned = models.BooleanField(default=False)
+    due = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    reports_owed = models.PositiveIntegerField(default=0)
+    reports_filed = models.PositiveIntegerField(default=0)
+    open_tasks = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    led = models.PositiveIntegerField(default=0)
+    shared = models.PositiveIntegerField(default=0)
+    overdue_now = models.PositiveIntegerField(default=0)
+    reports_missing = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["department"]
+        verbose_name = _("单位考核计数")
+        verbose_name_plural = _("单位考核计数")
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.day}"
