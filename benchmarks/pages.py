@@ -4,7 +4,9 @@
         .venv/bin/python -m benchmarks.pages [--repeat 5]
 
 For every page: the median wall time of a request through the whole Django stack (test client,
-signed in as the page's usual reader), the number of queries it ran, and its SQL FLOOR: the same
+signed in as the page's usual reader), the CPU time the request took in this process (Python:
+the part of the wall time that a loaded machine does not inflate much), the number of queries it
+ran, and its SQL FLOOR: the same
 queries (as PostgreSQL received them) re-executed alone, results fetched, nothing else. A page
 near its floor is limited by its queries; a page far above it spends its time in Python.
 """
@@ -26,6 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
 class Figure:
     name: str
     ms: float
+    cpu_ms: float
     floor_ms: float
     queries: int
     kib: float
@@ -111,13 +114,15 @@ def _measure(label: str, username: str, url: str, repeat: int) -> Figure:
     if response.status_code != 200:
         raise SystemExit(f"{label}: {url} answered {response.status_code}")
     times: list[float] = []
+    cpu: list[float] = []
     captured: list[dict[str, Any]] = []
     size = 0
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as context:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         captured = context.captured_queries
         size = len(response.content)
     # the session and sign-in bookkeeping are not the page's own queries; keep them anyway:
@@ -132,7 +137,14 @@ def _measure(label: str, username: str, url: str, repeat: int) -> Figure:
         sqls.append(sql)
     floor_ms, slowest_ms, slowest_sql = floor(sqls, repeat)
     return Figure(
-        label, statistics.median(times) * 1000, floor_ms, len(captured), size / 1024, slowest_ms, slowest_sql
+        label,
+        statistics.median(times) * 1000,
+        statistics.median(cpu) * 1000,
+        floor_ms,
+        len(captured),
+        size / 1024,
+        slowest_ms,
+        slowest_sql,
     )
 
 
@@ -190,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         (tasks,) = cursor.fetchone()  # type: ignore[misc]
     print(f"database {settings.DATABASES['default']['NAME']}: {tasks:,} tasks; load {os.getloadavg()[0]:.2f}")
     print(
-        f"{'page':36} {'ms':>8} {'floor ms':>9} {'x floor':>8} {'queries':>8} {'KiB':>8} {'slowest q ms':>13}"
+        f"{'page':36} {'ms':>8} {'CPU ms':>7} {'floor ms':>9} {'x floor':>8} {'queries':>8} {'KiB':>8} {'slowest q ms':>13}"
     )
     for label, username, url in targets():
         if args.only and args.only not in label:
@@ -198,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         f = measure(label, username, url, args.repeat)
         ratio = f.ms / f.floor_ms if f.floor_ms else 0.0
         print(
-            f"{f.name:36} {f.ms:8.1f} {f.floor_ms:9.1f} {ratio:8.1f} {f.queries:8d} {f.kib:8.1f} {f.slowest_ms:13.1f}"
+            f"{f.name:36} {f.ms:8.1f} {f.cpu_ms:7.1f} {f.floor_ms:9.1f} {ratio:8.1f} {f.queries:8d} {f.kib:8.1f} {f.slowest_ms:13.1f}"
         )
         if args.sql:
             print("    " + f.slowest_sql[:600])

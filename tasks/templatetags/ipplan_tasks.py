@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from ..choices import AssignmentRole, Light, TaskStatus
 
@@ -62,11 +64,13 @@ def light_class(value: str) -> str:
     return LIGHT_CLASS.get(Light(value), "secondary") if value else "secondary"
 
 
-@register.inclusion_tag("tasks/_task_marks.html")
-def task_marks(task: Any) -> dict[str, Any]:
+@register.simple_tag
+def task_marks(task: Any) -> SafeString:
     """The marks of a listed task (已催办, 逾期 N 天, 本期待填报, whom it waits for). Lists call
     ``tasks.marks.attach_marks`` on their page of tasks; without it only what the task row itself
-    tells (the deadline, an annotated ``report_due``) is shown."""
+    tells (the deadline, an annotated ``report_due``) is shown.
+
+    Built here rather than by an included template: a list renders it once per row."""
     from ..marks import Marks, describe, overdue_days
     from ..models import local_today
 
@@ -76,7 +80,36 @@ def task_marks(task: Any) -> dict[str, Any]:
             overdue_days=overdue_days(task, local_today()),
             report_due=bool(getattr(task, "report_due", False)),
         )
-    return {
-        "marks": marks,
-        "waiting": [(state, describe(kind, state)) for kind, state in marks.waiting],
-    }
+    parts: list[str] = []
+    if marks.overdue_days:
+        n = marks.overdue_days
+        text = ngettext("逾期 %(n)s 天", "逾期 %(n)s 天", n) % {"n": n}
+        parts.append(format_html('<span class="badge text-bg-danger ipplan-mark mark-overdue">{}</span> ', text))
+    if marks.urge_count:
+        n = marks.urge_count
+        text = ngettext("已催办 %(n)s 次", "已催办 %(n)s 次", n) % {"n": n} if n > 1 else gettext("已催办")
+        last = dateformat.format(timezone.localtime(marks.last_urged), "Y-m-d H:i") if marks.last_urged else ""
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-warning ipplan-mark mark-urged" title="{} {}">'
+                '<i class="bi bi-bell" aria-hidden="true"></i> {}</span> ',
+                gettext("最近催办"),
+                last,
+                text,
+            )
+        )
+    if marks.report_due:
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-warning ipplan-mark mark-report-due">{}</span> ', gettext("本期待填报")
+            )
+        )
+    for kind, state in marks.waiting:
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-info ipplan-mark mark-waiting mark-{}">{}</span> ',
+                state,
+                describe(kind, state),
+            )
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (each part went through format_html)
