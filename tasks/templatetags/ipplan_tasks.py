@@ -84,11 +84,15 @@ def task_marks(task: Any) -> SafeString:
     if marks.overdue_days:
         n = marks.overdue_days
         text = ngettext("逾期 %(n)s 天", "逾期 %(n)s 天", n) % {"n": n}
-        parts.append(format_html('<span class="badge text-bg-danger ipplan-mark mark-overdue">{}</span> ', text))
+        parts.append(
+            format_html('<span class="badge text-bg-danger ipplan-mark mark-overdue">{}</span> ', text)
+        )
     if marks.urge_count:
         n = marks.urge_count
         text = ngettext("已催办 %(n)s 次", "已催办 %(n)s 次", n) % {"n": n} if n > 1 else gettext("已催办")
-        last = dateformat.format(timezone.localtime(marks.last_urged), "Y-m-d H:i") if marks.last_urged else ""
+        last = (
+            dateformat.format(timezone.localtime(marks.last_urged), "Y-m-d H:i") if marks.last_urged else ""
+        )
         parts.append(
             format_html(
                 '<span class="badge text-bg-warning ipplan-mark mark-urged" title="{} {}">'
@@ -101,7 +105,8 @@ def task_marks(task: Any) -> SafeString:
     if marks.report_due:
         parts.append(
             format_html(
-                '<span class="badge text-bg-warning ipplan-mark mark-report-due">{}</span> ', gettext("本期待填报")
+                '<span class="badge text-bg-warning ipplan-mark mark-report-due">{}</span> ',
+                gettext("本期待填报"),
             )
         )
     for kind, state in marks.waiting:
@@ -112,4 +117,4 @@ def task_marks(task: Any) -> SafeString:
                 describe(kind, state),
             )
         )
-    return mark_safe("".join(parts))  # noqa: S308 (each part went through format_html)
+    return mark_safe("".join(parts))
