@@ -43,6 +43,18 @@ def _rows(ranking: list[Any]) -> list[tuple[Any, ...]]:
     return [(row.as_dict(), row.led, row.shared, row.overdue_now, row.reports_missing) for row in ranking]
 
 
+def _overdue_task(world: World, number: int, lead: Department, *, days: int) -> Any:
+    return task_create(
+        actor=None,
+        plan=world.plan,
+        path=f"二.(一).{number}",
+        number=number,
+        title=f"新任务{number}",
+        due_date=timezone.localdate() - dt.timedelta(days=days),
+        lead=[lead],
+    )
+
+
 def _assert_same(today: dt.date) -> None:
     departments = Department.objects.all()
     expected = _rows(assess(departments, dt.date(today.year, 1, 1), today, today=today))
@@ -68,19 +80,7 @@ def test_stored_counts_equal_computed_ones_after_each_write(
     # a new task for a department that had none
     new_dept = Department.objects.get(pk=world.other_dept.pk)
     created: list[Any] = []
-    write(
-        lambda: created.append(
-            task_create(
-                actor=None,
-                plan=world.plan,
-                path="二.(一).9",
-                number=9,
-                title="新任务",
-                due_date=today - dt.timedelta(days=3),
-                lead=[new_dept],
-            )
-        )
-    )
+    write(lambda: created.append(_overdue_task(world, 9, new_dept, days=3)))
     task = created[0]
     # its deadline moves, it makes progress, a report is filed, its assignments change
     write(lambda: task_set_due_date(actor=bureau, task=task, due_date=today + dt.timedelta(days=5)))
@@ -132,15 +132,7 @@ def test_a_count_started_before_a_write_is_not_kept(
     def counts_then_a_write_commits(*args: Any, **kwargs: Any) -> Any:
         counted = counting(*args, **kwargs)
         with django_capture_on_commit_callbacks(execute=True):
-            task_create(
-                actor=None,
-                plan=world.plan,
-                path="二.(一).8",
-                number=8,
-                title="并发任务",
-                due_date=today - dt.timedelta(days=1),
-                lead=[world.lead_dept],
-            )
+            _overdue_task(world, 8, world.lead_dept, days=1)
         return counted
 
     DepartmentFigures.objects.update(stale=True)
