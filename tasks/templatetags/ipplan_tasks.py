@@ -6,8 +6,9 @@ from typing import Any
 
 from django import template
 from django.utils import dateformat, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 
 from ..choices import AssignmentRole, Light, TaskStatus
@@ -57,6 +58,28 @@ def role_badge(value: str | None) -> SafeString:
     role = AssignmentRole(value)
     css = "text-bg-light border" if role == AssignmentRole.COOPERATING else f"text-bg-{ROLE_CLASS[role]}"
     return format_html('<span class="badge {}">{}</span>', css, role.label)
+
+
+@register.simple_tag
+def choice_options(bound: Any, truncate: int = 0) -> SafeString:
+    """The ``<option>``s of a filter form's choice field (the empty choice left out), the current
+    value selected; ``truncate`` shortens long labels. One pass in Python instead of a template
+    loop per option: a province's filters list 2,000 departments and 500 plans."""
+    current = bound.value()
+    chosen = "" if current is None else str(current)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (
+                value,
+                " selected" if str(value) == chosen else "",
+                Truncator(label).chars(truncate) if truncate else label,
+            )
+            for value, label in bound.field.choices
+            if value
+        ),
+    )
 
 
 @register.filter
