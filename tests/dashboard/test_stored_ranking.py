@@ -20,13 +20,13 @@ from tasks.reporting.scores import assess
 from tasks.services import (
     assignment_set,
     progress_report_submit,
-    task_create,
     task_set_due_date,
     task_update_progress,
 )
 from tests.conftest import World
 
 from ..performance.querycount import count_queries
+from ..performance.test_figures_cache import new_task
 
 pytestmark = pytest.mark.django_db
 
@@ -41,18 +41,6 @@ def stored(settings: Any) -> Iterator[None]:
 
 def _rows(ranking: list[Any]) -> list[tuple[Any, ...]]:
     return [(row.as_dict(), row.led, row.shared, row.overdue_now, row.reports_missing) for row in ranking]
-
-
-def _overdue_task(world: World, number: int, lead: Department, *, days: int) -> Any:
-    return task_create(
-        actor=None,
-        plan=world.plan,
-        path=f"二.(一).{number}",
-        number=number,
-        title=f"新任务{number}",
-        due_date=timezone.localdate() - dt.timedelta(days=days),
-        lead=[lead],
-    )
 
 
 def _assert_same(today: dt.date) -> None:
@@ -80,7 +68,7 @@ def test_stored_counts_equal_computed_ones_after_each_write(
     # a new task for a department that had none
     new_dept = Department.objects.get(pk=world.other_dept.pk)
     created: list[Any] = []
-    write(lambda: created.append(_overdue_task(world, 9, new_dept, days=3)))
+    write(lambda: created.append(new_task(world, 9, lead=new_dept, days_late=3)))
     task = created[0]
     # its deadline moves, it makes progress, a report is filed, its assignments change
     write(lambda: task_set_due_date(actor=bureau, task=task, due_date=today + dt.timedelta(days=5)))
@@ -132,7 +120,7 @@ def test_a_count_started_before_a_write_is_not_kept(
     def counts_then_a_write_commits(*args: Any, **kwargs: Any) -> Any:
         counted = counting(*args, **kwargs)
         with django_capture_on_commit_callbacks(execute=True):
-            _overdue_task(world, 8, world.lead_dept, days=1)
+            new_task(world, 8, days_late=1)
         return counted
 
     DepartmentFigures.objects.update(stale=True)
