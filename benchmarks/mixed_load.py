@@ -7,6 +7,8 @@ The liaisons of the first city's departments are signed in beforehand (a session
 token that may write); locust then runs ``benchmarks/locustfile.py``. Printed: requests, req/s,
 p50 and p95 per page and in all, failures (5xx, timeouts, refused connections), and the 412
 conflicts apart (an update that lost the race is the lock working, not an error).
+``LOCUST_PYTHON`` names another interpreter for locust (a virtualenv with only the ``bench``
+extra), when the project's has no locust.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             load = os.getloadavg()[0]
             done = subprocess.run(
-                [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
+                [os.environ.get("LOCUST_PYTHON", sys.executable), "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
                  "-u", str(args.users), "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s",
                  "--host", api_load.BASE, "--csv", str(Path(tmp) / "run"), "--only-summary", "--loglevel", "WARNING"],
                 cwd=ROOT, env={**os.environ, "BENCH_USERS": str(users_file)}, capture_output=True, text=True,

@@ -4,7 +4,9 @@
         .venv/bin/python -m benchmarks.pages [--repeat 5]
 
 For every page: the median wall time of a request through the whole Django stack (test client,
-signed in as the page's usual reader), the number of queries it ran, and its SQL FLOOR: the same
+signed in as the page's usual reader), the CPU time the request took in this process (Python:
+the part of the wall time that a loaded machine does not inflate much), the number of queries it
+ran, and its SQL FLOOR: the same
 queries (as PostgreSQL received them) re-executed alone, results fetched, nothing else. A page
 near its floor is limited by its queries; a page far above it spends its time in Python.
 """
@@ -26,6 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
 class Figure:
     name: str
     ms: float
+    cpu_ms: float
     floor_ms: float
     queries: int
     kib: float
@@ -111,13 +114,15 @@ def _measure(label: str, username: str, url: str, repeat: int) -> Figure:
     if response.status_code != 200:
         raise SystemExit(f"{label}: {url} answered {response.status_code}")
     times: list[float] = []
+    cpu: list[float] = []
     captured: list[dict[str, Any]] = []
     size = 0
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as context:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         captured = context.captured_queries
         size = len(response.content)
     # the session and sign-in bookkeeping are not the page's own queries; keep them anyway:
@@ -132,8 +137,46 @@ def _measure(label: str, username: str, url: str, repeat: int) -> Figure:
         sqls.append(sql)
     floor_ms, slowest_ms, slowest_sql = floor(sqls, repeat)
     return Figure(
-        label, statistics.median(times) * 1000, floor_ms, len(captured), size / 1024, slowest_ms, slowest_sql
+        label,
+        statistics.median(times) * 1000,
+        statistics.median(cpu) * 1000,
+        floor_ms,
+        len(captured),
+        size / 1024,
+        slowest_ms,
+        slowest_sql,
     )
+
+
+def profile(label: str, username: str, url: str, top: int) -> None:
+    """One request under cProfile: the ``top`` functions by time spent in them and below."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client, override_settings
+
+    from departments.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    client.get(url)
+    profiler = cProfile.Profile()
+    with override_settings(IPPLAN_FIGURES_CACHE_SECONDS=0) if "uncached" in label else _nothing():
+        profiler.enable()
+        client.get(url)
+        profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", help="only the pages whose label contains this")
     parser.add_argument("--sql", action="store_true", help="print each page's slowest query")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the N costliest functions of one request"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, os.getcwd())
     import django
@@ -156,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         (tasks,) = cursor.fetchone()  # type: ignore[misc]
     print(f"database {settings.DATABASES['default']['NAME']}: {tasks:,} tasks; load {os.getloadavg()[0]:.2f}")
     print(
-        f"{'page':36} {'ms':>8} {'floor ms':>9} {'x floor':>8} {'queries':>8} {'KiB':>8} {'slowest q ms':>13}"
+        f"{'page':36} {'ms':>8} {'CPU ms':>7} {'floor ms':>9} {'x floor':>8} {'queries':>8} {'KiB':>8} {'slowest q ms':>13}"
     )
     for label, username, url in targets():
         if args.only and args.only not in label:
@@ -164,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         f = measure(label, username, url, args.repeat)
         ratio = f.ms / f.floor_ms if f.floor_ms else 0.0
         print(
-            f"{f.name:36} {f.ms:8.1f} {f.floor_ms:9.1f} {ratio:8.1f} {f.queries:8d} {f.kib:8.1f} {f.slowest_ms:13.1f}"
+            f"{f.name:36} {f.ms:8.1f} {f.cpu_ms:7.1f} {f.floor_ms:9.1f} {ratio:8.1f} {f.queries:8d} {f.kib:8.1f} {f.slowest_ms:13.1f}"
         )
         if args.sql:
             print("    " + f.slowest_sql[:600])
+        if args.profile:
+            profile(label, username, url, args.profile)
     return 0
 
 

@@ -142,10 +142,13 @@ else:
     # read to its end, so it is planned for every row, not the first 10 % (the ledger: 9-14 s ->
     # 7-8 s). Unless the database URL sets its own ``options``, or the connection goes through
     # PgBouncer, which refuses startup options: there, set them on the role or database
-    # (ALTER ROLE … SET jit = off; README "Read replica and PgBouncer").
+    # (ALTER ROLE … SET jit = off; README "Read replica and PgBouncer"). Random reads cost about
+    # what sequential ones do on SSD storage (random_page_cost 1.1, not the spinning-disk 4): the
+    # plan page's department filter then probes the plan's 3,000 assignments by index instead of
+    # reading all 150,000 (137 -> 9 ms at province scale, benchmarks/README.md).
     if not env.bool("DATABASE_PGBOUNCER", default=False):
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-            "options", "-c jit=off -c cursor_tuple_fraction=1"
+            "options", "-c jit=off -c cursor_tuple_fraction=1 -c random_page_cost=1.1"
         )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -418,6 +421,12 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-webhooks": {
         "task": "webhooks.jobs.webhooks_deliver",
         "schedule": env.float("IPPLAN_WEBHOOK_TICK_SECONDS", default=30.0),
+    },
+    # Just after midnight: every department's stored ranking counts for the new day, so that the
+    # first dashboard of the day reads them ready (tasks.department_figures).
+    "department-figures": {
+        "task": "tasks.jobs.department_figures_rebuild",
+        "schedule": crontab(hour=0, minute=20),
     },
     # Once a day: finished webhook events past IPPLAN_WEBHOOK_KEEP_DAYS leave the outbox.
     "prune-webhook-events": {"task": "webhooks.jobs.webhooks_prune", "schedule": 24 * 3600.0},

@@ -24,6 +24,9 @@ from .models import Assignment, ProgressReport, Task, local_today
 from .selectors import with_urgency
 
 CHUNK = 5000
+ROLES = tuple(role.value for role in AssignmentRole)
+#: Excel's day 0 (dates are numbers of days since then; valid from March 1900)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def ledger_queryset(tasks: QuerySet[Task], today: dt.date | None = None) -> QuerySet[Task]:
@@ -70,7 +73,10 @@ def _chunk_departments(task_ids: list[int]) -> dict[int, dict[str, list[str]]]:
         .values_list("task_id", "role", "department__name")
     )
     for task_id, role, name in rows:
-        names.setdefault(task_id, {r.value: [] for r in AssignmentRole})[role].append(name)
+        by_role = names.get(task_id)
+        if by_role is None:
+            by_role = names[task_id] = {role: [] for role in ROLES}
+        by_role[role].append(name)
     return names
 
 
@@ -91,8 +97,10 @@ def ledger_rows(tasks: QuerySet[Task]) -> Iterator[list[Any]]:
     flat whatever the number of tasks and the query count grows only by chunk.
     """
     statuses = {value: str(label) for value, label in TaskStatus.choices}
-    lights = {value: str(label) for value, label in Light.choices}
-    empty: dict[str, list[str]] = {role.value: [] for role in AssignmentRole}
+    lights = {rank: str(Light(light).label) for rank, light in LIGHT_BY_RANK.items()}
+    empty: dict[str, list[str]] = {role: [] for role in ROLES}
+    lead, responsible = AssignmentRole.LEAD.value, AssignmentRole.RESPONSIBLE.value
+    cooperating = AssignmentRole.COOPERATING.value
     stream = ledger_queryset(tasks).values_list(*LEDGER_FIELDS).iterator(chunk_size=CHUNK)
     number = 0
     for chunk in _chunks(stream, CHUNK):
@@ -106,14 +114,14 @@ def ledger_rows(tasks: QuerySet[Task]) -> Iterator[list[Any]]:
                 plan_title,
                 path,
                 title,
-                "、".join(names[AssignmentRole.LEAD]),
-                "、".join(names[AssignmentRole.RESPONSIBLE]),
-                "、".join(names[AssignmentRole.COOPERATING]),
+                "、".join(names[lead]),
+                "、".join(names[responsible]),
+                "、".join(names[cooperating]),
                 due_date,
                 statuses[status],
                 progress / 100,
                 reports.get(report_id, "") if report_id is not None else "",
-                lights[LIGHT_BY_RANK[light].value],
+                lights[light],
             ]
 
 
@@ -164,20 +172,22 @@ def write_ledger(tasks: QuerySet[Task], output: str | IO[bytes], *, title: str =
     sheet.freeze_panes(3, 0)
     for column, (label, _width) in enumerate(COLUMNS):
         sheet.write_string(2, column, str(label), header)
+    # each column's writer and format, chosen once (the loop below runs for every cell)
+    write_string, write_number, write_blank = sheet.write_string, sheet.write_number, sheet.write_blank
+    writers: list[tuple[Any, Any]] = [(write_string, text)] * len(COLUMNS)
+    writers[0], writers[9] = (write_number, number), (write_number, percent)
+    writers[7] = (write_number, date)  # a date is its day number in a date format, as Excel keeps it
     count = 0
     for count, row in enumerate(ledger_rows(tasks), start=1):
         line = count + 2
+        if row[7] is not None:
+            row[7] = (row[7] - EXCEL_EPOCH).days
         for column, value in enumerate(row):
             if value is None or value == "":
-                sheet.write_blank(line, column, None, text)
-            elif column == 0:
-                sheet.write_number(line, column, value, number)
-            elif column == 7:
-                sheet.write_datetime(line, column, dt.datetime.combine(value, dt.time()), date)
-            elif column == 9:
-                sheet.write_number(line, column, value, percent)
+                write_blank(line, column, None, text)
             else:
-                sheet.write_string(line, column, str(value), text)
+                write, cell_format = writers[column]
+                write(line, column, value, cell_format)
     sheet.autofilter(2, 0, max(count + 2, 3), len(COLUMNS) - 1)
     workbook.close()
     return count

@@ -12,6 +12,8 @@ default) under a key made of
   delete of a task, an assignment, a report, a plan, a department, a region or the assessment
   weights (signals below, sent after the transaction commits), and the services' bulk writes
   (``figures_changed()``). A new version makes every old entry unreachable; they expire.
+  The same writes mark the departments' stored ranking counts stale (``tasks.department_figures``),
+  so that the figures computed after a write read the ranking from one row per department.
 
 Entries also expire after ``IPPLAN_FIGURES_CACHE_SECONDS`` (default 120 s) as a safety net for
 writes that bypass the ORM. Lists a user acts on (upcoming deadlines, recent activity, task
@@ -29,8 +31,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from departments.models import AssessmentWeights, Department, Region
 from departments.work import bulk_changed
 from ipplan.permissions import Action, Scope, region_path, scope_of
+
+from .department_figures import changed_departments, mark_changed
+from .models import Assignment, Plan, ProgressReport, Task
 
 T = TypeVar("T")
 
@@ -59,9 +65,11 @@ def _bump() -> None:
 
 
 def figures_changed() -> None:
-    """Call after a write that changes dashboard figures: the cached figures are dropped once the
-    transaction commits (at once outside a transaction)."""
+    """Call after a write that changes dashboard figures and sends no signals (a bulk write): the
+    cached figures and every department's stored counts are dropped once the transaction commits
+    (at once outside a transaction)."""
     transaction.on_commit(_bump)
+    mark_changed()
 
 
 def scope_key(user: Any) -> str:
@@ -92,15 +100,14 @@ def cached(kind: str, user: Any, today: dt.date, extra: str, compute: Callable[[
 def _changed(sender: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):  # fixtures being loaded
         return
-    figures_changed()
+    transaction.on_commit(_bump)
+    departments = changed_departments(sender.__name__, kwargs.get("instance"))
+    if departments is not None:
+        mark_changed(departments)
 
 
 def connect() -> None:
     """Drop the figures whenever a model they are computed from is saved or deleted."""
-    from departments.models import AssessmentWeights, Department, Region
-
-    from .models import Assignment, Plan, ProgressReport, Task
-
     for model in (Task, Assignment, ProgressReport, Plan, Department, Region, AssessmentWeights):
         post_save.connect(_changed, sender=model, dispatch_uid=f"figures-{model.__name__}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"figures-{model.__name__}-delete")

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from notifications.jobs import notifications_deliver
 
+from .department_figures import rebuild as department_figures_rebuild_for
+from .models import local_today
 from .services.imports.session import plan_import_commit_run, plan_import_parse_run
 from .services.reminders import reminders_sweep
 
@@ -45,3 +47,9 @@ def import_parse(import_id: int) -> str:
 def import_commit(import_id: int) -> str:
     """Write a previewed plan whose commit was queued (a no-op once it is written)."""
     return plan_import_commit_run(import_id=import_id)
+
+
+@shared_task(name="tasks.jobs.department_figures_rebuild")
+def department_figures_rebuild() -> int:
+    """Count every department's stored ranking figures for today (idempotent: a rerun recounts)."""
+    return department_figures_rebuild_for(local_today())

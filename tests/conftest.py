@@ -37,6 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # A test's writes never commit (each test is rolled back), so the dashboard figures cache,
     # dropped on commit, would serve one test's figures to the next: off, except in its own tests.
     settings.IPPLAN_FIGURES_CACHE_SECONDS = 0
+    # The same for the dashboard ranking's stored department counts (marked stale on commit).
+    settings.IPPLAN_STORED_DEPARTMENT_FIGURES = False
 
 
 class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):

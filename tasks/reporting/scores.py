@@ -146,6 +146,21 @@ class Assessment:
         }
 
 
+#: The counts of an ``Assessment`` (everything else follows from them, the weights and the names).
+COUNT_FIELDS = (
+    "due",
+    "on_time",
+    "reports_owed",
+    "reports_filed",
+    "open_tasks",
+    "overdue",
+    "led",
+    "shared",
+    "overdue_now",
+    "reports_missing",
+)
+
+
 @dataclass
 class CityFigures:
     """The pooled figures of one city's ranked departments (numerators and denominators summed)."""
@@ -181,6 +196,14 @@ def assess(
     """Score every department of ``departments`` that has an assignment, for ``start``..``end``;
     ranked ones first (best first), then those without a score, then groups. A fixed number of
     grouped queries whatever the number of departments and tasks."""
+    return rank_rows(assessment_counts(departments, start, end, today=today), weights)
+
+
+def assessment_counts(
+    departments: QuerySet[Department], start: dt.date, end: dt.date, *, today: dt.date | None = None
+) -> dict[int, Assessment]:
+    """The counts behind ``assess``, by department id, for every department of ``departments``
+    that has an assignment: neither scored nor ranked (``rank_rows`` does that)."""
     today = today or timezone.localdate()
     assigned = Assignment.objects.filter(department__in=departments.values("pk"))
     rows: dict[int, Assessment] = {}
@@ -270,22 +293,37 @@ def assess(
     for counted in still_open:
         entry = row(counted["department"])
         entry.open_tasks, entry.overdue = counted["open_tasks"], counted["overdue"]
+    return rows
 
+
+def rank_rows(rows: dict[int, Assessment], weights: AssessmentWeights | None = None) -> list[Assessment]:
+    """Counts by department id (``assessment_counts``) scored with ``weights`` (else each
+    department's region's) and ranked as ``assess`` ranks them."""
     return _rank(_finish(rows, weights))
 
 
 def _finish(rows: dict[int, Assessment], weights: AssessmentWeights | None) -> list[Assessment]:
     """Attach the departments, their cities and weights, and compute the scores."""
-    departments = Department.objects.select_related("region").in_bulk(list(rows))
-    cities = _city_names([d.region for d in departments.values()])
+    departments = Department.objects.in_bulk(list(rows))
+    # the regions are few (a province has ~20): read once, shared by their departments
+    regions = Region.objects.in_bulk({d.region_id for d in departments.values()})
+    cities = _city_names(list(regions.values()))
     known = weights_by_region() if weights is None else {}
+    by_region: dict[int | None, tuple[str, tuple[int, int, int]]] = {}
+    for region_id, region in [*regions.items(), (None, None)]:
+        chosen = weights or weights_from(known, region)
+        by_region[region_id] = (
+            cities.get(city_of(region), ""),
+            (chosen.on_time, chosen.reports, chosen.overdue),
+        )
     result = []
     for department_id, entry in rows.items():
         department = departments[department_id]
+        department.region = regions.get(department.region_id)  # type: ignore[assignment]
         entry.department = department
-        entry.city = cities.get(city_of(department.region), "")
-        chosen = weights or weights_from(known, department.region)
-        entry.weights = (chosen.on_time, chosen.reports, chosen.overdue)
+        entry.city, entry.weights = by_region[
+            department.region_id if department.region_id in regions else None
+        ]
         entry.compute_score()
         result.append(entry)
     return result
@@ -323,14 +361,12 @@ def city_ranking(rows: list[Assessment]) -> list[CityFigures]:
         if entry.rank is None:
             continue
         code = city_of(entry.department.region)
-        figures = by_city.setdefault(
-            code,
-            CityFigures(
-                region=cities.get(code),
-                name=cities[code].name if code in cities else "",
-                totals=Assessment(department=Department(name=cities[code].name if code in cities else "")),
-            ),
-        )
+        if code not in by_city:
+            name = cities[code].name if code in cities else ""
+            by_city[code] = CityFigures(
+                region=cities.get(code), name=name, totals=Assessment(department=Department(name=name))
+            )
+        figures = by_city[code]
         figures.departments += 1
         totals = figures.totals
         assert totals is not None

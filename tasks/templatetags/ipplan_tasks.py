@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils import dateformat, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 
 from ..choices import AssignmentRole, Light, TaskStatus
 from ..marks import Marks, describe, overdue_days
@@ -59,23 +62,81 @@ def role_badge(value: str | None) -> SafeString:
     return format_html('<span class="badge {}">{}</span>', css, role.label)
 
 
+@register.simple_tag
+def choice_options(bound: Any, truncate: int = 0) -> SafeString:
+    """The ``<option>``s of a filter form's choice field (the empty choice left out), the current
+    value selected; ``truncate`` shortens long labels. One pass in Python instead of a template
+    loop per option: a province's filters list 2,000 departments and 500 plans."""
+    current = bound.value()
+    chosen = "" if current is None else str(current)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (
+                value,
+                " selected" if str(value) == chosen else "",
+                Truncator(label).chars(truncate) if truncate else label,
+            )
+            for value, label in bound.field.choices
+            if value
+        ),
+    )
+
+
 @register.filter
 def light_class(value: str) -> str:
     return LIGHT_CLASS.get(Light(value), "secondary") if value else "secondary"
 
 
-@register.inclusion_tag("tasks/_task_marks.html")
-def task_marks(task: Any) -> dict[str, Any]:
+@register.simple_tag
+def task_marks(task: Any) -> SafeString:
     """The marks of a listed task (已催办, 逾期 N 天, 本期待填报, whom it waits for). Lists call
     ``tasks.marks.attach_marks`` on their page of tasks; without it only what the task row itself
-    tells (the deadline, an annotated ``report_due``) is shown."""
+    tells (the deadline, an annotated ``report_due``) is shown.
+
+    Built here rather than by an included template: a list renders it once per row."""
     marks = getattr(task, "marks", None)
     if marks is None:
         marks = Marks(
             overdue_days=overdue_days(task, local_today()),
             report_due=bool(getattr(task, "report_due", False)),
         )
-    return {
-        "marks": marks,
-        "waiting": [(state, describe(kind, state)) for kind, state in marks.waiting],
-    }
+    parts: list[str] = []
+    if marks.overdue_days:
+        n = marks.overdue_days
+        text = ngettext("逾期 %(n)s 天", "逾期 %(n)s 天", n) % {"n": n}
+        parts.append(
+            format_html('<span class="badge text-bg-danger ipplan-mark mark-overdue">{}</span> ', text)
+        )
+    if marks.urge_count:
+        n = marks.urge_count
+        text = ngettext("已催办 %(n)s 次", "已催办 %(n)s 次", n) % {"n": n} if n > 1 else gettext("已催办")
+        last = (
+            dateformat.format(timezone.localtime(marks.last_urged), "Y-m-d H:i") if marks.last_urged else ""
+        )
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-warning ipplan-mark mark-urged" title="{} {}">'
+                '<i class="bi bi-bell" aria-hidden="true"></i> {}</span> ',
+                gettext("最近催办"),
+                last,
+                text,
+            )
+        )
+    if marks.report_due:
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-warning ipplan-mark mark-report-due">{}</span> ',
+                gettext("本期待填报"),
+            )
+        )
+    for kind, state in marks.waiting:
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-info ipplan-mark mark-waiting mark-{}">{}</span> ',
+                state,
+                describe(kind, state),
+            )
+        )
+    return mark_safe("".join(parts))

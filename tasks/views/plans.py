@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
 from ..lights import LIGHT_BY_RANK
 from ..marks import attach_marks
-from ..models import IndicatorReading, Phase, Plan, Section, Task, local_today
+from ..models import Assignment, IndicatorReading, Phase, Plan, Section, Task, local_today
 from ..selectors import light_counts, visible_tasks
 from ..services.workflow import deadline_set_for_plan, deadline_set_for_section
 
@@ -88,7 +88,9 @@ def _outline(plan: Plan, tasks: QuerySet[Task]) -> list[SectionRow]:
 def _plan_tasks(request: HttpRequest, plan: Plan) -> tuple[TaskFilterSet, QuerySet[Task], bool]:
     """The plan's tasks the user may see, through the page's filters."""
     all_tasks = visible_tasks(request.user).filter(plan=plan)  # type: ignore[arg-type]
-    departments = Department.objects.filter(assignments__task__plan=plan).distinct().order_by("name")
+    # the departments with a task in the plan: EXISTS, not a DISTINCT over joined department rows
+    carries = Assignment.objects.filter(department=OuterRef("pk"), task__plan=plan)
+    departments = Department.objects.filter(Exists(carries)).order_by("name")
     data = {k: v for k, v in request.GET.lists() if k in FILTER_FIELDS and any(v)}
     query = QueryDict(mutable=True)
     for key, values in data.items():

@@ -3,6 +3,7 @@ viewers of different scopes never share an entry; lists a user acts on are never
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from departments.models import Department
 from tasks.figures_cache import figures_changed, scope_key, version
 from tasks.models import Task
 from tasks.services import task_create
@@ -34,15 +36,16 @@ def _total(client: Client, url: str = "/dashboard/") -> tuple[int, int, Any]:
     return response.context["total"], queries, response
 
 
-def _new_task(world: World, number: int) -> Task:
+def new_task(world: World, number: int, *, lead: Department | None = None, days_late: int = 0) -> Task:
+    """A task of the world's plan, due today (or ``days_late`` days ago), led by ``lead``."""
     return task_create(
         actor=None,
         plan=world.plan,
         path=f"二.(一).{number}",
         number=number,
         title=f"缓存任务{number}",
-        due_date=timezone.localdate(),
-        lead=[world.lead_dept],
+        due_date=timezone.localdate() - dt.timedelta(days=days_late),
+        lead=[lead or world.lead_dept],
     )
 
 
@@ -55,7 +58,7 @@ def test_a_committed_write_is_visible_at_once(
     assert again == before and warm < cold  # the figures came from the cache
     # a write through a service is seen as soon as its transaction commits
     with django_capture_on_commit_callbacks(execute=True):
-        _new_task(world, 901)
+        new_task(world, 901)
     after, recomputed, response = _total(client)
     assert after == before + 1
     assert recomputed == cold
