@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 
 import pytest
+from celery import current_app
+from django.conf import settings
 from django.db import connection
+from django.test.signals import clear_cache_handlers
 from django.utils import timezone
 
 from departments.choices import RegionLevel, Role
@@ -21,8 +25,6 @@ PASSWORD = "correct-horse-battery-9"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from django.conf import settings
-
     # Hashing is not under test here; the default hasher costs a quarter second per user. With
     # IPPLAN_PASSWORD_HASHER=sm3 (one CI run) the SM3 hasher runs everywhere, at fewer rounds.
     if settings.IPPLAN_PASSWORD_HASHER == "sm3":
@@ -37,6 +39,48 @@ def pytest_configure(config: pytest.Config) -> None:
     # A test's writes never commit (each test is rolled back), so the dashboard figures cache,
     # dropped on commit, would serve one test's figures to the next: off, except in its own tests.
     settings.IPPLAN_FIGURES_CACHE_SECONDS = 0
+    _own_redis_databases()
+
+
+#: how many Redis databases one pytest-xdist worker takes: the cache's and the broker's
+REDIS_DATABASES_PER_WORKER = 2
+
+
+def _worker_redis_url(url: str, worker: int) -> str:
+    """``url`` moved ``worker`` blocks of Redis databases up (redis://host:port/1 → /3 for gw1)."""
+    match = re.fullmatch(r"(rediss?://[^/]*)(?:/(\d+))?(.*)", url)
+    if not match:
+        return url
+    number = int(match.group(2) or 0) + worker * REDIS_DATABASES_PER_WORKER
+    if number > 15:
+        raise pytest.UsageError(
+            f"{url}: pytest-xdist worker gw{worker} would use Redis database {number} (Redis has 0-15); "
+            "start from a lower database number or run fewer workers (-n)"
+        )
+    return f"{match.group(1)}/{number}{match.group(3)}"
+
+
+def _own_redis_databases() -> None:
+    """Under pytest-xdist every worker gets Redis databases of its own (cache and broker), so that
+    one worker's ``cache.clear()`` (a FLUSHDB) never empties another's throttles and counters.
+    Worker gwN adds 2N to the database numbers of REDIS_URL and CELERY_BROKER_URL, in the settings
+    and in the environment that the processes a test starts inherit."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or worker == "gw0":
+        return
+    index = int(worker[2:])
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        url = getattr(settings, name, "")
+        if url.startswith(("redis://", "rediss://")):
+            moved = _worker_redis_url(url, index)
+            setattr(settings, name, moved)
+            if os.environ.get(name):
+                os.environ[name] = _worker_redis_url(os.environ[name], index)
+    if settings.REDIS_URL:
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.REDIS_URL}}
+        clear_cache_handlers(setting="CACHES")
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        current_app.conf.broker_url = settings.CELERY_BROKER_URL
 
 
 class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):
@@ -45,14 +89,33 @@ class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):
     iterations = 1000  # type: ignore[assignment]
 
 
+#: Tests that share something costly to start run on one pytest-xdist worker (``--dist loadgroup``):
+#: a server started once per worker session (slapd and the OIDC provider, the S3 server) or once
+#: per module (gunicorn), or a broker heavy enough that two at a time only slow each other down.
+#: Everything else binds free ports and uses databases of its own, and is spread test by test.
+XDIST_GROUPS = {
+    "tests/directory/": "directory",  # session: slapd, the OIDC provider
+    "tests/storage/": "storage",  # session: moto's S3 server
+    "tests/ops/test_gunicorn_metrics.py": "gunicorn-metrics",  # module: gunicorn, 3 workers
+    "tests/security/test_bodies.py": "gunicorn-bodies",  # module: gunicorn under a memory limit
+    "tests/broker/test_routing.py": "broker-routing",  # module: its own broker set-up
+    "tests/broker/test_rabbitmq": "rabbitmq",  # a RabbitMQ server per test: one at a time
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip PostgreSQL tests on SQLite, saying so; in the CI PostgreSQL run such a skip fails."""
+    """Skip PostgreSQL tests on SQLite, saying so; in the CI PostgreSQL run such a skip fails.
+    Mark the tests of ``XDIST_GROUPS`` with their group."""
     on_pg = connection.vendor == "postgresql"
     if os.environ.get("IPPLAN_REQUIRE_POSTGRES") == "1" and not on_pg:
         raise pytest.UsageError("IPPLAN_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL database")
     for item in items:
         if item.get_closest_marker("postgres") and not on_pg:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: this run uses SQLite"))
+        group = next((name for prefix, name in XDIST_GROUPS.items() if item.nodeid.startswith(prefix)), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @dataclass
