@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
-from dataclasses import dataclass
 
 import pytest
 from celery import current_app
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.test.signals import clear_cache_handlers
-from django.utils import timezone
 
-from departments.choices import RegionLevel, Role
-from departments.models import Department, Region, User
-from departments.services import department_create, region_create, user_create
 from ipplan.hashers import PBKDF2SM3PasswordHasher
-from tasks.models import Plan, Task
-from tasks.services import plan_create, section_create, task_create
 
-PASSWORD = "correct-horse-battery-9"
+from .factories import PASSWORD, World, make_world
+from .support.matrix import _fresh_state, _media, _world_once, matrix_world
+from .support.querycount import ConstantQueries, constant_queries_check
+
+__all__ = ["PASSWORD", "World", "make_world"]
+# the API matrix's fixtures, for any test module that checks an endpoint with ``matrix_case``
+MATRIX_FIXTURES = (_fresh_state, _media, _world_once, matrix_world)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -118,114 +117,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(group))
 
 
-@dataclass
-class World:
-    province: Region
-    city: Region
-    other_city: Region
-    lead_dept: Department
-    other_dept: Department
-    foreign_dept: Department
-    users: dict[str, User]
-    plan: Plan
-    task: Task
-    other_task: Task
-    foreign_plan: Plan
-    foreign_task: Task
-
-
-def make_world() -> World:
-    province = region_create(code="440000", name="广东省", level=RegionLevel.PROVINCE)
-    city = region_create(code="441900", name="东莞市", level=RegionLevel.CITY, parent=province)
-    other_city = region_create(code="440400", name="珠海市", level=RegionLevel.CITY, parent=province)
-    bureau_dept = department_create(actor=None, region=city, name="市知识产权局", aliases=["知识产权局"])
-    lead_dept = department_create(actor=None, region=city, name="市科技局", aliases=["科技局"])
-    other_dept = department_create(actor=None, region=city, name="市财政局")
-    foreign_dept = department_create(actor=None, region=other_city, name="市科技创新局")
-    users = {
-        "admin": user_create(actor=None, username="admin", password=PASSWORD, role=Role.ADMIN),
-        # 三员分立: the security and the audit administrator, beside the system administrator
-        "security": user_create(actor=None, username="security", password=PASSWORD, role=Role.SECURITY_ADMIN),
-        "auditor": user_create(actor=None, username="auditor", password=PASSWORD, role=Role.AUDIT_ADMIN),
-        "bureau": user_create(
-            actor=None,
-            username="bureau",
-            password=PASSWORD,
-            role=Role.BUREAU,
-            region=city,
-            department=bureau_dept,
-        ),
-        "province": user_create(
-            actor=None, username="province", password=PASSWORD, role=Role.BUREAU, region=province
-        ),
-        "other_bureau": user_create(
-            actor=None, username="other_bureau", password=PASSWORD, role=Role.BUREAU, region=other_city
-        ),
-        "leader": user_create(
-            actor=None, username="leader", password=PASSWORD, role=Role.LEADER, region=city
-        ),
-        "head": user_create(
-            actor=None, username="head", password=PASSWORD, role=Role.DEPT_HEAD, department=lead_dept
-        ),
-        "staff": user_create(
-            actor=None, username="staff", password=PASSWORD, role=Role.DEPT_STAFF, department=lead_dept
-        ),
-        "other_staff": user_create(
-            actor=None, username="other_staff", password=PASSWORD, role=Role.DEPT_STAFF, department=other_dept
-        ),
-        "foreign_staff": user_create(
-            actor=None,
-            username="foreign_staff",
-            password=PASSWORD,
-            role=Role.DEPT_STAFF,
-            department=foreign_dept,
-        ),
-    }
-    plan = plan_create(actor=None, region=city, title="东莞市知识产权工作方案", period=(2026, 2027))
-    top = section_create(plan=plan, label="二", title="主要任务")
-    sub = section_create(plan=plan, label="(一)", title="创造", parent=top)
-    today = timezone.localdate()
-    task = task_create(
-        actor=None,
-        plan=plan,
-        section=sub,
-        path="二.(一).1",
-        number=1,
-        title="培育高价值专利",
-        due_date=today + dt.timedelta(days=30),
-        lead=[lead_dept],
-        responsible=[other_dept],
-    )
-    other_task = task_create(
-        actor=None,
-        plan=plan,
-        section=sub,
-        path="二.(一).2",
-        number=2,
-        title="完善政策",
-        due_date=today + dt.timedelta(days=60),
-        lead=[other_dept],
-    )
-    foreign_plan = plan_create(actor=None, region=other_city, title="珠海市工作方案")
-    foreign_task = task_create(
-        actor=None, plan=foreign_plan, path="一.1", number=1, title="珠海任务", lead=[foreign_dept]
-    )
-    return World(
-        province,
-        city,
-        other_city,
-        lead_dept,
-        other_dept,
-        foreign_dept,
-        users,
-        plan,
-        task,
-        other_task,
-        foreign_plan,
-        foreign_task,
-    )
-
-
 @pytest.fixture
 def world(db: None) -> World:
     return make_world()
+
+
+@pytest.fixture
+def constant_queries(client: Client, world: World) -> ConstantQueries:
+    """``constant_queries(url, user="staff")``: the page's query count does not grow with the rows
+    it lists (tests/support/querycount.py); ``grow=`` adds other rows than the world's tasks."""
+    return constant_queries_check(client, world)

@@ -258,7 +258,7 @@ def test_pages_briefing_and_api_print_the_same_way(client: Client, world: World)
     from tasks.briefing import write_briefing
     from tasks.models import Plan, Task
 
-    from ..api.conftest import client_for
+    from ..factories import client_for
 
     indicator = make(
         world,
@@ -340,7 +340,7 @@ def test_the_data_migration_fills_the_basis_of_existing_rows(world: World) -> No
 
 
 def test_readings_of_a_change_are_levels_in_their_own_unit(client: Client, world: World) -> None:
-    from ..api.conftest import client_for
+    from ..factories import client_for
 
     indicator = make(
         world,
