@@ -102,6 +102,15 @@ XDIST_GROUPS = {
 }
 
 
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Long binary parameters (generated files) are named by their size: their bytes may differ from
+    one process to the next (a zip's timestamps), and pytest-xdist needs every worker to collect the
+    same test ids. pytest numbers ids that come out alike."""
+    if isinstance(val, bytes | bytearray) and len(val) > 32:
+        return f"{argname}{len(val)}B"
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip PostgreSQL tests on SQLite, saying so; in the CI PostgreSQL run such a skip fails.
