@@ -103,11 +103,12 @@ XDIST_GROUPS = {
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
-    """Long binary parameters (generated files) are named by their size: their bytes may differ from
-    one process to the next (a zip's timestamps), and pytest-xdist needs every worker to collect the
-    same test ids. pytest numbers ids that come out alike."""
+    """Long binary parameters (generated files) are named by their argument's name: their bytes, even
+    their size, may differ from one process to the next (the timestamps inside a zip), and
+    pytest-xdist needs every worker to collect the same test ids. pytest numbers ids that come out
+    alike, by position."""
     if isinstance(val, bytes | bytearray) and len(val) > 32:
-        return f"{argname}{len(val)}B"
+        return argname
     return None
 
 
