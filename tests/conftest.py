@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from dataclasses import dataclass
+import re
 
 import pytest
+from celery import current_app
+from django.conf import settings
 from django.db import connection
-from django.utils import timezone
+from django.test import Client
+from django.test.signals import clear_cache_handlers
 
-from departments.choices import RegionLevel, Role
-from departments.models import Department, Region, User
-from departments.services import department_create, region_create, user_create
 from ipplan.hashers import PBKDF2SM3PasswordHasher
-from tasks.models import Plan, Task
-from tasks.services import plan_create, section_create, task_create
 
-PASSWORD = "correct-horse-battery-9"
+from .factories import PASSWORD, World, make_world
+from .support.matrix import _fresh_state, _media, _world_once, matrix_world
+from .support.querycount import ConstantQueries, constant_queries_check
+
+__all__ = ["PASSWORD", "World", "make_world"]
+# the API matrix's fixtures, for any test module that checks an endpoint with ``matrix_case``
+MATRIX_FIXTURES = (_fresh_state, _media, _world_once, matrix_world)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from django.conf import settings
-
     # Hashing is not under test here; the default hasher costs a quarter second per user. With
     # IPPLAN_PASSWORD_HASHER=sm3 (one CI run) the SM3 hasher runs everywhere, at fewer rounds.
     if settings.IPPLAN_PASSWORD_HASHER == "sm3":
@@ -39,6 +40,48 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.IPPLAN_FIGURES_CACHE_SECONDS = 0
     # The same for the dashboard ranking's stored department counts (marked stale on commit).
     settings.IPPLAN_STORED_DEPARTMENT_FIGURES = False
+    _own_redis_databases()
+
+
+#: how many Redis databases one pytest-xdist worker takes: the cache's and the broker's
+REDIS_DATABASES_PER_WORKER = 2
+
+
+def _worker_redis_url(url: str, worker: int) -> str:
+    """``url`` moved ``worker`` blocks of Redis databases up (redis://host:port/1 → /3 for gw1)."""
+    match = re.fullmatch(r"(rediss?://[^/]*)(?:/(\d+))?(.*)", url)
+    if not match:
+        return url
+    number = int(match.group(2) or 0) + worker * REDIS_DATABASES_PER_WORKER
+    if number > 15:
+        raise pytest.UsageError(
+            f"{url}: pytest-xdist worker gw{worker} would use Redis database {number} (Redis has 0-15); "
+            "start from a lower database number or run fewer workers (-n)"
+        )
+    return f"{match.group(1)}/{number}{match.group(3)}"
+
+
+def _own_redis_databases() -> None:
+    """Under pytest-xdist every worker gets Redis databases of its own (cache and broker), so that
+    one worker's ``cache.clear()`` (a FLUSHDB) never empties another's throttles and counters.
+    Worker gwN adds 2N to the database numbers of REDIS_URL and CELERY_BROKER_URL, in the settings
+    and in the environment that the processes a test starts inherit."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or worker == "gw0":
+        return
+    index = int(worker[2:])
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        url = getattr(settings, name, "")
+        if url.startswith(("redis://", "rediss://")):
+            moved = _worker_redis_url(url, index)
+            setattr(settings, name, moved)
+            if os.environ.get(name):
+                os.environ[name] = _worker_redis_url(os.environ[name], index)
+    if settings.REDIS_URL:
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.REDIS_URL}}
+        clear_cache_handlers(setting="CACHES")
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        current_app.conf.broker_url = settings.CELERY_BROKER_URL
 
 
 class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):
@@ -47,124 +90,52 @@ class QuickSM3PasswordHasher(PBKDF2SM3PasswordHasher):
     iterations = 1000  # type: ignore[assignment]
 
 
+#: Tests that share something costly to start run on one pytest-xdist worker (``--dist loadgroup``):
+#: a server started once per worker session (slapd and the OIDC provider, the S3 server) or once
+#: per module (gunicorn), or a broker heavy enough that two at a time only slow each other down.
+#: Everything else binds free ports and uses databases of its own, and is spread test by test.
+XDIST_GROUPS = {
+    "tests/directory/": "directory",  # session: slapd, the OIDC provider
+    "tests/storage/": "storage",  # session: moto's S3 server
+    "tests/ops/test_gunicorn_metrics.py": "gunicorn-metrics",  # module: gunicorn, 3 workers
+    "tests/security/test_bodies.py": "gunicorn-bodies",  # module: gunicorn under a memory limit
+    "tests/broker/test_routing.py": "broker-routing",  # module: its own broker set-up
+    "tests/broker/test_rabbitmq": "rabbitmq",  # a RabbitMQ server per test: one at a time
+}
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Long binary parameters (generated files) are named by their argument's name: their bytes, even
+    their size, may differ from one process to the next (the timestamps inside a zip), and
+    pytest-xdist needs every worker to collect the same test ids. pytest numbers ids that come out
+    alike, by position."""
+    if isinstance(val, bytes | bytearray) and len(val) > 32:
+        return argname
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip PostgreSQL tests on SQLite, saying so; in the CI PostgreSQL run such a skip fails."""
+    """Skip PostgreSQL tests on SQLite, saying so; in the CI PostgreSQL run such a skip fails.
+    Mark the tests of ``XDIST_GROUPS`` with their group."""
     on_pg = connection.vendor == "postgresql"
     if os.environ.get("IPPLAN_REQUIRE_POSTGRES") == "1" and not on_pg:
         raise pytest.UsageError("IPPLAN_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL database")
     for item in items:
         if item.get_closest_marker("postgres") and not on_pg:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: this run uses SQLite"))
-
-
-@dataclass
-class World:
-    province: Region
-    city: Region
-    other_city: Region
-    lead_dept: Department
-    other_dept: Department
-    foreign_dept: Department
-    users: dict[str, User]
-    plan: Plan
-    task: Task
-    other_task: Task
-    foreign_plan: Plan
-    foreign_task: Task
-
-
-def make_world() -> World:
-    province = region_create(code="440000", name="广东省", level=RegionLevel.PROVINCE)
-    city = region_create(code="441900", name="东莞市", level=RegionLevel.CITY, parent=province)
-    other_city = region_create(code="440400", name="珠海市", level=RegionLevel.CITY, parent=province)
-    bureau_dept = department_create(actor=None, region=city, name="市知识产权局", aliases=["知识产权局"])
-    lead_dept = department_create(actor=None, region=city, name="市科技局", aliases=["科技局"])
-    other_dept = department_create(actor=None, region=city, name="市财政局")
-    foreign_dept = department_create(actor=None, region=other_city, name="市科技创新局")
-    users = {
-        "admin": user_create(actor=None, username="admin", password=PASSWORD, role=Role.ADMIN),
-        # 三员分立: the security and the audit administrator, beside the system administrator
-        "security": user_create(actor=None, username="security", password=PASSWORD, role=Role.SECURITY_ADMIN),
-        "auditor": user_create(actor=None, username="auditor", password=PASSWORD, role=Role.AUDIT_ADMIN),
-        "bureau": user_create(
-            actor=None,
-            username="bureau",
-            password=PASSWORD,
-            role=Role.BUREAU,
-            region=city,
-            department=bureau_dept,
-        ),
-        "province": user_create(
-            actor=None, username="province", password=PASSWORD, role=Role.BUREAU, region=province
-        ),
-        "other_bureau": user_create(
-            actor=None, username="other_bureau", password=PASSWORD, role=Role.BUREAU, region=other_city
-        ),
-        "leader": user_create(
-            actor=None, username="leader", password=PASSWORD, role=Role.LEADER, region=city
-        ),
-        "head": user_create(
-            actor=None, username="head", password=PASSWORD, role=Role.DEPT_HEAD, department=lead_dept
-        ),
-        "staff": user_create(
-            actor=None, username="staff", password=PASSWORD, role=Role.DEPT_STAFF, department=lead_dept
-        ),
-        "other_staff": user_create(
-            actor=None, username="other_staff", password=PASSWORD, role=Role.DEPT_STAFF, department=other_dept
-        ),
-        "foreign_staff": user_create(
-            actor=None,
-            username="foreign_staff",
-            password=PASSWORD,
-            role=Role.DEPT_STAFF,
-            department=foreign_dept,
-        ),
-    }
-    plan = plan_create(actor=None, region=city, title="东莞市知识产权工作方案", period=(2026, 2027))
-    top = section_create(plan=plan, label="二", title="主要任务")
-    sub = section_create(plan=plan, label="(一)", title="创造", parent=top)
-    today = timezone.localdate()
-    task = task_create(
-        actor=None,
-        plan=plan,
-        section=sub,
-        path="二.(一).1",
-        number=1,
-        title="培育高价值专利",
-        due_date=today + dt.timedelta(days=30),
-        lead=[lead_dept],
-        responsible=[other_dept],
-    )
-    other_task = task_create(
-        actor=None,
-        plan=plan,
-        section=sub,
-        path="二.(一).2",
-        number=2,
-        title="完善政策",
-        due_date=today + dt.timedelta(days=60),
-        lead=[other_dept],
-    )
-    foreign_plan = plan_create(actor=None, region=other_city, title="珠海市工作方案")
-    foreign_task = task_create(
-        actor=None, plan=foreign_plan, path="一.1", number=1, title="珠海任务", lead=[foreign_dept]
-    )
-    return World(
-        province,
-        city,
-        other_city,
-        lead_dept,
-        other_dept,
-        foreign_dept,
-        users,
-        plan,
-        task,
-        other_task,
-        foreign_plan,
-        foreign_task,
-    )
+        group = next((name for prefix, name in XDIST_GROUPS.items() if item.nodeid.startswith(prefix)), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
 def world(db: None) -> World:
     return make_world()
+
+
+@pytest.fixture
+def constant_queries(client: Client, world: World) -> ConstantQueries:
+    """``constant_queries(url, user="staff")``: the page's query count does not grow with the rows
+    it lists (tests/support/querycount.py); ``grow=`` adds other rows than the world's tasks."""
+    return constant_queries_check(client, world)

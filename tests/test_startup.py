@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -215,25 +216,20 @@ def test_createsuperuser_makes_an_administrator() -> None:
     assert (user.role, user.is_superuser, user.is_staff) == ("admin", True, True)
 
 
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.redis
-@pytest.mark.skipif(not redis_reachable(), reason="needs a Redis server on 127.0.0.1:6379")
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server (Debian: redis-server)")
 def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
-    """The production broker: a real worker with embedded beat on Redis records beat ticks."""
+    """The production broker: a real worker with embedded beat on Redis records beat ticks.
+    The Redis is the test's own (a free port), so that parallel runs never share its queues."""
+    redis_port = free_port()
     env = clean_env(
         tmp_path,
         DATABASE_URL=f"sqlite:///{tmp_path / 'worker.sqlite3'}",
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{redis_port}/0",
         IPPLAN_TICK_SECONDS="1",
     )
+    redis = redis_server(redis_port, env, tmp_path / "redis.log")
     assert manage("migrate", "--noinput", env=env).returncode == 0
     log = tmp_path / "worker.log"
     proc = spawn(
@@ -249,6 +245,8 @@ def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        redis.terminate()
+        redis.wait(timeout=30)
     runs = manage(
         "shell",
         "-c",

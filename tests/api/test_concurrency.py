@@ -30,7 +30,7 @@ from tasks.models import Plan, Section, Task
 from tasks.services import plan_create, section_create, task_create
 
 from ..conftest import World
-from .conftest import client_for
+from ..factories import client_for
 
 PROBLEM = "application/problem+json"
 SELF_SERVICE = [TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED]

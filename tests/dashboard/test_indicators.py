@@ -14,6 +14,7 @@ from tasks.models import Indicator, IndicatorReading
 from tasks.services import indicator_create, indicator_reading_record
 
 from ..conftest import World
+from ..factories import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,19 @@ def make(world: World, **fields: object) -> Indicator:
     }
     defaults.update(fields)
     return indicator_create(actor=None, plan=world.plan, **defaults)  # type: ignore[arg-type]
+
+
+def rise_in_points(world: World) -> Indicator:
+    """由45%提高5个百分点: a rise of 5 points over a 2026 baseline of 45 %."""
+    return make(
+        world,
+        name="专利实施率",
+        target_value=5,
+        unit="个百分点",
+        basis="rise",
+        baseline=45,
+        baseline_year=2026,
+    )
 
 
 def read(world: World, indicator: Indicator, value: float, day: dt.date) -> None:
@@ -139,15 +153,7 @@ def test_about_is_a_band_around_the_line(world: World, value: float, light: str)
 @pytest.mark.parametrize(("value", "light"), [(48, "green"), (47.2, "yellow"), (46, "red")])
 def test_a_rise_in_points_is_relative_to_the_baseline(world: World, value: float, light: str) -> None:
     # 由45%提高5个百分点: the line runs from 45 to 50
-    indicator = make(
-        world,
-        name="专利实施率",
-        target_value=5,
-        unit="个百分点",
-        basis="rise",
-        baseline=45,
-        baseline_year=2026,
-    )
+    indicator = rise_in_points(world)
     read(world, indicator, value, dt.date(2026, 12, 31))
     status = indicator_status(Indicator.objects.get(pk=indicator.pk))
     assert status.trajectory is not None and status.trajectory.target == 50
@@ -258,8 +264,6 @@ def test_pages_briefing_and_api_print_the_same_way(client: Client, world: World)
     from tasks.briefing import write_briefing
     from tasks.models import Plan, Task
 
-    from ..api.conftest import client_for
-
     indicator = make(
         world,
         name="有效注册商标拥有量",
@@ -340,17 +344,7 @@ def test_the_data_migration_fills_the_basis_of_existing_rows(world: World) -> No
 
 
 def test_readings_of_a_change_are_levels_in_their_own_unit(client: Client, world: World) -> None:
-    from ..api.conftest import client_for
-
-    indicator = make(
-        world,
-        name="专利实施率",
-        target_value=5,
-        unit="个百分点",
-        basis="rise",
-        baseline=45,
-        baseline_year=2026,
-    )
+    indicator = rise_in_points(world)
     read(world, indicator, 48, dt.date(2026, 12, 31))
     client.force_login(world.users["bureau"])
     page = client.get(reverse("tasks:indicator_detail", args=[indicator.pk])).content.decode()

@@ -26,8 +26,8 @@ from tasks.services import (
 )
 from tests.conftest import World
 
-from ..performance.querycount import count_queries
 from ..performance.test_figures_cache import new_task
+from ..support.querycount import count_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -106,72 +106,72 @@ def slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
 
 
+@pytest.mark.parametrize("language", list(LANGUAGES))
+@pytest.mark.parametrize("role", ROLES)
 def test_every_page_for_every_role_holds_its_layout(
-    browser: Any, demo: dict[str, Any], screenshot_dir: Path
+    browser: Any, demo: dict[str, Any], screenshot_dir: Path, role: str, language: str
 ) -> None:
+    """One role in one language a case, so that pytest-xdist spreads the crawl over its workers."""
     base = demo["base"]
     shots = screenshot_dir / "crawl"
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     visited = 0
-    for role in ROLES:
-        for language, locale in LANGUAGES.items():
-            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", role)
-            page.fill("#id_password", PASSWORD)
-            page.click("main form button[type=submit]")
-            page.wait_for_load_state()
-            assert "/accounts/login/" not in page.url, f"{role} could not sign in"
-            paths = nav_paths(page)
-            if role != ROLES[0]:
-                paths = [p for p in paths if not p.startswith(ACCOUNT_PAGES)]
-            if role in ("bureau", "leader", "head", "staff", "province"):
-                plan_page = f"/plans/{demo['plan'].pk}/"
-                paths += [plan_page, f"/tasks/{demo['task'].pk}/", f"/tasks/{demo['requested'].pk}/"]
-                if role in ("bureau", "staff"):  # the plan's other two views
-                    paths += [f"{plan_page}?view=table", f"{plan_page}?view=timeline"]
-            if role in ("bureau", "province"):
-                paths += ["/plans/import/"]
-            # Django's admin site and the API's Swagger UI are third-party pages with their own markup
-            paths = [p for p in paths if not p.startswith(THIRD_PARTY)]
-            for path in dict.fromkeys(paths):
-                # a wide desktop too, for the role with the fullest top bar
-                for width, height in VIEWPORTS + ([(1920, 1080)] if role == ROLES[0] else []):
-                    page.set_viewport_size({"width": width, "height": height})
-                    response = page.goto(f"{base}{path}")
-                    page.wait_for_load_state("load")
-                    where = f"{role}/{language}/{width}px {path}"
-                    if response is None or response.status >= 400:
-                        problems.append(f"{where}: HTTP {response.status if response else '?'}")
-                        continue
-                    visited += 1
-                    found = [f"{where}: {p}" for p in layout_problems(page)]
-                    if width == 1366:
-                        found += [f"{where}: axe {v}" for v in axe_violations(page)]
-                        if path == paths[0]:  # the keyboard's path through the top bar
-                            found += [f"{where}: {p}" for p in unfocusable_steps(page)]
-                    for line in found:
-                        print(line, flush=True)
-                    problems += found
-                    if path == f"/plans/{demo['plan'].pk}/" and width == 1366 and role == "bureau":
-                        tall = page.evaluate("document.documentElement.scrollHeight")
-                        print(
-                            f"plan page ({demo['plan'].tasks.count()} tasks), {language}, 1366 px: {tall} px tall"
-                        )
-                        if tall >= PLAN_HEIGHT_LIMIT:
-                            problems.append(f"{where}: {tall} px tall")
-                    page.screenshot(
-                        path=str(shots / f"{role}-{language}-{width}-{slug(path)}.png"),
-                        full_page=width == 1366,
-                    )
-                    if errors:
-                        problems += [f"{where}: console {e}" for e in errors]
-                        errors.clear()
-            context.close()
+    locale = LANGUAGES[language]
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", role)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, f"{role} could not sign in"
+    paths = nav_paths(page)
+    if role != ROLES[0]:
+        paths = [p for p in paths if not p.startswith(ACCOUNT_PAGES)]
+    if role in ("bureau", "leader", "head", "staff", "province"):
+        plan_page = f"/plans/{demo['plan'].pk}/"
+        paths += [plan_page, f"/tasks/{demo['task'].pk}/", f"/tasks/{demo['requested'].pk}/"]
+        if role in ("bureau", "staff"):  # the plan's other two views
+            paths += [f"{plan_page}?view=table", f"{plan_page}?view=timeline"]
+    if role in ("bureau", "province"):
+        paths += ["/plans/import/"]
+    # Django's admin site and the API's Swagger UI are third-party pages with their own markup
+    paths = [p for p in paths if not p.startswith(THIRD_PARTY)]
+    for path in dict.fromkeys(paths):
+        # a wide desktop too, for the role with the fullest top bar
+        for width, height in VIEWPORTS + ([(1920, 1080)] if role == ROLES[0] else []):
+            page.set_viewport_size({"width": width, "height": height})
+            response = page.goto(f"{base}{path}")
+            page.wait_for_load_state("load")
+            where = f"{role}/{language}/{width}px {path}"
+            if response is None or response.status >= 400:
+                problems.append(f"{where}: HTTP {response.status if response else '?'}")
+                continue
+            visited += 1
+            found = [f"{where}: {p}" for p in layout_problems(page)]
+            if width == 1366:
+                found += [f"{where}: axe {v}" for v in axe_violations(page)]
+                if path == paths[0]:  # the keyboard's path through the top bar
+                    found += [f"{where}: {p}" for p in unfocusable_steps(page)]
+            for line in found:
+                print(line, flush=True)
+            problems += found
+            if path == f"/plans/{demo['plan'].pk}/" and width == 1366 and role == "bureau":
+                tall = page.evaluate("document.documentElement.scrollHeight")
+                print(f"plan page ({demo['plan'].tasks.count()} tasks), {language}, 1366 px: {tall} px tall")
+                if tall >= PLAN_HEIGHT_LIMIT:
+                    problems.append(f"{where}: {tall} px tall")
+            page.screenshot(
+                path=str(shots / f"{role}-{language}-{width}-{slug(path)}.png"),
+                full_page=width == 1366,
+            )
+            if errors:
+                problems += [f"{where}: console {e}" for e in errors]
+                errors.clear()
+    context.close()
     print(f"crawled {visited} page views")
     assert not problems, "\n".join(problems[:80])

@@ -18,8 +18,8 @@ from notifications.models import Notification
 from tasks.models import Section, Task
 from tasks.services.plans import section_create
 
-from ..api.conftest import token_for
 from ..conftest import PASSWORD, World, make_world
+from ..factories import token_for
 from .test_portal import login, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

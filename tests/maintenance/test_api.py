@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 from tasks.choices import TaskStatus
 from tasks.models import Section, Task
 from tasks.services.plans import section_create
-from tests.api.conftest import client_for
 from tests.conftest import World
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,7 @@ from tasks.figures_cache import figures_changed, scope_key, version
 from tasks.models import Task
 from tasks.services import task_create
 from tests.conftest import World
-
-from .querycount import count_queries
+from tests.support.querycount import count_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,14 @@
 """Every list answers in a number of queries that does not depend on how many tasks it lists
-(measured at two sizes with ``assert_constant_queries``)."""
+(measured at two sizes with the ``constant_queries`` fixture, tests/support/querycount.py)."""
 
 from __future__ import annotations
-
-from functools import partial
 
 import pytest
 from django.test import Client
 
 from ipplan.services import api_token_create
 from tests.conftest import World
-
-from .querycount import add_tasks, assert_constant_queries
+from tests.support.querycount import ConstantQueries, add_tasks
 
 
 @pytest.fixture
@@ -30,8 +27,8 @@ def bearer(world: World) -> dict[str, str]:
         "/api/v1/reports/",
     ],
 )
-def test_api_lists(client: Client, world: World, bearer: dict[str, str], url: str) -> None:
-    assert_constant_queries(client, url, partial(add_tasks, world), **bearer)
+def test_api_lists(constant_queries: ConstantQueries, bearer: dict[str, str], url: str) -> None:
+    constant_queries(url, **bearer)
 
 
 @pytest.mark.parametrize(
@@ -49,9 +46,8 @@ def test_api_lists(client: Client, world: World, bearer: dict[str, str], url: st
         ("staff", "/dashboard/"),
     ],
 )
-def test_pages(client: Client, world: World, user: str, url: str) -> None:
-    client.force_login(world.users[user])
-    assert_constant_queries(client, url.format(plan=world.plan.pk), partial(add_tasks, world))
+def test_pages(constant_queries: ConstantQueries, world: World, user: str, url: str) -> None:
+    constant_queries(url.format(plan=world.plan.pk), user=user)
 
 
 def test_task_serializer_fast_path_equals_drf(world: World) -> None:

@@ -4,7 +4,6 @@ it lists the same tasks in the same order with the same counts as the general pa
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 import pytest
 from django.test import Client
@@ -14,8 +13,7 @@ from tasks.filtersets import TaskFilterSet, filtered
 from tasks.models import Plan, Task
 from tasks.selectors import light_counts, order_by_urgency, visible_tasks
 from tests.conftest import World
-
-from .querycount import add_tasks
+from tests.support.querycount import ConstantQueries, add_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +33,7 @@ def test_one_light_lists_like_the_general_path(client: Client, world: World, que
     assert response.context["counts"] == light_counts(matching)
 
 
-def test_one_light_keeps_the_query_count(client: Client, world: World) -> None:
-    from .querycount import assert_constant_queries
-
+def test_one_light_keeps_the_query_count(constant_queries: ConstantQueries, world: World) -> None:
     # one overdue task from the start: an empty list skips its page query
     Task.objects.filter(pk=world.other_task.pk).update(due_date=timezone.localdate() - dt.timedelta(days=3))
-    client.force_login(world.users["province"])
-    assert_constant_queries(client, "/tasks/?overdue=true", partial(add_tasks, world))
+    constant_queries("/tasks/?overdue=true", user="province")

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from webhooks import services
 
-from ..api.conftest import client_for
 from ..conftest import World
+from ..factories import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 from django.test import Client
 
-from ..api.conftest import client_for
 from ..conftest import World
+from ..factories import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -33,8 +33,8 @@ from webhooks.choices import DeliveryState
 from webhooks.events import EventKind
 from webhooks.models import Delivery, Subscription
 
-from ..api.conftest import client_for
 from ..conftest import World
+from ..factories import client_for
 
 SECRET_BANNER = "INTERNAL-ONLY redis_version:7.0.15 root:x:0:0"
 

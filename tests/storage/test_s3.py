@@ -19,8 +19,8 @@ from django.urls import reverse
 from tasks.jobs import import_parse
 from tasks.models import Attachment, PlanImport
 
-from ..api.conftest import client_for
 from ..conftest import World
+from ..factories import client_for
 from ..imports.files import docx_bytes
 from ..workflow.helpers import PDF, png_bytes
 from .conftest import S3

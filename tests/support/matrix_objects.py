@@ -52,7 +52,7 @@ from tasks.services.imports.session import import_session_start
 from webhooks.models import Subscription
 from webhooks.services import subscription_create
 
-from ..conftest import World
+from ..factories import World
 
 #: Later than every deadline of the world (and than today, for the task without one).
 LATER = timezone.localdate() + dt.timedelta(days=365)
