@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from departments.models import Department, Region
 from ipplan.models import TimeStampedModel
+from ipplan.restrict import RestrictManager, RestrictQuerySet
 
 from .choices import (
     CLOSED_STATUSES,
@@ -72,6 +73,8 @@ class Plan(TimeStampedModel):
         related_name="+",
     )
     history = HistoricalRecords(verbose_name=_("方案变更记录"))
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-issued_on", "title", "id"]
@@ -138,6 +141,8 @@ class Section(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     history = HistoricalRecords(verbose_name=_("章节变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["plan", "order", "id"]
         verbose_name = _("章节")
@@ -148,7 +153,7 @@ class Section(models.Model):
         return f"{self.label} {self.title}"
 
 
-class TaskQuerySet(models.QuerySet["Task"]):
+class TaskQuerySet(RestrictQuerySet["Task"]):
     def open(self) -> TaskQuerySet:
         return self.exclude(status__in=CLOSED_STATUSES)
 
@@ -296,6 +301,8 @@ class Assignment(models.Model):
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     history = HistoricalRecords(verbose_name=_("分工变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["task", "role", "order", "id"]
         verbose_name = _("任务分工")
@@ -351,6 +358,8 @@ class Indicator(models.Model):
     target_year = models.PositiveSmallIntegerField(_("目标年度"), null=True, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["plan", "order", "id"]
         verbose_name = _("指标")
@@ -400,6 +409,8 @@ class IndicatorReading(TimeStampedModel):
     )
     history = HistoricalRecords(verbose_name=_("指标数值变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["indicator", "observed_on", "id"]
         verbose_name = _("指标数值")
@@ -422,6 +433,8 @@ class Phase(models.Model):
     start = models.DateField(_("开始"))
     end = models.DateField(_("结束"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["plan", "order", "start", "id"]
@@ -478,6 +491,8 @@ class ProgressReport(TimeStampedModel):
     )
     history = HistoricalRecords(verbose_name=_("进展填报变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["task", "-created_at", "-id"]
         verbose_name = _("进展填报")
@@ -529,6 +544,8 @@ class Attachment(TimeStampedModel):
     )
     history = HistoricalRecords(verbose_name=_("附件变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["report", "id"]
         verbose_name = _("附件")
@@ -574,6 +591,8 @@ class TaskRequest(TimeStampedModel):
     decision_comment = models.TextField(_("审核意见"), blank=True)
     history = HistoricalRecords(verbose_name=_("申请变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("办结/延期申请")
@@ -603,6 +622,8 @@ class Urge(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("催办人"), on_delete=models.PROTECT, related_name="+"
     )
     message = models.TextField(_("催办内容"))
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -652,6 +673,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -786,6 +809,8 @@ class PlanImport(TimeStampedModel):
         verbose_name=_("导入变更记录"), excluded_fields=["source_text", "upload_file"]
     )
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("方案导入")
@@ -811,6 +836,8 @@ class AssessmentSnapshot(TimeStampedModel):
     weights = models.JSONField(_("考核权重"), default=dict)
     rows = models.JSONField(_("单位得分"), default=list)
     cities = models.JSONField(_("地市得分"), default=list)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
