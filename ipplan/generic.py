@@ -57,6 +57,17 @@ class RestrictedListView(LoginRequiredMixin, ListView):  # type: ignore[type-arg
     def get_queryset(self) -> QuerySet[Any]:
         return self.narrow(restricted(self.model, self.request.user, self.action))
 
+    def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Any, Any, Any, bool]:
+        """A page number out of range or not a number shows the nearest page instead of a 404."""
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["page"] = context.get("page_obj")
+        return context
+
 
 class RestrictedAPIMixin:
     """DRF: ``get_queryset()`` is ``model.objects.restrict(user, read_action)`` narrowed by

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,13 +21,14 @@ from django.views.decorators.http import require_POST
 
 from departments.models import User
 from ipplan.exceptions import ConflictError
+from ipplan.generic import RestrictedListView
 from ipplan.permissions import Action, get_for, require
 
 from . import services
 from .choices import DeliveryState
 from .forms import SubscriptionForm
 from .models import Delivery, Subscription
-from .selectors import deliveries_for, regions_for, subscriptions_for
+from .selectors import deliveries_for, regions_for, with_last_delivery
 
 LOG_PAGE_SIZE = 30
 
@@ -51,12 +52,19 @@ def _version(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@login_required
-def subscription_list(request: HttpRequest) -> HttpResponse:
-    _actor(request)
-    return render(
-        request, "webhooks/subscription_list.html", {"subscriptions": subscriptions_for(request.user)}
-    )
+class SubscriptionList(RestrictedListView):
+    """The subscriptions the user manages (403 without MANAGE_WEBHOOKS)."""
+
+    model = Subscription
+    action = Action.MANAGE_WEBHOOKS
+    template_name = "webhooks/subscription_list.html"
+    context_object_name = "subscriptions"
+
+    def narrow(self, queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+        return with_last_delivery(queryset)
+
+
+subscription_list = SubscriptionList.as_view()
 
 
 def _form_page(
@@ -222,18 +230,33 @@ def subscription_test(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "test")
 
 
-@login_required
-def delivery_log(request: HttpRequest, pk: int) -> HttpResponse:
-    _actor(request)
-    subscription = _subscription(request, pk)
-    page = Paginator(deliveries_for(request.user, subscription), LOG_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    waiting = any(d.state in (DeliveryState.PENDING, DeliveryState.SENDING) for d in page)
-    context = {"subscription": subscription, "page": page, "waiting": waiting}
-    if request.headers.get("HX-Request"):
-        return render(request, "webhooks/_delivery_rows.html", context)
-    return render(request, "webhooks/delivery_log.html", context)
+class DeliveryLog(RestrictedListView):
+    """A subscription's delivery log, newest first; htmx polls its rows while some are waiting."""
+
+    model = Delivery
+    action = Action.MANAGE_WEBHOOKS
+    paginate_by = LOG_PAGE_SIZE
+
+    def narrow(self, queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
+        self.subscription = _subscription(self.request, self.kwargs["pk"])
+        return (
+            queryset.filter(subscription=self.subscription)
+            .select_related("event")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_template_names(self) -> list[str]:
+        if self.request.headers.get("HX-Request"):
+            return ["webhooks/_delivery_rows.html"]
+        return ["webhooks/delivery_log.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        waiting = any(d.state in (DeliveryState.PENDING, DeliveryState.SENDING) for d in context["page"])
+        return {**context, "subscription": self.subscription, "waiting": waiting}
+
+
+delivery_log = DeliveryLog.as_view()
 
 
 @login_required

@@ -100,11 +100,11 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
     sync_field = "updated_at"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def base_queryset(self) -> QuerySet[Plan]:
+    model = Plan
+
+    def narrow(self, queryset: QuerySet[Plan]) -> QuerySet[Plan]:
         return (
-            Plan.objects.select_related("region")
-            .annotate(task_count=Count("tasks"))
-            .order_by("-issued_on", "id")
+            queryset.select_related("region").annotate(task_count=Count("tasks")).order_by("-issued_on", "id")
         )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -175,8 +175,10 @@ class SectionViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.SectionFilterSet
     http_method_names = ["get", "patch", "head", "options"]
 
-    def base_queryset(self) -> QuerySet[Section]:
-        return Section.objects.order_by("plan_id", "order", "id")
+    model = Section
+
+    def narrow(self, queryset: QuerySet[Section]) -> QuerySet[Section]:
+        return queryset.order_by("plan_id", "order", "id")
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         section = self.get_object()
@@ -203,8 +205,10 @@ class PhaseViewSet(ReadOnlyPolicyViewSet):
     serializer_class = s.PhaseSerializer
     filterset_class = filtersets.PhaseFilterSet
 
-    def base_queryset(self) -> QuerySet[Phase]:
-        return Phase.objects.order_by("plan_id", "order", "id")
+    model = Phase
+
+    def narrow(self, queryset: QuerySet[Phase]) -> QuerySet[Phase]:
+        return queryset.order_by("plan_id", "order", "id")
 
 
 @extend_schema_view(list=extend_schema(tags=["departments"]), retrieve=extend_schema(tags=["departments"]))
@@ -216,8 +220,10 @@ class DepartmentViewSet(ReadOnlyPolicyViewSet):
     filterset_class = DepartmentFilterSet
     sync_field = "updated_at"
 
-    def base_queryset(self) -> QuerySet[Department]:
-        return Department.objects.select_related("region").order_by("region__path", "name", "id")
+    model = Department
+
+    def narrow(self, queryset: QuerySet[Department]) -> QuerySet[Department]:
+        return queryset.select_related("region").order_by("region__path", "name", "id")
 
 
 @extend_schema_view(
@@ -242,17 +248,15 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     if_match_actions = ("completion", "assignments", "split", "merge", "move", "cancel", "restore")
 
-    def base_queryset(self) -> QuerySet[Task]:
+    model = Task
+
+    def narrow(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
         # The serializer shows the plan and the section as ids and needs only the light: no join
         # to the plan or the section, no urgency rank; departments and former paths prefetched.
-        tasks = scope(self.request.user, Action.VIEW_TASK, Task.objects.all())
-        tasks = tasks.with_light(local_today())  # type: ignore[attr-defined]
+        tasks = queryset.with_light(local_today())  # type: ignore[attr-defined]
         return tasks.prefetch_related(task_assignments_prefetch(), "path_aliases").order_by(
             "plan_id", "order", "id"
         )
-
-    def get_queryset(self) -> QuerySet[Task]:
-        return self.base_queryset()  # visible_tasks is already scoped by the policy
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Pages read as rows, not objects (``task_rows_representation``), same shape."""
@@ -562,8 +566,10 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
     serializer_class = s.IndicatorSerializer
     filterset_class = filtersets.IndicatorFilterSet
 
-    def base_queryset(self) -> QuerySet[Indicator]:
-        return Indicator.objects.order_by("plan_id", "order", "id")
+    model = Indicator
+
+    def narrow(self, queryset: QuerySet[Indicator]) -> QuerySet[Indicator]:
+        return queryset.order_by("plan_id", "order", "id")
 
     @extend_schema(
         tags=["indicators"],
@@ -595,9 +601,9 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
         return Response(s.IndicatorReadingSerializer(readings.order_by("observed_on", "id"), many=True).data)
 
 
-def reports_with_attachments() -> QuerySet[ProgressReport]:
+def reports_with_attachments(reports: QuerySet[ProgressReport]) -> QuerySet[ProgressReport]:
     return (
-        ProgressReport.objects.select_related("department", "author", "reviewer")
+        reports.select_related("department", "author", "reviewer")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
         .order_by("-created_at", "-id")
     )
@@ -612,12 +618,14 @@ class ReportViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.ReportFilterSet
     sync_field = "updated_at"
 
-    def base_queryset(self) -> QuerySet[ProgressReport]:
-        return reports_with_attachments()
+    model = ProgressReport
+
+    def narrow(self, queryset: QuerySet[ProgressReport]) -> QuerySet[ProgressReport]:
+        return reports_with_attachments(queryset)
 
     @staticmethod
     def serialize(report: ProgressReport, request: Request) -> Any:
-        report = reports_with_attachments().get(pk=report.pk)
+        report = reports_with_attachments(ProgressReport.objects.all()).get(pk=report.pk)
         return s.ProgressReportSerializer(report, context={"request": request}).data
 
     @extend_schema(
@@ -645,10 +653,12 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.TaskRequestFilterSet
     sync_field = "updated_at"
 
-    def base_queryset(self) -> QuerySet[TaskRequest]:
-        return TaskRequest.objects.select_related(
-            "department", "requested_by", "signed_off_by", "decided_by"
-        ).order_by("-created_at", "-id")
+    model = TaskRequest
+
+    def narrow(self, queryset: QuerySet[TaskRequest]) -> QuerySet[TaskRequest]:
+        return queryset.select_related("department", "requested_by", "signed_off_by", "decided_by").order_by(
+            "-created_at", "-id"
+        )
 
     @extend_schema(tags=["requests"], request=None, responses=s.TaskRequestSerializer, filters=False)
     @action(detail=True, methods=["post"], url_path="sign-off", filter_backends=[])
@@ -688,8 +698,10 @@ class NotificationViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.NotificationFilterSet
     etag_detail = False
 
-    def base_queryset(self) -> QuerySet[Notification]:
-        return Notification.objects.order_by("-created_at", "-id")
+    model = Notification
+
+    def narrow(self, queryset: QuerySet[Notification]) -> QuerySet[Notification]:
+        return queryset.order_by("-created_at", "-id")
 
     @extend_schema(
         tags=["notifications"],

@@ -88,8 +88,10 @@ def render_task_page(
         item.waiting = waiting_for(item.state)  # type: ignore[attr-defined]
     notifications = (
         Notification.objects.filter(task=task).select_related("recipient").order_by("-created_at")[:50]
-        if can(request.user, Action.URGE_TASK, task)
-        else Notification.objects.filter(task=task, recipient_id=request.user.pk).order_by("-created_at")[:50]
+        if can(request.user, Action.VIEW_TASK_NOTIFICATIONS, task)
+        else Notification.objects.restrict(request.user, Action.VIEW_OWN_NOTIFICATIONS)
+        .filter(task=task)
+        .order_by("-created_at")[:50]
     )
     context = {
         "task": task,

@@ -25,7 +25,7 @@ from ipplan.permissions import Action, require
 from .. import services
 from ..events import SUBSCRIBABLE_KINDS, EventKind
 from ..models import Subscription
-from ..selectors import deliveries_for, regions_for, subscriptions_for
+from ..selectors import deliveries_for, regions_for, with_last_delivery
 from . import serializers as s
 
 
@@ -60,11 +60,10 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
         super().initial(request, *args, **kwargs)
         require(request.user, Action.MANAGE_WEBHOOKS)  # 403 for roles that never manage webhooks
 
-    def base_queryset(self) -> QuerySet[Subscription]:
-        return subscriptions_for(self.request.user)
+    model = Subscription
 
-    def get_queryset(self) -> QuerySet[Subscription]:
-        return self.base_queryset()  # already scoped by the policy
+    def narrow(self, queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+        return with_last_delivery(queryset)
 
     def _region(self, code: str | None) -> Region | None:
         if code is None:
