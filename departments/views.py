@@ -12,13 +12,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from ipplan.generic import RestrictedListView
 from ipplan.permissions import Action, can, get_for, scope
 
 from .choices import DepartmentKind
@@ -46,42 +46,47 @@ def _department(request: HttpRequest, pk: int) -> Department:
     return get_for(request.user, Action.MANAGE_DEPARTMENTS, queryset, pk=pk)
 
 
-@login_required
-@require_GET
-def department_list(request: HttpRequest) -> HttpResponse:
+class DepartmentList(RestrictedListView):
     """The departments of the user's region and the regions under it, searchable by any name."""
-    _require_registry(request)
-    base = scope(request.user, Action.MANAGE_DEPARTMENTS, Department.objects.select_related("region"))
-    params = request.GET.copy()
-    if "active" not in params:
-        params["active"] = "true"  # retired departments on request only
-    filterset = DepartmentFilterSet(params, queryset=base)
-    queryset = (
-        filterset.qs.annotate(
-            open_tasks=Count(
-                "assignments__task",
-                filter=~Q(assignments__task__status__in=["completed", "cancelled"]),
-                distinct=True,
-            ),
-            people=Count("members", filter=Q(members__is_active=True), distinct=True),
+
+    model = Department
+    action = Action.MANAGE_DEPARTMENTS
+    paginate_by = PAGE_SIZE
+    template_name = "departments/list.html"
+    http_method_names = ["get", "head"]
+
+    def narrow(self, queryset: QuerySet[Department]) -> QuerySet[Department]:
+        self.params = self.request.GET.copy()
+        if "active" not in self.params:
+            self.params["active"] = "true"  # retired departments on request only
+        self.filterset = DepartmentFilterSet(self.params, queryset=queryset.select_related("region"))
+        return (
+            self.filterset.qs.annotate(
+                open_tasks=Count(
+                    "assignments__task",
+                    filter=~Q(assignments__task__status__in=["completed", "cancelled"]),
+                    distinct=True,
+                ),
+                people=Count("members", filter=Q(members__is_active=True), distinct=True),
+            )
+            .prefetch_related("aliases")
+            .order_by("region__path", "name", "pk")
         )
-        .prefetch_related("aliases")
-        .order_by("region__path", "name", "pk")
-    )
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = params.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "departments/list.html",
-        {
-            "page": page,
-            "filterset": filterset,
-            "q": params.get("q", ""),
-            "active": params.get("active", ""),
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        query = self.params.copy()
+        query.pop("page", None)
+        return {
+            **context,
+            "filterset": self.filterset,
+            "q": self.params.get("q", ""),
+            "active": self.params.get("active", ""),
             "query": query.urlencode(),
-        },
-    )
+        }
+
+
+department_list = DepartmentList.as_view()
 
 
 def render_detail(

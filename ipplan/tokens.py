@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from departments.models import User
 
 from .models import ApiToken
-from .permissions import Action, get_for, require, scope
+from .permissions import Action, get_for, require
 from .services import TOKEN_MAX_DAYS, api_token_create, api_token_revoke
 
 DEFAULT_DAYS = 90
@@ -71,7 +71,7 @@ def _actor(request: HttpRequest) -> User:
 
 
 def _tokens(request: HttpRequest) -> QuerySet[ApiToken]:
-    return scope(request.user, Action.MANAGE_OWN_TOKENS, ApiToken.objects.all())
+    return ApiToken.objects.restrict(request.user, Action.MANAGE_OWN_TOKENS)
 
 
 def _list_page(request: HttpRequest, form: ApiTokenForm, status: int = 200) -> HttpResponse:

@@ -22,11 +22,6 @@ def with_last_delivery(subscriptions: QuerySet[Subscription]) -> QuerySet[Subscr
     return rows.order_by("region__path", "url", "pk")
 
 
-def subscriptions_for(user: User | AnonymousUser) -> QuerySet[Subscription]:
-    """The subscriptions the user manages, with the state of each one's latest delivery."""
-    return with_last_delivery(Subscription.objects.restrict(user, Action.MANAGE_WEBHOOKS))
-
-
 def deliveries_for(user: User | AnonymousUser, subscription: Subscription) -> QuerySet[Delivery]:
     """The subscription's delivery log, newest first."""
     rows = Delivery.objects.restrict(user, Action.MANAGE_WEBHOOKS).filter(subscription=subscription)

@@ -19,6 +19,7 @@ from ..services.notifications import notifications_mark_read
 class NotificationList(RestrictedListView):
     model = Notification
     action = Action.VIEW_OWN_NOTIFICATIONS
+    required = False
     paginate_by = 30
     template_name = "tasks/notifications.html"
 
