@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from departments.http import AuthedHttpRequest
+from departments.http import AuthenticatedRequest
 from ipplan.exceptions import ConflictError
 from ipplan.generic import ServiceActionView, form_messages
 from ipplan.permissions import Action, get_for
@@ -54,7 +54,7 @@ class TaskActionView(ServiceActionView):
     """An action whose answer is the task page: the object is a task, a request on it or a report
     of it (``task_of``)."""
 
-    request: AuthedHttpRequest
+    request: AuthenticatedRequest
     model: ClassVar[type[models.Model]] = Task
     lookup_action = Action.VIEW_TASK
     follow_next = True
@@ -258,7 +258,7 @@ correct_report = CorrectReport.as_view()
 
 @login_required
 @require_GET
-def download_attachment(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
+def download_attachment(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     attachment = get_for(request.user, Action.VIEW_TASK, Attachment.objects.select_related("report"), pk=pk)
     try:
         return attachment_response(actor=request.user, attachment=attachment)

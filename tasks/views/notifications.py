@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from departments.http import AuthedHttpRequest
+from departments.http import AuthenticatedRequest
 from ipplan.generic import RestrictedListView
 from ipplan.permissions import Action
 
@@ -32,7 +32,7 @@ notification_list = NotificationList.as_view()
 
 @login_required
 @require_POST
-def notification_read(request: AuthedHttpRequest) -> HttpResponse:
+def notification_read(request: AuthenticatedRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
     notifications_mark_read(actor=request.user, ids=ids or None)
     target = request.POST.get("next") or ""
