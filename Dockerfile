@@ -17,9 +17,11 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY pyproject.toml requirements.lock README.md ./
+COPY config config
 COPY ipplan ipplan
 COPY departments departments
 COPY tasks tasks
+COPY directory directory
 RUN pip install --no-cache-dir -c requirements.lock .
 COPY . .
 # collectstatic needs no database or secrets; the key here is a throwaway for the build only.
@@ -28,4 +30,4 @@ RUN DJANGO_SECRET_KEY=build-only-not-used-at-runtime python manage.py collectsta
 
 USER ipplan
 EXPOSE 8000
-CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "ipplan.wsgi:application"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"]

@@ -55,7 +55,7 @@ def token_for(username: str) -> str:
 def start_server(workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ipplan.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{PORT}",
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{PORT}",
          "--timeout", "120", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip

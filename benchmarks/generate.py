@@ -636,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_database(db)
     migrated = time.perf_counter()
     os.environ["DATABASE_URL"] = database_url(db)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipplan.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     import django
 

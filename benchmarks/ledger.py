@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="keep the .xlsx here (default: a temporary file, removed)")
     args = parser.parse_args(argv)
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipplan.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     import django
 

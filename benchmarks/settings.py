@@ -4,8 +4,8 @@ Plain HTTP on loopback (no TLS redirect), any host name, and a client rate high 
 the throttle never answers 429 during a load run (both ipplan and the peer go through it).
 """
 
-from ipplan.settings import *  # noqa: F403
-from ipplan.settings import REST_FRAMEWORK
+from config.settings import *  # noqa: F403
+from config.settings import REST_FRAMEWORK
 
 ROOT_URLCONF = "benchmarks.urls"
 ALLOWED_HOSTS = ["*"]

@@ -6,5 +6,5 @@ from .peer import router
 
 urlpatterns = [
     path("peer/api/", include(router.urls)),
-    path("", include("ipplan.urls")),
+    path("", include("config.urls")),
 ]

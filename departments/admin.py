@@ -53,6 +53,7 @@ from .services import (
     user_set_role,
     user_update,
 )
+from .sessions import session_keep_after_password_change
 
 # django-otp registers its device models with the admin site; a device holds a user's TOTP secret
 # and recovery codes, which nobody else should read. Users manage their own on /accounts/2fa/ and a
@@ -438,8 +439,6 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):  # type: ignore[type-arg]
             self.log_change(request, user, [{"changed": {"fields": ["password"]}}])
             messages.success(request, _("密码已重置;该用户下次登录时须修改密码。"))
             if user.pk == request.user.pk:
-                from ipplan.sessions import session_keep_after_password_change
-
                 session_keep_after_password_change(request, User.objects.get(pk=user.pk))
             return redirect(reverse(f"{self.admin_site.name}:departments_user_change", args=(user.pk,)))
         context = {

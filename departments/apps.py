@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class DepartmentsConfig(AppConfig):
     name = "departments"
     verbose_name = _("单位与用户")
+
+    def ready(self) -> None:
+        from .policy import register
+
+        register()

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from ipplan.fieldcrypto import BlindIndexField, EncryptedCharField, EncryptedEmailField
 from ipplan.models import TimeStampedModel
+from ipplan.outbound import validate_url
 from ipplan.restrict import RestrictManager
 
 from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
@@ -124,8 +125,6 @@ class Department(TimeStampedModel):
             and "robot_webhook_url" not in (exclude or ())
             and "robot_webhook_url" not in errors
         ):
-            from ipplan.outbound import validate_url
-
             try:
                 validate_url(self.robot_webhook_url)
             except ValidationError as exc:

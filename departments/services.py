@@ -12,9 +12,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
 
-from ipplan.audit import delete_as, save_as
+from ipplan.audit import bulk_save_as, save_as
 from ipplan.permissions import Action, region_path, require
 from ipplan.security.choices import EventAction
 from ipplan.security.services import security_event
@@ -22,6 +21,8 @@ from ipplan.security.services import security_event
 from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, RegionLevel, Role
 from .kinds import guess_kind
 from .models import AssessmentWeights, Department, DepartmentAlias, PasswordHistory, Region, User
+from .sessions import sessions_end_for_user
+from .work import bulk_changed, work
 
 
 @transaction.atomic
@@ -200,16 +201,7 @@ def department_rename(*, actor: User | None, department: Department, name: str) 
 
 def department_open_tasks(department: Department) -> QuerySet[Any]:
     """The tasks not yet closed (办结 or cancelled) that ``department`` is assigned to, in any role."""
-    from tasks.choices import CLOSED_STATUSES
-    from tasks.models import Task
-
-    return (
-        Task.objects.filter(assignments__department=department)
-        .exclude(status__in=CLOSED_STATUSES)
-        .select_related("plan")
-        .distinct()
-        .order_by("plan_id", "order", "path", "id")
-    )
+    return work().open_tasks(department)
 
 
 @transaction.atomic
@@ -244,30 +236,11 @@ def _department_reactivate(*, actor: User | None, department: Department) -> Dep
     return save_as(department, actor=actor, reason="reactivate", update_fields=["active", "merged_into"])
 
 
-_ROLE_STRENGTH = {"lead": 0, "responsible": 1, "cooperating": 2}
-
-
 def _bulk_save(rows: list[Any], fields: list[str], *, actor: User | None, reason: str) -> None:
-    """Save ``fields`` of many rows at once, with a history record each (actor and reason) for
-    models that keep history, and ``updated_at`` moved on so API sync clients see the change."""
-    if not rows:
-        return
-    model = type(rows[0])
-    fields = list(fields)
-    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-        now = timezone.now()
-        for row in rows:
-            row.updated_at = now
-        fields.append("updated_at")
-    if hasattr(model, "history"):
-        bulk_update_with_history(
-            rows, model, fields, batch_size=500, default_user=actor, default_change_reason=reason
-        )
-    else:
-        model._default_manager.bulk_update(rows, fields, batch_size=500)
-    from tasks.figures_cache import figures_changed  # bulk writes send no signals
-
-    figures_changed()
+    """``bulk_save_as``, then tell the caches (bulk writes send no signals)."""
+    if rows:
+        bulk_save_as(rows, fields, actor=actor, reason=reason)
+        bulk_changed.send(sender=type(rows[0]), model=type(rows[0]))
 
 
 @dataclass(frozen=True)
@@ -290,8 +263,6 @@ def department_merge(*, actor: User | None, absorbed: Department, survivor: Depa
     requests, sub-units and aliases move to the survivor, its name becomes the survivor's alias,
     and it is retired (kept, pointing to the survivor), never deleted. Every moved row records
     the actor in its history."""
-    from tasks.models import Assignment, ProgressReport, Task, TaskRequest
-
     if actor is not None:
         require(actor, Action.MANAGE_DEPARTMENTS, absorbed)
         require(actor, Action.MANAGE_DEPARTMENTS, survivor)
@@ -313,44 +284,11 @@ def department_merge(*, actor: User | None, absorbed: Department, survivor: Depa
         raise ValidationError({"absorbed": _("%(name)s已停用,不能再合并。") % {"name": absorbed.name}})
     reason = f"merge: {absorbed.name} → {survivor.name}"
 
-    touched: set[int] = set()
-    moved: list[Any] = []
-    existing = {a.task_id: a for a in Assignment.objects.select_for_update().filter(department=survivor)}
-    absorbed_assignments = list(
-        Assignment.objects.select_for_update().filter(department=absorbed).order_by("pk")
-    )
-    for assignment in absorbed_assignments:
-        touched.add(assignment.task_id)
-        kept = existing.get(assignment.task_id)
-        if kept is None:
-            assignment.department = survivor
-            moved.append(assignment)
-            existing[assignment.task_id] = assignment
-        else:
-            # Both were on the task: the survivor keeps the stronger of the two roles.
-            if _ROLE_STRENGTH.get(assignment.role, 9) < _ROLE_STRENGTH.get(kept.role, 9):
-                kept.role, kept.order = assignment.role, assignment.order
-                save_as(kept, actor=actor, reason=reason, update_fields=["role", "order"])
-            delete_as(assignment, actor=actor, reason=reason)
-    _bulk_save(moved, ["department"], actor=actor, reason=reason)
-    tasks = list(Task.objects.select_for_update(of=("self",)).filter(pk__in=touched).order_by("pk"))
-    for task in tasks:
-        # The task's assignments changed: a new version (and ETag) tells API clients so.
-        task.version += 1
-    _bulk_save(tasks, ["version"], actor=actor, reason=reason)
-
+    moved = work().merge(actor, absorbed, survivor, reason)
     users = list(User.objects.select_for_update().filter(department=absorbed).order_by("pk"))
     for user in users:
         user.department, user.region = survivor, survivor.region
     _bulk_save(users, ["department", "region"], actor=actor, reason=reason)
-    moved_rows: dict[str, int] = {}
-    evidence: tuple[type[Any], ...] = (ProgressReport, TaskRequest)
-    for model in evidence:
-        rows = list(model.objects.select_for_update().filter(department=absorbed).order_by("pk"))
-        for row in rows:
-            row.department = survivor
-        _bulk_save(rows, ["department"], actor=actor, reason=reason)
-        moved_rows[model.__name__] = len(rows)
     children = list(Department.objects.select_for_update().filter(parent=absorbed).exclude(pk=survivor.pk))
     for child in children:
         child.parent = survivor
@@ -366,11 +304,11 @@ def department_merge(*, actor: User | None, absorbed: Department, survivor: Depa
     return MergeResult(
         survivor=survivor,
         absorbed=absorbed,
-        assignments=len(absorbed_assignments),
-        tasks=len(touched),
+        assignments=moved.assignments,
+        tasks=moved.tasks,
         users=len(users),
-        reports=moved_rows["ProgressReport"],
-        requests=moved_rows["TaskRequest"],
+        reports=moved.reports,
+        requests=moved.requests,
         aliases=aliases + 1,
     )
 
@@ -634,8 +572,6 @@ def user_set_password(*, actor: User, user: User, password: str) -> User:
         action=EventAction.PASSWORD_CHANGE, actor=actor, obj=user, detail={"by_admin": actor.pk != user.pk}
     )
     if actor.pk != user.pk:
-        from ipplan.sessions import sessions_end_for_user
-
         sessions_end_for_user(user)
     return user
 
@@ -778,8 +714,6 @@ def second_factor_disable(*, actor: User, password: str) -> None:
 def second_factor_reset(*, actor: User, user: User) -> None:
     """The security administrator removes a user's second factor (a lost phone): the user sets up
     a new one at their next sign-in, and their open sessions end."""
-    from ipplan.sessions import sessions_end_for_user
-
     _require_manage(actor, None, user)
     _second_factor_remove(user)
     security_event(action=EventAction.TWO_FACTOR_CHANGE, actor=actor, obj=user, detail={"change": "reset"})

@@ -24,6 +24,7 @@ from ipplan.permissions import Action, can, get_for, scope
 from .choices import DepartmentKind
 from .filtersets import DepartmentFilterSet
 from .forms import MergeForm, RenameForm
+from .http import AuthenticatedRequest
 from .models import Department, User
 from .services import (
     department_merge,
@@ -121,7 +122,7 @@ def render_detail(
 
 @login_required
 @require_GET
-def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def department_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One department: names, open tasks (each linked to its page, to reassign), people, history."""
     return render_detail(request, _department(request, pk))
 
@@ -135,14 +136,14 @@ def _refused(
 
 @login_required
 @require_POST
-def department_rename_view(request: HttpRequest, pk: int) -> HttpResponse:
+def department_rename_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     department = _department(request, pk)
     form = RenameForm(request.POST)
     if not form.is_valid():
         return render_detail(request, department, status=400, rename_form=form)
     old = department.name
     try:
-        department_rename(actor=request.user, department=department, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        department_rename(actor=request.user, department=department, name=form.cleaned_data["name"])
     except ValidationError as error:
         return _refused(request, department, error, rename_form=form)
     messages.success(
@@ -154,7 +155,7 @@ def department_rename_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def department_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
+def department_merge_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     department = _department(request, pk)
     candidates = scope(
         request.user,
@@ -166,7 +167,7 @@ def department_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
         return render_detail(request, department, status=400, merge_form=form)
     try:
         result = department_merge(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             absorbed=department,
             survivor=form.cleaned_data["survivor"],
         )
@@ -191,10 +192,10 @@ def department_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def department_retire_view(request: HttpRequest, pk: int) -> HttpResponse:
+def department_retire_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     department = _department(request, pk)
     try:
-        department_retire(actor=request.user, department=department)  # type: ignore[arg-type]
+        department_retire(actor=request.user, department=department)
     except ValidationError as error:
         return _refused(request, department, error)
     messages.success(request, _("已停用 %(name)s。") % {"name": department.name})
@@ -203,14 +204,14 @@ def department_retire_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def department_kind_view(request: HttpRequest, pk: int) -> HttpResponse:
+def department_kind_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Change what kind of unit the department is; a group (各镇街, 各成员单位) is never ranked."""
     department = _department(request, pk)
     kind = request.POST.get("kind", "")
     if kind not in DepartmentKind.values:
         return render_detail(request, department, status=400, errors=[_("请选择单位类别。")])
     try:
-        department_update(actor=request.user, department=department, kind=kind)  # type: ignore[arg-type]
+        department_update(actor=request.user, department=department, kind=kind)
     except ValidationError as error:
         return _refused(request, department, error)
     messages.success(request, _("已更改单位类别。"))

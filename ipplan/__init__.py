@@ -1,5 +1,2 @@
-"""ipplan: the Django project and the shared kernel every app builds on."""
-
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""ipplan: the shared kernel every app builds on (permission policy, API and view bases, outbox,
+outbound HTTP, audit, security, crypto, health). It imports no domain app."""

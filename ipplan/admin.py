@@ -11,6 +11,7 @@ services re-check the policy on the new values inside the admin's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin, messages
@@ -22,25 +23,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from departments.choices import Role
-from ipplan.permissions import Action, can, role_of, scope
-
 from .models import JobHeartbeat
+from .permissions import Action, can, role_of, scope
+from .roles import Role
 
-#: The action a user needs on an object to pick it in a form's choice list (model label -> action).
-CHOICE_ACTIONS: dict[str, Action] = {
-    "departments.region": Action.MANAGE_DEPARTMENTS,
-    "departments.department": Action.MANAGE_DEPARTMENTS,
-    "departments.departmentalias": Action.MANAGE_DEPARTMENTS,
-    "departments.user": Action.VIEW_DEPARTMENT,
-    "tasks.plan": Action.EDIT_PLAN,
-    "tasks.section": Action.EDIT_PLAN,
-    "tasks.task": Action.EDIT_PLAN,
-    "tasks.indicator": Action.EDIT_PLAN,
-    "tasks.progressreport": Action.VIEW_TASK,
-    "webhooks.subscription": Action.MANAGE_WEBHOOKS,
-    "webhooks.event": Action.MANAGE_WEBHOOKS,
-}
+#: The action a user needs on an object to pick it in a form's choice list (model label -> action);
+#: each app registers its models in ``ready()`` (``register_choice_actions``).
+CHOICE_ACTIONS: dict[str, Action] = {}
+
+
+def register_choice_actions(actions: Mapping[str, Action]) -> None:
+    CHOICE_ACTIONS.update({label.lower(): action for label, action in actions.items()})
 
 
 def choice_queryset(

@@ -6,14 +6,16 @@ Services pass the acting user explicitly; nothing reads it from a thread-local o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
-if TYPE_CHECKING:
-    from departments.models import User
+from .models import Tombstone
+from .people import Person
+from .permissions import PATHS
 
 M = TypeVar("M", bound=models.Model)
 
@@ -21,7 +23,7 @@ M = TypeVar("M", bound=models.Model)
 def save_as(
     instance: M,
     *,
-    actor: User | None,
+    actor: Person | None,
     reason: str = "",
     update_fields: Iterable[str] | None = None,
     validate: bool = True,
@@ -46,7 +48,28 @@ def save_as(
     return instance
 
 
-def delete_as(instance: models.Model, *, actor: User | None, reason: str = "") -> None:
+def bulk_save_as(rows: list[Any], fields: list[str], *, actor: Person | None, reason: str) -> None:
+    """Save ``fields`` of many rows at once, with a history record each (actor and reason) for
+    models that keep history, and ``updated_at`` moved on so API sync clients see the change.
+    (Bulk writes send no signals: the caller tells whoever caches figures.)"""
+    if not rows:
+        return
+    model = type(rows[0])
+    fields = list(fields)
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        now = timezone.now()
+        for row in rows:
+            row.updated_at = now
+        fields.append("updated_at")
+    if hasattr(model, "history"):
+        bulk_update_with_history(
+            rows, model, fields, batch_size=500, default_user=actor, default_change_reason=reason
+        )
+    else:
+        model._default_manager.bulk_update(rows, fields, batch_size=500)
+
+
+def delete_as(instance: models.Model, *, actor: Person | None, reason: str = "") -> None:
     """Delete ``instance``, recording ``actor`` in its history and a tombstone for every object
     the API publishes that goes with it (cascades included), so that sync clients drop them too."""
     with transaction.atomic(using=router.db_for_write(type(instance))):
@@ -57,24 +80,18 @@ def delete_as(instance: models.Model, *, actor: User | None, reason: str = "") -
         instance.delete()
 
 
-#: Models whose deletion API sync clients must learn about (label -> the lookup of its region path).
-SYNCED_MODELS = {
-    "tasks.plan": "region__path",
-    "tasks.section": "plan__region__path",
-    "tasks.task": "plan__region__path",
-    "tasks.indicator": "plan__region__path",
-    "tasks.indicatorreading": "indicator__plan__region__path",
-    "tasks.phase": "plan__region__path",
-    "tasks.progressreport": "task__plan__region__path",
-    "tasks.taskrequest": "task__plan__region__path",
-    "departments.department": "region__path",
-}
+#: Models whose deletion API sync clients must learn about (labels; each app registers its own
+#: in ``ready()``). A tombstone carries the region path the permission policy reaches it by.
+SYNCED_MODELS: set[str] = set()
+
+
+def register_synced(*labels: str) -> None:
+    """Record tombstones when objects of these models are deleted (``/api/v1/deleted/``)."""
+    SYNCED_MODELS.update(label.lower() for label in labels)
 
 
 def tombstones_record(instance: models.Model) -> int:
     """Write a tombstone for ``instance`` and each synced object its deletion cascades to."""
-    from .models import Tombstone
-
     collector = Collector(using=router.db_for_write(type(instance)))
     collector.collect([instance])
     now = timezone.now()
@@ -85,10 +102,10 @@ def tombstones_record(instance: models.Model) -> int:
     ]
     batches += [(qs.model, list(qs.values_list("pk", flat=True))) for qs in collector.fast_deletes]
     for model, ids in batches:
-        lookup = SYNCED_MODELS.get(model._meta.label_lower)
+        label = model._meta.label_lower
+        lookup = PATHS[label].region if label in SYNCED_MODELS else None
         if lookup is None or not ids:
             continue
-        label = model._meta.label_lower
         paths = dict(model._default_manager.filter(pk__in=ids).values_list("pk", lookup))
         rows.extend(
             Tombstone(model=label, object_id=pk, region_path=paths.get(pk) or "", deleted_at=now)

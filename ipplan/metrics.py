@@ -97,7 +97,7 @@ Sample = tuple[str, str, list[str], list[tuple[list[str], float]]]  # name, help
 
 
 def celery_queue_names() -> list[str]:
-    from ipplan.celery import app
+    from celery import current_app as app  # the project's app (config.celery), set as current
 
     queues = app.conf.task_queues
     if queues:
@@ -107,7 +107,7 @@ def celery_queue_names() -> list[str]:
 
 def queue_lengths(names: Iterable[str]) -> list[tuple[list[str], float]]:
     """Messages waiting in each Celery queue, asked of the broker (Redis, RabbitMQ, folders)."""
-    from ipplan.celery import app
+    from celery import current_app as app  # the project's app (config.celery), set as current
 
     values: list[tuple[list[str], float]] = []
     with app.connection_for_read(connect_timeout=3) as conn:

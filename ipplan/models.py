@@ -1,5 +1,6 @@
 """Base models of the shared kernel, and the records the kernel keeps itself."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +42,7 @@ class ApiToken(models.Model):
     """
 
     user = models.ForeignKey(
-        "departments.User", verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(_("客户端名称"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=16, unique=True)

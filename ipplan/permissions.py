@@ -12,11 +12,16 @@ who may do what.
   objects the user may act on, in the database.
 * A forbidden object answers 404 like a missing one (``get_for``); an object the user may see
   but not change answers 403 (``require``).
+* The kernel imports no app: each app tells the policy, in its ``AppConfig.ready()``, how to reach
+  the region, task and owner of its models (``register_paths``), and the apps that own regions and
+  task assignments hand over the two queries scoping needs (``register_regions``,
+  ``register_assignments``).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,12 +30,12 @@ from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.http import Http404
 
-from departments.choices import ADMINISTRATOR_ROLES, Role
+from .people import Person
+from .roles import ADMINISTRATOR_ROLES, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from departments.models import User
 
 M = TypeVar("M", bound=models.Model)
 E = TypeVar("E", bound=Exception)
@@ -175,37 +180,48 @@ class Paths:
     department: str | None = None
 
 
-#: label -> lookups. Models not listed here cannot be scoped and are refused.
-PATHS: dict[str, Paths] = {
-    "departments.region": Paths(region="path"),
-    "departments.department": Paths(region="region__path"),
-    "departments.departmentalias": Paths(region="region__path"),
-    "departments.user": Paths(region="region__path", owner="pk"),
-    "departments.assessmentweights": Paths(region="region__path"),
-    "tasks.plan": Paths(region="region__path"),
-    "tasks.section": Paths(region="plan__region__path"),
-    "tasks.task": Paths(region="plan__region__path", task="pk"),
-    "tasks.assignment": Paths(region="task__plan__region__path", task="task"),
-    "tasks.indicator": Paths(region="plan__region__path", task="task"),
-    "tasks.indicatorreading": Paths(region="indicator__plan__region__path", task="indicator__task"),
-    "tasks.phase": Paths(region="plan__region__path"),
-    "tasks.progressreport": Paths(region="task__plan__region__path", task="task", department="department"),
-    "tasks.attachment": Paths(region="report__task__plan__region__path", task="report__task"),
-    "tasks.taskrequest": Paths(region="task__plan__region__path", task="task"),
-    "tasks.urge": Paths(region="task__plan__region__path", task="task"),
-    "tasks.notification": Paths(region="recipient__region__path", owner="recipient"),
-    "tasks.planimport": Paths(region="region__path", owner="created_by"),
-    "tasks.assessmentsnapshot": Paths(region="region__path"),
-    "webhooks.subscription": Paths(region="region__path"),
-    "webhooks.delivery": Paths(region="subscription__region__path"),
-    "webhooks.event": Paths(region="region__path"),
-    "ipplan.apitoken": Paths(region="user__region__path", owner="user"),
-    "ipplan.tombstone": Paths(region="region_path"),
-    # the region of the actor when the event happened ('' for no actor: seen without a region)
-    "ipplan.securityevent": Paths(region="region_path"),
-    "directory.directorygroupmapping": Paths(region="region__path"),
-    "directory.directoryaccount": Paths(region="user__region__path", owner="user"),
-}
+#: label -> lookups. Models not listed here cannot be scoped and are refused. Each app registers
+#: its own models (``register_paths``); the kernel's are below.
+PATHS: dict[str, Paths] = {}
+
+#: The regions whose path starts with a prefix (``Region.objects.filter(path__startswith=…)``),
+#: given by the app that owns regions.
+RegionsUnder = Callable[[str], "models.QuerySet[Any]"]
+#: The assignments of the task at ``task`` (an ``OuterRef``) to ``department_id``, only the lead
+#: ones when ``lead_only``: given by the app that owns task assignments.
+AssignmentsOf = Callable[[OuterRef, int, bool], "models.QuerySet[Any]"]
+
+
+@dataclass
+class _Sources:
+    regions_under: RegionsUnder | None = None
+    assignments_of: AssignmentsOf | None = None
+
+
+_SOURCES = _Sources()
+
+
+def register_paths(paths: Mapping[str, Paths]) -> None:
+    """Teach the policy how to scope these models (label -> lookups); called from ``ready()``."""
+    PATHS.update({label.lower(): lookups for label, lookups in paths.items()})
+
+
+def register_regions(regions_under: RegionsUnder) -> None:
+    _SOURCES.regions_under = regions_under
+
+
+def register_assignments(assignments_of: AssignmentsOf) -> None:
+    _SOURCES.assignments_of = assignments_of
+
+
+register_paths(
+    {
+        "ipplan.apitoken": Paths(region="user__region__path", owner="user"),
+        "ipplan.tombstone": Paths(region="region_path"),
+        # the region of the actor when the event happened ('' for no actor: seen without a region)
+        "ipplan.securityevent": Paths(region="region_path"),
+    }
+)
 
 
 def _paths(model: type[models.Model]) -> Paths:
@@ -216,20 +232,20 @@ def _paths(model: type[models.Model]) -> Paths:
         raise LookupError(f"the permission policy does not know how to scope {label}") from None
 
 
-def role_of(user: User | AnonymousUser | None) -> str | None:
+def role_of(user: Person | AnonymousUser | None) -> str | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     return getattr(user, "role", None)
 
 
-def scope_of(user: User | AnonymousUser | None, action: Action) -> Scope:
+def scope_of(user: Person | AnonymousUser | None, action: Action) -> Scope:
     role = role_of(user)
     if role is None:
         return Scope.NONE
     return MATRIX.get(role, {}).get(action, Scope.NONE)
 
 
-def region_path(user: User) -> str | None:
+def region_path(user: Person) -> str | None:
     """The region prefix the user sees; '' means every region (an administrator without a region)."""
     if user.region is not None:
         return user.region.path
@@ -244,34 +260,31 @@ def _region_condition(lookup: str, prefix: str) -> Q:
     Through a region foreign key (``plan__region__path``) this is ``plan.region_id IN (the ids of
     the regions under prefix)``: a handful of ids found once by the unique path index, instead of
     joining every row to its region and comparing paths with LIKE."""
-    from departments.models import Region
-
     if lookup.endswith("__path") and lookup != "path":
-        regions = Region.objects.filter(path__startswith=prefix).values("pk")
+        if _SOURCES.regions_under is None:
+            raise LookupError("no app registered the regions (permissions.register_regions)")
+        regions = _SOURCES.regions_under(prefix).values("pk")
         return Q(**{f"{lookup.removesuffix('__path')}__in": regions})
     return Q(**{f"{lookup}__startswith": prefix})
 
 
-def _task_condition(user: User, scope: Scope, task_lookup: str) -> Q | None:
-    from tasks.choices import AssignmentRole
-    from tasks.models import Assignment
-
+def _task_condition(user: Person, scope: Scope, task_lookup: str) -> Q | None:
     if user.department_id is None:
         return None
-    assignments = Assignment.objects.filter(task=OuterRef(task_lookup), department_id=user.department_id)
-    if scope == Scope.LEAD:
-        assignments = assignments.filter(role=AssignmentRole.LEAD)
+    if _SOURCES.assignments_of is None:
+        raise LookupError("no app registered the task assignments (permissions.register_assignments)")
+    assignments = _SOURCES.assignments_of(OuterRef(task_lookup), user.department_id, scope == Scope.LEAD)
     return Q(Exists(assignments))
 
 
-def _condition(user: User | AnonymousUser | None, action: Action, model: type[models.Model]) -> Q | None:
+def _condition(user: Person | AnonymousUser | None, action: Action, model: type[models.Model]) -> Q | None:
     """The condition an object of ``model`` meets when ``user`` may ``action`` it (``Q()``: every
     object); None when no object is allowed."""
     granted = scope_of(user, action)
     if granted == Scope.NONE:
         return None
     assert user is not None
-    person: User = user  # type: ignore[assignment]
+    person: Person = user  # type: ignore[assignment]
     paths = _paths(model)
     condition = Q()
     if granted == Scope.OWN:
@@ -298,14 +311,14 @@ def _condition(user: User | AnonymousUser | None, action: Action, model: type[mo
 
 
 def scope(
-    user: User | AnonymousUser | None, action: Action, queryset: models.QuerySet[M]
+    user: Person | AnonymousUser | None, action: Action, queryset: models.QuerySet[M]
 ) -> models.QuerySet[M]:
     """``queryset`` narrowed, in the database, to the objects ``user`` may ``action``."""
     condition = _condition(user, action, queryset.model)
     return queryset.none() if condition is None else queryset.filter(condition)
 
 
-def can(user: User | AnonymousUser | None, action: Action, obj: models.Model | None = None) -> bool:
+def can(user: Person | AnonymousUser | None, action: Action, obj: models.Model | None = None) -> bool:
     """May ``user`` perform ``action`` (on ``obj``, when given)?"""
     if scope_of(user, action) == Scope.NONE:
         return False
@@ -316,14 +329,14 @@ def can(user: User | AnonymousUser | None, action: Action, obj: models.Model | N
     return scope(user, action, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
-def require(user: User | AnonymousUser | None, action: Action, obj: models.Model | None = None) -> None:
+def require(user: Person | AnonymousUser | None, action: Action, obj: models.Model | None = None) -> None:
     """Raise PermissionDenied unless ``can(user, action, obj)``."""
     if not can(user, action, obj):
         raise _refusal(PermissionDenied(f"{action} not allowed"), action, obj)
 
 
 def get_for(
-    user: User | AnonymousUser | None, action: Action, queryset: models.QuerySet[M], **lookup: Any
+    user: Person | AnonymousUser | None, action: Action, queryset: models.QuerySet[M], **lookup: Any
 ) -> M:
     """The object matching ``lookup`` if the user may ``action`` it; 404 otherwise, as if missing."""
     try:
@@ -348,7 +361,7 @@ def _refusal(error: E, action: Action, obj: models.Model | None) -> E:
 
 
 def allowed_actions(
-    user: User | AnonymousUser | None, obj: models.Model, actions: list[Action]
+    user: Person | AnonymousUser | None, obj: models.Model, actions: list[Action]
 ) -> set[Action]:
     """The subset of ``actions`` the user may perform on ``obj`` (for showing buttons), what
     ``can`` answers for each, asked in one query rather than one per action."""

@@ -8,7 +8,6 @@ import ipaddress
 import logging
 import re
 import secrets
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,12 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import ApiToken, JobHeartbeat
+from .people import Person
 from .permissions import Action, require
 from .security.choices import EventAction
 from .security.services import security_event
-
-if TYPE_CHECKING:
-    from departments.models import User
 
 logger = logging.getLogger("ipplan.jobs")
 
@@ -71,7 +68,7 @@ def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Netw
 @transaction.atomic
 def api_token_create(
     *,
-    actor: User,
+    actor: Person,
     name: str,
     can_write: bool = False,
     days: int = 90,
@@ -90,7 +87,7 @@ def api_token_create(
         prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken(
-        user=actor,
+        user_id=actor.pk,
         name=name,
         prefix=prefix,
         digest=token_digest(secret),
@@ -114,7 +111,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, actor: Person, token: ApiToken) -> ApiToken:
     """Revoke one of the actor's tokens (an administrator may revoke any in their region)."""
     if token.user_id != actor.pk:
         require(actor, Action.MANAGE_USERS, token.user)

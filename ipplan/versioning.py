@@ -14,7 +14,7 @@ So two writers that read the same version cannot both succeed, and every change 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from django.db import models
 from django.http import Http404
@@ -22,9 +22,7 @@ from django.utils.translation import gettext as _
 
 from .audit import save_as
 from .exceptions import ConflictError
-
-if TYPE_CHECKING:
-    from departments.models import User
+from .people import Person
 
 M = TypeVar("M", bound=models.Model)
 
@@ -90,7 +88,7 @@ def bump(obj: models.Model) -> list[str]:
     return ["version"]
 
 
-def save_versioned(obj: M, *, actor: User | None, reason: str, update_fields: Iterable[str]) -> M:
+def save_versioned(obj: M, *, actor: Person | None, reason: str, update_fields: Iterable[str]) -> M:
     """Bump the version and save ``update_fields`` with the actor in the audit trail."""
     fields = [*update_fields, *bump(obj)]
     return save_as(obj, actor=actor, reason=reason, update_fields=fields)

@@ -8,5 +8,7 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         from .figures_cache import connect
+        from .policy import register
 
+        register()
         connect()

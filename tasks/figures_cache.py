@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from departments.work import bulk_changed
 from ipplan.permissions import Action, Scope, region_path, scope_of
 
 T = TypeVar("T")
@@ -103,3 +104,5 @@ def connect() -> None:
     for model in (Task, Assignment, ProgressReport, Plan, Department, Region, AssessmentWeights):
         post_save.connect(_changed, sender=model, dispatch_uid=f"figures-{model.__name__}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"figures-{model.__name__}-delete")
+    # the registry's bulk writes (a merge moves users and sub-units) send no post_save
+    bulk_changed.connect(_changed, dispatch_uid="figures-departments-bulk")

@@ -137,7 +137,7 @@ def celery_worker(
     name: str, *, concurrency: int, beat_schedule: Path | None = None, solo_node: bool = False
 ) -> list[str]:
     """The command line of a Celery worker of ipplan (with beat when given its schedule file)."""
-    command = [str(Path(PYTHON).parent / "celery"), "-A", "ipplan", "worker"]
+    command = [str(Path(PYTHON).parent / "celery"), "-A", "config", "worker"]
     if beat_schedule is not None:
         command += ["--beat", "-s", str(beat_schedule)]
     command += ["--loglevel=INFO", f"--concurrency={concurrency}", "--hostname", f"{name}-{os.getpid()}@%h"]

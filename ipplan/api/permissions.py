@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from ..models import ApiToken
+from .throttling import AnonymousRateThrottle
 
 
 class TokenAllowsMethod(BasePermission):
@@ -28,10 +30,6 @@ class AnonymousThrottled(BasePermission):
     so without this a caller without credentials would never be limited)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        from rest_framework.exceptions import Throttled
-
-        from .throttling import AnonymousRateThrottle
-
         if request.user and request.user.is_authenticated:
             return True
         throttle = AnonymousRateThrottle()

@@ -1,7 +1,7 @@
-"""``/api/``: the schema, its documentation, and version 1 of the API."""
+"""``/api/``: the schema, its documentation, and the kernel's endpoints of version 1 (``v1``)."""
 
 from csp.decorators import csp_update
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -10,11 +10,10 @@ from . import views
 router = SimpleRouter()
 router.register("deleted", views.TombstoneViewSet, basename="api-deleted")
 
+#: The kernel's own endpoints of version 1; config/urls.py puts the apps' endpoints beside them.
 v1 = [
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
-    path("", include("tasks.api.urls")),
-    path("", include("webhooks.api.urls")),
 ]
 
 # The documentation pages run third-party UIs (Swagger UI, Redoc, served from our static files)
@@ -31,5 +30,4 @@ urlpatterns = [
         docs_csp(SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")),
         name="api-redoc",
     ),
-    path("v1/", include(v1)),
 ]

@@ -97,7 +97,8 @@ class TombstoneSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
 
 class TombstoneFilterSet(django_filters.FilterSet):
-    model = django_filters.ChoiceFilter(choices=[(label, label) for label in sorted(SYNCED_MODELS)])
+    # a callable: the apps register their synced models in ready(), after this module may be loaded
+    model = django_filters.ChoiceFilter(choices=lambda: [(label, label) for label in sorted(SYNCED_MODELS)])
     deleted_since = SinceFilter(field_name="deleted_at", lookup_expr="gte")
 
     class Meta:

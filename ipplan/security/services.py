@@ -11,14 +11,13 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ..people import Person
 from .chain import ANCHOR_ACTION, GENESIS, chain_algorithm, compute_mac
 from .choices import EventAction, EventResult
 from .models import SecurityChainHead, SecurityEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-
-    from departments.models import User
 
 logger = logging.getLogger("ipplan.security")
 
@@ -114,7 +113,7 @@ def security_event(
     *,
     action: str,
     result: str = EventResult.SUCCESS,
-    actor: User | AnonymousUser | None = None,
+    actor: Person | AnonymousUser | None = None,
     actor_name: str = "",
     request: HttpRequest | None = None,
     source_ip: str | None = None,

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from departments.models import Department, Region
+from departments.api.serializers import DepartmentRefSerializer, RegionRefSerializer, UserRefSerializer
 from ipplan.api import fields
 
 from .. import status as status_table
@@ -34,40 +34,6 @@ from ..reporting.lights import LIGHT_BY_RANK
 
 #: One DRF date-time field formats every timestamp as the generic path would (time zone, "Z").
 _DATETIME = serializers.DateTimeField()
-
-
-class RegionRefSerializer(serializers.ModelSerializer[Region]):
-    class Meta:
-        model = Region
-        fields = ["id", "code", "name"]
-
-
-class DepartmentRefSerializer(serializers.ModelSerializer[Department]):
-    class Meta:
-        model = Department
-        fields = ["id", "name"]
-
-
-class UserRefSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.SerializerMethodField()
-
-    def get_name(self, user: Any) -> str:
-        return str(user.get_full_name() or user.username)
-
-
-class DepartmentSerializer(serializers.ModelSerializer[Department]):
-    region = RegionRefSerializer()
-    version = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Department
-        fields = ["id", "name", "short_name", "kind", "region", "parent", "active", "version", "updated_at"]
-
-    def get_version(self, obj: Department) -> int:
-        from ipplan.api.etag import version_of
-
-        return version_of(obj)
 
 
 class PlanSerializer(serializers.ModelSerializer[Plan]):

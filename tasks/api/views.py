@@ -19,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from departments.filtersets import DepartmentFilterSet
 from departments.models import Department
 from ipplan.api.errors import RuleViolation, lost_race, problem_response
 from ipplan.api.etag import check_if_match
@@ -209,21 +208,6 @@ class PhaseViewSet(ReadOnlyPolicyViewSet):
 
     def narrow(self, queryset: QuerySet[Phase]) -> QuerySet[Phase]:
         return queryset.order_by("plan_id", "order", "id")
-
-
-@extend_schema_view(list=extend_schema(tags=["departments"]), retrieve=extend_schema(tags=["departments"]))
-class DepartmentViewSet(ReadOnlyPolicyViewSet):
-    """Departments (单位) of the caller's region and the regions below it."""
-
-    read_action = Action.VIEW_DEPARTMENT
-    serializer_class = s.DepartmentSerializer
-    filterset_class = DepartmentFilterSet
-    sync_field = "updated_at"
-
-    model = Department
-
-    def narrow(self, queryset: QuerySet[Department]) -> QuerySet[Department]:
-        return queryset.select_related("region").order_by("region__path", "name", "id")
 
 
 @extend_schema_view(

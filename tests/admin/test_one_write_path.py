@@ -93,7 +93,7 @@ def full_world(world: World) -> Iterator[World]:
     indicator_reading_record(actor=bureau, indicator=indicator, value=50, observed_on=dt.date(2026, 6, 30))
     phase_create(actor=None, plan=world.plan, name="组织实施阶段", start=dt.date(2026, 1, 1))
     heartbeat_record(name="tick")
-    from ipplan.directory.services import directory_user_sync, group_mapping_save
+    from directory.services import directory_user_sync, group_mapping_save
 
     walk = group_mapping_save(
         actor=world.users["security"], source="oidc", group="walk", role="leader", region=world.city

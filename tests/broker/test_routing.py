@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from ipplan.celery import app
+from config.celery import app
 
 from ..test_startup import clean_env, manage
 
@@ -65,7 +65,7 @@ def test_idempotent_jobs_ack_late_and_the_heartbeat_on_receipt(jobs: dict[str, o
 
 
 PRINT = (
-    "import json; from ipplan.celery import app; c = app.conf; "
+    "import json; from config.celery import app; c = app.conf; "
     "print('CONF ' + json.dumps({'options': c.broker_transport_options, 'heartbeat': c.broker_heartbeat, "
     "'queues': sorted(q.name for q in c.task_queues)}))"
 )

@@ -198,7 +198,7 @@ class Cluster:
             Celery(broker=self.env["CELERY_BROKER_URL"]).send_task(job, kwargs=kwargs, connection=conn)
 
     def start_beat(self) -> None:
-        command = [str(Path(sys.executable).parent / "celery"), "-A", "ipplan", "beat", "--loglevel=INFO",
+        command = [str(Path(sys.executable).parent / "celery"), "-A", "config", "beat", "--loglevel=INFO",
                    f"--schedule={self.tmp / 'beat-schedule'}"]  # fmt: skip
         self.others.append(spawn(command, self.env, self.tmp / "beat.log"))
 
@@ -223,7 +223,7 @@ class Cluster:
             "gunicorn",
             "-c",
             "deploy/gunicorn.conf.py",
-            "ipplan.wsgi:application",
+            "config.wsgi:application",
         ]
         with (self.tmp / f"{node.name}.log").open("a") as out:
             node.process = subprocess.Popen(

@@ -208,7 +208,7 @@ def test_ledger_of_twenty_thousand_rows_streams_in_bounded_memory(tmp_path: Path
     script.write_text(
         "import resource, time, sys\n"
         "import django, os\n"
-        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'ipplan.settings')\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
         "django.setup()\n"
         "from django.core.management import call_command\n"
         "call_command('migrate', verbosity=0)\n"

@@ -10,8 +10,8 @@ from django.test import Client
 
 from departments.choices import Role
 from departments.models import User
-from ipplan.directory.models import DirectoryAccount, DirectoryGroupMapping
-from ipplan.directory.services import (
+from directory.models import DirectoryAccount, DirectoryGroupMapping
+from directory.services import (
     DirectoryRefusal,
     directory_user_sync,
     group_mapping_delete,

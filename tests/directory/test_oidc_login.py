@@ -14,9 +14,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from departments.choices import Role
 from departments.models import User
-from ipplan.directory.models import DirectoryAccount, DirectoryGroupMapping
-from ipplan.directory.oidc import _client
-from ipplan.directory.services import group_mapping_save
+from directory.models import DirectoryAccount, DirectoryGroupMapping
+from directory.oidc import _client
+from directory.services import group_mapping_save
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.models import SecurityEvent
 from tests.conftest import World

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from ipplan.directory.oidc import _client
+from directory.oidc import _client
 
 from .conftest import free_port
 

@@ -34,7 +34,7 @@ def beat_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def start_beat(tmp_path: Path, name: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
     log = tmp_path / f"{name}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ipplan", "beat", "--loglevel=INFO",
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
          f"--schedule={tmp_path / name}-schedule"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip

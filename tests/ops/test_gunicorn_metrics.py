@@ -70,7 +70,7 @@ def gunicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     )
     assert migrate.returncode == 0, migrate.stderr
     gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "ipplan.wsgi:application"],
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

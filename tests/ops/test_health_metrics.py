@@ -50,7 +50,7 @@ def test_readyz_names_every_check(client: Client) -> None:
 def test_readyz_answers_503_naming_the_broker(client: Client, settings, monkeypatch) -> None:
     from kombu import Connection
 
-    from ipplan.celery import app
+    from config.celery import app
 
     dead = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
     monkeypatch.setattr(app, "connection_for_write", lambda **options: Connection(dead, **options))
@@ -122,7 +122,7 @@ def test_metrics_figures(client: Client, world: World) -> None:
 
 
 def test_metrics_queue_length_counts_waiting_messages(client: Client) -> None:
-    from ipplan.celery import app
+    from config.celery import app
     from ipplan.metrics import queue_lengths
 
     before = dict((labels[0], value) for labels, value in queue_lengths(["ipplan-test-queue"]))

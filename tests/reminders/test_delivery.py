@@ -49,7 +49,7 @@ def due(world: World, settings: Any) -> World:
 
 @pytest.fixture
 def celery_eager() -> Iterator[None]:
-    from ipplan.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = True
     try:

@@ -174,7 +174,7 @@ def production_value(expression: str, **env: str) -> str:
         [
             sys.executable,
             "-c",
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='ipplan.settings'; django.setup();"
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
             f"from django.conf import settings; print({expression})",
         ],
         env={**environment, **env},

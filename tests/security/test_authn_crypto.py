@@ -92,7 +92,7 @@ def test_settings_select_the_hasher() -> None:
         [
             sys.executable,
             "-c",
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='ipplan.settings'; django.setup();"
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
             "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])",
         ],
         env={**os.environ, "IPPLAN_PASSWORD_HASHER": "sm3"},

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from departments.models import SessionEndReason, UserSession
 from departments.services import user_set_password
-from ipplan.sessions import SEEN, STARTED
+from departments.sessions import SEEN, STARTED
 from tests.conftest import PASSWORD, World
 
 BACKENDS = ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cache"]

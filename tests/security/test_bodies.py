@@ -124,7 +124,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen(
             [
                 GUNICORN,
-                "ipplan.wsgi:application",
+                "config.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -59,7 +59,7 @@ def test_the_account_is_limited_whatever_the_spelling_of_its_address(world: Worl
 
 def test_the_limit_counts_in_a_window(world: World, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The counters expire with their window (an hour; one second here, on any cache backend)."""
-    from ipplan import password_reset
+    from departments.accounts import password_reset
 
     assert password_reset.WINDOW == 3600
     monkeypatch.setattr(password_reset, "WINDOW", 1)

@@ -47,7 +47,7 @@ class S3:
 
 
 def storage_options(endpoint: str, bucket: str) -> dict[str, Any]:
-    """The default storage's entry of STORAGES, as ipplan/settings.py builds it for s3."""
+    """The default storage's entry of STORAGES, as config/settings.py builds it for s3."""
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {

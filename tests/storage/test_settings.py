@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PRINT = (
-    "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'ipplan.settings'; django.setup(); "
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup(); "
     "from django.conf import settings as s; o = s.STORAGES['default'].get('OPTIONS', {}); "
     "print(s.STORAGES['default']['BACKEND'], o.get('bucket_name'), o.get('endpoint_url'), "
     "o.get('default_acl'), o.get('querystring_expire'), o.get('file_overwrite'), s.IPPLAN_DOWNLOADS)"

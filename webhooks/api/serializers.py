@@ -7,8 +7,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from departments.api.serializers import RegionRefSerializer
 from ipplan.api import fields
-from tasks.api.serializers import RegionRefSerializer
 
 from ..events import SUBSCRIBABLE_KINDS, EventKind
 from ..models import Delivery, Subscription

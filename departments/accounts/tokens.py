@@ -22,11 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from departments.models import User
+from ipplan.models import ApiToken
+from ipplan.permissions import Action, get_for, require
+from ipplan.services import TOKEN_MAX_DAYS, api_token_create, api_token_revoke
 
-from .models import ApiToken
-from .permissions import Action, get_for, require
-from .services import TOKEN_MAX_DAYS, api_token_create, api_token_revoke
+from ..models import User
 
 DEFAULT_DAYS = 90
 

@@ -1,4 +1,4 @@
-"""Kernel views: the start page (the health checks are in ipplan.health)."""
+"""The start page: each role's work."""
 
 from typing import Any
 
@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 
 from departments.choices import Role
 from ipplan.permissions import Action, can, scope
-from tasks.choices import CLOSED_STATUSES
-from tasks.marks import attach_marks
-from tasks.models import Plan, Task, TaskQuerySet
-from tasks.selectors import (
+
+from ..choices import CLOSED_STATUSES
+from ..marks import attach_marks
+from ..models import Plan, Task, TaskQuerySet
+from ..selectors import (
     department_inbox,
     light_counts,
     order_by_urgency,

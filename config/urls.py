@@ -4,11 +4,22 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
-from . import account, health, metrics, password_reset, signin, tokens, views
-from .api.errors import api_bad_request, api_forbidden, api_not_found, api_server_error
+from departments.accounts import account, password_reset, signin, tokens
+from ipplan import health, metrics
+from ipplan.api.errors import api_bad_request, api_forbidden, api_not_found, api_server_error
+from ipplan.api.urls import v1 as kernel_v1
+from tasks.views import home
+
+#: Version 1 of the API: the kernel's endpoints (``/me/``, ``/deleted/``) and each app's.
+api_v1 = [
+    *kernel_v1,
+    path("", include("tasks.api.urls")),
+    path("", include("departments.api.urls")),
+    path("", include("webhooks.api.urls")),
+]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
@@ -36,10 +47,11 @@ urlpatterns = [
     path("i18n/setlang/", account.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include("ipplan.api.urls")),
+    path("api/v1/", include(api_v1)),
     path("webhooks/", include("webhooks.urls")),
     path("departments/", include("departments.urls")),
     path("security/", include("ipplan.security.urls")),
-    path("directory/", include("ipplan.directory.urls")),
+    path("directory/", include("directory.urls")),
     path("", include("tasks.urls")),
 ]
 

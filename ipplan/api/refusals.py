@@ -8,9 +8,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from ipplan.api.errors import exception_handler as problem_handler
-
-from .middleware import note_refusal
+from ..security.middleware import note_refusal
+from .errors import exception_handler as problem_handler
 
 
 def _out_of_reach(exc: Exception, view: Any, kwargs: dict[str, Any]) -> None:

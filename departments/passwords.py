@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -18,8 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-if TYPE_CHECKING:
-    from departments.models import User
+from .models import PasswordHistory, User
 
 
 def character_classes(password: str) -> int:
@@ -71,8 +70,6 @@ class PasswordHistoryValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if user is None or getattr(user, "pk", None) is None or self.count <= 0:
             return
-        from departments.models import PasswordHistory
-
         hashes = list(
             PasswordHistory.objects.filter(user=user)
             .order_by("-created_at", "-id")

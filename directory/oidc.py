@@ -21,10 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_otp import user_has_device
 
+from departments.accounts.signin import PENDING, _safe_next
+from departments.sessions import sign_in
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.services import security_event
-from ipplan.sessions import sign_in
-from ipplan.signin import PENDING, _safe_next
 
 from .backends import oidc_enabled
 from .choices import DirectorySource

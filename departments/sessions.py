@@ -32,11 +32,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from departments.models import SessionEndReason, User, UserSession
+from ipplan.security.choices import EventAction, EventResult
+from ipplan.security.services import security_event
 
+from .models import SessionEndReason, User, UserSession
 from .passwords import password_change_required
-from .security.choices import EventAction, EventResult
-from .security.services import security_event
 
 if TYPE_CHECKING:
     from django_otp.models import Device

@@ -90,8 +90,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute timeouts, ended sessions; then the forced password change and 2FA set-up.
-    "ipplan.sessions.SessionPolicyMiddleware",
-    "ipplan.sessions.AccountGateMiddleware",
+    "departments.sessions.SessionPolicyMiddleware",
+    "departments.sessions.AccountGateMiddleware",
     # logs refusals, exports, downloads and admin changes with the user and address (ipplan.security)
     "ipplan.security.middleware.SecurityAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -100,8 +100,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "ipplan.urls"
-WSGI_APPLICATION = "ipplan.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -184,11 +184,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {
-        "NAME": "ipplan.passwords.CharacterClassValidator",
+        "NAME": "departments.passwords.CharacterClassValidator",
         "OPTIONS": {"min_classes": IPPLAN_PASSWORD_MIN_CLASSES},
     },
-    {"NAME": "ipplan.passwords.UsernameNotContainedValidator"},
-    {"NAME": "ipplan.passwords.PasswordHistoryValidator"},
+    {"NAME": "departments.passwords.UsernameNotContainedValidator"},
+    {"NAME": "departments.passwords.PasswordHistoryValidator"},
 ]
 # Password hashing: "pbkdf2_sha256" (Django's default) or "sm3" (PBKDF2-HMAC-SM3, 商用密码). The
 # others stay listed, so existing hashes verify and are rewritten with the selected one at sign-in.
@@ -267,7 +267,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("IPPLAN_PROXY_COUNT", default=0)
 
-# Password-reset mails per address and per account in an hour (ipplan.password_reset); every
+# Password-reset mails per address and per account in an hour (departments.accounts.password_reset); every
 # request gets the same answer, only the mails are capped. 0: no reset mails at all.
 IPPLAN_PASSWORD_RESET_PER_HOUR = env.int("IPPLAN_PASSWORD_RESET_PER_HOUR", default=5)
 
@@ -501,7 +501,7 @@ REST_FRAMEWORK = {
         "anonymous": env.str("IPPLAN_API_ANON_RATE", default="60/min"),
     },
     # ipplan.api.errors.exception_handler, after noting refusals for the security audit log
-    "EXCEPTION_HANDLER": "ipplan.security.api.exception_handler",
+    "EXCEPTION_HANDLER": "ipplan.api.refusals.exception_handler",
     # trusted proxies in front: only then is the client address read from X-Forwarded-For
     # (otherwise a caller could choose its own address for throttling and token allow-lists)
     "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
@@ -616,7 +616,7 @@ if IPPLAN_BEAT_LOCK not in ("auto", "redis", "file", "off"):
 # The Redis lock expires this long after the holder's last renewal (it renews every third of it).
 IPPLAN_BEAT_LOCK_SECONDS = env.int("IPPLAN_BEAT_LOCK_SECONDS", default=60)
 # === end of operations ===========================================================================
-# --- Directory sign-in (LDAP/AD and OIDC) — ipplan/directory/ ------------------------------------
+# --- Directory sign-in (LDAP/AD and OIDC) — directory/ ------------------------------------
 # Both are off unless configured; local accounts keep working. Directory groups become roles and
 # departments through the mappings the security administrator keeps (admin site: 目录组映射).
 import ldap  # noqa: E402
@@ -629,15 +629,15 @@ from django_auth_ldap.config import (  # noqa: E402
     PosixGroupType,
 )
 
-INSTALLED_APPS += ["ipplan.directory"]
+INSTALLED_APPS += ["directory"]
 AUTHENTICATION_BACKENDS = [
     *AUTHENTICATION_BACKENDS[:1],
     # tells directory users (no local password) where to sign in, before the password checks;
     # it loads no user (no get_user), so sessions and force_login keep using ModelBackend
-    "ipplan.directory.backends.DirectoryUserGuardBackend",
+    "directory.backends.DirectoryUserGuardBackend",
     *AUTHENTICATION_BACKENDS[1:],
     # after the local accounts: a local user signs in without a round trip to the directory
-    "ipplan.directory.backends.DirectoryLDAPBackend",
+    "directory.backends.DirectoryLDAPBackend",
 ]
 AUTH_LDAP_SERVER_URI = env.str("IPPLAN_LDAP_SERVER_URI", default="")
 AUTH_LDAP_BIND_DN = env.str("IPPLAN_LDAP_BIND_DN", default="")
@@ -697,7 +697,7 @@ if IPPLAN_OIDC_DISCOVERY_URL:
 # Redis (redis://…) or RabbitMQ (amqp://user:password@host:5672/vhost) as CELERY_BROKER_URL; the
 # embedded start keeps its folder broker. Each kind of job has its own durable queue, so that a
 # flood of one (a thousand webhook retries, a big import) cannot starve the others: run one worker
-# per queue ("celery -A ipplan worker -Q reminders", see README "Broker and queues"); a worker
+# per queue ("celery -A config worker -Q reminders", see README "Broker and queues"); a worker
 # started without -Q consumes all of them.
 from kombu import Exchange, Queue  # noqa: E402
 

@@ -1,12 +1,13 @@
 """Sign-in pages: password, then the second factor; sign-out; password change and reset; 2FA set-up.
 
 Every write goes through a service (``user_set_password``, ``second_factor_*``); every sign-in
-and sign-out through ``ipplan.sessions.sign_in`` / ``sign_out``.
+and sign-out through ``departments.sessions.sign_in`` / ``sign_out``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import qrcode
@@ -32,8 +33,11 @@ from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
-from departments.models import User
-from departments.services import (
+from ipplan.fieldcrypto import blind_index
+
+from ..http import AuthenticatedRequest
+from ..models import User
+from ..services import (
     recovery_codes_regenerate,
     second_factor_confirm,
     second_factor_devices,
@@ -41,9 +45,7 @@ from departments.services import (
     second_factor_enrol_start,
     user_set_password,
 )
-
-from .fieldcrypto import blind_index
-from .sessions import (
+from ..sessions import (
     login_failed,
     second_factor_required,
     session_keep_after_password_change,
@@ -143,12 +145,24 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/login_verify.html", {"form": form})
 
 
+#: Where else a signing-out browser must go, asked in order before the session ends: an app that
+#: signs users in elsewhere (``directory``: the 统一身份认证 platform's end-session page) adds its
+#: function in ``ready()``. The first URL given wins; None means "not mine".
+LOGOUT_ELSEWHERE: list[Callable[[HttpRequest], str | None]] = []
+
+
+def _logout_elsewhere(request: HttpRequest) -> str | None:
+    for where in LOGOUT_ELSEWHERE:
+        url = where(request)
+        if url:
+            return url
+    return None
+
+
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    from .directory.oidc import oidc_logout_url
-
     # A session from the 统一身份认证 platform also ends there (its end-session page), when it has one.
-    platform_logout = oidc_logout_url(request)
+    platform_logout = _logout_elsewhere(request)
     sign_out(request)
     return redirect(platform_logout or settings.LOGOUT_REDIRECT_URL)
 
@@ -213,9 +227,9 @@ class DisableForm(forms.Form):
 @never_cache
 @login_required
 @sensitive_post_parameters("password")
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     """Set up, look at, or renew the user's second factor."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     totp, static = second_factor_devices(user)
     context: dict[str, Any] = {
         "required": second_factor_required(user),
@@ -257,8 +271,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @sensitive_post_parameters("password")
-def two_factor_disable(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def two_factor_disable(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = DisableForm(request.POST)
     if form.is_valid():
         try:

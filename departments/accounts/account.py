@@ -11,14 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from departments.services import user_language_set, user_notification_settings_set
+from ..http import AuthenticatedRequest
+from ..services import user_language_set, user_notification_settings_set
 
 
 @login_required
-def notification_settings(request: HttpRequest) -> HttpResponse:
+def notification_settings(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         user_notification_settings_set(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             email_notifications=request.POST.get("email_notifications") == "on",
             daily_digest=request.POST.get("daily_digest") == "on",
             language=request.POST.get("language") or None,

@@ -1,0 +1,1 @@
+"""The department registry's REST endpoints: regions, departments and user references."""
