@@ -13,12 +13,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from departments.http import AuthenticatedRequest
 from departments.models import User
 from ipplan.exceptions import ConflictError
 from ipplan.generic import RestrictedListView
@@ -33,12 +34,12 @@ from .selectors import deliveries_for, regions_for, with_last_delivery
 LOG_PAGE_SIZE = 30
 
 
-def _actor(request: HttpRequest) -> User:
+def _actor(request: AuthenticatedRequest) -> User:
     require(request.user, Action.MANAGE_WEBHOOKS)
-    return request.user  # type: ignore[return-value]
+    return request.user
 
 
-def _subscription(request: HttpRequest, pk: int) -> Subscription:
+def _subscription(request: AuthenticatedRequest, pk: int) -> Subscription:
     return get_for(
         request.user,
         Action.MANAGE_WEBHOOKS,
@@ -47,7 +48,7 @@ def _subscription(request: HttpRequest, pk: int) -> Subscription:
     )
 
 
-def _version(request: HttpRequest) -> int | None:
+def _version(request: AuthenticatedRequest) -> int | None:
     value = request.POST.get("version", "")
     return int(value) if value.isdigit() else None
 
@@ -68,7 +69,10 @@ subscription_list = SubscriptionList.as_view()
 
 
 def _form_page(
-    request: HttpRequest, form: SubscriptionForm, subscription: Subscription | None, status: int = 200
+    request: AuthenticatedRequest,
+    form: SubscriptionForm,
+    subscription: Subscription | None,
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
@@ -78,7 +82,9 @@ def _form_page(
     )
 
 
-def _save(request: HttpRequest, form: SubscriptionForm, subscription: Subscription | None) -> HttpResponse:
+def _save(
+    request: AuthenticatedRequest, form: SubscriptionForm, subscription: Subscription | None
+) -> HttpResponse:
     actor = _actor(request)
     if not form.is_valid():
         return _form_page(request, form, subscription, status=400)
@@ -119,7 +125,7 @@ def _save(request: HttpRequest, form: SubscriptionForm, subscription: Subscripti
 
 
 @login_required
-def subscription_create(request: HttpRequest) -> HttpResponse:
+def subscription_create(request: AuthenticatedRequest) -> HttpResponse:
     actor = _actor(request)
     regions = regions_for(actor)
     if request.method == "POST":
@@ -129,7 +135,7 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     subscription = _subscription(request, pk)
     regions = regions_for(actor)
@@ -150,7 +156,7 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _actor(request)
     subscription = _subscription(request, pk)
     recent = deliveries_for(request.user, subscription)[:5]
@@ -167,7 +173,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     subscription = _subscription(request, pk)
     if request.method != "POST":
@@ -183,7 +189,7 @@ def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("webhooks:list")
 
 
-def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _act(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     actor = _actor(request)
     subscription = _subscription(request, pk)
     try:
@@ -214,25 +220,26 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def subscription_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_rotate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "rotate")
 
 
 @login_required
 @require_POST
-def subscription_enable(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_enable(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "enable")
 
 
 @login_required
 @require_POST
-def subscription_test(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_test(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "test")
 
 
 class DeliveryLog(RestrictedListView):
     """A subscription's delivery log, newest first; htmx polls its rows while some are waiting."""
 
+    request: AuthenticatedRequest
     model = Delivery
     action = Action.MANAGE_WEBHOOKS
     paginate_by = LOG_PAGE_SIZE
@@ -261,7 +268,7 @@ delivery_log = DeliveryLog.as_view()
 
 @login_required
 @require_POST
-def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     delivery = get_for(request.user, Action.MANAGE_WEBHOOKS, Delivery.objects.all(), pk=pk)
     services.delivery_retry(actor=actor, delivery=delivery)

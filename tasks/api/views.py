@@ -4,7 +4,7 @@ the browser. Task writes need the task's ETag in ``If-Match``."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
@@ -19,12 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from departments.http import signed_in
 from departments.models import Department
 from ipplan.api.errors import RuleViolation, lost_race, problem_response
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
-from ipplan.permissions import Action, get_for, require, scope
+from ipplan.generic import RestrictedGenericAPIView
+from ipplan.permissions import Action, get_for, require
 
 from .. import filtersets
 from ..dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
@@ -71,7 +73,7 @@ def _departments(
         return fallback
     wanted = {role: list(data.get(role) or []) for role in roles}
     ids = {pk for role in roles for pk in wanted[role]}
-    found = scope(request.user, Action.VIEW_DEPARTMENT, Department.objects.all()).in_bulk(list(ids))
+    found = Department.objects.restrict(request.user, Action.VIEW_DEPARTMENT).in_bulk(list(ids))
     errors = {
         role: [_("单位 %(id)s 不存在或不可见。") % {"id": pk} for pk in wanted[role] if pk not in found]
         for role in roles
@@ -117,7 +119,7 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
             period = (data.get("period_start", plan.period_start), data.get("period_end", plan.period_end))
         try:
             plan = maintenance.plan_edit(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 plan=plan,
                 expected_version=expected,
                 title=data.get("title"),
@@ -147,14 +149,14 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
         if section is None:
             raise RuleViolation({"section": [_("该方案没有这个章节。")]})
         task = maintenance.task_add(
-            actor=cast(Any, request.user),
+            actor=signed_in(request),
             section=section,
             title=data["title"],
             full_text=data.get("full_text", ""),
             due_date=data.get("due_date"),
             departments=_departments(request, data),
         )
-        task = visible_tasks(cast(Any, request.user)).get(pk=task.pk)
+        task = visible_tasks(signed_in(request)).get(pk=task.pk)
         return Response(s.TaskSerializer(task).data, status=201)
 
 
@@ -186,7 +188,7 @@ class SectionViewSet(ReadOnlyPolicyViewSet):
         expected = _maintainable(request, section)
         try:
             section = maintenance.section_edit(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 section=section,
                 expected_version=expected,
                 title=form.validated_data.get("title"),
@@ -267,7 +269,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         if {"title", "full_text"} & data.keys():
             require(request.user, Action.MAINTAIN_PLAN, task)
         expected: int | None = check_if_match(request, task)
-        actor: Any = request.user
+        actor = signed_in(request)
         try:
             with transaction.atomic():
                 if {"status", "progress"} & data.keys():
@@ -333,7 +335,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_reassign(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 departments=departments,
@@ -358,7 +360,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_split(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 title=data["title"],
@@ -385,7 +387,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_merge(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 other=other,
@@ -408,7 +410,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
             if section is None or section.plan_id != task.plan_id:
                 raise RuleViolation({"section": [_("该方案没有这个章节。")]})
             return maintenance.task_move(
-                actor=cast(Any, request.user), task=task, expected_version=version, section=section
+                actor=signed_in(request), task=task, expected_version=version, section=section
             )
 
         return self._maintained(request, run)
@@ -423,7 +425,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_cancel(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 reason=form.validated_data["reason"],
@@ -439,7 +441,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_restore(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 reason=form.validated_data.get("reason", ""),
@@ -475,7 +477,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         report = progress_report_submit(
-            actor=cast(Any, request.user),
+            actor=signed_in(request),
             task=task,
             text=data["text"],
             percent=data["percent"],
@@ -500,7 +502,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         expected = check_if_match(request, task)
         try:
             task_request = workflow.completion_request(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=task.version if expected is None else expected,
                 reason=form.validated_data.get("reason", ""),
@@ -522,7 +524,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         form = s.ExtensionRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         task_request = workflow.extension_request(
-            actor=cast(Any, request.user),
+            actor=signed_in(request),
             task=task,
             requested_due_date=form.validated_data["requested_due_date"],
             reason=form.validated_data["reason"],
@@ -536,9 +538,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         task = self.get_object()
         form = s.UrgeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        urge = workflow.task_urge(
-            actor=cast(Any, request.user), task=task, message=form.validated_data["message"]
-        )
+        urge = workflow.task_urge(actor=signed_in(request), task=task, message=form.validated_data["message"])
         return Response({"message": urge.message}, status=201)
 
 
@@ -576,7 +576,7 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
             form = s.IndicatorReadingCreateSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             reading = indicator_reading_record(
-                actor=cast(Any, request.user), indicator=indicator, **form.validated_data
+                actor=signed_in(request), indicator=indicator, **form.validated_data
             )
             return Response(s.IndicatorReadingSerializer(reading).data, status=201)
         readings = IndicatorReading.objects.filter(indicator=indicator).select_related(
@@ -624,7 +624,7 @@ class ReportViewSet(ReadOnlyPolicyViewSet):
         report = self.get_object()
         form = s.ReportReviewSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        report = workflow.report_review(actor=cast(Any, request.user), report=report, **form.validated_data)
+        report = workflow.report_review(actor=signed_in(request), report=report, **form.validated_data)
         return Response(self.serialize(report, request))
 
 
@@ -648,7 +648,7 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
     @action(detail=True, methods=["post"], url_path="sign-off", filter_backends=[])
     def sign_off(self, request: Request, pk: str) -> Response:
         """The lead department's head signs a completion request off (签批) for the bureau."""
-        task_request = workflow.completion_sign_off(actor=cast(Any, request.user), request=self.get_object())
+        task_request = workflow.completion_sign_off(actor=signed_in(request), request=self.get_object())
         return Response(s.TaskRequestSerializer(task_request).data)
 
     @extend_schema(
@@ -660,7 +660,7 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
         task_request = self.get_object()
         form = s.DecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        actor: Any = request.user
+        actor = signed_in(request)
         approve, comment = form.validated_data["approve"], form.validated_data.get("comment", "")
         if task_request.kind == "extension":
             task_request = workflow.extension_decide(
@@ -699,7 +699,7 @@ class NotificationViewSet(ReadOnlyPolicyViewSet):
         form = s.MarkReadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         ids = form.validated_data.get("ids")
-        return Response({"marked": notifications_mark_read(actor=cast(Any, request.user), ids=ids)})
+        return Response({"marked": notifications_mark_read(actor=signed_in(request), ids=ids)})
 
 
 class AttachmentDownloadView(APIView):
@@ -772,7 +772,7 @@ class DashboardView(APIView):
     @extend_schema(tags=["dashboard"], responses=DashboardSerializer, operation_id="dashboard_retrieve")
     def get(self, request: Request) -> Response:
         require(request.user, Action.VIEW_DASHBOARD)
-        user = cast(Any, request.user)
+        user = signed_in(request)
         plans, _tasks = dashboard_scope(user)
         today = local_today()
         return Response(
@@ -840,9 +840,18 @@ class AssessmentSnapshotSerializer(serializers.ModelSerializer[AssessmentSnapsho
         ]
 
 
-class AssessmentSnapshotListView(APIView):
+class AssessmentSnapshotListView(RestrictedGenericAPIView):
     """Published rankings (考核结果) of the caller's region, newest first: each exactly as it was
     computed when the bureau published it."""
+
+    model = AssessmentSnapshot
+    read_action = Action.VIEW_ASSESSMENT
+    serializer_class = AssessmentSnapshotSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    def narrow(self, queryset: QuerySet[AssessmentSnapshot]) -> QuerySet[AssessmentSnapshot]:
+        return queryset.select_related("region", "published_by").order_by("-created_at", "-id")
 
     @extend_schema(
         tags=["dashboard"],
@@ -851,6 +860,5 @@ class AssessmentSnapshotListView(APIView):
     )
     def get(self, request: Request) -> Response:
         require(request.user, Action.VIEW_ASSESSMENT)
-        snapshots = scope(request.user, Action.VIEW_ASSESSMENT, AssessmentSnapshot.objects.all())
-        rows = snapshots.select_related("region", "published_by").order_by("-created_at", "-id")[:100]
-        return Response(AssessmentSnapshotSerializer(rows, many=True).data)
+        rows = self.get_queryset()[:100]
+        return Response(self.get_serializer(rows, many=True).data)

@@ -10,10 +10,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from departments.http import AuthenticatedRequest
 from ipplan.generic import RestrictedListView
 from ipplan.permissions import Action, can, get_for
 
@@ -53,7 +54,7 @@ indicator_list = IndicatorList.as_view()
 
 
 @login_required
-def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def indicator_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     indicator = get_for(request.user, Action.VIEW_PLAN, with_readings(Indicator.objects.all()), pk=pk)
     errors: list[str] = []
     if request.method == "POST":
@@ -67,7 +68,7 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ValueError:
                 raise ValidationError({"observed_on": _("请选择统计日期。")}) from None
             indicator_reading_record(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 indicator=indicator,
                 value=value,
                 observed_on=observed_on,

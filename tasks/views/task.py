@@ -6,10 +6,11 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Field, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from departments.http import AuthenticatedRequest
 from ipplan.permissions import Action, can
 
 from .. import status as status_table
@@ -62,7 +63,7 @@ def maintenance_note(reason: str) -> str:
 
 
 def render_task_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     task: Task,
     *,
     status: int = 200,
@@ -125,5 +126,5 @@ def render_task_page(
 
 
 @login_required
-def task_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_task_page(request, task_detail(request.user, pk))  # type: ignore[arg-type]
+def task_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return render_task_page(request, task_detail(request.user, pk))
