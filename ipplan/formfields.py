@@ -74,3 +74,15 @@ class FileListField(forms.Field):
         if not value:
             return []
         return list(value) if isinstance(value, list | tuple) else [value]
+
+
+class VersionField(forms.Field):
+    """The version a page was rendered with; missing or malformed is None (the service decides)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        return int(value) if isinstance(value, str) and value.isdigit() else None

@@ -125,6 +125,8 @@ class ServiceActionView(LoginRequiredMixin, View):
     lookup_action: ClassVar[Action]
     success_message: ClassVar[Any] = ""
     follow_next: ClassVar[bool] = False
+    #: an action the role must have at all (403 before the object is looked up), if any
+    required: ClassVar[Action | None] = None
 
     def lookup_queryset(self) -> QuerySet[Any]:
         return self.model._default_manager.all()
@@ -151,6 +153,8 @@ class ServiceActionView(LoginRequiredMixin, View):
         return str(self.success_message)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.required is not None:
+            require(request.user, self.required)
         obj = self.get_object()
         form = self.get_form(obj)
         if not form.is_valid():

@@ -6,28 +6,31 @@ answers 404 like a missing one. Each POST calls one service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from departments.http import AuthenticatedRequest
 from departments.models import User
 from ipplan.exceptions import ConflictError
-from ipplan.generic import RestrictedListView
+from ipplan.generic import RestrictedListView, ServiceActionView, form_messages
 from ipplan.permissions import Action, get_for, require
 
 from . import services
 from .choices import DeliveryState
-from .forms import SubscriptionForm
+from .forms import NoInputForm, SubscriptionForm, VersionForm
 from .models import Delivery, Subscription
 from .selectors import deliveries_for, regions_for, with_last_delivery
 
@@ -46,11 +49,6 @@ def _subscription(request: AuthenticatedRequest, pk: int) -> Subscription:
         Subscription.objects.select_related("region", "created_by"),
         pk=pk,
     )
-
-
-def _version(request: AuthenticatedRequest) -> int | None:
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
 
 
 class SubscriptionList(RestrictedListView):
@@ -172,68 +170,95 @@ def subscription_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def subscription_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    subscription = _subscription(request, pk)
-    if request.method != "POST":
+class SubscriptionAction(ServiceActionView):
+    """A button of a subscription's page: MANAGE_WEBHOOKS (403), the subscription in the user's
+    regions (404), one service; a stale version is said on the subscription's page."""
+
+    request: AuthenticatedRequest
+    model: ClassVar[type[models.Model]] = Subscription
+    lookup_action = Action.MANAGE_WEBHOOKS
+    required = Action.MANAGE_WEBHOOKS
+    form_class: ClassVar[type[forms.BaseForm]] = VersionForm
+
+    def lookup_queryset(self) -> QuerySet[Any]:
+        return Subscription.objects.select_related("region", "created_by")
+
+    def page(self, obj: Any) -> str:
+        """Where a refusal is said: the subscription's page."""
+        return reverse("webhooks:detail", args=[obj.pk])
+
+    def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        messages.error(self.request, error.message)
+        return redirect(self.page(obj))
+
+    def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        for message in form_messages(form):
+            messages.error(self.request, message)
+        return redirect(self.page(obj))
+
+    def success_url(self, obj: Any, result: Any) -> str:
+        return self.page(obj)
+
+
+class SubscriptionDelete(SubscriptionAction):
+    """GET asks to confirm; POST deletes."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        _actor(request)
+        subscription = _subscription(request, pk)
         return render(request, "webhooks/subscription_confirm_delete.html", {"subscription": subscription})
-    try:
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
         services.subscription_delete(
-            actor=actor, subscription=subscription, expected_version=_version(request)
+            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
         )
-    except ConflictError as conflict:
-        messages.error(request, conflict.message)
-        return redirect("webhooks:detail", subscription.pk)
-    messages.success(request, _("已删除订阅 %(url)s。") % {"url": subscription.url})
-    return redirect("webhooks:list")
+
+    def get_success_message(self, obj: Subscription, result: Any) -> str:
+        return _("已删除订阅 %(url)s。") % {"url": obj.url}
+
+    def success_url(self, obj: Subscription, result: Any) -> str:
+        return reverse("webhooks:list")
 
 
-def _act(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
-    actor = _actor(request)
-    subscription = _subscription(request, pk)
-    try:
-        if action == "rotate":
-            services.subscription_rotate_secret(
-                actor=actor, subscription=subscription, expected_version=_version(request)
-            )
-            messages.success(
-                request,
-                _("已更换签名密钥。请将新密钥提供给接收方;过渡期内推送同时附带旧密钥的签名。"),
-            )
-        elif action == "enable":
-            services.subscription_enable(
-                actor=actor, subscription=subscription, expected_version=_version(request)
-            )
-            messages.success(request, _("已重新启用订阅,失败计数已清零。"))
-        else:
-            delivery = services.subscription_test_send(actor=actor, subscription=subscription)
-            messages.success(
-                request,
-                _("测试消息 %(id)s 已排队发送,结果见下方推送记录。") % {"id": delivery.event_id},
-            )
-            return redirect("webhooks:deliveries", subscription.pk)
-    except ConflictError as conflict:
-        messages.error(request, conflict.message)
-    return redirect("webhooks:detail", subscription.pk)
+class SubscriptionRotate(SubscriptionAction):
+    success_message = gettext_lazy(
+        "已更换签名密钥。请将新密钥提供给接收方;过渡期内推送同时附带旧密钥的签名。"
+    )
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
+        return services.subscription_rotate_secret(
+            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
+        )
 
 
-@login_required
-@require_POST
-def subscription_rotate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "rotate")
+class SubscriptionEnable(SubscriptionAction):
+    success_message = gettext_lazy("已重新启用订阅,失败计数已清零。")
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
+        return services.subscription_enable(
+            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
+        )
 
 
-@login_required
-@require_POST
-def subscription_enable(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "enable")
+class SubscriptionTest(SubscriptionAction):
+    form_class = NoInputForm
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Delivery:
+        return services.subscription_test_send(actor=self.request.user, subscription=obj)
+
+    def get_success_message(self, obj: Subscription, result: Delivery) -> str:
+        return _("测试消息 %(id)s 已排队发送,结果见下方推送记录。") % {"id": result.event_id}
+
+    def success_url(self, obj: Subscription, result: Delivery) -> str:
+        return reverse("webhooks:deliveries", args=[obj.pk])
 
 
-@login_required
-@require_POST
-def subscription_test(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "test")
+subscription_delete = SubscriptionDelete.as_view()
+subscription_rotate = SubscriptionRotate.as_view()
+subscription_enable = SubscriptionEnable.as_view()
+subscription_test = SubscriptionTest.as_view()
 
 
 class DeliveryLog(RestrictedListView):
@@ -266,11 +291,21 @@ class DeliveryLog(RestrictedListView):
 delivery_log = DeliveryLog.as_view()
 
 
-@login_required
-@require_POST
-def delivery_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    delivery = get_for(request.user, Action.MANAGE_WEBHOOKS, Delivery.objects.all(), pk=pk)
-    services.delivery_retry(actor=actor, delivery=delivery)
-    messages.success(request, _("已重新排队发送。"))
-    return redirect("webhooks:deliveries", delivery.subscription_id)
+class DeliveryRetry(SubscriptionAction):
+    """Queue a delivery again; back to its subscription's log."""
+
+    model = Delivery
+    form_class = NoInputForm
+    success_message = gettext_lazy("已重新排队发送。")
+
+    def lookup_queryset(self) -> QuerySet[Any]:
+        return Delivery.objects.all()
+
+    def perform(self, form: forms.BaseForm, obj: Delivery) -> Any:
+        return services.delivery_retry(actor=self.request.user, delivery=obj)
+
+    def page(self, obj: Delivery) -> str:
+        return reverse("webhooks:deliveries", args=[obj.subscription_id])
+
+
+delivery_retry = DeliveryRetry.as_view()
