@@ -110,6 +110,10 @@ def form_messages(form: forms.BaseForm) -> list[str]:
     return [str(message) for errors in form.errors.values() for message in errors]
 
 
+class NoInputForm(forms.Form):
+    """The form of a button that posts nothing but itself (retire, send a test event, retry)."""
+
+
 class ServiceActionView(LoginRequiredMixin, View):
     """One HTML action: POST only; the object, a form, one service.
 
@@ -120,7 +124,7 @@ class ServiceActionView(LoginRequiredMixin, View):
     pointing into this site wins over ``success_url`` (a queue goes on with its next item)."""
 
     http_method_names = ["post"]
-    form_class: ClassVar[type[forms.BaseForm]]
+    form_class: ClassVar[type[forms.BaseForm]] = NoInputForm
     model: ClassVar[type[models.Model]]
     lookup_action: ClassVar[Action]
     success_message: ClassVar[Any] = ""
@@ -144,7 +148,13 @@ class ServiceActionView(LoginRequiredMixin, View):
         raise NotImplementedError
 
     def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
-        raise NotImplementedError
+        """A stale form; an action whose service never says so lets the error through."""
+        raise error
+
+    def refused(self, error: ValidationError, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        """The service refused: by default its errors join the form's and the form is shown again."""
+        add_service_errors(form, error)
+        return self.form_invalid(form, obj)
 
     def success_url(self, obj: Any, result: Any) -> str:
         raise NotImplementedError
@@ -164,8 +174,7 @@ class ServiceActionView(LoginRequiredMixin, View):
         except ConflictError as error:
             return self.conflict(error, form, obj)
         except ValidationError as error:
-            add_service_errors(form, error)
-            return self.form_invalid(form, obj)
+            return self.refused(error, form, obj)
         message = self.get_success_message(obj, result)
         if message:
             messages.success(request, message)

@@ -182,7 +182,7 @@ def test_a_user_of_another_region_sees_nothing_through_any_of_them(world: World)
         if own is not None and _in_region(own, world.city.path):
             seen_by_bureau += 1
     assert checked >= 2 * 12
-    assert seen_by_bureau >= 8  # the sample is not vacuous: the bases do return the city's rows
+    assert seen_by_bureau >= 4  # the sample is not vacuous: the bases do return the city's rows
 
 
 @pytest.mark.django_db

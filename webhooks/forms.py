@@ -54,7 +54,3 @@ class VersionForm(forms.Form):
     """The buttons of a subscription's page (rotate the secret, enable, delete) post its version."""
 
     version = VersionField()
-
-
-class NoInputForm(forms.Form):
-    """A button that posts nothing but itself (send a test event, retry a delivery)."""

@@ -25,12 +25,12 @@ from django.utils.translation import gettext_lazy
 from departments.http import AuthenticatedRequest
 from departments.models import User
 from ipplan.exceptions import ConflictError
-from ipplan.generic import RestrictedListView, ServiceActionView, form_messages
+from ipplan.generic import NoInputForm, RestrictedListView, ServiceActionView, form_messages
 from ipplan.permissions import Action, get_for, require
 
 from . import services
 from .choices import DeliveryState
-from .forms import NoInputForm, SubscriptionForm, VersionForm
+from .forms import SubscriptionForm, VersionForm
 from .models import Delivery, Subscription
 from .selectors import deliveries_for, regions_for, with_last_delivery
 
