@@ -13,7 +13,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -58,13 +58,18 @@ class DepartmentList(RestrictedListView):
     template_name = "departments/list.html"
     http_method_names = ["get", "head"]
 
+    filterset_class = DepartmentFilterSet
+
+    def filter_params(self) -> QueryDict:
+        params = self.request.GET.copy()
+        if "active" not in params:
+            params["active"] = "true"  # retired departments on request only
+        return params
+
     def narrow(self, queryset: QuerySet[Department]) -> QuerySet[Department]:
-        self.params = self.request.GET.copy()
-        if "active" not in self.params:
-            self.params["active"] = "true"  # retired departments on request only
-        self.filterset = DepartmentFilterSet(self.params, queryset=queryset.select_related("region"))
         return (
-            self.filterset.qs.annotate(
+            queryset.select_related("region")
+            .annotate(
                 open_tasks=Count(
                     "assignments__task",
                     filter=~Q(assignments__task__status__in=["completed", "cancelled"]),
@@ -78,15 +83,8 @@ class DepartmentList(RestrictedListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        query = self.params.copy()
-        query.pop("page", None)
-        return {
-            **context,
-            "filterset": self.filterset,
-            "q": self.params.get("q", ""),
-            "active": self.params.get("active", ""),
-            "query": query.urlencode(),
-        }
+        params = self.params or QueryDict()
+        return {**context, "q": params.get("q", ""), "active": params.get("active", "")}
 
 
 department_list = DepartmentList.as_view()

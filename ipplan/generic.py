@@ -21,7 +21,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -44,6 +44,11 @@ class RestrictedListView(LoginRequiredMixin, ListView):  # type: ignore[type-arg
     model: type[models.Model]
     action: ClassVar[Action]
     required: ClassVar[bool] = True
+    #: a FilterSet over the policy's rows, bound to ``filter_params()``; invalid filters list nothing
+    filterset_class: ClassVar[Any] = None
+    filterset: Any = None
+    params: QueryDict | None = None
+    invalid = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if request.user.is_authenticated and self.required:
@@ -54,8 +59,17 @@ class RestrictedListView(LoginRequiredMixin, ListView):  # type: ignore[type-arg
         """The page's own filters, joins and order on top of the policy's rows."""
         return queryset
 
+    def filter_params(self) -> QueryDict | None:
+        return self.request.GET or None
+
     def get_queryset(self) -> QuerySet[Any]:
-        return self.narrow(restricted(self.model, self.request.user, self.action))
+        queryset = restricted(self.model, self.request.user, self.action)
+        if self.filterset_class is not None:
+            self.params = self.filter_params()
+            self.filterset = self.filterset_class(self.params, queryset=queryset)
+            self.invalid = self.filterset.is_bound and not self.filterset.is_valid()
+            queryset = queryset.none() if self.invalid else self.filterset.qs
+        return self.narrow(queryset)
 
     def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Any, Any, Any, bool]:
         """A page number out of range or not a number shows the nearest page instead of a 404."""
@@ -66,6 +80,10 @@ class RestrictedListView(LoginRequiredMixin, ListView):  # type: ignore[type-arg
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["page"] = context.get("page_obj")
+        if self.filterset_class is not None:
+            query = (self.params or QueryDict()).copy()
+            query.pop("page", None)  # the pager's links add their own
+            context.update(filterset=self.filterset, invalid=self.invalid, query=query.urlencode())
         return context
 
 

@@ -192,6 +192,9 @@ class ProgressForm(forms.Form):
     status = forms.CharField(required=False)
     progress = WholeNumberField(required=False)
 
+    def clean_status(self) -> str | None:
+        return self.cleaned_data["status"] or None  # not chosen: the status stays
+
 
 class ReportForm(forms.Form):
     text = TextField()
@@ -208,7 +211,7 @@ class CompletionRequestForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    """Sign-off, approval and return of a completion request (sign-off ignores the comment)."""
+    """Approval and return of a completion request."""
 
     comment = TextField()
 

@@ -41,16 +41,10 @@ class SecurityLog(RestrictedListView):
     template_name = "security/events.html"
     http_method_names = ["get", "head"]
 
-    def narrow(self, queryset: QuerySet[SecurityEvent]) -> QuerySet[SecurityEvent]:
-        self.filterset = SecurityEventFilterSet(self.request.GET or None, queryset=queryset)
-        self.invalid = self.filterset.is_bound and not self.filterset.is_valid()
-        return queryset.none() if self.invalid else self.filterset.qs.order_by("-seq")
+    filterset_class = SecurityEventFilterSet
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        return {**context, "filterset": self.filterset, "query": query.urlencode(), "invalid": self.invalid}
+    def narrow(self, queryset: QuerySet[SecurityEvent]) -> QuerySet[SecurityEvent]:
+        return queryset.order_by("-seq")
 
     def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
         response = super().render_to_response(context, status=400 if self.invalid else 200, **response_kwargs)

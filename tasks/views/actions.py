@@ -8,6 +8,7 @@ the object).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from departments.http import AuthenticatedRequest
 from ipplan.exceptions import ConflictError
-from ipplan.generic import ServiceActionView, form_messages
+from ipplan.generic import NoInputForm, ServiceActionView, form_messages
 from ipplan.permissions import Action, get_for
 from ipplan.refusals import note_reason
 
@@ -49,6 +50,9 @@ from ..services.evidence import progress_report_correct
 from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
 from .task import render_task_page
 
+#: the pages' field names that the services call otherwise
+SERVICE_NAMES = {"version": "expected_version", "files": "attachments"}
+
 
 class TaskActionView(ServiceActionView):
     """An action whose answer is the task page: the object is a task, a request on it or a report
@@ -58,6 +62,14 @@ class TaskActionView(ServiceActionView):
     model: ClassVar[type[models.Model]] = Task
     lookup_action = Action.VIEW_TASK
     follow_next = True
+    #: the service, called with the actor, the object under ``object_name`` and the form's data
+    service: Callable[..., Any] | None = None
+    object_name: ClassVar[str]
+
+    def perform(self, form: forms.BaseForm, obj: Any) -> Any:
+        assert self.service is not None
+        data = {SERVICE_NAMES.get(name, name): value for name, value in form.cleaned_data.items()}
+        return self.service(actor=self.request.user, **{self.object_name: obj}, **data)
 
     def task_of(self, obj: Any) -> Task:
         return obj if isinstance(obj, Task) else obj.task
@@ -82,12 +94,15 @@ class TaskActionView(ServiceActionView):
 
 
 class OnTask(TaskActionView):
+    object_name = "task"
+
     def get_object(self) -> Task:
         return task_detail(self.request.user, self.kwargs["pk"])
 
 
 class OnRequest(TaskActionView):
     model = TaskRequest
+    object_name = "request"
 
     def lookup_queryset(self) -> QuerySet[TaskRequest]:
         return TaskRequest.objects.select_related("task")
@@ -95,165 +110,56 @@ class OnRequest(TaskActionView):
 
 class OnReport(TaskActionView):
     model = ProgressReport
+    object_name = "report"
 
     def lookup_queryset(self) -> QuerySet[ProgressReport]:
         return ProgressReport.objects.select_related("task")
 
 
-class UpdateProgress(OnTask):
-    form_class = ProgressForm
-    success_message = _("已保存状态和进度。")
-
-    def perform(self, form: forms.BaseForm, obj: Task) -> Any:
-        data = form.cleaned_data
-        return task_update_progress(
-            actor=self.request.user,
-            task=obj,
-            expected_version=data["version"],
-            status=data["status"] or None,
-            progress=data["progress"],
-        )
-
-
-class SubmitReport(OnTask):
-    form_class = ReportForm
-    success_message = _("已提交进展填报。")
-
-    def perform(self, form: forms.BaseForm, obj: Task) -> Any:
-        data = form.cleaned_data
-        return progress_report_submit(
-            actor=self.request.user,
-            task=obj,
-            text=data["text"],
-            percent=data["percent"],
-            period=data["period"],
-            attachments=data["files"],
-        )
-
-
-class RequestCompletion(OnTask):
-    form_class = CompletionRequestForm
-    success_message = _("已提交办结申请。")
-
-    def perform(self, form: forms.BaseForm, obj: Task) -> Any:
-        data = form.cleaned_data
-        return workflow.completion_request(
-            actor=self.request.user, task=obj, expected_version=data["version"], reason=data["reason"]
-        )
-
-
-class SignOff(OnRequest):
-    form_class = CommentForm
-    success_message = _("已签批,提交知识产权局审核。")
-
-    def perform(self, form: forms.BaseForm, obj: TaskRequest) -> Any:
-        return workflow.completion_sign_off(actor=self.request.user, request=obj)
-
-
-class Approve(OnRequest):
-    form_class = CommentForm
-    success_message = _("已批准办结。")
-
-    def perform(self, form: forms.BaseForm, obj: TaskRequest) -> Any:
-        return workflow.completion_approve(
-            actor=self.request.user, request=obj, comment=form.cleaned_data["comment"]
-        )
-
-
-class ReturnRequest(OnRequest):
-    form_class = CommentForm
-    success_message = _("已退回。")
-
-    def perform(self, form: forms.BaseForm, obj: TaskRequest) -> Any:
-        return workflow.completion_return(
-            actor=self.request.user, request=obj, comment=form.cleaned_data["comment"]
-        )
-
-
-class RequestExtension(OnTask):
-    form_class = ExtensionRequestForm
-    success_message = _("已提交延期申请。")
-
-    def perform(self, form: forms.BaseForm, obj: Task) -> Any:
-        data = form.cleaned_data
-        return workflow.extension_request(
-            actor=self.request.user,
-            task=obj,
-            requested_due_date=data["requested_due_date"],
-            reason=data["reason"],
-        )
-
-
-class DecideExtension(OnRequest):
-    form_class = ExtensionDecisionForm
-    success_message = _("已处理延期申请。")
-
-    def perform(self, form: forms.BaseForm, obj: TaskRequest) -> Any:
-        data = form.cleaned_data
-        return workflow.extension_decide(
-            actor=self.request.user, request=obj, approve=data["approve"], comment=data["comment"]
-        )
-
-
-class Urge(OnTask):
-    form_class = UrgeForm
-    success_message = _("已催办,已通知承办单位。")
-
-    def perform(self, form: forms.BaseForm, obj: Task) -> Any:
-        return workflow.task_urge(actor=self.request.user, task=obj, message=form.cleaned_data["message"])
-
-
-class SetDeadline(OnTask):
-    form_class = DeadlineForm
-    success_message = _("已修改完成时限。")
-
-    def perform(self, form: forms.BaseForm, obj: Task) -> Any:
-        data = form.cleaned_data
-        return task_set_due_date(
-            actor=self.request.user, task=obj, due_date=data["due_date"], expected_version=data["version"]
-        )
-
-
-class ReviewReport(OnReport):
-    form_class = ReportReviewForm
-    success_message = _("已审核进展填报。")
-
-    def perform(self, form: forms.BaseForm, obj: ProgressReport) -> Any:
-        data = form.cleaned_data
-        return workflow.report_review(
-            actor=self.request.user, report=obj, accept=data["accept"], comment=data["comment"]
-        )
-
-
-class CorrectReport(OnReport):
-    """The reporting department corrects its report: a new version; the old one stays."""
-
-    form_class = ReportCorrectionForm
-    success_message = _("已提交更正,原填报保留并标为已被更正。")
-
-    def perform(self, form: forms.BaseForm, obj: ProgressReport) -> Any:
-        data = form.cleaned_data
-        return progress_report_correct(
-            actor=self.request.user,
-            report=obj,
-            text=data["text"],
-            percent=data["percent"],
-            attachments=data["files"],
-        )
-
-
-update_progress = UpdateProgress.as_view()
-submit_report = SubmitReport.as_view()
-request_completion = RequestCompletion.as_view()
-sign_off = SignOff.as_view()
-approve = Approve.as_view()
-return_request = ReturnRequest.as_view()
-request_extension = RequestExtension.as_view()
-decide_extension = DecideExtension.as_view()
-urge = Urge.as_view()
-set_deadline = SetDeadline.as_view()
-review_report = ReviewReport.as_view()
-correct_report = CorrectReport.as_view()
+# Each action: its form, the service it calls, what the page says after it.
+update_progress = OnTask.as_view(
+    form_class=ProgressForm, service=task_update_progress, success_message=_("已保存状态和进度。")
+)
+submit_report = OnTask.as_view(
+    form_class=ReportForm, service=progress_report_submit, success_message=_("已提交进展填报。")
+)
+request_completion = OnTask.as_view(
+    form_class=CompletionRequestForm,
+    service=workflow.completion_request,
+    success_message=_("已提交办结申请。"),
+)
+request_extension = OnTask.as_view(
+    form_class=ExtensionRequestForm, service=workflow.extension_request, success_message=_("已提交延期申请。")
+)
+urge = OnTask.as_view(
+    form_class=UrgeForm, service=workflow.task_urge, success_message=_("已催办,已通知承办单位。")
+)
+set_deadline = OnTask.as_view(
+    form_class=DeadlineForm, service=task_set_due_date, success_message=_("已修改完成时限。")
+)
+sign_off = OnRequest.as_view(
+    form_class=NoInputForm,
+    service=workflow.completion_sign_off,
+    success_message=_("已签批,提交知识产权局审核。"),
+)
+approve = OnRequest.as_view(
+    form_class=CommentForm, service=workflow.completion_approve, success_message=_("已批准办结。")
+)
+return_request = OnRequest.as_view(
+    form_class=CommentForm, service=workflow.completion_return, success_message=_("已退回。")
+)
+decide_extension = OnRequest.as_view(
+    form_class=ExtensionDecisionForm, service=workflow.extension_decide, success_message=_("已处理延期申请。")
+)
+review_report = OnReport.as_view(
+    form_class=ReportReviewForm, service=workflow.report_review, success_message=_("已审核进展填报。")
+)
+# the reporting department corrects its report: a new version; the old one stays
+correct_report = OnReport.as_view(
+    form_class=ReportCorrectionForm,
+    service=progress_report_correct,
+    success_message=_("已提交更正,原填报保留并标为已被更正。"),
+)
 
 
 @login_required
