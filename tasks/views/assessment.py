@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from departments.http import AuthenticatedRequest
 from departments.models import Department
 from departments.services import assessment_weights_set
-from ipplan.permissions import Action, can, get_for, require, scope
+from ipplan.permissions import Action, can, get_for, require
 
 from ..assessment import Assessment, assess, city_ranking, explain, weights_for
 from ..dashboards import ranking_departments
@@ -70,7 +70,7 @@ def assessment(request: AuthenticatedRequest) -> HttpResponse:
         "weights_history": _weights_history(region),
         "can_set_weights": can_set,
         "can_publish": can_set,
-        "snapshots": scope(request.user, Action.VIEW_ASSESSMENT, AssessmentSnapshot.objects.all())
+        "snapshots": AssessmentSnapshot.objects.restrict(request.user, Action.VIEW_ASSESSMENT)
         .select_related("published_by")
         .order_by("-created_at", "-id")[:10],
         "query": request.GET.urlencode(),

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from departments.choices import Role
-from ipplan.permissions import Action, can, scope
+from ipplan.permissions import Action, can
 
 from ..choices import CLOSED_STATUSES
 from ..marks import attach_marks
@@ -42,8 +42,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _plans(user: Any) -> dict[str, Any]:
-    plans = scope(user, Action.VIEW_PLAN, Plan.objects.select_related("region"))
-    tasks: TaskQuerySet = scope(user, Action.VIEW_TASK, Task.objects.all())  # type: ignore[assignment]
+    plans = Plan.objects.restrict(user, Action.VIEW_PLAN).select_related("region")
+    tasks = Task.objects.restrict(user, Action.VIEW_TASK)
     return {
         "plans": plans[:50],
         "plan_count": plans.count(),

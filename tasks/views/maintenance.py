@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from departments.http import AuthenticatedRequest
 from departments.models import Department, DepartmentAlias
 from ipplan.exceptions import ConflictError
-from ipplan.permissions import Action, can, get_for, scope
+from ipplan.permissions import Action, can, get_for
 
 from ..choices import AssignmentRole, TaskStatus
 from ..forms import (
@@ -58,7 +58,7 @@ def registry(user: Any, plan: Plan) -> QuerySet[Department]:
     """The departments a plan's tasks may be assigned to: active ones of the plan's region and of
     the regions above it, among those the user may see."""
     regions = plan.region.ancestors_and_self()
-    return scope(user, Action.VIEW_DEPARTMENT, Department.objects.filter(region__in=regions, active=True))
+    return Department.objects.restrict(user, Action.VIEW_DEPARTMENT).filter(region__in=regions, active=True)
 
 
 def department_matches(user: Any, plan: Plan, query: str, *, exclude: set[int]) -> list[Department]:
@@ -131,9 +131,9 @@ def department_search(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task_id = request.GET.get("task", "")
     if task_id.isdigit():  # the task's own departments are listed already
         exclude = set(
-            scope(
-                request.user, Action.VIEW_TASK, Task.objects.filter(pk=int(task_id), plan=plan)
-            ).values_list("assignments__department_id", flat=True)
+            Task.objects.restrict(request.user, Action.VIEW_TASK)
+            .filter(pk=int(task_id), plan=plan)
+            .values_list("assignments__department_id", flat=True)
         )
     matches = department_matches(request.user, plan, request.GET.get("q", ""), exclude=exclude)
     return render(
