@@ -3,10 +3,11 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from departments.choices import Role
+from departments.http import AuthenticatedRequest
 from ipplan.permissions import Action, can
 
 from ..choices import CLOSED_STATUSES
@@ -26,11 +27,11 @@ HOME_LIST = 15
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Each role starts at its work: a leader at the dashboard; a department's liaison and head at
     the department's tasks (the head's sign-off queue first); the bureau at its review queue and
     the overdue tasks."""
-    user: Any = request.user
+    user = request.user
     if user.role == Role.LEADER:
         return redirect("tasks:dashboard")
     if user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
