@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from .choices import DepartmentKind
 from .models import Department
 
 
@@ -26,3 +27,12 @@ class MergeForm(forms.Form):
     def __init__(self, *args: Any, candidates: QuerySet[Department], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["survivor"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class KindForm(forms.Form):
+    """What kind of unit a department is."""
+
+    kind = forms.ChoiceField(
+        choices=DepartmentKind.choices,
+        error_messages={"required": _("请选择单位类别。"), "invalid_choice": _("请选择单位类别。")},
+    )

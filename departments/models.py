@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from ipplan.fieldcrypto import BlindIndexField, EncryptedCharField, EncryptedEmailField
 from ipplan.models import TimeStampedModel
 from ipplan.outbound import validate_url
+from ipplan.restrict import RestrictManager
 
 from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
 
@@ -40,6 +41,8 @@ class Region(TimeStampedModel):
         related_name="children",
     )
     path = models.CharField(_("区划路径"), max_length=255, unique=True, editable=False)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["path"]
@@ -94,6 +97,8 @@ class Department(TimeStampedModel):
     robot_webhook_url = models.URLField(_("机器人推送地址"), blank=True)
     history = HistoricalRecords(verbose_name=_("单位变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["region__path", "name"]
         verbose_name = _("单位")
@@ -137,6 +142,8 @@ class DepartmentAlias(TimeStampedModel):
     region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("别名"), max_length=100)
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("单位别名")
@@ -150,7 +157,7 @@ class DepartmentAlias(TimeStampedModel):
         return f"{self.name} → {self.department.name}"
 
 
-class IpplanUserManager(UserManager["User"]):
+class IpplanUserManager(RestrictManager["User"], UserManager["User"]):
     def create_superuser(
         self, username: str, email: str | None = None, password: str | None = None, **extra: object
     ) -> User:
@@ -259,6 +266,8 @@ class AssessmentWeights(TimeStampedModel):
     reports = models.PositiveSmallIntegerField(_("按时填报权重"), default=30)
     overdue = models.PositiveSmallIntegerField(_("无逾期权重"), default=20)
     history = HistoricalRecords(verbose_name=_("考核权重变更记录"))
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["region__path"]

@@ -7,23 +7,25 @@ change re-renders the page with the message (400) and writes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from django.contrib import messages
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
-from ipplan.permissions import Action, can, get_for, scope
+from ipplan.generic import RestrictedListView, ServiceActionView, form_messages
+from ipplan.permissions import Action, can, get_for
 
 from .choices import DepartmentKind
 from .filtersets import DepartmentFilterSet
-from .forms import MergeForm, RenameForm
+from .forms import KindForm, MergeForm, RenameForm
 from .http import AuthenticatedRequest
 from .models import Department, User
 from .services import (
@@ -47,42 +49,45 @@ def _department(request: HttpRequest, pk: int) -> Department:
     return get_for(request.user, Action.MANAGE_DEPARTMENTS, queryset, pk=pk)
 
 
-@login_required
-@require_GET
-def department_list(request: AuthenticatedRequest) -> HttpResponse:
+class DepartmentList(RestrictedListView):
     """The departments of the user's region and the regions under it, searchable by any name."""
-    _require_registry(request)
-    base = scope(request.user, Action.MANAGE_DEPARTMENTS, Department.objects.select_related("region"))
-    params = request.GET.copy()
-    if "active" not in params:
-        params["active"] = "true"  # retired departments on request only
-    filterset = DepartmentFilterSet(params, queryset=base)
-    queryset = (
-        filterset.qs.annotate(
-            open_tasks=Count(
-                "assignments__task",
-                filter=~Q(assignments__task__status__in=["completed", "cancelled"]),
-                distinct=True,
-            ),
-            people=Count("members", filter=Q(members__is_active=True), distinct=True),
+
+    model = Department
+    action = Action.MANAGE_DEPARTMENTS
+    paginate_by = PAGE_SIZE
+    template_name = "departments/list.html"
+    http_method_names = ["get", "head"]
+
+    filterset_class = DepartmentFilterSet
+
+    def filter_params(self) -> QueryDict:
+        params = self.request.GET.copy()
+        if "active" not in params:
+            params["active"] = "true"  # retired departments on request only
+        return params
+
+    def narrow(self, queryset: QuerySet[Department]) -> QuerySet[Department]:
+        return (
+            queryset.select_related("region")
+            .annotate(
+                open_tasks=Count(
+                    "assignments__task",
+                    filter=~Q(assignments__task__status__in=["completed", "cancelled"]),
+                    distinct=True,
+                ),
+                people=Count("members", filter=Q(members__is_active=True), distinct=True),
+            )
+            .prefetch_related("aliases")
+            .order_by("region__path", "name", "pk")
         )
-        .prefetch_related("aliases")
-        .order_by("region__path", "name", "pk")
-    )
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = params.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "departments/list.html",
-        {
-            "page": page,
-            "filterset": filterset,
-            "q": params.get("q", ""),
-            "active": params.get("active", ""),
-            "query": query.urlencode(),
-        },
-    )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        params = self.params or QueryDict()
+        return {**context, "q": params.get("q", ""), "active": params.get("active", "")}
+
+
+department_list = DepartmentList.as_view()
 
 
 def render_detail(
@@ -94,11 +99,7 @@ def render_detail(
     rename_form: RenameForm | None = None,
     merge_form: MergeForm | None = None,
 ) -> HttpResponse:
-    candidates = scope(
-        request.user,
-        Action.MANAGE_DEPARTMENTS,
-        Department.objects.filter(region=department.region, active=True).exclude(pk=department.pk),
-    )
+    candidates = _candidates(request, department)
     history = department.history.select_related("history_user").order_by("-history_date", "-history_id")[:20]  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "department": department,
@@ -129,85 +130,100 @@ def _refused(
     return render_detail(request, department, status=400, errors=error.messages, **forms)
 
 
-@login_required
-@require_POST
-def department_rename_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    department = _department(request, pk)
-    form = RenameForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, department, status=400, rename_form=form)
-    old = department.name
-    try:
-        department_rename(actor=request.user, department=department, name=form.cleaned_data["name"])
-    except ValidationError as error:
-        return _refused(request, department, error, rename_form=form)
-    messages.success(
-        request,
-        _("已更名为 %(new)s;原名称 %(old)s 保留为别名。") % {"new": form.cleaned_data["name"], "old": old},
-    )
-    return redirect("departments:detail", department.pk)
+def _candidates(request: HttpRequest, department: Department) -> QuerySet[Department]:
+    """The departments another may be merged into: active ones of its region the user manages."""
+    managed = Department.objects.restrict(request.user, Action.MANAGE_DEPARTMENTS)
+    return managed.filter(region=department.region, active=True).exclude(pk=department.pk)
 
 
-@login_required
-@require_POST
-def department_merge_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    department = _department(request, pk)
-    candidates = scope(
-        request.user,
-        Action.MANAGE_DEPARTMENTS,
-        Department.objects.filter(region=department.region, active=True).exclude(pk=department.pk),
-    )
-    form = MergeForm(request.POST, candidates=candidates)
-    if not form.is_valid():
-        return render_detail(request, department, status=400, merge_form=form)
-    try:
-        result = department_merge(
-            actor=request.user,
-            absorbed=department,
-            survivor=form.cleaned_data["survivor"],
-        )
-    except ValidationError as error:
-        return _refused(request, department, error, merge_form=form)
-    messages.success(
-        request,
-        _(
+class DepartmentAction(ServiceActionView):
+    """A form of a department's page: MANAGE_DEPARTMENTS in its region (404 outside), one service;
+    refused input re-renders the page with the errors (400) and writes nothing."""
+
+    request: AuthenticatedRequest
+    model = Department
+    lookup_action = Action.MANAGE_DEPARTMENTS
+    #: the page's slot for this form, so that it shows again with what was typed
+    slot: ClassVar[str | None] = None
+
+    def lookup_queryset(self) -> QuerySet[Department]:
+        return Department.objects.select_related("region", "parent", "merged_into")
+
+    def _slot(self, form: forms.BaseForm) -> dict[str, Any]:
+        return {self.slot: form} if self.slot else {}
+
+    def form_invalid(self, form: forms.BaseForm, obj: Department) -> HttpResponse:
+        if self.slot:
+            return render_detail(self.request, obj, status=400, **self._slot(form))
+        return render_detail(self.request, obj, status=400, errors=form_messages(form))
+
+    def refused(self, error: ValidationError, form: forms.BaseForm, obj: Department) -> HttpResponse:
+        return _refused(self.request, obj, error, **self._slot(form))
+
+    def success_url(self, obj: Department, result: Any) -> str:
+        return reverse("departments:detail", args=[obj.pk])
+
+
+class DepartmentRename(DepartmentAction):
+    form_class = RenameForm
+    slot = "rename_form"
+
+    def perform(self, form: forms.BaseForm, obj: Department) -> Any:
+        self.old_name, self.new_name = obj.name, form.cleaned_data["name"]
+        return department_rename(actor=self.request.user, department=obj, name=form.cleaned_data["name"])
+
+    def get_success_message(self, obj: Department, result: Any) -> str:
+        return _("已更名为 %(new)s;原名称 %(old)s 保留为别名。") % {
+            "new": self.new_name,
+            "old": self.old_name,
+        }
+
+
+class DepartmentMerge(DepartmentAction):
+    form_class = MergeForm
+    slot = "merge_form"
+
+    def get_form(self, obj: Department) -> forms.BaseForm:
+        return MergeForm(self.request.POST, candidates=_candidates(self.request, obj))
+
+    def perform(self, form: forms.BaseForm, obj: Department) -> Any:
+        return department_merge(actor=self.request.user, absorbed=obj, survivor=form.cleaned_data["survivor"])
+
+    def get_success_message(self, obj: Department, result: Any) -> str:
+        return _(
             "%(absorbed)s 已并入 %(survivor)s:转入任务 %(tasks)s 项、人员 %(users)s 人、进展填报 %(reports)s 份;"
             "原名称保留为别名。"
-        )
-        % {
+        ) % {
             "absorbed": result.absorbed.name,
             "survivor": result.survivor.name,
             "tasks": result.tasks,
             "users": result.users,
             "reports": result.reports,
-        },
-    )
-    return redirect("departments:detail", result.survivor.pk)
+        }
+
+    def success_url(self, obj: Department, result: Any) -> str:
+        return reverse("departments:detail", args=[result.survivor.pk])
 
 
-@login_required
-@require_POST
-def department_retire_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    department = _department(request, pk)
-    try:
-        department_retire(actor=request.user, department=department)
-    except ValidationError as error:
-        return _refused(request, department, error)
-    messages.success(request, _("已停用 %(name)s。") % {"name": department.name})
-    return redirect("departments:detail", department.pk)
+class DepartmentRetire(DepartmentAction):
+    def perform(self, form: forms.BaseForm, obj: Department) -> Any:
+        return department_retire(actor=self.request.user, department=obj)
+
+    def get_success_message(self, obj: Department, result: Any) -> str:
+        return _("已停用 %(name)s。") % {"name": obj.name}
 
 
-@login_required
-@require_POST
-def department_kind_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+class DepartmentKindChange(DepartmentAction):
     """Change what kind of unit the department is; a group (各镇街, 各成员单位) is never ranked."""
-    department = _department(request, pk)
-    kind = request.POST.get("kind", "")
-    if kind not in DepartmentKind.values:
-        return render_detail(request, department, status=400, errors=[_("请选择单位类别。")])
-    try:
-        department_update(actor=request.user, department=department, kind=kind)
-    except ValidationError as error:
-        return _refused(request, department, error)
-    messages.success(request, _("已更改单位类别。"))
-    return redirect("departments:detail", department.pk)
+
+    form_class = KindForm
+    success_message = gettext_lazy("已更改单位类别。")
+
+    def perform(self, form: forms.BaseForm, obj: Department) -> Any:
+        return department_update(actor=self.request.user, department=obj, kind=form.cleaned_data["kind"])
+
+
+department_rename_view = DepartmentRename.as_view()
+department_merge_view = DepartmentMerge.as_view()
+department_retire_view = DepartmentRetire.as_view()
+department_kind_view = DepartmentKindChange.as_view()

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from departments.choices import ADMINISTRATOR_ROLES, Role
+from ipplan.restrict import RestrictManager
 
 from .choices import DirectorySource, MappingSource
 
@@ -51,6 +52,8 @@ class DirectoryGroupMapping(models.Model):
     note = models.CharField(_("备注"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = RestrictManager()
+
     class Meta:
         verbose_name = _("目录组映射")
         verbose_name_plural = _("目录组映射")
@@ -91,6 +94,8 @@ class DirectoryAccount(models.Model):
         related_name="+",
     )
     synced_at = models.DateTimeField(_("最近同步"))
+
+    objects = RestrictManager()
 
     class Meta:
         verbose_name = _("目录账号")

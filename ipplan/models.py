@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .restrict import RestrictManager
+
 
 class TimeStampedModel(models.Model):
     """Creation and last-change times. ``updated_at`` is indexed: sync clients page by it."""
@@ -55,6 +57,8 @@ class ApiToken(models.Model):
     last_used_ip = models.GenericIPAddressField(_("最近使用地址"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("API 令牌")
@@ -71,6 +75,8 @@ class Tombstone(models.Model):
     object_id = models.PositiveBigIntegerField(_("对象 ID"))
     region_path = models.CharField(_("区域路径"), max_length=255, blank=True)
     deleted_at = models.DateTimeField(_("删除时间"), db_index=True)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["deleted_at", "id"]

@@ -6,7 +6,7 @@ who may do what.
 * ``MATRIX[role][action]`` gives the *scope* in which a role may perform an action:
   ``REGION`` (objects in the user's region and the regions under it), ``ASSIGNED`` (tasks the
   user's department is assigned to in any role), ``LEAD`` (tasks it leads), ``OWN`` (the user's
-  own objects) or nothing.
+  own objects), ``DEPARTMENT`` (objects of the user's department, e.g. its own reports) or nothing.
 * ``can(user, action, obj)`` answers for one object (or, without an object, whether the role
   may perform the action at all); ``scope(user, action, queryset)`` narrows a queryset to the
   objects the user may act on, in the database.
@@ -75,6 +75,10 @@ class Action(enum.StrEnum):
     ASSIGN_ROLES = "assign_roles"
     VIEW_SECURITY_LOG = "view_security_log"
     EXPORT_SECURITY_LOG = "export_security_log"
+    #: correct a progress report or add evidence to it: the department that reported it
+    AMEND_REPORT = "amend_report"
+    #: see every notification sent about a task (who was reminded and urged), not only one's own
+    VIEW_TASK_NOTIFICATIONS = "view_task_notifications"
 
 
 class Scope(enum.StrEnum):
@@ -83,6 +87,7 @@ class Scope(enum.StrEnum):
     ASSIGNED = "assigned"
     LEAD = "lead"
     OWN = "own"
+    DEPARTMENT = "department"
 
 
 A, S = Action, Scope
@@ -106,6 +111,7 @@ _BUREAU = {
     A.DECIDE_COMPLETION: S.REGION,
     A.DECIDE_EXTENSION: S.REGION,
     A.URGE_TASK: S.REGION,
+    A.VIEW_TASK_NOTIFICATIONS: S.REGION,
     A.EDIT_DEADLINE: S.REGION,
     A.ENTER_READING: S.REGION,
     A.EXPORT: S.REGION,
@@ -121,6 +127,7 @@ _DEPT_STAFF = {
     **_SELF,
     A.UPDATE_PROGRESS: S.LEAD,
     A.SUBMIT_REPORT: S.ASSIGNED,
+    A.AMEND_REPORT: S.DEPARTMENT,
     A.REQUEST_COMPLETION: S.LEAD,
     A.REQUEST_EXTENSION: S.LEAD,
     A.ENTER_READING: S.ASSIGNED,
@@ -164,11 +171,13 @@ MATRIX: dict[str, dict[Action, Scope]] = {
 
 @dataclass(frozen=True)
 class Paths:
-    """How to reach, from a model, the region path, the task and the owning user (ORM lookups)."""
+    """How to reach, from a model, the region path, the task, the owning user and the owning
+    department (ORM lookups)."""
 
     region: str | None = None
     task: str | None = None
     owner: str | None = None
+    department: str | None = None
 
 
 #: label -> lookups. Models not listed here cannot be scoped and are refused. Each app registers
@@ -294,6 +303,10 @@ def _condition(user: Person | AnonymousUser | None, action: Action, model: type[
         if task_condition is None:
             return None
         condition &= task_condition
+    if granted == Scope.DEPARTMENT:
+        if paths.department is None or person.department_id is None:
+            return None
+        condition &= Q(**{paths.department: person.department_id})
     return condition
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ipplan.models import TimeStampedModel
+from ipplan.restrict import RestrictManager
 
 from .choices import NotificationKind, NotificationState
 
@@ -57,6 +58,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    objects = RestrictManager()
 
     class Meta:
         # the table keeps the name it had when the model lived in the tasks app

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Region
+from ipplan.formfields import FileListField, FlagField, ISODateField, TextField, WholeNumberField
 
 from .choices import TaskStatus
 from .models import Section, Task
@@ -181,3 +182,67 @@ class PlanTaskForm(forms.Form):
     def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["section"].queryset = Section.objects.filter(plan=plan)  # type: ignore[attr-defined]
+
+
+# --- task actions (one form per POST of the task page and the review queue) ---------------------
+
+
+class ProgressForm(forms.Form):
+    version = WholeNumberField()
+    status = forms.CharField(required=False)
+    progress = WholeNumberField(required=False)
+
+    def clean_status(self) -> str | None:
+        return self.cleaned_data["status"] or None  # not chosen: the status stays
+
+
+class ReportForm(forms.Form):
+    text = TextField()
+    percent = WholeNumberField()
+    period = TextField()
+    # the pages post the evidence as "files"; the metaclass takes the field out of the class, so
+    # it does not replace BaseForm.files (the uploaded files) on the instance
+    files = FileListField()  # type: ignore[assignment]
+
+
+class CompletionRequestForm(forms.Form):
+    version = WholeNumberField()
+    reason = TextField()
+
+
+class CommentForm(forms.Form):
+    """Approval and return of a completion request."""
+
+    comment = TextField()
+
+
+class ExtensionRequestForm(forms.Form):
+    requested_due_date = ISODateField()
+    reason = TextField()
+
+
+class ExtensionDecisionForm(forms.Form):
+    approve = FlagField()
+    comment = TextField()
+
+
+class UrgeForm(forms.Form):
+    message = TextField()
+
+
+class DeadlineForm(forms.Form):
+    due_date = ISODateField(required=False)
+    version = WholeNumberField()
+
+
+class ReportReviewForm(forms.Form):
+    accept = FlagField()
+    comment = TextField()
+
+
+class ReportCorrectionForm(forms.Form):
+    text = TextField()
+    percent = WholeNumberField()
+    # the pages post the evidence as "files"; the metaclass takes the field out of the class, so
+    # it does not replace BaseForm.files (the uploaded files) on the instance
+    files = FileListField()  # type: ignore[assignment]

@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from departments.models import Department, Region
 from ipplan.models import TimeStampedModel
+from ipplan.restrict import RestrictManager, RestrictQuerySet
 from planparser.indicators import split_unit
 
 from . import lights as _lights
@@ -71,6 +72,8 @@ class Plan(TimeStampedModel):
         related_name="+",
     )
     history = HistoricalRecords(verbose_name=_("方案变更记录"))
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-issued_on", "title", "id"]
@@ -137,6 +140,8 @@ class Section(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     history = HistoricalRecords(verbose_name=_("章节变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["plan", "order", "id"]
         verbose_name = _("章节")
@@ -147,7 +152,7 @@ class Section(models.Model):
         return f"{self.label} {self.title}"
 
 
-class TaskQuerySet(models.QuerySet["Task"]):
+class TaskQuerySet(RestrictQuerySet["Task"]):
     def open(self) -> TaskQuerySet:
         return self.exclude(status__in=CLOSED_STATUSES)
 
@@ -305,6 +310,8 @@ class Assignment(models.Model):
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     history = HistoricalRecords(verbose_name=_("分工变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["task", "role", "order", "id"]
         verbose_name = _("任务分工")
@@ -360,6 +367,8 @@ class Indicator(models.Model):
     target_year = models.PositiveSmallIntegerField(_("目标年度"), null=True, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["plan", "order", "id"]
         verbose_name = _("指标")
@@ -408,6 +417,8 @@ class IndicatorReading(TimeStampedModel):
     )
     history = HistoricalRecords(verbose_name=_("指标数值变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["indicator", "observed_on", "id"]
         verbose_name = _("指标数值")
@@ -430,6 +441,8 @@ class Phase(models.Model):
     start = models.DateField(_("开始"))
     end = models.DateField(_("结束"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["plan", "order", "start", "id"]
@@ -486,6 +499,8 @@ class ProgressReport(TimeStampedModel):
     )
     history = HistoricalRecords(verbose_name=_("进展填报变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["task", "-created_at", "-id"]
         verbose_name = _("进展填报")
@@ -540,6 +555,8 @@ class Attachment(TimeStampedModel):
     )
     history = HistoricalRecords(verbose_name=_("附件变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["report", "id"]
         verbose_name = _("附件")
@@ -585,6 +602,8 @@ class TaskRequest(TimeStampedModel):
     decision_comment = models.TextField(_("审核意见"), blank=True)
     history = HistoricalRecords(verbose_name=_("申请变更记录"))
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("办结/延期申请")
@@ -614,6 +633,8 @@ class Urge(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("催办人"), on_delete=models.PROTECT, related_name="+"
     )
     message = models.TextField(_("催办内容"))
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -680,6 +701,8 @@ class PlanImport(TimeStampedModel):
         verbose_name=_("导入变更记录"), excluded_fields=["source_text", "upload_file"]
     )
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("方案导入")
@@ -705,6 +728,8 @@ class AssessmentSnapshot(TimeStampedModel):
     weights = models.JSONField(_("考核权重"), default=dict)
     rows = models.JSONField(_("单位得分"), default=list)
     cities = models.JSONField(_("地市得分"), default=list)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

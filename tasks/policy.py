@@ -32,7 +32,9 @@ def register() -> None:
             "tasks.indicator": Paths(region="plan__region__path", task="task"),
             "tasks.indicatorreading": Paths(region="indicator__plan__region__path", task="indicator__task"),
             "tasks.phase": Paths(region="plan__region__path"),
-            "tasks.progressreport": Paths(region="task__plan__region__path", task="task"),
+            "tasks.progressreport": Paths(
+                region="task__plan__region__path", task="task", department="department"
+            ),
             "tasks.attachment": Paths(region="report__task__plan__region__path", task="report__task"),
             "tasks.taskrequest": Paths(region="task__plan__region__path", task="task"),
             "tasks.urge": Paths(region="task__plan__region__path", task="task"),

@@ -9,12 +9,12 @@ from django.db import IntegrityError, transaction
 
 from departments.choices import Role
 from departments.models import Department, DepartmentAlias, Region, User
+from notifications.models import Notification
 from tasks.choices import AssignmentRole, RequestKind, RequestState
 from tasks.models import (
     Assignment,
     Indicator,
     IndicatorReading,
-    Notification,
     Phase,
     Plan,
     ProgressReport,

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Region
+from ipplan.formfields import VersionField
 
 from .events import subscribable_choices
 
@@ -47,3 +48,9 @@ class SubscriptionForm(forms.Form):
         for name, field in self.fields.items():
             if name not in ("events", "is_active", "version"):
                 field.widget.attrs.setdefault("class", "form-control" if name != "region" else "form-select")
+
+
+class VersionForm(forms.Form):
+    """The buttons of a subscription's page (rotate the secret, enable, delete) post its version."""
+
+    version = VersionField()

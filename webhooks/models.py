@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 from departments.models import Region
 from ipplan import outbound
 from ipplan.models import TimeStampedModel
+from ipplan.restrict import RestrictManager
 
 from .choices import DeliveryState
 from .events import SUBSCRIBABLE_KINDS, EventKind
@@ -97,6 +98,8 @@ class Subscription(TimeStampedModel):
     # The secret stays out of the audit trail: a history row must not leak an old or new key.
     history = HistoricalRecords(verbose_name=_("Webhook 订阅变更记录"), excluded_fields=["secret"])
 
+    objects = RestrictManager()
+
     class Meta:
         ordering = ["region__path", "url", "id"]
         verbose_name = _("Webhook 订阅")
@@ -128,6 +131,8 @@ class Event(models.Model):
     region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
     dedup_key = models.CharField(_("去重键"), max_length=255, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(_("发生时间"), auto_now_add=True, db_index=True)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -167,6 +172,8 @@ class Delivery(models.Model):
     duration_ms = models.PositiveIntegerField(_("耗时(毫秒)"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = RestrictManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

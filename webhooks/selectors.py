@@ -6,28 +6,28 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from departments.models import Region, User
-from ipplan.permissions import Action, scope
+from ipplan.permissions import Action
 
 from .models import Delivery, Subscription
 
 
-def subscriptions_for(user: User | AnonymousUser) -> QuerySet[Subscription]:
-    """The subscriptions the user manages, with the state of each one's latest delivery."""
+def with_last_delivery(subscriptions: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """The subscriptions with the state of each one's latest delivery, in the list's order."""
     latest = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-pk")
-    rows = Subscription.objects.select_related("region").annotate(
+    rows = subscriptions.select_related("region").annotate(
         last_state=Subquery(latest.values("state")[:1]),
         last_status_code=Subquery(latest.values("last_status_code")[:1]),
         last_attempt_at=Subquery(latest.values("claimed_at")[:1]),
     )
-    return scope(user, Action.MANAGE_WEBHOOKS, rows).order_by("region__path", "url", "pk")
+    return rows.order_by("region__path", "url", "pk")
 
 
 def deliveries_for(user: User | AnonymousUser, subscription: Subscription) -> QuerySet[Delivery]:
     """The subscription's delivery log, newest first."""
-    rows = Delivery.objects.filter(subscription=subscription).select_related("event")
-    return scope(user, Action.MANAGE_WEBHOOKS, rows).order_by("-created_at", "-pk")
+    rows = Delivery.objects.restrict(user, Action.MANAGE_WEBHOOKS).filter(subscription=subscription)
+    return rows.select_related("event").order_by("-created_at", "-pk")
 
 
 def regions_for(user: User | AnonymousUser) -> QuerySet[Region]:
     """Regions the user may attach a subscription to."""
-    return scope(user, Action.MANAGE_WEBHOOKS, Region.objects.all()).order_by("path")
+    return Region.objects.restrict(user, Action.MANAGE_WEBHOOKS).order_by("path")

@@ -6,38 +6,43 @@ answers 404 like a missing one. Each POST calls one service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
+from departments.http import AuthenticatedRequest
 from departments.models import User
 from ipplan.exceptions import ConflictError
+from ipplan.generic import NoInputForm, RestrictedListView, ServiceActionView, form_messages
 from ipplan.permissions import Action, get_for, require
 
 from . import services
 from .choices import DeliveryState
-from .forms import SubscriptionForm
+from .forms import SubscriptionForm, VersionForm
 from .models import Delivery, Subscription
-from .selectors import deliveries_for, regions_for, subscriptions_for
+from .selectors import deliveries_for, regions_for, with_last_delivery
 
 LOG_PAGE_SIZE = 30
 
 
-def _actor(request: HttpRequest) -> User:
+def _actor(request: AuthenticatedRequest) -> User:
     require(request.user, Action.MANAGE_WEBHOOKS)
-    return request.user  # type: ignore[return-value]
+    return request.user
 
 
-def _subscription(request: HttpRequest, pk: int) -> Subscription:
+def _subscription(request: AuthenticatedRequest, pk: int) -> Subscription:
     return get_for(
         request.user,
         Action.MANAGE_WEBHOOKS,
@@ -46,21 +51,26 @@ def _subscription(request: HttpRequest, pk: int) -> Subscription:
     )
 
 
-def _version(request: HttpRequest) -> int | None:
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+class SubscriptionList(RestrictedListView):
+    """The subscriptions the user manages (403 without MANAGE_WEBHOOKS)."""
+
+    model = Subscription
+    action = Action.MANAGE_WEBHOOKS
+    template_name = "webhooks/subscription_list.html"
+    context_object_name = "subscriptions"
+
+    def narrow(self, queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+        return with_last_delivery(queryset)
 
 
-@login_required
-def subscription_list(request: HttpRequest) -> HttpResponse:
-    _actor(request)
-    return render(
-        request, "webhooks/subscription_list.html", {"subscriptions": subscriptions_for(request.user)}
-    )
+subscription_list = SubscriptionList.as_view()
 
 
 def _form_page(
-    request: HttpRequest, form: SubscriptionForm, subscription: Subscription | None, status: int = 200
+    request: AuthenticatedRequest,
+    form: SubscriptionForm,
+    subscription: Subscription | None,
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
@@ -70,7 +80,9 @@ def _form_page(
     )
 
 
-def _save(request: HttpRequest, form: SubscriptionForm, subscription: Subscription | None) -> HttpResponse:
+def _save(
+    request: AuthenticatedRequest, form: SubscriptionForm, subscription: Subscription | None
+) -> HttpResponse:
     actor = _actor(request)
     if not form.is_valid():
         return _form_page(request, form, subscription, status=400)
@@ -111,7 +123,7 @@ def _save(request: HttpRequest, form: SubscriptionForm, subscription: Subscripti
 
 
 @login_required
-def subscription_create(request: HttpRequest) -> HttpResponse:
+def subscription_create(request: AuthenticatedRequest) -> HttpResponse:
     actor = _actor(request)
     regions = regions_for(actor)
     if request.method == "POST":
@@ -121,7 +133,7 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     subscription = _subscription(request, pk)
     regions = regions_for(actor)
@@ -142,7 +154,7 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _actor(request)
     subscription = _subscription(request, pk)
     recent = deliveries_for(request.user, subscription)[:5]
@@ -158,89 +170,142 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    subscription = _subscription(request, pk)
-    if request.method != "POST":
+class SubscriptionAction(ServiceActionView):
+    """A button of a subscription's page: MANAGE_WEBHOOKS (403), the subscription in the user's
+    regions (404), one service; a stale version is said on the subscription's page."""
+
+    request: AuthenticatedRequest
+    model: ClassVar[type[models.Model]] = Subscription
+    lookup_action = Action.MANAGE_WEBHOOKS
+    required = Action.MANAGE_WEBHOOKS
+    form_class: ClassVar[type[forms.BaseForm]] = VersionForm
+
+    def lookup_queryset(self) -> QuerySet[Any]:
+        return Subscription.objects.select_related("region", "created_by")
+
+    def page(self, obj: Any) -> str:
+        """Where a refusal is said: the subscription's page."""
+        return reverse("webhooks:detail", args=[obj.pk])
+
+    def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        messages.error(self.request, error.message)
+        return redirect(self.page(obj))
+
+    def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        for message in form_messages(form):
+            messages.error(self.request, message)
+        return redirect(self.page(obj))
+
+    def success_url(self, obj: Any, result: Any) -> str:
+        return self.page(obj)
+
+
+class SubscriptionDelete(SubscriptionAction):
+    """GET asks to confirm; POST deletes."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        _actor(request)
+        subscription = _subscription(request, pk)
         return render(request, "webhooks/subscription_confirm_delete.html", {"subscription": subscription})
-    try:
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
         services.subscription_delete(
-            actor=actor, subscription=subscription, expected_version=_version(request)
+            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
         )
-    except ConflictError as conflict:
-        messages.error(request, conflict.message)
-        return redirect("webhooks:detail", subscription.pk)
-    messages.success(request, _("已删除订阅 %(url)s。") % {"url": subscription.url})
-    return redirect("webhooks:list")
+
+    def get_success_message(self, obj: Subscription, result: Any) -> str:
+        return _("已删除订阅 %(url)s。") % {"url": obj.url}
+
+    def success_url(self, obj: Subscription, result: Any) -> str:
+        return reverse("webhooks:list")
 
 
-def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    actor = _actor(request)
-    subscription = _subscription(request, pk)
-    try:
-        if action == "rotate":
-            services.subscription_rotate_secret(
-                actor=actor, subscription=subscription, expected_version=_version(request)
-            )
-            messages.success(
-                request,
-                _("已更换签名密钥。请将新密钥提供给接收方;过渡期内推送同时附带旧密钥的签名。"),
-            )
-        elif action == "enable":
-            services.subscription_enable(
-                actor=actor, subscription=subscription, expected_version=_version(request)
-            )
-            messages.success(request, _("已重新启用订阅,失败计数已清零。"))
-        else:
-            delivery = services.subscription_test_send(actor=actor, subscription=subscription)
-            messages.success(
-                request,
-                _("测试消息 %(id)s 已排队发送,结果见下方推送记录。") % {"id": delivery.event_id},
-            )
-            return redirect("webhooks:deliveries", subscription.pk)
-    except ConflictError as conflict:
-        messages.error(request, conflict.message)
-    return redirect("webhooks:detail", subscription.pk)
-
-
-@login_required
-@require_POST
-def subscription_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "rotate")
-
-
-@login_required
-@require_POST
-def subscription_enable(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "enable")
-
-
-@login_required
-@require_POST
-def subscription_test(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "test")
-
-
-@login_required
-def delivery_log(request: HttpRequest, pk: int) -> HttpResponse:
-    _actor(request)
-    subscription = _subscription(request, pk)
-    page = Paginator(deliveries_for(request.user, subscription), LOG_PAGE_SIZE).get_page(
-        request.GET.get("page")
+class SubscriptionRotate(SubscriptionAction):
+    success_message = gettext_lazy(
+        "已更换签名密钥。请将新密钥提供给接收方;过渡期内推送同时附带旧密钥的签名。"
     )
-    waiting = any(d.state in (DeliveryState.PENDING, DeliveryState.SENDING) for d in page)
-    context = {"subscription": subscription, "page": page, "waiting": waiting}
-    if request.headers.get("HX-Request"):
-        return render(request, "webhooks/_delivery_rows.html", context)
-    return render(request, "webhooks/delivery_log.html", context)
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
+        return services.subscription_rotate_secret(
+            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
+        )
 
 
-@login_required
-@require_POST
-def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    delivery = get_for(request.user, Action.MANAGE_WEBHOOKS, Delivery.objects.all(), pk=pk)
-    services.delivery_retry(actor=actor, delivery=delivery)
-    messages.success(request, _("已重新排队发送。"))
-    return redirect("webhooks:deliveries", delivery.subscription_id)
+class SubscriptionEnable(SubscriptionAction):
+    success_message = gettext_lazy("已重新启用订阅,失败计数已清零。")
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
+        return services.subscription_enable(
+            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
+        )
+
+
+class SubscriptionTest(SubscriptionAction):
+    form_class = NoInputForm
+
+    def perform(self, form: forms.BaseForm, obj: Subscription) -> Delivery:
+        return services.subscription_test_send(actor=self.request.user, subscription=obj)
+
+    def get_success_message(self, obj: Subscription, result: Delivery) -> str:
+        return _("测试消息 %(id)s 已排队发送,结果见下方推送记录。") % {"id": result.event_id}
+
+    def success_url(self, obj: Subscription, result: Delivery) -> str:
+        return reverse("webhooks:deliveries", args=[obj.pk])
+
+
+subscription_delete = SubscriptionDelete.as_view()
+subscription_rotate = SubscriptionRotate.as_view()
+subscription_enable = SubscriptionEnable.as_view()
+subscription_test = SubscriptionTest.as_view()
+
+
+class DeliveryLog(RestrictedListView):
+    """A subscription's delivery log, newest first; htmx polls its rows while some are waiting."""
+
+    request: AuthenticatedRequest
+    model = Delivery
+    action = Action.MANAGE_WEBHOOKS
+    paginate_by = LOG_PAGE_SIZE
+
+    def narrow(self, queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
+        self.subscription = _subscription(self.request, self.kwargs["pk"])
+        return (
+            queryset.filter(subscription=self.subscription)
+            .select_related("event")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_template_names(self) -> list[str]:
+        if self.request.headers.get("HX-Request"):
+            return ["webhooks/_delivery_rows.html"]
+        return ["webhooks/delivery_log.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        waiting = any(d.state in (DeliveryState.PENDING, DeliveryState.SENDING) for d in context["page"])
+        return {**context, "subscription": self.subscription, "waiting": waiting}
+
+
+delivery_log = DeliveryLog.as_view()
+
+
+class DeliveryRetry(SubscriptionAction):
+    """Queue a delivery again; back to its subscription's log."""
+
+    model = Delivery
+    form_class = NoInputForm
+    success_message = gettext_lazy("已重新排队发送。")
+
+    def lookup_queryset(self) -> QuerySet[Any]:
+        return Delivery.objects.all()
+
+    def perform(self, form: forms.BaseForm, obj: Delivery) -> Any:
+        return services.delivery_retry(actor=self.request.user, delivery=obj)
+
+    def page(self, obj: Delivery) -> str:
+        return reverse("webhooks:deliveries", args=[obj.subscription_id])
+
+
+delivery_retry = DeliveryRetry.as_view()

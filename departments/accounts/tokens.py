@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ipplan.models import ApiToken
-from ipplan.permissions import Action, get_for, require, scope
+from ipplan.permissions import Action, get_for, require
 from ipplan.services import TOKEN_MAX_DAYS, api_token_create, api_token_revoke
 
 from ..models import User
@@ -71,7 +71,7 @@ def _actor(request: HttpRequest) -> User:
 
 
 def _tokens(request: HttpRequest) -> QuerySet[ApiToken]:
-    return scope(request.user, Action.MANAGE_OWN_TOKENS, ApiToken.objects.all())
+    return ApiToken.objects.restrict(request.user, Action.MANAGE_OWN_TOKENS)
 
 
 def _list_page(request: HttpRequest, form: ApiTokenForm, status: int = 200) -> HttpResponse:

@@ -22,5 +22,7 @@ class DepartmentViewSet(ReadOnlyPolicyViewSet):
     filterset_class = DepartmentFilterSet
     sync_field = "updated_at"
 
-    def base_queryset(self) -> QuerySet[Department]:
-        return Department.objects.select_related("region").order_by("region__path", "name", "id")
+    model = Department
+
+    def narrow(self, queryset: QuerySet[Department]) -> QuerySet[Department]:
+        return queryset.select_related("region").order_by("region__path", "name", "id")

@@ -6,40 +6,33 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import django_filters
-from django.db import models
-from django.db.models import QuerySet
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..audit import SYNCED_MODELS
 from ..filtering import SinceFilter
+from ..generic import RestrictedViewSet
 from ..models import Tombstone
-from ..permissions import MATRIX, Action, role_of, scope
+from ..permissions import MATRIX, Action, role_of
 from .etag import ETagMixin
 from .filters import FilterBackend
 
 
-class PolicyViewSet(ETagMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
-    """Reads start from the permission policy: ``read_action`` scopes every queryset, so an
-    object outside the caller's scope answers 404 exactly like a missing one."""
+class PolicyViewSet(ETagMixin, RestrictedViewSet):
+    """Reads start from the permission policy: the queryset is ``model.objects.restrict(user,
+    read_action)`` (``ipplan.generic.RestrictedViewSet``) narrowed by ``narrow()``, so an object
+    outside the caller's scope answers 404 exactly like a missing one."""
 
-    read_action: ClassVar[Action]
     lookup_value_regex = r"[0-9]+"
     filter_backends = [FilterBackend]
     #: the field the cursor pagination walks (None: page numbers only)
     sync_field: ClassVar[str | None] = None
     etag_detail: ClassVar[bool] = True
-
-    def base_queryset(self) -> QuerySet[Any]:
-        raise NotImplementedError
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return scope(self.request.user, self.read_action, self.base_queryset())
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
@@ -132,5 +125,4 @@ class TombstoneViewSet(ReadOnlyPolicyViewSet):
     sync_field = "deleted_at"
     etag_detail = False
 
-    def base_queryset(self) -> models.QuerySet[Tombstone]:
-        return Tombstone.objects.all()
+    model = Tombstone

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..restrict import RestrictQuerySet
 from .choices import EventAction, EventResult
 
 
@@ -14,7 +15,7 @@ class AppendOnlyError(Exception):
     """Someone tried to change or delete a security event through the ORM."""
 
 
-class SecurityEventQuerySet(models.QuerySet["SecurityEvent"]):
+class SecurityEventQuerySet(RestrictQuerySet["SecurityEvent"]):
     """Refuses bulk changes; only the pruning service removes old records (``_raw_delete``)."""
 
     def update(self, **kwargs: Any) -> NoReturn:

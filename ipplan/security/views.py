@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
-from ipplan.permissions import Action, require, scope
+from ipplan.generic import RestrictedListView
+from ipplan.permissions import Action, require
 
 from .choices import EventAction
 from .export import jsonl_line, syslog_line
@@ -24,30 +25,34 @@ PAGE_SIZE = 50
 
 def _found(request: HttpRequest, action: Action) -> tuple[SecurityEventFilterSet, QuerySet[SecurityEvent]]:
     require(request.user, action)
-    events = scope(request.user, action, SecurityEvent.objects.all())
+    events = SecurityEvent.objects.restrict(request.user, action)
     filterset = SecurityEventFilterSet(request.GET or None, queryset=events)
     if filterset.is_bound and not filterset.is_valid():
         return filterset, events.none()
     return filterset, filterset.qs.order_by("-seq")
 
 
-@login_required
-@require_GET
-def security_log(request: HttpRequest) -> HttpResponse:
+class SecurityLog(RestrictedListView):
     """The log, newest first, searchable by actor, event, result, address and dates."""
-    filterset, events = _found(request, Action.VIEW_SECURITY_LOG)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "filterset": filterset,
-        "page": page,
-        "query": query.urlencode(),
-        "invalid": filterset.is_bound and not filterset.is_valid(),
-    }
-    response = render(request, "security/events.html", context, status=400 if context["invalid"] else 200)
-    add_never_cache_headers(response)
-    return response
+
+    model = SecurityEvent
+    action = Action.VIEW_SECURITY_LOG
+    paginate_by = PAGE_SIZE
+    template_name = "security/events.html"
+    http_method_names = ["get", "head"]
+
+    filterset_class = SecurityEventFilterSet
+
+    def narrow(self, queryset: QuerySet[SecurityEvent]) -> QuerySet[SecurityEvent]:
+        return queryset.order_by("-seq")
+
+    def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, status=400 if self.invalid else 200, **response_kwargs)
+        add_never_cache_headers(response)
+        return response
+
+
+security_log = SecurityLog.as_view()
 
 
 @login_required

@@ -4,7 +4,7 @@ the browser. Task writes need the task's ETag in ``If-Match``."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
@@ -19,12 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from departments.http import signed_in
 from departments.models import Department
 from ipplan.api.errors import RuleViolation, lost_race, problem_response
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
-from ipplan.permissions import Action, get_for, require, scope
+from ipplan.generic import RestrictedGenericAPIView
+from ipplan.permissions import Action, get_for, require
 from notifications.models import Notification
 from notifications.services.notifications import notifications_mark_read
 
@@ -71,7 +73,7 @@ def _departments(
         return fallback
     wanted = {role: list(data.get(role) or []) for role in roles}
     ids = {pk for role in roles for pk in wanted[role]}
-    found = scope(request.user, Action.VIEW_DEPARTMENT, Department.objects.all()).in_bulk(list(ids))
+    found = Department.objects.restrict(request.user, Action.VIEW_DEPARTMENT).in_bulk(list(ids))
     errors = {
         role: [_("单位 %(id)s 不存在或不可见。") % {"id": pk} for pk in wanted[role] if pk not in found]
         for role in roles
@@ -99,11 +101,11 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
     sync_field = "updated_at"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def base_queryset(self) -> QuerySet[Plan]:
+    model = Plan
+
+    def narrow(self, queryset: QuerySet[Plan]) -> QuerySet[Plan]:
         return (
-            Plan.objects.select_related("region")
-            .annotate(task_count=Count("tasks"))
-            .order_by("-issued_on", "id")
+            queryset.select_related("region").annotate(task_count=Count("tasks")).order_by("-issued_on", "id")
         )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -117,7 +119,7 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
             period = (data.get("period_start", plan.period_start), data.get("period_end", plan.period_end))
         try:
             plan = maintenance.plan_edit(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 plan=plan,
                 expected_version=expected,
                 title=data.get("title"),
@@ -147,14 +149,14 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
         if section is None:
             raise RuleViolation({"section": [_("该方案没有这个章节。")]})
         task = maintenance.task_add(
-            actor=cast(Any, request.user),
+            actor=signed_in(request),
             section=section,
             title=data["title"],
             full_text=data.get("full_text", ""),
             due_date=data.get("due_date"),
             departments=_departments(request, data),
         )
-        task = visible_tasks(cast(Any, request.user)).get(pk=task.pk)
+        task = visible_tasks(signed_in(request)).get(pk=task.pk)
         return Response(s.TaskSerializer(task).data, status=201)
 
 
@@ -174,8 +176,10 @@ class SectionViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.SectionFilterSet
     http_method_names = ["get", "patch", "head", "options"]
 
-    def base_queryset(self) -> QuerySet[Section]:
-        return Section.objects.order_by("plan_id", "order", "id")
+    model = Section
+
+    def narrow(self, queryset: QuerySet[Section]) -> QuerySet[Section]:
+        return queryset.order_by("plan_id", "order", "id")
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         section = self.get_object()
@@ -184,7 +188,7 @@ class SectionViewSet(ReadOnlyPolicyViewSet):
         expected = _maintainable(request, section)
         try:
             section = maintenance.section_edit(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 section=section,
                 expected_version=expected,
                 title=form.validated_data.get("title"),
@@ -202,8 +206,10 @@ class PhaseViewSet(ReadOnlyPolicyViewSet):
     serializer_class = s.PhaseSerializer
     filterset_class = filtersets.PhaseFilterSet
 
-    def base_queryset(self) -> QuerySet[Phase]:
-        return Phase.objects.order_by("plan_id", "order", "id")
+    model = Phase
+
+    def narrow(self, queryset: QuerySet[Phase]) -> QuerySet[Phase]:
+        return queryset.order_by("plan_id", "order", "id")
 
 
 @extend_schema_view(
@@ -228,17 +234,15 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     if_match_actions = ("completion", "assignments", "split", "merge", "move", "cancel", "restore")
 
-    def base_queryset(self) -> QuerySet[Task]:
+    model = Task
+
+    def narrow(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
         # The serializer shows the plan and the section as ids and needs only the light: no join
         # to the plan or the section, no urgency rank; departments and former paths prefetched.
-        tasks = scope(self.request.user, Action.VIEW_TASK, Task.objects.all())
-        tasks = tasks.with_light(local_today())  # type: ignore[attr-defined]
+        tasks = queryset.with_light(local_today())  # type: ignore[attr-defined]
         return tasks.prefetch_related(task_assignments_prefetch(), "path_aliases").order_by(
             "plan_id", "order", "id"
         )
-
-    def get_queryset(self) -> QuerySet[Task]:
-        return self.base_queryset()  # visible_tasks is already scoped by the policy
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Pages read as rows, not objects (``task_rows_representation``), same shape."""
@@ -265,7 +269,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         if {"title", "full_text"} & data.keys():
             require(request.user, Action.MAINTAIN_PLAN, task)
         expected: int | None = check_if_match(request, task)
-        actor: Any = request.user
+        actor = signed_in(request)
         try:
             with transaction.atomic():
                 if {"status", "progress"} & data.keys():
@@ -331,7 +335,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_reassign(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 departments=departments,
@@ -356,7 +360,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_split(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 title=data["title"],
@@ -383,7 +387,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_merge(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 other=other,
@@ -406,7 +410,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
             if section is None or section.plan_id != task.plan_id:
                 raise RuleViolation({"section": [_("该方案没有这个章节。")]})
             return maintenance.task_move(
-                actor=cast(Any, request.user), task=task, expected_version=version, section=section
+                actor=signed_in(request), task=task, expected_version=version, section=section
             )
 
         return self._maintained(request, run)
@@ -421,7 +425,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_cancel(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 reason=form.validated_data["reason"],
@@ -437,7 +441,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         return self._maintained(
             request,
             lambda task, version: maintenance.task_restore(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=version,
                 reason=form.validated_data.get("reason", ""),
@@ -473,7 +477,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         report = progress_report_submit(
-            actor=cast(Any, request.user),
+            actor=signed_in(request),
             task=task,
             text=data["text"],
             percent=data["percent"],
@@ -498,7 +502,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         expected = check_if_match(request, task)
         try:
             task_request = workflow.completion_request(
-                actor=cast(Any, request.user),
+                actor=signed_in(request),
                 task=task,
                 expected_version=task.version if expected is None else expected,
                 reason=form.validated_data.get("reason", ""),
@@ -520,7 +524,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         form = s.ExtensionRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         task_request = workflow.extension_request(
-            actor=cast(Any, request.user),
+            actor=signed_in(request),
             task=task,
             requested_due_date=form.validated_data["requested_due_date"],
             reason=form.validated_data["reason"],
@@ -534,9 +538,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         task = self.get_object()
         form = s.UrgeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        urge = workflow.task_urge(
-            actor=cast(Any, request.user), task=task, message=form.validated_data["message"]
-        )
+        urge = workflow.task_urge(actor=signed_in(request), task=task, message=form.validated_data["message"])
         return Response({"message": urge.message}, status=201)
 
 
@@ -548,8 +550,10 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
     serializer_class = s.IndicatorSerializer
     filterset_class = filtersets.IndicatorFilterSet
 
-    def base_queryset(self) -> QuerySet[Indicator]:
-        return Indicator.objects.order_by("plan_id", "order", "id")
+    model = Indicator
+
+    def narrow(self, queryset: QuerySet[Indicator]) -> QuerySet[Indicator]:
+        return queryset.order_by("plan_id", "order", "id")
 
     @extend_schema(
         tags=["indicators"],
@@ -572,7 +576,7 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
             form = s.IndicatorReadingCreateSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             reading = indicator_reading_record(
-                actor=cast(Any, request.user), indicator=indicator, **form.validated_data
+                actor=signed_in(request), indicator=indicator, **form.validated_data
             )
             return Response(s.IndicatorReadingSerializer(reading).data, status=201)
         readings = IndicatorReading.objects.filter(indicator=indicator).select_related(
@@ -581,9 +585,9 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
         return Response(s.IndicatorReadingSerializer(readings.order_by("observed_on", "id"), many=True).data)
 
 
-def reports_with_attachments() -> QuerySet[ProgressReport]:
+def reports_with_attachments(reports: QuerySet[ProgressReport]) -> QuerySet[ProgressReport]:
     return (
-        ProgressReport.objects.select_related("department", "author", "reviewer")
+        reports.select_related("department", "author", "reviewer")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
         .order_by("-created_at", "-id")
     )
@@ -598,12 +602,14 @@ class ReportViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.ReportFilterSet
     sync_field = "updated_at"
 
-    def base_queryset(self) -> QuerySet[ProgressReport]:
-        return reports_with_attachments()
+    model = ProgressReport
+
+    def narrow(self, queryset: QuerySet[ProgressReport]) -> QuerySet[ProgressReport]:
+        return reports_with_attachments(queryset)
 
     @staticmethod
     def serialize(report: ProgressReport, request: Request) -> Any:
-        report = reports_with_attachments().get(pk=report.pk)
+        report = reports_with_attachments(ProgressReport.objects.all()).get(pk=report.pk)
         return s.ProgressReportSerializer(report, context={"request": request}).data
 
     @extend_schema(
@@ -618,7 +624,7 @@ class ReportViewSet(ReadOnlyPolicyViewSet):
         report = self.get_object()
         form = s.ReportReviewSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        report = workflow.report_review(actor=cast(Any, request.user), report=report, **form.validated_data)
+        report = workflow.report_review(actor=signed_in(request), report=report, **form.validated_data)
         return Response(self.serialize(report, request))
 
 
@@ -631,16 +637,18 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.TaskRequestFilterSet
     sync_field = "updated_at"
 
-    def base_queryset(self) -> QuerySet[TaskRequest]:
-        return TaskRequest.objects.select_related(
-            "department", "requested_by", "signed_off_by", "decided_by"
-        ).order_by("-created_at", "-id")
+    model = TaskRequest
+
+    def narrow(self, queryset: QuerySet[TaskRequest]) -> QuerySet[TaskRequest]:
+        return queryset.select_related("department", "requested_by", "signed_off_by", "decided_by").order_by(
+            "-created_at", "-id"
+        )
 
     @extend_schema(tags=["requests"], request=None, responses=s.TaskRequestSerializer, filters=False)
     @action(detail=True, methods=["post"], url_path="sign-off", filter_backends=[])
     def sign_off(self, request: Request, pk: str) -> Response:
         """The lead department's head signs a completion request off (签批) for the bureau."""
-        task_request = workflow.completion_sign_off(actor=cast(Any, request.user), request=self.get_object())
+        task_request = workflow.completion_sign_off(actor=signed_in(request), request=self.get_object())
         return Response(s.TaskRequestSerializer(task_request).data)
 
     @extend_schema(
@@ -652,7 +660,7 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
         task_request = self.get_object()
         form = s.DecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        actor: Any = request.user
+        actor = signed_in(request)
         approve, comment = form.validated_data["approve"], form.validated_data.get("comment", "")
         if task_request.kind == "extension":
             task_request = workflow.extension_decide(
@@ -674,8 +682,10 @@ class NotificationViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.NotificationFilterSet
     etag_detail = False
 
-    def base_queryset(self) -> QuerySet[Notification]:
-        return Notification.objects.order_by("-created_at", "-id")
+    model = Notification
+
+    def narrow(self, queryset: QuerySet[Notification]) -> QuerySet[Notification]:
+        return queryset.order_by("-created_at", "-id")
 
     @extend_schema(
         tags=["notifications"],
@@ -689,7 +699,7 @@ class NotificationViewSet(ReadOnlyPolicyViewSet):
         form = s.MarkReadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         ids = form.validated_data.get("ids")
-        return Response({"marked": notifications_mark_read(actor=cast(Any, request.user), ids=ids)})
+        return Response({"marked": notifications_mark_read(actor=signed_in(request), ids=ids)})
 
 
 class AttachmentDownloadView(APIView):
@@ -762,7 +772,7 @@ class DashboardView(APIView):
     @extend_schema(tags=["dashboard"], responses=DashboardSerializer, operation_id="dashboard_retrieve")
     def get(self, request: Request) -> Response:
         require(request.user, Action.VIEW_DASHBOARD)
-        user = cast(Any, request.user)
+        user = signed_in(request)
         plans, _tasks = dashboard_scope(user)
         today = local_today()
         return Response(
@@ -830,9 +840,18 @@ class AssessmentSnapshotSerializer(serializers.ModelSerializer[AssessmentSnapsho
         ]
 
 
-class AssessmentSnapshotListView(APIView):
+class AssessmentSnapshotListView(RestrictedGenericAPIView):
     """Published rankings (考核结果) of the caller's region, newest first: each exactly as it was
     computed when the bureau published it."""
+
+    model = AssessmentSnapshot
+    read_action = Action.VIEW_ASSESSMENT
+    serializer_class = AssessmentSnapshotSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    def narrow(self, queryset: QuerySet[AssessmentSnapshot]) -> QuerySet[AssessmentSnapshot]:
+        return queryset.select_related("region", "published_by").order_by("-created_at", "-id")
 
     @extend_schema(
         tags=["dashboard"],
@@ -841,6 +860,5 @@ class AssessmentSnapshotListView(APIView):
     )
     def get(self, request: Request) -> Response:
         require(request.user, Action.VIEW_ASSESSMENT)
-        snapshots = scope(request.user, Action.VIEW_ASSESSMENT, AssessmentSnapshot.objects.all())
-        rows = snapshots.select_related("region", "published_by").order_by("-created_at", "-id")[:100]
-        return Response(AssessmentSnapshotSerializer(rows, many=True).data)
+        rows = self.get_queryset()[:100]
+        return Response(self.get_serializer(rows, many=True).data)

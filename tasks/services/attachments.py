@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import transaction
@@ -231,8 +231,7 @@ def _attachment_store(
 ) -> Attachment:
     require(actor, Action.SUBMIT_REPORT, report.task)
     report = ProgressReport.objects.select_for_update().get(pk=report.pk)
-    if report.department_id != actor.department_id:
-        raise PermissionDenied("only the reporting department adds evidence")
+    require(actor, Action.AMEND_REPORT, report)  # only the reporting department adds evidence
     if report.review_status != ReviewStatus.PENDING:
         raise TransitionError(_("该进展填报已审核,不能再添加附件。"), code="invalid_transition")
     if report.attachments.count() >= MAX_ATTACHMENTS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -56,8 +56,7 @@ def _progress_report_correct(
 ) -> ProgressReport:
     require(actor, Action.SUBMIT_REPORT, report.task)
     original = ProgressReport.objects.select_for_update().select_related("task").get(pk=report.pk)
-    if original.department_id != actor.department_id:
-        raise PermissionDenied("only the reporting department corrects its report")
+    require(actor, Action.AMEND_REPORT, original)  # only the reporting department corrects it
     if ProgressReport.objects.filter(supersedes=original).exists():
         raise TransitionError(_("该进展填报已被更正,请在最新版本上更正。"), code="already_superseded")
     if not text.strip():

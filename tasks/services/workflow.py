@@ -225,7 +225,7 @@ def completion_request(*, actor: User, task: Task, expected_version: int, reason
     require(actor, Action.REQUEST_COMPLETION, task)
     task = lock_task(task, expected_version)
     status_table.check_source(Door.REQUEST_COMPLETION, task.status, _("申请办结"))
-    by_head = actor.role == Role.DEPT_HEAD
+    by_head = can(actor, Action.SIGN_OFF_COMPLETION, task)  # the head's own request needs no sign-off
     old_status = task.status
     request = _open_request(
         actor=actor,

@@ -10,16 +10,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from departments.http import AuthenticatedRequest
 from departments.models import Department
 from departments.services import assessment_weights_set
-from ipplan.permissions import Action, can, get_for, require, scope
+from ipplan.permissions import Action, can, get_for, require
 
 from ..assessment import Assessment, assess, city_ranking, explain, weights_for
 from ..dashboards import ranking_departments
@@ -33,7 +34,7 @@ RANK_RULE = _lazy(
 )
 
 
-def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
+def _period(request: AuthenticatedRequest) -> tuple[dt.date, dt.date]:
     today = local_today()
     try:
         start = (
@@ -47,18 +48,18 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
     return (start, end) if start <= end else (end, start)
 
 
-def _ranking(request: HttpRequest) -> tuple[list[Assessment], dt.date, dt.date]:
+def _ranking(request: AuthenticatedRequest) -> tuple[list[Assessment], dt.date, dt.date]:
     require(request.user, Action.VIEW_ASSESSMENT)  # not department users (README: bureau, leaders, admin)
     start, end = _period(request)
     # scores over all of each department's tasks; the viewer's scope only picks the rows
-    departments = ranking_departments(request.user)  # type: ignore[arg-type]
+    departments = ranking_departments(request.user)
     return assess(departments, start, end), start, end
 
 
 @login_required
-def assessment(request: HttpRequest) -> HttpResponse:
+def assessment(request: AuthenticatedRequest) -> HttpResponse:
     rows, start, end = _ranking(request)
-    region = request.user.region  # type: ignore[union-attr]
+    region = request.user.region
     can_set = region is not None and can(request.user, Action.SET_ASSESSMENT_WEIGHTS, region)
     context = {
         "rows": rows,
@@ -69,7 +70,7 @@ def assessment(request: HttpRequest) -> HttpResponse:
         "weights_history": _weights_history(region),
         "can_set_weights": can_set,
         "can_publish": can_set,
-        "snapshots": scope(request.user, Action.VIEW_ASSESSMENT, AssessmentSnapshot.objects.all())
+        "snapshots": AssessmentSnapshot.objects.restrict(request.user, Action.VIEW_ASSESSMENT)
         .select_related("published_by")
         .order_by("-created_at", "-id")[:10],
         "query": request.GET.urlencode(),
@@ -88,13 +89,13 @@ def _weights_history(region: object) -> list[object]:
 
 
 @login_required
-def assessment_explain(request: HttpRequest, pk: int) -> HttpResponse:
+def assessment_explain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """How one department's score was computed: its row, and every task and period behind it."""
     require(request.user, Action.VIEW_ASSESSMENT)
     department = get_for(
         request.user,
         Action.VIEW_DEPARTMENT,
-        ranking_departments(request.user).select_related("region"),  # type: ignore[arg-type]
+        ranking_departments(request.user).select_related("region"),
         pk=pk,
     )
     start, end = _period(request)
@@ -112,13 +113,13 @@ def assessment_explain(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def assessment_publish_view(request: HttpRequest) -> HttpResponse:
+def assessment_publish_view(request: AuthenticatedRequest) -> HttpResponse:
     start, end = _period(request)
     try:
         start = dt.date.fromisoformat(request.POST.get("start", "")) if request.POST.get("start") else start
         end = dt.date.fromisoformat(request.POST.get("end", "")) if request.POST.get("end") else end
         snapshot = assessment_publish(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             start=start,
             end=end,
             title=request.POST.get("title", ""),
@@ -134,7 +135,7 @@ def assessment_publish_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def assessment_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
+def assessment_snapshot(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A published ranking, exactly as it was computed when published."""
     require(request.user, Action.VIEW_ASSESSMENT)
     snapshot = get_for(
@@ -148,8 +149,8 @@ def assessment_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def assessment_weights(request: HttpRequest) -> HttpResponse:
-    region = request.user.region  # type: ignore[union-attr]
+def assessment_weights(request: AuthenticatedRequest) -> HttpResponse:
+    region = request.user.region
     require(request.user, Action.SET_ASSESSMENT_WEIGHTS, region)
     try:
         values = {k: int(request.POST.get(k, "")) for k in ("on_time", "reports", "overdue")}
@@ -164,7 +165,7 @@ def assessment_weights(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def assessment_export(request: HttpRequest) -> FileResponse:
+def assessment_export(request: AuthenticatedRequest) -> FileResponse:
     rows, start, end = _ranking(request)
     handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 (closed by FileResponse)
     workbook = xlsxwriter.Workbook(handle, {"strings_to_formulas": False, "strings_to_urls": False})

@@ -3,11 +3,12 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from departments.choices import Role
-from ipplan.permissions import Action, can, scope
+from departments.http import AuthenticatedRequest
+from ipplan.permissions import Action, can
 
 from ..choices import CLOSED_STATUSES
 from ..marks import attach_marks
@@ -26,11 +27,11 @@ HOME_LIST = 15
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Each role starts at its work: a leader at the dashboard; a department's liaison and head at
     the department's tasks (the head's sign-off queue first); the bureau at its review queue and
     the overdue tasks."""
-    user: Any = request.user
+    user = request.user
     if user.role == Role.LEADER:
         return redirect("tasks:dashboard")
     if user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
@@ -42,8 +43,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _plans(user: Any) -> dict[str, Any]:
-    plans = scope(user, Action.VIEW_PLAN, Plan.objects.select_related("region"))
-    tasks: TaskQuerySet = scope(user, Action.VIEW_TASK, Task.objects.all())  # type: ignore[assignment]
+    plans = Plan.objects.restrict(user, Action.VIEW_PLAN).select_related("region")
+    tasks = Task.objects.restrict(user, Action.VIEW_TASK)
     return {
         "plans": plans[:50],
         "plan_count": plans.count(),

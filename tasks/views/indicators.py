@@ -4,47 +4,58 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from ipplan.permissions import Action, can, get_for, scope
+from departments.http import AuthenticatedRequest
+from ipplan.generic import RestrictedListView
+from ipplan.permissions import Action, can, get_for
 
 from ..indicators import indicator_status
 from ..models import Indicator, IndicatorReading, local_today
 from ..services import indicator_reading_record
 
 
-def _indicators(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return (
-        scope(request.user, Action.VIEW_PLAN, Indicator.objects.all())
-        .select_related("plan", "section", "task")
-        .prefetch_related(
-            Prefetch("readings", queryset=IndicatorReading.objects.order_by("observed_on", "id"))
-        )
+def with_readings(indicators: QuerySet[Indicator]) -> QuerySet[Indicator]:
+    return indicators.select_related("plan", "section", "task").prefetch_related(
+        Prefetch("readings", queryset=IndicatorReading.objects.order_by("observed_on", "id"))
     )
 
 
-@login_required
-def indicator_list(request: HttpRequest) -> HttpResponse:
-    today = local_today()
-    statuses = [
-        indicator_status(i, today) for i in _indicators(request).order_by("plan__title", "order", "id")
-    ]
-    plan_id = request.GET.get("plan")
-    if plan_id and plan_id.isdigit():
-        statuses = [s for s in statuses if s.indicator.plan_id == int(plan_id)]
-    return render(request, "tasks/indicator_list.html", {"statuses": statuses})
+class IndicatorList(RestrictedListView):
+    """Every numeric target the user may see with its light (``?plan=`` one plan's)."""
+
+    model = Indicator
+    action = Action.VIEW_PLAN
+    required = False  # a role without plans sees an empty list
+    template_name = "tasks/indicator_list.html"
+
+    def narrow(self, queryset: QuerySet[Indicator]) -> QuerySet[Indicator]:
+        return with_readings(queryset).order_by("plan__title", "order", "id")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        today = local_today()
+        statuses = [indicator_status(i, today) for i in context["object_list"]]
+        plan_id = self.request.GET.get("plan")
+        if plan_id and plan_id.isdigit():
+            statuses = [s for s in statuses if s.indicator.plan_id == int(plan_id)]
+        return {**context, "statuses": statuses}
+
+
+indicator_list = IndicatorList.as_view()
 
 
 @login_required
-def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    indicator = get_for(request.user, Action.VIEW_PLAN, _indicators(request), pk=pk)
+def indicator_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    indicator = get_for(request.user, Action.VIEW_PLAN, with_readings(Indicator.objects.all()), pk=pk)
     errors: list[str] = []
     if request.method == "POST":
         try:
@@ -57,7 +68,7 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ValueError:
                 raise ValidationError({"observed_on": _("请选择统计日期。")}) from None
             indicator_reading_record(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 indicator=indicator,
                 value=value,
                 observed_on=observed_on,

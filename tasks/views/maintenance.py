@@ -17,15 +17,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from departments.http import AuthenticatedRequest
 from departments.models import Department, DepartmentAlias
 from ipplan.exceptions import ConflictError
-from ipplan.permissions import Action, can, get_for, scope
+from ipplan.permissions import Action, can, get_for
 
 from ..choices import AssignmentRole, TaskStatus
 from ..forms import (
@@ -57,7 +58,7 @@ def registry(user: Any, plan: Plan) -> QuerySet[Department]:
     """The departments a plan's tasks may be assigned to: active ones of the plan's region and of
     the regions above it, among those the user may see."""
     regions = plan.region.ancestors_and_self()
-    return scope(user, Action.VIEW_DEPARTMENT, Department.objects.filter(region__in=regions, active=True))
+    return Department.objects.restrict(user, Action.VIEW_DEPARTMENT).filter(region__in=regions, active=True)
 
 
 def department_matches(user: Any, plan: Plan, query: str, *, exclude: set[int]) -> list[Department]:
@@ -72,7 +73,7 @@ def department_matches(user: Any, plan: Plan, query: str, *, exclude: set[int]) 
     return list(found.exclude(pk__in=exclude).select_related("region").order_by("name", "pk")[:SEARCH_LIMIT])
 
 
-def departments_from_post(request: HttpRequest, plan: Plan) -> Departments:
+def departments_from_post(request: AuthenticatedRequest, plan: Plan) -> Departments:
     """``role_<department id>`` = lead / responsible / cooperating (empty: not assigned), in the
     order the form lists them. Unknown or invisible departments are refused by name of field."""
     chosen: list[tuple[int, str]] = []
@@ -97,7 +98,7 @@ def departments_from_post(request: HttpRequest, plan: Plan) -> Departments:
     return Departments(by_role["lead"], by_role["responsible"], by_role["cooperating"])
 
 
-def _picker_rows(task: Task | None, request: HttpRequest, *, posted: bool) -> list[dict[str, Any]]:
+def _picker_rows(task: Task | None, request: AuthenticatedRequest, *, posted: bool) -> list[dict[str, Any]]:
     """The departments the picker lists, with their role: what was posted, else the task's."""
     if posted:
         rows = []
@@ -121,7 +122,7 @@ def _picker_rows(task: Task | None, request: HttpRequest, *, posted: bool) -> li
 
 @login_required
 @require_GET
-def department_search(request: HttpRequest, pk: int) -> HttpResponse:
+def department_search(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """htmx: the registry's departments matching ``q``, as picker rows (role left empty)."""
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
     if not can(request.user, Action.MAINTAIN_PLAN, plan):
@@ -130,9 +131,9 @@ def department_search(request: HttpRequest, pk: int) -> HttpResponse:
     task_id = request.GET.get("task", "")
     if task_id.isdigit():  # the task's own departments are listed already
         exclude = set(
-            scope(
-                request.user, Action.VIEW_TASK, Task.objects.filter(pk=int(task_id), plan=plan)
-            ).values_list("assignments__department_id", flat=True)
+            Task.objects.restrict(request.user, Action.VIEW_TASK)
+            .filter(pk=int(task_id), plan=plan)
+            .values_list("assignments__department_id", flat=True)
         )
     matches = department_matches(request.user, plan, request.GET.get("q", ""), exclude=exclude)
     return render(
@@ -145,15 +146,15 @@ def department_search(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the task's maintenance page -------------------------------------------------------------------
 
 
-def _maintained_task(request: HttpRequest, pk: int) -> Task:
-    task = task_detail(request.user, pk)  # type: ignore[arg-type]
+def _maintained_task(request: AuthenticatedRequest, pk: int) -> Task:
+    task = task_detail(request.user, pk)
     if not can(request.user, Action.MAINTAIN_PLAN, task):
         raise PermissionDenied
     return task
 
 
 def render_task_maintain(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     task: Task,
     *,
     status: int = 200,
@@ -193,7 +194,7 @@ def render_task_maintain(
 
 @login_required
 @require_GET
-def task_maintain(request: HttpRequest, pk: int) -> HttpResponse:
+def task_maintain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render_task_maintain(request, _maintained_task(request, pk))
 
 
@@ -204,7 +205,7 @@ def _form_data(form: forms.Form) -> dict[str, Any]:
 
 
 def _perform(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     task: Task,
     name: str,
     action: Callable[[], Any],
@@ -231,13 +232,13 @@ def _perform(
     return redirect("tasks:task_detail", task.pk)
 
 
-def _actor(request: HttpRequest) -> Any:
+def _actor(request: AuthenticatedRequest) -> Any:
     return request.user
 
 
 @login_required
 @require_POST
-def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def task_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
@@ -256,7 +257,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_departments(request: HttpRequest, pk: int) -> HttpResponse:
+def task_departments(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
@@ -274,7 +275,7 @@ def task_departments(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_split(request: HttpRequest, pk: int) -> HttpResponse:
+def task_split(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
@@ -301,7 +302,7 @@ def task_split(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def task_merge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
@@ -320,7 +321,7 @@ def task_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_move(request: HttpRequest, pk: int) -> HttpResponse:
+def task_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
@@ -334,7 +335,7 @@ def task_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def task_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
@@ -348,7 +349,7 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def task_restore(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = _maintained_task(request, pk)
 
     def run() -> Task:
@@ -363,7 +364,7 @@ def task_restore(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the plan's maintenance page ---------------------------------------------------------------------
 
 
-def _maintained_plan(request: HttpRequest, pk: int) -> Plan:
+def _maintained_plan(request: AuthenticatedRequest, pk: int) -> Plan:
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
     if not can(request.user, Action.MAINTAIN_PLAN, plan):
         raise PermissionDenied
@@ -371,7 +372,7 @@ def _maintained_plan(request: HttpRequest, pk: int) -> Plan:
 
 
 def render_plan_maintain(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     plan: Plan,
     *,
     status: int = 200,
@@ -401,12 +402,12 @@ def render_plan_maintain(
 
 @login_required
 @require_GET
-def plan_maintain(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_maintain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render_plan_maintain(request, _maintained_plan(request, pk))
 
 
 def _perform_on_plan(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     plan: Plan,
     name: str,
     action: Callable[[], Any],
@@ -433,7 +434,7 @@ def _perform_on_plan(
 
 @login_required
 @require_POST
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = _maintained_plan(request, pk)
 
     def run() -> Plan:
@@ -456,7 +457,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def section_edit(request: HttpRequest, pk: int, section_id: int) -> HttpResponse:
+def section_edit(request: AuthenticatedRequest, pk: int, section_id: int) -> HttpResponse:
     plan = _maintained_plan(request, pk)
     section = Section.objects.filter(plan=plan, pk=section_id).first()
     if section is None:
@@ -480,7 +481,7 @@ def section_edit(request: HttpRequest, pk: int, section_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def plan_add_task(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_add_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = _maintained_plan(request, pk)
 
     def run() -> Task:

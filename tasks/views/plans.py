@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from departments.http import AuthenticatedRequest
 from departments.models import Department
 from ipplan.permissions import Action, can, get_for
 from notifications.services.policies import rules_for
@@ -85,9 +86,9 @@ def _outline(plan: Plan, tasks: QuerySet[Task]) -> list[SectionRow]:
     return outline
 
 
-def _plan_tasks(request: HttpRequest, plan: Plan) -> tuple[TaskFilterSet, QuerySet[Task], bool]:
+def _plan_tasks(request: AuthenticatedRequest, plan: Plan) -> tuple[TaskFilterSet, QuerySet[Task], bool]:
     """The plan's tasks the user may see, through the page's filters."""
-    all_tasks = visible_tasks(request.user).filter(plan=plan)  # type: ignore[arg-type]
+    all_tasks = visible_tasks(request.user).filter(plan=plan)
     # the departments with a task in the plan: EXISTS, not a DISTINCT over joined department rows
     carries = Assignment.objects.filter(department=OuterRef("pk"), task__plan=plan)
     departments = Department.objects.filter(Exists(carries)).order_by("name")
@@ -101,14 +102,14 @@ def _plan_tasks(request: HttpRequest, plan: Plan) -> tuple[TaskFilterSet, QueryS
 
 
 @login_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The plan: outline with collapsed sections (default), a compact table, or a timeline."""
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
     view = request.GET.get("view", "sections")
     if view not in PLAN_VIEWS:
         view = "sections"
     filterset, tasks, filtering = _plan_tasks(request, plan)
-    all_tasks = visible_tasks(request.user).filter(plan=plan)  # type: ignore[arg-type]
+    all_tasks = visible_tasks(request.user).filter(plan=plan)
     today = local_today()
     outline = _outline(plan, tasks)
     table: Page[Task] | None = None
@@ -210,7 +211,7 @@ def _timeline(
 
 
 @login_required
-def plan_section_tasks(request: HttpRequest, pk: int, section_id: int) -> HttpResponse:
+def plan_section_tasks(request: AuthenticatedRequest, pk: int, section_id: int) -> HttpResponse:
     """The tasks of one section (0: outside any section), loaded by htmx when the section opens."""
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.all(), pk=pk)
     section = get_object_or_404(Section, pk=section_id, plan=plan) if section_id else None
@@ -224,7 +225,7 @@ def plan_section_tasks(request: HttpRequest, pk: int, section_id: int) -> HttpRe
 
 @login_required
 @require_POST
-def plan_deadlines(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_deadlines(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The bureau sets one deadline for a whole plan or one section of it (open tasks only)."""
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.all(), pk=pk)
     try:
@@ -235,9 +236,9 @@ def plan_deadlines(request: HttpRequest, pk: int) -> HttpResponse:
     section_id = request.POST.get("section") or ""
     if section_id:
         section = get_object_or_404(Section, pk=section_id, plan=plan)
-        changed = deadline_set_for_section(actor=request.user, section=section, due_date=due)  # type: ignore[arg-type]
+        changed = deadline_set_for_section(actor=request.user, section=section, due_date=due)
     else:
-        changed = deadline_set_for_plan(actor=request.user, plan=plan, due_date=due)  # type: ignore[arg-type]
+        changed = deadline_set_for_plan(actor=request.user, plan=plan, due_date=due)
     messages.success(
         request, _("已为 %(n)s 项未办结任务设置完成时限 %(date)s。") % {"n": changed, "date": due.isoformat()}
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from departments.http import AuthenticatedRequest
 from ipplan.permissions import Action, get_for, require
 from notifications.services.policies import reminder_policy_set
 
@@ -18,7 +19,7 @@ from ..models import Plan
 
 @login_required
 @require_POST
-def plan_reminders(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_reminders(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.all(), pk=pk)
     require(request.user, Action.EDIT_PLAN, plan)
     try:
@@ -27,7 +28,7 @@ def plan_reminders(request: HttpRequest, pk: int) -> HttpResponse:
             for key in ("repeat_every_days", "escalate_head_after", "escalate_bureau_after")
         }
         reminder_policy_set(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             plan=plan,
             days_before=request.POST.get("days_before", "").strip(),
             on_day=request.POST.get("on_day") == "on",

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from departments.http import AuthenticatedRequest
 from ipplan.permissions import Action, require
 
 from ..selectors import review_queue
 
 
 @login_required
-def review(request: HttpRequest) -> HttpResponse:
+def review(request: AuthenticatedRequest) -> HttpResponse:
     require(request.user, Action.DECIDE_COMPLETION)
-    queue = review_queue(request.user)  # type: ignore[arg-type]
+    queue = review_queue(request.user)
     context = {
         "completions": list(queue["completions"]),
         "extensions": list(queue["extensions"]),

@@ -6,10 +6,11 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Field, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from departments.http import AuthenticatedRequest
 from ipplan.permissions import Action, can
 from notifications.models import Notification
 
@@ -63,7 +64,7 @@ def maintenance_note(reason: str) -> str:
 
 
 def render_task_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     task: Task,
     *,
     status: int = 200,
@@ -89,8 +90,10 @@ def render_task_page(
         item.waiting = waiting_for(item.state)  # type: ignore[attr-defined]
     notifications = (
         Notification.objects.filter(task=task).select_related("recipient").order_by("-created_at")[:50]
-        if can(request.user, Action.URGE_TASK, task)
-        else Notification.objects.filter(task=task, recipient_id=request.user.pk).order_by("-created_at")[:50]
+        if can(request.user, Action.VIEW_TASK_NOTIFICATIONS, task)
+        else Notification.objects.restrict(request.user, Action.VIEW_OWN_NOTIFICATIONS)
+        .filter(task=task)
+        .order_by("-created_at")[:50]
     )
     context = {
         "task": task,
@@ -124,5 +127,5 @@ def render_task_page(
 
 
 @login_required
-def task_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_task_page(request, task_detail(request.user, pk))  # type: ignore[arg-type]
+def task_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return render_task_page(request, task_detail(request.user, pk))

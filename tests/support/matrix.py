@@ -28,11 +28,11 @@ from rest_framework.test import APIClient
 
 from ipplan.models import ApiToken, Tombstone
 from ipplan.permissions import Action
+from notifications.models import Notification
 from tasks.choices import TaskStatus
 from tasks.models import (
     Assignment,
     IndicatorReading,
-    Notification,
     Plan,
     PlanImport,
     ProgressReport,

@@ -27,10 +27,10 @@ from departments.services import user_create
 from ipplan.audit import delete_as
 from ipplan.models import Tombstone
 from notifications.choices import NotificationKind
+from notifications.models import Notification
 from tasks.models import (
     Attachment,
     Indicator,
-    Notification,
     Phase,
     Plan,
     PlanImport,

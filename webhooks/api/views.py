@@ -4,7 +4,7 @@ every write needs ``If-Match`` except creating and test-sending."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from departments.http import signed_in
 from departments.models import Region
 from ipplan.api.errors import lost_race
 from ipplan.api.etag import check_if_match
@@ -25,7 +26,7 @@ from ipplan.permissions import Action, require
 from .. import services
 from ..events import SUBSCRIBABLE_KINDS, EventKind
 from ..models import Subscription
-from ..selectors import deliveries_for, regions_for, subscriptions_for
+from ..selectors import deliveries_for, regions_for, with_last_delivery
 from . import serializers as s
 
 
@@ -60,11 +61,10 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
         super().initial(request, *args, **kwargs)
         require(request.user, Action.MANAGE_WEBHOOKS)  # 403 for roles that never manage webhooks
 
-    def base_queryset(self) -> QuerySet[Subscription]:
-        return subscriptions_for(self.request.user)
+    model = Subscription
 
-    def get_queryset(self) -> QuerySet[Subscription]:
-        return self.base_queryset()  # already scoped by the policy
+    def narrow(self, queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+        return with_last_delivery(queryset)
 
     def _region(self, code: str | None) -> Region | None:
         if code is None:
@@ -88,7 +88,7 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
         form.is_valid(raise_exception=True)
         data = form.validated_data
         subscription = services.subscription_create(
-            actor=cast(Any, request.user),
+            actor=signed_in(request),
             url=data["url"],
             events=data["events"],
             region=self._region(data.get("region")),
@@ -103,7 +103,7 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
         expected = check_if_match(request, subscription)
         try:
             return service(
-                actor=cast(Any, request.user), subscription=subscription, expected_version=expected, **changes
+                actor=signed_in(request), subscription=subscription, expected_version=expected, **changes
             )
         except ConflictError as exc:
             raise lost_race(exc) from None
@@ -131,9 +131,7 @@ class SubscriptionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Rea
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str) -> Response:
         """Send a ``webhook.test`` event to this subscription now (through the same outbox)."""
-        delivery = services.subscription_test_send(
-            actor=cast(Any, request.user), subscription=self.get_object()
-        )
+        delivery = services.subscription_test_send(actor=signed_in(request), subscription=self.get_object())
         return Response(s.DeliverySerializer(delivery).data, status=201)
 
     @extend_schema(tags=["webhooks"], request=None, responses=s.SubscriptionWithSecretSerializer)
