@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from celery import current_app as celery_app  # the project's app (config.celery), once Django is set up
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -22,6 +21,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from . import celeryapp
 
 logger = logging.getLogger("ipplan.health")
 
@@ -48,7 +49,7 @@ def check_database() -> None:
 
 def check_broker() -> None:
     """Opens (and closes) a connection to the Celery broker."""
-    with celery_app.connection_for_write(connect_timeout=CHECK_TIMEOUT) as conn:
+    with celeryapp.get().connection_for_write(connect_timeout=CHECK_TIMEOUT) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=CHECK_TIMEOUT)
         # kombu's virtual transports (Redis) connect lazily: a channel makes the round trip.
         conn.default_channel  # noqa: B018

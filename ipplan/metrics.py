@@ -37,7 +37,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from . import health
+from . import celeryapp, health
 from .models import JobHeartbeat
 from .outbox import Outbox
 
@@ -99,7 +99,7 @@ Sample = tuple[str, str, list[str], list[tuple[list[str], float]]]  # name, help
 
 
 def celery_queue_names() -> list[str]:
-    from celery import current_app as app  # the project's app (config.celery), set as current
+    app = celeryapp.get()
 
     queues = app.conf.task_queues
     if queues:
@@ -109,7 +109,7 @@ def celery_queue_names() -> list[str]:
 
 def queue_lengths(names: Iterable[str]) -> list[tuple[list[str], float]]:
     """Messages waiting in each Celery queue, asked of the broker (Redis, RabbitMQ, folders)."""
-    from celery import current_app as app  # the project's app (config.celery), set as current
+    app = celeryapp.get()
 
     values: list[tuple[list[str], float]] = []
     with app.connection_for_read(connect_timeout=3) as conn:

@@ -22,6 +22,7 @@ EXPECTED = {
     "webhooks.jobs.webhooks_prune": "webhooks",
     "tasks.jobs.import_parse": "imports",
     "tasks.jobs.import_commit": "imports",
+    "tasks.jobs.department_figures_rebuild": "celery",
 }
 
 

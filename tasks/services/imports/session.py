@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -28,6 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from departments.models import Region, User
+from ipplan import celeryapp
 from ipplan.audit import save_as
 from ipplan.permissions import Action, can, require
 from planparser import ParseError, parse_text
@@ -177,7 +177,7 @@ def _queue_parse_record(
 
 def _enqueue(job: str, import_id: int) -> None:
     # by name: the jobs module imports this one, not the other way round
-    current_app.tasks[f"tasks.jobs.{job}"].delay(import_id)
+    celeryapp.get().tasks[f"tasks.jobs.{job}"].delay(import_id)
 
 
 def plan_import_parse_run(*, import_id: int) -> str:
