@@ -96,7 +96,7 @@ def publish(url: str, job: str, times: int = 1, **kwargs: object) -> None:
     from django.conf import settings
     from kombu import Connection
 
-    producer = Celery(broker=url)
+    producer = Celery(broker=url, set_as_current=False)
     producer.conf.update(
         task_queues=settings.CELERY_TASK_QUEUES,
         task_routes=settings.CELERY_TASK_ROUTES,

@@ -39,7 +39,7 @@ class RabbitStack(Stack):
         super().__init__(tmp_path)
         self.rabbit = RabbitMQ(tmp_path / "rabbitmq", self.env)
         self.env["CELERY_BROKER_URL"] = self.rabbit.url
-        self.producer = Celery(broker=self.rabbit.url)
+        self.producer = Celery(broker=self.rabbit.url, set_as_current=False)
         self.producer.conf.update(
             task_queues=settings.CELERY_TASK_QUEUES,
             task_routes=settings.CELERY_TASK_ROUTES,

@@ -195,7 +195,9 @@ class Cluster:
         from kombu import Connection
 
         with Connection(self.env["CELERY_BROKER_URL"]) as conn:
-            Celery(broker=self.env["CELERY_BROKER_URL"]).send_task(job, kwargs=kwargs, connection=conn)
+            Celery(broker=self.env["CELERY_BROKER_URL"], set_as_current=False).send_task(
+                job, kwargs=kwargs, connection=conn
+            )
 
     def start_beat(self) -> None:
         command = [str(Path(sys.executable).parent / "celery"), "-A", "config", "beat", "--loglevel=INFO",

@@ -129,7 +129,7 @@ class Stack:
         )
         self.redis: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
-        self.producer = Celery(broker=self.env["CELERY_BROKER_URL"])
+        self.producer = Celery(broker=self.env["CELERY_BROKER_URL"], set_as_current=False)
 
     def setup(self, count: int) -> None:
         assert manage("migrate", "--noinput", env=self.env).returncode == 0
