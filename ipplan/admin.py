@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import JobHeartbeat
-from .permissions import Action, can, role_of, scope
+from .permissions import Action, can, role_of
+from .restrict import restrict
 from .roles import Role
 
 #: The action a user needs on an object to pick it in a form's choice list (model label -> action);
@@ -43,8 +44,8 @@ def choice_queryset(
     by the model's entry in CHOICE_ACTIONS)."""
     action = action or CHOICE_ACTIONS.get(queryset.model._meta.label_lower, Action.VIEW_PLAN)
     try:
-        return scope(user, action, queryset)
-    except LookupError:
+        return restrict(queryset, user, action)
+    except (LookupError, TypeError):
         # Models outside the policy (auth groups, permissions): administrators only.
         return queryset if role_of(user) == Role.ADMIN else queryset.none()
 
@@ -67,7 +68,7 @@ class PolicyAdminMixin:
     delete_action: Action | None = None
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
-        return scope(request.user, self.view_action, super().get_queryset(request))  # type: ignore[misc]
+        return restrict(super().get_queryset(request), request.user, self.view_action)  # type: ignore[misc]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can(request.user, Action.USE_ADMIN_SITE) and can(request.user, self.view_action)

@@ -8,8 +8,10 @@ who may do what.
   user's department is assigned to in any role), ``LEAD`` (tasks it leads), ``OWN`` (the user's
   own objects), ``DEPARTMENT`` (objects of the user's department, e.g. its own reports) or nothing.
 * ``can(user, action, obj)`` answers for one object (or, without an object, whether the role
-  may perform the action at all); ``scope(user, action, queryset)`` narrows a queryset to the
-  objects the user may act on, in the database.
+  may perform the action at all); a read narrows a queryset to the objects the user may act on,
+  in the database, with ``Model.objects.restrict(user, action)`` (``ipplan.restrict``), which
+  applies ``_scope`` here: no module outside the policy calls ``_scope`` itself
+  (``tests/test_restrict.py`` checks it).
 * A forbidden object answers 404 like a missing one (``get_for``); an object the user may see
   but not change answers 403 (``require``).
 * The kernel imports no app: each app tells the policy, in its ``AppConfig.ready()``, how to reach
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=models.Model)
 E = TypeVar("E", bound=Exception)
+QS = TypeVar("QS", bound="models.QuerySet[Any]")
 
 
 class Action(enum.StrEnum):
@@ -310,10 +313,9 @@ def _condition(user: Person | AnonymousUser | None, action: Action, model: type[
     return condition
 
 
-def scope(
-    user: Person | AnonymousUser | None, action: Action, queryset: models.QuerySet[M]
-) -> models.QuerySet[M]:
-    """``queryset`` narrowed, in the database, to the objects ``user`` may ``action``."""
+def _scope(user: Person | AnonymousUser | None, action: Action, queryset: QS) -> QS:
+    """``queryset`` narrowed, in the database, to the objects ``user`` may ``action``: private to
+    the policy; a read calls ``restrict()`` (``ipplan.restrict``), which applies it."""
     condition = _condition(user, action, queryset.model)
     return queryset.none() if condition is None else queryset.filter(condition)
 
@@ -326,7 +328,7 @@ def can(user: Person | AnonymousUser | None, action: Action, obj: models.Model |
         return True
     if obj.pk is None:
         return False
-    return scope(user, action, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+    return _scope(user, action, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
 def require(user: Person | AnonymousUser | None, action: Action, obj: models.Model | None = None) -> None:
@@ -340,7 +342,7 @@ def get_for(
 ) -> M:
     """The object matching ``lookup`` if the user may ``action`` it; 404 otherwise, as if missing."""
     try:
-        return scope(user, action, queryset).get(**lookup)
+        return _scope(user, action, queryset).get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError):
         try:
             existing = queryset.filter(**lookup).first()

@@ -13,7 +13,7 @@ from typing import Any, Self, TypeVar
 
 from django.db import models
 
-from .permissions import Action, _condition
+from .permissions import Action, _scope
 
 M = TypeVar("M", bound=models.Model)
 
@@ -24,8 +24,7 @@ class RestrictQuerySet(models.QuerySet[M]):
     def restrict(self, user: Any, action: Action) -> Self:
         """The rows of this queryset ``user`` may ``action``, filtered in the database (none for
         a user without the action, an anonymous one, or a model the policy cannot scope)."""
-        condition = _condition(user, action, self.model)
-        return self.none() if condition is None else self.filter(condition)
+        return _scope(user, action, self)
 
 
 class RestrictManager(models.Manager[M]):
@@ -38,11 +37,16 @@ class RestrictManager(models.Manager[M]):
         return self.get_queryset().restrict(user, action)
 
 
+def restrict(queryset: models.QuerySet[M], user: Any, action: Action) -> models.QuerySet[M]:
+    """``queryset.restrict(user, action)`` for a queryset only typed as a ``QuerySet`` (the admin's,
+    a generic view's); TypeError when its model's manager is not a ``RestrictManager``."""
+    if not isinstance(queryset, RestrictQuerySet):
+        label = queryset.model._meta.label
+        raise TypeError(f"{label} has no restrict() manager (ipplan.restrict.RestrictManager)")
+    return queryset.restrict(user, action)
+
+
 def restricted(model: type[M], user: Any, action: Action) -> models.QuerySet[M]:
     """``model.objects.restrict(user, action)`` for a model whose manager is only known at run
     time (the generic views)."""
-    manager: Any = model._default_manager
-    if not hasattr(manager, "restrict"):
-        raise TypeError(f"{model._meta.label} has no restrict() manager (ipplan.restrict.RestrictManager)")
-    queryset: models.QuerySet[M] = manager.restrict(user, action)
-    return queryset
+    return restrict(model._default_manager.all(), user, action)

@@ -11,6 +11,8 @@ from pathlib import Path
 from importlinter import api as importlinter_api  # noqa: F401 (configures import-linter's adapters)
 from importlinter.application import use_cases
 
+from ipplan import permissions
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The project's own top-level packages (those that exist yet: notifications and planparser are
 #: added by other branches).
@@ -77,3 +79,39 @@ def test_no_first_party_import_inside_a_function() -> None:
         }
     )
     assert not found, "first-party imports inside functions:\n" + "\n".join(found)
+
+
+#: The policy and the queryset method that applies it: the only modules that may narrow a queryset
+#: with the policy's private ``_scope``; every other read calls ``restrict()``.
+SCOPE_OWNERS = {Path("ipplan/permissions.py"), Path("ipplan/restrict.py")}
+
+
+def _scope_uses(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, what) of each import of ``scope``/``_scope`` from a permissions module, each
+    ``permissions.scope``/``permissions._scope`` and each call of a bare ``_scope``."""
+    names = {"scope", "_scope"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("permissions"):
+            for alias in node.names:
+                if alias.name in names:
+                    yield node.lineno, f"imports {alias.name} from {node.module}"
+        elif isinstance(node, ast.Attribute) and node.attr in names:
+            if isinstance(node.value, ast.Name) and node.value.id == "permissions":
+                yield node.lineno, f"uses permissions.{node.attr}"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_scope":
+            yield node.lineno, "calls _scope"
+
+
+def test_only_the_policy_scopes_querysets() -> None:
+    """A read narrows a queryset with ``Model.objects.restrict(user, action)`` (or a restricted
+    queryset's ``restrict()``); the free function behind it is private to the policy."""
+    assert not hasattr(permissions, "scope"), "scope() is private to the policy: use restrict()"
+    tests = sorted((ROOT / "tests").rglob("*.py"))
+    found = sorted(
+        f"{path.relative_to(ROOT)}:{line} {what}"
+        for path in [*_modules(), *tests]
+        if path.relative_to(ROOT) not in SCOPE_OWNERS
+        for line, what in _scope_uses(ast.parse(path.read_text(encoding="utf-8")))
+    )
+    assert not found, "querysets narrowed outside the policy (use restrict()):\n" + "\n".join(found)
+    assert all(any(_scope_uses(ast.parse((ROOT / owner).read_text()))) for owner in SCOPE_OWNERS)

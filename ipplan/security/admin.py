@@ -8,7 +8,8 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
-from ipplan.permissions import Action, can, scope
+from ipplan.permissions import Action, can
+from ipplan.restrict import restrict
 
 from .models import SecurityEvent
 
@@ -32,7 +33,7 @@ class SecurityEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ordering = ["-seq"]
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
-        return scope(request.user, Action.VIEW_SECURITY_LOG, super().get_queryset(request))
+        return restrict(super().get_queryset(request), request.user, Action.VIEW_SECURITY_LOG)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can(request.user, Action.USE_ADMIN_SITE) and can(request.user, Action.VIEW_SECURITY_LOG)

@@ -13,10 +13,10 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
-from departments.choices import ADMINISTRATOR_ROLES, Role
 from departments.models import Department, User
 from departments.services import user_create, user_set_role
-from ipplan.permissions import MATRIX, Action, can, scope
+from ipplan.permissions import MATRIX, Action, can
+from ipplan.roles import ADMINISTRATOR_ROLES, Role
 from ipplan.security.models import SecurityEvent
 from tasks.models import Attachment, Plan, ProgressReport, Task
 
@@ -86,11 +86,11 @@ def test_the_security_administrator_sees_accounts_not_task_content(world: World)
         (A.EXPORT, Task),
     ):
         assert model.objects.exists()  # there is something to see, and none of it is seen
-        assert not scope(security, action, model.objects.all()).exists(), (action, model)
+        assert not model.objects.restrict(security, action).exists(), (action, model)
     assert not can(security, A.VIEW_TASK, world.task) and not can(security, A.VIEW_PLAN, world.plan)
     assert not can(security, A.MANAGE_WEBHOOKS) and not can(security, A.VIEW_PLAN)
-    assert scope(security, A.MANAGE_USERS, User.objects.all()).count() == User.objects.count()
-    assert scope(security, A.VIEW_DEPARTMENT, Department.objects.all()).count() == Department.objects.count()
+    assert User.objects.restrict(security, A.MANAGE_USERS).count() == User.objects.count()
+    assert Department.objects.restrict(security, A.VIEW_DEPARTMENT).count() == Department.objects.count()
     assert not can(security, A.MANAGE_DEPARTMENTS) and not can(security, A.MANAGE_REGIONS)
     assert not can(security, A.VIEW_SECURITY_LOG)
 
@@ -100,7 +100,7 @@ def test_a_regional_security_administrator_manages_the_region_only(world: World)
         actor=world.users["security"], username="city-sec", password=PASSWORD, role=Role.SECURITY_ADMIN,
         region=world.city,
     )  # fmt: skip
-    users = set(scope(city_security, A.MANAGE_USERS, User.objects.all()).values_list("username", flat=True))
+    users = set(User.objects.restrict(city_security, A.MANAGE_USERS).values_list("username", flat=True))
     assert "bureau" in users and "foreign_staff" not in users and "admin" not in users
     with pytest.raises(PermissionDenied):
         user_set_role(
