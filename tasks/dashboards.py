@@ -14,12 +14,12 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from departments.models import Department, User
-from ipplan.permissions import Action, scope
+from ipplan.permissions import Action
 
 from . import department_figures
 from .choices import CLOSED_STATUSES, TaskStatus
 from .lights import completed_on_time_q, light_q
-from .models import Assignment, Plan, Task, local_today
+from .models import Assignment, Plan, Task, TaskQuerySet, local_today
 from .reporting.scores import Assessment, assess, rank_rows, rate
 from .selectors import with_urgency
 
@@ -117,7 +117,7 @@ def department_ranking(
 def ranking_departments(user: User) -> QuerySet[Department]:
     """The departments whose rows a user's dashboard and assessment list: their own for
     department roles, else those of their region and below."""
-    departments = scope(user, Action.VIEW_DEPARTMENT, Department.objects.all())
+    departments = Department.objects.restrict(user, Action.VIEW_DEPARTMENT)
     if user.is_department_user:
         departments = departments.filter(pk=user.department_id or 0)
     return departments
@@ -144,11 +144,11 @@ def recent_activity(plans: QuerySet[Plan], limit: int = 15) -> list[Any]:
     )
 
 
-def dashboard_scope(user: User) -> tuple[QuerySet[Plan], QuerySet[Task]]:
+def dashboard_scope(user: User) -> tuple[QuerySet[Plan], TaskQuerySet]:
     """The plans and tasks a dashboard covers: the region's for the bureau, leaders and admins;
     the department's own tasks for department roles."""
-    plans = scope(user, Action.VIEW_PLAN, Plan.objects.all())
-    tasks = scope(user, Action.VIEW_TASK, Task.objects.all())
+    plans = Plan.objects.restrict(user, Action.VIEW_PLAN)
+    tasks = Task.objects.restrict(user, Action.VIEW_TASK)
     if user.is_department_user:
         mine = Assignment.objects.filter(task=OuterRef("pk"), department_id=user.department_id or 0)
         tasks = tasks.filter(Exists(mine))

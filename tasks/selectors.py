@@ -19,7 +19,7 @@ from django.db.models import (
 )
 
 from departments.models import User
-from ipplan.permissions import Action, get_for, scope
+from ipplan.permissions import Action, get_for
 
 from .choices import AssignmentRole, Light, RequestState
 from .lights import LIGHT_BY_RANK, LIGHT_RANK  # noqa: F401 (imported from here)
@@ -54,6 +54,12 @@ def department_inbox(user: User, *, today: dt.date | None = None) -> QuerySet[Ta
     and ``report_due`` (the department's progress report is missing: see
     ``tasks.reporting.reports.is_report_missing``).
     """
+    return of_department(Task.objects.restrict(user, Action.VIEW_TASK), user, today=today)
+
+
+def of_department(tasks: QuerySet[Task], user: User, *, today: dt.date | None = None) -> QuerySet[Task]:
+    """``tasks`` (the user's restricted tasks) narrowed to the user's department's, annotated as
+    ``department_inbox`` says (the inbox page starts from its base's restricted queryset)."""
     today = today or local_today()
     # a user without a department gets the same (empty) annotated queryset, not a bare none()
     department_id = user.department_id or 0  # 0 matches nothing
@@ -64,8 +70,7 @@ def department_inbox(user: User, *, today: dt.date | None = None) -> QuerySet[Ta
         output_field=IntegerField(),
     )
     strongest = mine.annotate(rank=role_rank).order_by("rank").values("role")[:1]
-    tasks = scope(user, Action.VIEW_TASK, Task.objects.filter(Exists(mine)))
-    tasks = with_urgency(tasks, today).annotate(
+    tasks = with_urgency(tasks.filter(Exists(mine)), today).annotate(
         my_role=Subquery(strongest),
         report_due=Case(
             When(
@@ -92,7 +97,11 @@ def light_counts(tasks: QuerySet[Task]) -> dict[str, int]:
 
 def visible_tasks(user: User, *, today: dt.date | None = None) -> QuerySet[Task]:
     """Tasks the user may see, with urgency annotations and departments prefetched."""
-    tasks = scope(user, Action.VIEW_TASK, Task.objects.all())
+    return listed(Task.objects.restrict(user, Action.VIEW_TASK), today=today)
+
+
+def listed(tasks: QuerySet[Task], *, today: dt.date | None = None) -> QuerySet[Task]:
+    """``tasks`` (restricted) as a list shows them: urgency annotations, departments prefetched."""
     return (
         with_urgency(tasks, today or local_today())
         .select_related("plan", "section")
@@ -110,7 +119,7 @@ def task_detail(user: User, pk: int) -> Task:
 
 def review_queue(user: User) -> dict[str, QuerySet[Any]]:
     """What waits for the bureau: completion and extension requests, reports to review; oldest first."""
-    requests = scope(user, Action.DECIDE_COMPLETION, TaskRequest.objects.all()).filter(
+    requests = TaskRequest.objects.restrict(user, Action.DECIDE_COMPLETION).filter(
         state=RequestState.AWAITING_REVIEW
     )
     related = ("task__plan", "department", "requested_by", "signed_off_by")
@@ -118,11 +127,11 @@ def review_queue(user: User) -> dict[str, QuerySet[Any]]:
         "completions": requests.filter(kind="completion")
         .select_related(*related)
         .order_by("created_at", "id"),
-        "extensions": scope(user, Action.DECIDE_EXTENSION, TaskRequest.objects.all())
+        "extensions": TaskRequest.objects.restrict(user, Action.DECIDE_EXTENSION)
         .filter(state=RequestState.AWAITING_REVIEW, kind="extension")
         .select_related(*related)
         .order_by("created_at", "id"),
-        "reports": scope(user, Action.REVIEW_REPORT, ProgressReport.objects.all())
+        "reports": ProgressReport.objects.restrict(user, Action.REVIEW_REPORT)
         .filter(review_status="pending")
         .select_related("task__plan", "department", "author")
         .prefetch_related("attachments")
@@ -206,7 +215,7 @@ def _plain(value: Any) -> Any:
 def signoff_queue(user: User) -> QuerySet[TaskRequest]:
     """Completion requests of the head's department waiting for the head's sign-off, oldest first."""
     return (
-        scope(user, Action.SIGN_OFF_COMPLETION, TaskRequest.objects.all())
+        TaskRequest.objects.restrict(user, Action.SIGN_OFF_COMPLETION)
         .filter(kind="completion", state=RequestState.AWAITING_SIGNOFF)
         .select_related("task__plan", "requested_by")
         .order_by("created_at", "id")

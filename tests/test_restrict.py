@@ -29,17 +29,6 @@ from .conftest import World
 
 FIRST_PARTY = ("ipplan", "tasks", "webhooks", "departments", "directory", "notifications", "config")
 
-#: Function views that still page a queryset by hand, each with the reason it is not yet on the
-#: base. Nothing else may join this list.
-HAND_WRITTEN_LISTS = {
-    # issue 18 reworks these two pages for speed on another branch; they read through
-    # department_inbox()/visible_tasks(), which start from Task.objects.restrict()
-    "tasks.views.inbox.inbox",
-    "tasks.views.dashboard.task_list",
-    # a plan's page: the table view pages the plan's tasks, read through the policy
-    "tasks.views.plans.plan_detail",
-}
-
 
 def _patterns(resolvers: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
     for entry in resolvers:
@@ -82,6 +71,9 @@ def test_the_walk_finds_the_views() -> None:
     assert {"TaskViewSet", "PlanViewSet", "NotificationList", "SubscriptionList"} <= {
         c.__name__ for c in classes
     }
+    # the department inbox, the drill-down task list and the plan page (once paged by hand)
+    restricted_pages = {cls.__name__ for _route, cls in _restricted_classes()}
+    assert {"Inbox", "TaskList", "PlanDetail"} <= restricted_pages
 
 
 def test_every_api_view_with_a_queryset_derives_from_the_restricted_base() -> None:
@@ -114,19 +106,9 @@ def test_every_list_page_derives_from_the_restricted_base() -> None:
             continue
         function = inspect.unwrap(callback)
         name = f"{function.__module__}.{function.__qualname__}"
-        if "Paginator(" in inspect.getsource(function) and name not in HAND_WRITTEN_LISTS:
+        if "Paginator(" in inspect.getsource(function):
             wrong.append(f"{route}: {name} pages a queryset by hand (make it a RestrictedListView)")
     assert not wrong, "\n".join(wrong)
-
-
-def test_the_exemptions_are_still_function_views() -> None:
-    """An exempt page converted to the base leaves the list (which only ever shrinks)."""
-    functions = {
-        f"{inspect.unwrap(cb).__module__}.{inspect.unwrap(cb).__qualname__}"
-        for _r, cb, cls in _routed()
-        if cls is None
-    }
-    assert functions >= HAND_WRITTEN_LISTS
 
 
 def test_every_model_the_policy_scopes_has_restrict() -> None:

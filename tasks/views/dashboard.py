@@ -8,15 +8,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from departments.http import AuthenticatedRequest
 from departments.models import Department
-from ipplan.permissions import Action, get_for, require, scope
+from ipplan.permissions import Action, get_for, require
 
 from ..briefing import write_briefing
 from ..choices import Light, TaskStatus
@@ -31,10 +31,10 @@ from ..dashboards import (
 from ..exports import write_ledger
 from ..figures_cache import cached
 from ..filtersets import TaskFilterSet, filtered
-from ..marks import attach_marks
 from ..models import Assignment, Plan, Task, local_today
 from ..reporting.scores import city_ranking
-from ..selectors import light_counts, order_by_urgency, visible_tasks, with_urgency
+from ..selectors import light_counts, listed, order_by_urgency, with_urgency
+from .tasklists import TaskListPage
 
 #: The plans (table and chart) and ranking rows a dashboard shows; the totals cover all of them.
 DASHBOARD_ROWS = 30
@@ -49,12 +49,12 @@ def _drill(**params: Any) -> str:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     require(request.user, Action.VIEW_DASHBOARD)
     user = request.user
     today = local_today()
-    plans, tasks = dashboard_scope(user)  # type: ignore[arg-type]
-    department_id = user.department_id if user.is_department_user else None  # type: ignore[union-attr]
+    plans, tasks = dashboard_scope(user)
+    department_id = user.department_id if user.is_department_user else None
     chosen = request.GET.get("department", "")
     viewed = None
     if department_id is None and chosen.isdigit():
@@ -65,7 +65,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         tasks = tasks.filter(Exists(mine))
         plans = plans.filter(pk__in=tasks.values("plan_id"))
     # every department's score is computed over all its tasks: scope picks the rows, not the figures
-    departments = ranking_departments(user)  # type: ignore[arg-type]
+    departments = ranking_departments(user)
     if department_id:
         departments = departments.filter(pk=department_id)
 
@@ -125,40 +125,35 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "tasks/dashboard.html", context)
 
 
-@login_required
-def task_list(request: HttpRequest) -> HttpResponse:
+class TaskList(TaskListPage):
     """Any filtered list of the tasks the user may see: the target of every drill-down."""
-    tasks = visible_tasks(request.user)  # type: ignore[arg-type]
-    filterset = TaskFilterSet(
-        request.GET or None, queryset=tasks, plans=scope(request.user, Action.VIEW_PLAN, Plan.objects.all())
-    )
-    filterset.filters["department"].queryset = scope(  # type: ignore[attr-defined]
-        request.user, Action.VIEW_DEPARTMENT, Department.objects.all()
-    )
-    matching = filtered(filterset)
-    light = _one_light(filterset)
-    if light is None:
-        listed = order_by_urgency(matching)
-    else:
+
+    template_name = "tasks/task_list.html"
+
+    def narrow(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        user = self.request.user
+        plans = Plan.objects.restrict(user, Action.VIEW_PLAN)
+        self.filterset = TaskFilterSet(self.request.GET or None, queryset=listed(queryset), plans=plans)
+        departments = Department.objects.restrict(user, Action.VIEW_DEPARTMENT)
+        self.filterset.filters["department"].queryset = departments
+        self.matching = filtered(self.filterset)
+        self.light = _one_light(self.filterset)
+        if self.light is None:
+            return order_by_urgency(self.matching)
         # every row shows the same light: the same order without the CASE in ORDER BY, so the
         # due-date index yields the first page without sorting every overdue task of a province
-        listed = matching.order_by("due_date", "plan_id", "order", "id")
-    page = Paginator(listed, 50).get_page(request.GET.get("page"))
-    page.object_list = attach_marks(page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
-    if light is None:
-        counts = light_counts(matching)
-    else:  # the page's count is the light's count: no second pass over the rows
-        counts = {value: 0 for value in Light.values} | {light: page.paginator.count}
-    context = {
-        "filter": filterset,
-        "page": page,
-        "counts": counts,
-        "query": query.urlencode(),
-        "can_export": True,
-    }
-    return render(request, "tasks/task_list.html", context)
+        return self.matching.order_by("due_date", "plan_id", "order", "id")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if self.light is None:
+            counts = light_counts(self.matching)
+        else:  # the page's count is the light's count: no second pass over the rows
+            counts = {value: 0 for value in Light.values} | {self.light: context["page"].paginator.count}
+        return {**context, "filter": self.filterset, "counts": counts, "can_export": True}
+
+
+task_list = TaskList.as_view()
 
 
 def _one_light(filterset: TaskFilterSet) -> str | None:
@@ -175,10 +170,10 @@ def _one_light(filterset: TaskFilterSet) -> str | None:
 
 
 @login_required
-def ledger_export(request: HttpRequest) -> FileResponse:
+def ledger_export(request: AuthenticatedRequest) -> FileResponse:
     """The filtered task list as a ledger (.xlsx), written to a temporary file and streamed."""
     require(request.user, Action.EXPORT)
-    tasks = scope(request.user, Action.EXPORT, Task.objects.all())
+    tasks = Task.objects.restrict(request.user, Action.EXPORT)
     filterset = TaskFilterSet(request.GET or None, queryset=with_urgency(tasks, local_today()))
     matching = filtered(filterset)
     # FileResponse closes the file when it has been sent, and a TemporaryFile disappears then.
@@ -191,7 +186,7 @@ def ledger_export(request: HttpRequest) -> FileResponse:
 
 
 @login_required
-def briefing_export(request: HttpRequest) -> FileResponse:
+def briefing_export(request: AuthenticatedRequest) -> FileResponse:
     """The briefing (督办通报) for a period as .docx; the period defaults to the last 30 days."""
     require(request.user, Action.EXPORT)
     today = local_today()
@@ -204,10 +199,10 @@ def briefing_export(request: HttpRequest) -> FileResponse:
         )
     except ValueError:
         raise Http404 from None
-    plans, tasks = dashboard_scope(request.user)  # type: ignore[arg-type]
-    tasks = scope(request.user, Action.EXPORT, tasks)
+    plans, tasks = dashboard_scope(request.user)
+    tasks = tasks.restrict(request.user, Action.EXPORT)
     handle = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 (closed by FileResponse)
-    region = request.user.region or getattr(request.user.department, "region", None)  # type: ignore[union-attr]
+    region = request.user.region or getattr(request.user.department, "region", None)
     issuer = f"{region.name}{_('知识产权局')}" if region else ""
     write_briefing(plans=plans, tasks=tasks, start=start, end=end, output=handle, issuer=issuer)
     handle.seek(0)

@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from departments.http import AuthenticatedRequest
 from departments.models import Department, Region
 from ipplan.exceptions import ConflictError
-from ipplan.permissions import Action, get_for, require, scope
+from ipplan.permissions import Action, get_for, require
 from planparser import ParseError
 from planparser.dates import deadline_to_date
 
@@ -42,19 +43,19 @@ def parse_error_message(error: ParseError) -> str:
     return error.message_en if (get_language() or "").startswith("en") else error.message_zh
 
 
-def _regions(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return scope(request.user, Action.IMPORT_PLAN, Region.objects.all())
+def _regions(request: AuthenticatedRequest) -> QuerySet[Region]:
+    return Region.objects.restrict(request.user, Action.IMPORT_PLAN)
 
 
-def _own_region(request: HttpRequest) -> Region | None:
+def _own_region(request: AuthenticatedRequest) -> Region | None:
     """The user's own region when they may import for it: the default of every region choice."""
-    region = getattr(request.user, "region", None)
+    region = request.user.region
     if region is None or not _regions(request).filter(pk=region.pk).exists():
         return None
-    return region  # type: ignore[no-any-return]
+    return region
 
 
-def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+def _redirect(request: AuthenticatedRequest, url: str) -> HttpResponse:
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
@@ -64,7 +65,7 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_start(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
+def import_start(request: AuthenticatedRequest, plan_id: int | None = None) -> HttpResponse:
     """Upload or paste a plan; with ``plan_id``, a revised version of that plan."""
     require(request.user, Action.IMPORT_PLAN)
     replaces = get_for(request.user, Action.EDIT_PLAN, Plan.objects.all(), pk=plan_id) if plan_id else None
@@ -80,7 +81,7 @@ def import_start(request: HttpRequest, plan_id: int | None = None) -> HttpRespon
         upload = form.cleaned_data.get("file")
         try:
             session = import_session_start(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 data=upload.read() if upload else None,
                 filename=upload.name if upload else "",
                 text=None if upload else form.cleaned_data["text"],
@@ -96,10 +97,10 @@ def import_start(request: HttpRequest, plan_id: int | None = None) -> HttpRespon
     return render(request, "tasks/import_start.html", {"form": form, "replaces": replaces}, status=status)
 
 
-def _own_import(request: HttpRequest, pk: int) -> PlanImport:
+def _own_import(request: AuthenticatedRequest, pk: int) -> PlanImport:
     """An import the user may see (their own, or their region's bureau's); others answer 404."""
     try:
-        found: PlanImport = imports_for(request.user).select_related("region", "replaces").get(pk=pk)  # type: ignore[arg-type]
+        found: PlanImport = imports_for(request.user).select_related("region", "replaces").get(pk=pk)
         return found
     except PlanImport.DoesNotExist:
         raise Http404 from None
@@ -165,7 +166,7 @@ def preview_tree(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
+def import_preview_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require(request.user, Action.IMPORT_PLAN)
     record = _own_import(request, pk)
     if record.state in (ImportState.PARSING, ImportState.COMMITTING, ImportState.FAILED):
@@ -181,9 +182,9 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         chosen = regions.filter(pk=request.POST["region"]).first()
         if chosen is not None and chosen != record.region:
             # kept with the import, so that a reload (or a refused submit) shows the same region
-            record = plan_import_edit(actor=request.user, record=record, ops=[], version=None, region=chosen)  # type: ignore[arg-type]
+            record = plan_import_edit(actor=request.user, record=record, ops=[], version=None, region=chosen)
     session = import_session_preview(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         record=record,
         region=chosen,
         default_region=_own_region(request),
@@ -211,7 +212,7 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         mapping, create = form.mapping()
         try:
             committed = import_session_commit(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 record=record,
                 region=form.cleaned_data.get("region") or preview.region,
                 choices=Choices.of(
@@ -276,16 +277,16 @@ def import_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def import_discard(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     record = _own_import(request, pk)
-    import_session_discard(actor=request.user, record=record)  # type: ignore[arg-type]
+    import_session_discard(actor=request.user, record=record)
     messages.info(request, _("已放弃本次导入,未写入任何数据。"))
     return redirect("tasks:import_start")
 
 
 @login_required
 @require_http_methods(["GET"])
-def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+def import_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Progress of a file being read or a plan being written; htmx polls it until it is done."""
     require(request.user, Action.IMPORT_PLAN)
     record = _own_import(request, pk)
@@ -315,7 +316,7 @@ def section_choices(parsed: Any) -> list[tuple[str, str]]:
 
 
 # --- the bureau's corrections ------------------------------------------------------------------------
-def _previewed(request: HttpRequest, pk: int) -> PlanImport:
+def _previewed(request: AuthenticatedRequest, pk: int) -> PlanImport:
     require(request.user, Action.IMPORT_PLAN)
     record = _own_import(request, pk)
     if record.state != ImportState.PREVIEWED:
@@ -325,10 +326,10 @@ def _previewed(request: HttpRequest, pk: int) -> PlanImport:
 
 @login_required
 @require_http_methods(["GET"])
-def import_task_form(request: HttpRequest, pk: int) -> HttpResponse:
+def import_task_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The correction form of one task (``?path=``), loaded into the preview by htmx."""
     record = _previewed(request, pk)
-    parsed = import_session_preview(actor=request.user, record=record).parsed  # type: ignore[arg-type]
+    parsed = import_session_preview(actor=request.user, record=record).parsed
     task = next((t for t in parsed.tasks if t.path == request.GET.get("path")), None)
     if task is None:
         raise Http404
@@ -391,7 +392,7 @@ def edit_op(post: Any) -> dict[str, Any]:
 
 @login_required
 @require_POST
-def import_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def import_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Store one correction with the import, then show the preview again."""
     record = _previewed(request, pk)
     version = request.POST.get("version", "")
@@ -400,7 +401,7 @@ def import_edit(request: HttpRequest, pk: int) -> HttpResponse:
         region = _regions(request).filter(pk=request.POST["region"]).first()
     try:
         plan_import_edit(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             record=record,
             ops=[edit_op(request.POST)],
             version=int(version) if version.isdigit() else None,
@@ -418,12 +419,12 @@ def import_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def import_departments(request: HttpRequest, pk: int) -> HttpResponse:
+def import_departments(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Server-side search of the region's department registry for the picker (htmx)."""
     record = _previewed(request, pk)
     query = (request.GET.get("q") or "").strip()[:50]
     region = import_session_preview(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         record=record,
         default_region=_own_region(request),
     ).preview.region

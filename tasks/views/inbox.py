@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from departments.choices import Role
-from ipplan.permissions import Action, scope
+from ipplan.permissions import Action
+from ipplan.roles import Role
 
 from ..filtersets import TaskFilterSet, filtered
-from ..marks import attach_marks
-from ..models import Assignment, Plan
-from ..selectors import department_inbox, light_counts, order_by_urgency, signoff_queue
+from ..models import Assignment, Plan, Task
+from ..selectors import light_counts, of_department, order_by_urgency, signoff_queue
+from .tasklists import TaskListPage
 
 SORTS = {
     "urgency": (_("紧急程度"), None),
@@ -27,36 +25,50 @@ SORTS = {
 PAGE_SIZE = 50
 
 
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    tasks = department_inbox(request.user)  # type: ignore[arg-type]
-    department = getattr(request.user, "department_id", None) or 0  # 0 matches nothing
-    # the plans the department has a task in: EXISTS, not a DISTINCT over joined plan rows
-    carried = Assignment.objects.filter(task__plan=OuterRef("pk"), department_id=department)
-    plans = scope(request.user, Action.VIEW_PLAN, Plan.objects.filter(Exists(carried)))
-    filterset = TaskFilterSet(request.GET or None, queryset=tasks, plans=plans)
-    without_light = request.GET.copy()
-    without_light.pop("light", None)
-    counted = TaskFilterSet(without_light or None, queryset=tasks, plans=plans).qs
-    sort = request.GET.get("sort", "urgency")
-    ordering = SORTS.get(sort, SORTS["urgency"])[1]
-    matching = filtered(filterset)
-    listed = matching.order_by(*ordering) if ordering else order_by_urgency(matching)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = attach_marks(page.object_list)  # 已催办, 逾期 N 天, whom a request waits for
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "counts": light_counts(counted),
-        "sorts": [(key, label) for key, (label, _o) in SORTS.items()],
-        "sort": sort if sort in SORTS else "urgency",
-        "query": query.urlencode(),
-        "has_department": request.user.department_id is not None,  # type: ignore[union-attr]
-        # the head's sign-off queue comes first on the page
-        "signoff": list(signoff_queue(request.user)[:50]) if not request.headers.get("HX-Request") else [],  # type: ignore[arg-type]
-        "is_head": getattr(request.user, "role", None) == Role.DEPT_HEAD,
-    }
-    template = "tasks/_inbox_table.html" if request.headers.get("HX-Request") else "tasks/inbox.html"
-    return render(request, template, context)
+class Inbox(TaskListPage):
+    """The department's tasks through the page's filters, sorted; the light counts ignore the
+    light filter; htmx asks for the table alone."""
+
+    paginate_by = PAGE_SIZE
+
+    def narrow(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        user, params = self.request.user, self.request.GET
+        tasks = of_department(queryset, user)
+        # the plans the department has a task in: EXISTS, not a DISTINCT over joined plan rows
+        carried = Assignment.objects.filter(task__plan=OuterRef("pk"), department_id=user.department_id or 0)
+        plans = Plan.objects.restrict(user, Action.VIEW_PLAN).filter(Exists(carried))
+        self.filterset = TaskFilterSet(params or None, queryset=tasks, plans=plans)
+        without_light = params.copy()
+        without_light.pop("light", None)
+        self.counted = TaskFilterSet(without_light or None, queryset=tasks, plans=plans).qs
+        ordering = SORTS[self.sort()][1]
+        matching = filtered(self.filterset)
+        return matching.order_by(*ordering) if ordering else order_by_urgency(matching)
+
+    def sort(self) -> str:
+        sort = self.request.GET.get("sort", "urgency")
+        return sort if sort in SORTS else "urgency"
+
+    def partial(self) -> bool:
+        return bool(self.request.headers.get("HX-Request"))
+
+    def get_template_names(self) -> list[str]:
+        return ["tasks/_inbox_table.html" if self.partial() else "tasks/inbox.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        return {
+            **context,
+            "filter": self.filterset,
+            "counts": light_counts(self.counted),
+            "sorts": [(key, label) for key, (label, _o) in SORTS.items()],
+            "sort": self.sort(),
+            "has_department": user.department_id is not None,
+            # the head's sign-off queue comes first on the page
+            "signoff": [] if self.partial() else list(signoff_queue(user)[:50]),
+            "is_head": user.role == Role.DEPT_HEAD,
+        }
+
+
+inbox = Inbox.as_view()

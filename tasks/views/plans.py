@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from departments.http import AuthenticatedRequest
 from departments.models import Department
+from ipplan.generic import RestrictedListView
 from ipplan.permissions import Action, can, get_for
 from notifications.services.policies import rules_for
 
@@ -26,7 +27,7 @@ from ..filtersets import TaskFilterSet
 from ..lights import LIGHT_BY_RANK
 from ..marks import attach_marks
 from ..models import Assignment, IndicatorReading, Phase, Plan, Section, Task, local_today
-from ..selectors import light_counts, visible_tasks
+from ..selectors import light_counts, listed, visible_tasks
 from ..services.workflow import deadline_set_for_plan, deadline_set_for_section
 
 PLAN_VIEWS = ("sections", "table", "timeline")
@@ -86,9 +87,10 @@ def _outline(plan: Plan, tasks: QuerySet[Task]) -> list[SectionRow]:
     return outline
 
 
-def _plan_tasks(request: AuthenticatedRequest, plan: Plan) -> tuple[TaskFilterSet, QuerySet[Task], bool]:
-    """The plan's tasks the user may see, through the page's filters."""
-    all_tasks = visible_tasks(request.user).filter(plan=plan)
+def _plan_tasks(
+    request: AuthenticatedRequest, plan: Plan, all_tasks: QuerySet[Task]
+) -> tuple[TaskFilterSet, QuerySet[Task], bool]:
+    """The plan's tasks the user may see (``all_tasks``), through the page's filters."""
     # the departments with a task in the plan: EXISTS, not a DISTINCT over joined department rows
     carries = Assignment.objects.filter(department=OuterRef("pk"), task__plan=plan)
     departments = Department.objects.filter(Exists(carries)).order_by("name")
@@ -97,69 +99,97 @@ def _plan_tasks(request: AuthenticatedRequest, plan: Plan) -> tuple[TaskFilterSe
     for key, values in data.items():
         query.setlist(key, values)
     filterset = TaskFilterSet(query or None, queryset=all_tasks)
-    filterset.filters["department"].queryset = departments  # type: ignore[attr-defined]
+    filterset.filters["department"].queryset = departments
     return filterset, filterset.qs.order_by("order", "id"), bool(data)
 
 
-@login_required
-def plan_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The plan: outline with collapsed sections (default), a compact table, or a timeline."""
-    plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
-    view = request.GET.get("view", "sections")
-    if view not in PLAN_VIEWS:
-        view = "sections"
-    filterset, tasks, filtering = _plan_tasks(request, plan)
-    all_tasks = visible_tasks(request.user).filter(plan=plan)
-    today = local_today()
-    outline = _outline(plan, tasks)
-    table: Page[Task] | None = None
-    timeline: dict[str, object] = {}
-    if view == "sections" and filtering:  # a filtered outline is short: open it with its tasks
-        by_section: dict[int, list[Task]] = {}
-        for task in attach_marks(tasks):
-            by_section.setdefault(task.section_id or 0, []).append(task)
-        for row in outline:
-            row.tasks = by_section.get(row.key, [])
-    elif view == "table":
-        table = Paginator(tasks, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
-    latest = IndicatorReading.objects.filter(indicator=OuterRef("pk")).order_by("-observed_on", "-id")
-    indicators = plan.indicators.select_related("section", "task").annotate(
-        latest_value=Subquery(latest.values("value")[:1]),
-        latest_on=Subquery(latest.values("observed_on")[:1]),
-    )
+class PlanDetail(RestrictedListView):
+    """The plan: outline with collapsed sections (default), a compact table, or a timeline; the
+    table pages the plan's tasks the user may see. A plan out of reach answers 404 as a missing
+    one (so no 403 for a role without tasks)."""
+
+    request: AuthenticatedRequest
+    model = Task
+    action = Action.VIEW_TASK
+    required = False
+    template_name = "tasks/plan_detail.html"
+
+    def shown(self) -> str:
+        view = self.request.GET.get("view", "sections")
+        return view if view in PLAN_VIEWS else "sections"
+
+    def narrow(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        user = self.request.user
+        self.plan = get_for(
+            user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=self.kwargs["pk"]
+        )
+        self.all_tasks = listed(queryset).filter(plan=self.plan)
+        self.filterset, self.tasks, self.filtering = _plan_tasks(self.request, self.plan, self.all_tasks)
+        return self.tasks
+
+    def get_paginate_by(self, queryset: QuerySet[Task]) -> int | None:
+        return TABLE_PAGE_SIZE if self.shown() == "table" else None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        plan, tasks, view = self.plan, self.tasks, self.shown()
+        today = local_today()
+        outline = _outline(plan, tasks)
+        timeline: dict[str, object] = {}
+        if view == "sections" and self.filtering:  # a filtered outline is short: open it with its tasks
+            by_section: dict[int, list[Task]] = {}
+            for task in attach_marks(tasks):
+                by_section.setdefault(task.section_id or 0, []).append(task)
+            for row in outline:
+                row.tasks = by_section.get(row.key, [])
+        latest = IndicatorReading.objects.filter(indicator=OuterRef("pk")).order_by("-observed_on", "-id")
+        indicators = plan.indicators.select_related("section", "task").annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_on=Subquery(latest.values("observed_on")[:1]),
+        )
+        phases = _phases(plan, today)
+        if view == "timeline":
+            timeline = _timeline(plan, tasks, outline, phases, today)
+        filters = QueryDict(mutable=True)
+        for key in FILTER_FIELDS:
+            if self.request.GET.getlist(key):
+                filters.setlist(key, self.request.GET.getlist(key))
+        user = self.request.user
+        return {
+            **context,
+            "plan": plan,
+            "view": view,
+            "outline": outline,
+            "table": context["page"],
+            "timeline": timeline,
+            "indicators": indicators,
+            "phases": phases,
+            "task_count": sum(row.own for row in outline),
+            "counts": light_counts(self.all_tasks),
+            "figures": plan_figures(Plan.objects.filter(pk=plan.pk), today)[0],
+            "filter": self.filterset,
+            "filtering": self.filtering,
+            "filters": filters.urlencode(),
+            "query": f"view=table&{filters.urlencode()}",
+            "can_reimport": can(user, Action.EDIT_PLAN, plan),
+            "can_maintain": can(user, Action.MAINTAIN_PLAN, plan),
+            "can_set_deadlines": can(user, Action.EDIT_DEADLINE, plan),
+            "rules": rules_for(plan),
+            "all_sections": Section.objects.filter(plan=plan).order_by("order", "id"),
+        }
+
+
+plan_detail = PlanDetail.as_view()
+
+
+def _phases(plan: Plan, today: dt.date) -> list[Phase]:
+    """The plan's phases, each with its ``state`` on ``today``."""
     phases = list(plan.phases.all())
     for phase in phases:
         phase.state = (  # type: ignore[attr-defined]
             "done" if phase.end and phase.end < today else "current" if phase.start <= today else "upcoming"
         )
-    if view == "timeline":
-        timeline = _timeline(plan, tasks, outline, phases, today)
-    filters = QueryDict(mutable=True)
-    for key in FILTER_FIELDS:
-        if request.GET.getlist(key):
-            filters.setlist(key, request.GET.getlist(key))
-    context = {
-        "plan": plan,
-        "view": view,
-        "outline": outline,
-        "table": table,
-        "timeline": timeline,
-        "indicators": indicators,
-        "phases": phases,
-        "task_count": sum(row.own for row in outline),
-        "counts": light_counts(all_tasks),
-        "figures": plan_figures(Plan.objects.filter(pk=plan.pk), today)[0],
-        "filter": filterset,
-        "filtering": filtering,
-        "filters": filters.urlencode(),
-        "query": f"view=table&{filters.urlencode()}",
-        "can_reimport": can(request.user, Action.EDIT_PLAN, plan),
-        "can_maintain": can(request.user, Action.MAINTAIN_PLAN, plan),
-        "can_set_deadlines": can(request.user, Action.EDIT_DEADLINE, plan),
-        "rules": rules_for(plan),
-        "all_sections": Section.objects.filter(plan=plan).order_by("order", "id"),
-    }
-    return render(request, "tasks/plan_detail.html", context)
+    return phases
 
 
 def _timeline(
@@ -215,7 +245,8 @@ def plan_section_tasks(request: AuthenticatedRequest, pk: int, section_id: int) 
     """The tasks of one section (0: outside any section), loaded by htmx when the section opens."""
     plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.all(), pk=pk)
     section = get_object_or_404(Section, pk=section_id, plan=plan) if section_id else None
-    _filterset, tasks, _filtering = _plan_tasks(request, plan)
+    all_tasks = visible_tasks(request.user).filter(plan=plan)
+    _filterset, tasks, _filtering = _plan_tasks(request, plan, all_tasks)
     return render(
         request,
         "tasks/_plan_section_tasks.html",
