@@ -3,17 +3,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ipplan.roles import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, Role
-
-__all__ = [
-    "ADMINISTRATOR_ROLES",
-    "DEPARTMENT_ROLES",
-    "REGION_ROLES",
-    "DepartmentKind",
-    "RegionLevel",
-    "Role",
-]
-
 
 class RegionLevel(models.TextChoices):
     PROVINCE = "province", _("省级")

@@ -18,8 +18,9 @@ from ipplan.fieldcrypto import BlindIndexField, EncryptedCharField, EncryptedEma
 from ipplan.models import TimeStampedModel
 from ipplan.outbound import validate_url
 from ipplan.restrict import RestrictManager
+from ipplan.roles import DEPARTMENT_ROLES, Role
 
-from .choices import DEPARTMENT_ROLES, DepartmentKind, RegionLevel, Role
+from .choices import DepartmentKind, RegionLevel
 
 
 class Region(TimeStampedModel):

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from ipplan.audit import bulk_save_as, save_as
 from ipplan.permissions import Action, region_path, require
+from ipplan.roles import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, Role
 from ipplan.security.choices import EventAction
 from ipplan.security.services import security_event
 
-from .choices import ADMINISTRATOR_ROLES, DEPARTMENT_ROLES, REGION_ROLES, RegionLevel, Role
+from .choices import RegionLevel
 from .kinds import guess_kind
 from .models import AssessmentWeights, Department, DepartmentAlias, PasswordHistory, Region, User
 from .sessions import sessions_end_for_user

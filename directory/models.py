@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from departments.choices import ADMINISTRATOR_ROLES, Role
 from ipplan.restrict import RestrictManager
+from ipplan.roles import ADMINISTRATOR_ROLES, Role
 
 from .choices import DirectorySource, MappingSource
 

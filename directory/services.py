@@ -12,11 +12,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.choices import ADMINISTRATOR_ROLES
 from departments.models import Department, Region, User
 from departments.services import role_flags, user_create, user_scope_resolve
 from ipplan.audit import save_as
 from ipplan.permissions import Action, require
+from ipplan.roles import ADMINISTRATOR_ROLES
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.services import security_event
 

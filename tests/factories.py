@@ -18,9 +18,10 @@ from typing import Any
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from departments.choices import RegionLevel, Role
+from departments.choices import RegionLevel
 from departments.models import Department, Region, User
 from departments.services import department_create, region_create, user_create
+from ipplan.roles import Role
 from ipplan.services import api_token_create
 from planparser import parse_document
 from tasks.models import Assignment, Plan, ProgressReport, Section, Task, TaskRequest

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
-from departments.choices import Role
 from departments.models import Department, DepartmentAlias, Region, User
+from ipplan.roles import Role
 from notifications.models import Notification
 from tasks.choices import AssignmentRole, RequestKind, RequestState
 from tasks.models import (

@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
-from departments.choices import Role
 from departments.models import User
 from ipplan import outbound
 from ipplan.outbox import Outbox
+from ipplan.roles import Role
 from notifications.choices import NotificationKind
 from notifications.services.notifications import notification_create
 

@@ -28,11 +28,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from departments.choices import Role
 from departments.models import User
 from ipplan import outbound
 from ipplan.outbox import Outbox
 from ipplan.permissions import Action, require
+from ipplan.roles import Role
 
 from ..choices import NotificationKind, NotificationState
 from ..models import Notification

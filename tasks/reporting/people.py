@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from departments.choices import Role
 from departments.models import Region, User
+from ipplan.roles import Role
 
 
 def bureau_users_for_region(region: Region) -> QuerySet[User]:

@@ -25,8 +25,8 @@ from django.db.models.functions import RowNumber
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from departments.choices import Role
 from departments.models import User
+from ipplan.roles import Role
 from notifications.calendar import is_working_day
 from notifications.choices import NotificationKind
 from notifications.models import Notification, ReminderPolicy

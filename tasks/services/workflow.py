@@ -18,11 +18,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.choices import Role
 from departments.models import Department, User
 from ipplan.audit import save_as
 from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, can, require
+from ipplan.roles import Role
 from ipplan.versioning import save_versioned
 from notifications.choices import NotificationKind
 from notifications.services.notifications import Message, notification_create

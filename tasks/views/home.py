@@ -6,9 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from departments.choices import Role
 from departments.http import AuthenticatedRequest
 from ipplan.permissions import Action, can
+from ipplan.roles import Role
 
 from ..choices import CLOSED_STATUSES
 from ..marks import attach_marks

@@ -40,7 +40,8 @@ SETUP = """
 import json
 import datetime as dt
 from django.utils import timezone
-from departments.choices import RegionLevel, Role
+from departments.choices import RegionLevel
+from ipplan.roles import Role
 from departments.services import department_create, region_create, user_create
 from ipplan.services import api_token_create
 from tasks.models import Assignment, Plan, Task

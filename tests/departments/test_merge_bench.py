@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from departments.choices import Role
 from departments.services import department_merge, user_create
+from ipplan.roles import Role
 from tasks.models import ProgressReport, Task
 from tasks.services import progress_report_submit, task_create
 from tests.conftest import PASSWORD, World

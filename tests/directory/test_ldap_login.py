@@ -11,10 +11,10 @@ from django.urls import reverse
 from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from departments.choices import Role
 from departments.models import User
 from directory.models import DirectoryAccount, DirectoryGroupMapping
 from directory.services import group_mapping_save
+from ipplan.roles import Role
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.models import SecurityEvent
 from tests.conftest import PASSWORD, World

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
 
-from departments.choices import Role
 from departments.models import User
 from directory.models import DirectoryAccount, DirectoryGroupMapping
 from directory.services import (
@@ -17,6 +16,7 @@ from directory.services import (
     group_mapping_delete,
     group_mapping_save,
 )
+from ipplan.roles import Role
 from ipplan.security.choices import EventAction
 from ipplan.security.models import SecurityEvent
 from tests.conftest import World

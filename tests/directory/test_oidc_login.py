@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from departments.choices import Role
 from departments.models import User
 from directory.models import DirectoryAccount, DirectoryGroupMapping
 from directory.oidc import _client
 from directory.services import group_mapping_save
+from ipplan.roles import Role
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.models import SecurityEvent
 from tests.conftest import World

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from departments.choices import Role
 from departments.services import department_create, user_create
+from ipplan.roles import Role
 from notifications.choices import NotificationKind
 from notifications.models import Notification
 from tasks.models import Section, Task

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from departments.choices import Role
 from departments.services import user_create
 from ipplan.exceptions import ConflictError
+from ipplan.roles import Role
 from planparser import parse_text
 from planparser.dates import deadline_to_date
 from tasks.models import Plan, PlanImport

@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from departments.choices import Role
 from departments.models import User
 from ipplan.permissions import MATRIX
+from ipplan.roles import Role
 from tasks import status as table
 from tasks.choices import RequestKind, RequestState, TaskStatus
 from tasks.models import Task, TaskRequest

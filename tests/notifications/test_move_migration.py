@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from departments.choices import RegionLevel, Role
+from departments.choices import RegionLevel
 from departments.models import Region, User
 from departments.services import region_create
+from ipplan.roles import Role
 from notifications.models import Notification, ReminderPolicy
 from tasks.services import plan_create
 

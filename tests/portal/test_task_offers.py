@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
 
-from departments.choices import Role
 from departments.services import department_create, user_create
+from ipplan.roles import Role
 from tasks.choices import RequestState, TaskStatus
 from tasks.models import Task, TaskRequest
 from tasks.services import workflow

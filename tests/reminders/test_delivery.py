@@ -12,10 +12,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from departments.choices import Role
 from departments.models import Department, User
 from departments.services import user_create
 from ipplan.outbound import Reply
+from ipplan.roles import Role
 from notifications.choices import NotificationState
 from notifications.models import Notification
 from notifications.services.delivery import (

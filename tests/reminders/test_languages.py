@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from departments.choices import Role
 from departments.models import Department, Region, User
 from departments.services import user_create
+from ipplan.roles import Role
 from notifications.models import Notification
 from tasks.models import Plan, Task
 from tasks.services import reminders

@@ -36,7 +36,8 @@ AS_OF = "2026-10-09"  # every task below is due that day: one due_today reminder
 
 SETUP = """
 import datetime as dt
-from departments.choices import RegionLevel, Role
+from departments.choices import RegionLevel
+from ipplan.roles import Role
 from departments.services import department_create, region_create, user_create
 from tasks.models import Assignment, Plan, Task
 from tasks.services import plan_create

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from departments.choices import Role
 from departments.services import user_set_role
 from ipplan.models import ApiToken
+from ipplan.roles import Role
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.export import verify_chain
 from ipplan.security.models import SecurityEvent

@@ -12,9 +12,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from departments.choices import Role
 from departments.models import PasswordHistory, User
 from departments.services import user_create, user_set_password
+from ipplan.roles import Role
 from ipplan.services import api_token_create
 from tests.conftest import PASSWORD, World
 

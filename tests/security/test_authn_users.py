@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from departments.choices import Role
 from departments.models import PasswordHistory, User
 from departments.services import user_create, user_set_role, user_update
+from ipplan.roles import Role
 from tests.conftest import PASSWORD, World
 
 ADD_URL = "/admin/departments/user/add/"

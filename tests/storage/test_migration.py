@@ -7,8 +7,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from departments.choices import Role
 from departments.services import user_create
+from ipplan.roles import Role
 
 from ..conftest import PASSWORD
 

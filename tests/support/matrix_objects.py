@@ -21,11 +21,11 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from departments.choices import Role
 from departments.models import Department, User
 from departments.services import user_create
 from ipplan.audit import delete_as
 from ipplan.models import Tombstone
+from ipplan.roles import Role
 from notifications.choices import NotificationKind
 from notifications.models import Notification
 from tasks.models import (

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from departments.choices import Role
 from departments.models import User
 from departments.services import user_create
+from ipplan.roles import Role
 from tasks.models import TaskRequest
 from tasks.services import completion_request, completion_sign_off
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from departments.choices import Role
 from departments.models import User
 from departments.services import user_create
 from ipplan.exceptions import ConflictError, TransitionError
+from ipplan.roles import Role
 from notifications.choices import NotificationKind
 from notifications.models import Notification
 from tasks.choices import RequestKind, RequestState, TaskStatus

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from departments.choices import Role
 from departments.models import User
 from departments.services import region_create, user_create
+from ipplan.roles import Role
 from tasks.services import bureau_users_for, department_members, plan_create, task_members
 
 from ..conftest import PASSWORD, World
