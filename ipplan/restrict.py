@@ -22,8 +22,9 @@ class RestrictQuerySet(models.QuerySet[M]):
     """A queryset that can narrow itself to what a user may do."""
 
     def restrict(self, user: Any, action: Action) -> Self:
-        """The rows of this queryset ``user`` may ``action``, filtered in the database (none for
-        a user without the action, an anonymous one, or a model the policy cannot scope)."""
+        """The rows of this queryset ``user`` may ``action``, filtered in the database by the
+        policy (none for a user without the action or an anonymous one; LookupError for a model
+        the policy does not know how to scope)."""
         return _scope(user, action, self)
 
 
