@@ -34,7 +34,7 @@ from ipplan.middleware import RequestBodyLimitMiddleware, body_limit
 from tasks.models import Attachment
 
 from ..conftest import World
-from ..test_startup import clean_env, free_port
+from ..support.processes import clean_env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))

@@ -362,7 +362,7 @@ def test_the_department_admin_form_refuses_an_internal_robot(world: World) -> No
 
 
 def test_a_bad_allow_list_stops_the_start(tmp_path: Any) -> None:
-    from ..test_startup import clean_env, manage
+    from ..support.processes import clean_env, manage
 
     bad = manage("check", env=clean_env(tmp_path, IPPLAN_OUTBOUND_ALLOW_NETWORKS="10.0.0.0/8,intranet"))
     assert bad.returncode != 0 and "IPPLAN_OUTBOUND_ALLOW_NETWORKS: 'intranet' is not a network" in bad.stderr
