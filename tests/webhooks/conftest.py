@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,6 +19,8 @@ from departments.models import Region, User
 from webhooks import services
 from webhooks.events import EventKind
 from webhooks.models import Subscription
+
+from ..support.http import QuietHandler, loopback_servers
 
 
 @dataclass
@@ -65,8 +66,8 @@ class Receiver:
         return [r for r in self.requests if r.verified and 200 <= r.status < 300]
 
 
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(receiver: Receiver) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
@@ -90,32 +91,21 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: Any) -> None:  # keep the test output clean
-            pass
-
     return Handler
 
 
 @pytest.fixture
 def start_receiver() -> Iterator[Callable[[], Receiver]]:
     """Start as many receivers as a test needs (each its own port and secret)."""
-    servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
+    with loopback_servers() as serve:
 
-    def start() -> Receiver:
-        state = Receiver()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-        server.daemon_threads = True
-        state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/ipplan"
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return state
+        def start() -> Receiver:
+            state = Receiver()
+            server = serve(_handler(state))
+            state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/ipplan"
+            return state
 
-    yield start
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        yield start
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ BACKOFF_SECONDS = 1  # 1 s after the first failure, 2 s after the second
 
 # The world of tests/conftest.py, and the city bureau's subscription to the receiver.
 SETUP = """
-import contextlib
+import json
 from django.conf import settings
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py
 from departments.models import User
@@ -54,7 +54,7 @@ print("SETUP " + json.dumps({"secret": subscription.secret, "task": world.task.p
 # The lead department's staff moves the task on, through the service; the delivery is handed to
 # Celery when the service's transaction commits.
 CHANGE = """
-import contextlib
+import json
 from departments.models import User
 from tasks.models import Task
 from tasks.services.progress import task_update_progress
