@@ -6,9 +6,11 @@ Each test that asks for ``s3`` gets a new, empty bucket and the default storage 
 
 from __future__ import annotations
 
+import runpy
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +20,7 @@ import pytest
 ACCESS_KEY = "ipplan-test"
 SECRET_KEY = "ipplan-test-secret"
 REGION = "us-east-1"
+SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings.py"
 
 
 @dataclass
@@ -46,31 +49,19 @@ class S3:
         }
 
 
-def storage_options(endpoint: str, bucket: str) -> dict[str, Any]:
-    """The default storage's entry of STORAGES, as config/settings.py builds it for s3."""
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": bucket,
-            "endpoint_url": endpoint,
-            "region_name": REGION,
-            "access_key": ACCESS_KEY,
-            "secret_key": SECRET_KEY,
-            "location": "",
-            "client_config": botocore.config.Config(
-                s3={"addressing_style": "path"},
-                signature_version="s3v4",
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"max_attempts": 1, "mode": "standard"},
-            ),
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": 60,
-            "file_overwrite": False,
-            "max_memory_size": 5 * 1024 * 1024,
-        },
+@pytest.fixture(scope="session")
+def s3_storage(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The default storage's entry of STORAGES as config/settings.py builds it with this server's
+    variables (``S3.env``): the settings file run again with them, its bucket filled in per test."""
+    variables = {
+        **S3(s3_endpoint, "bucket", None).env(),
+        "IPPLAN_DATA_DIR": str(tmp_path_factory.mktemp("s3")),
     }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        built = runpy.run_path(str(SETTINGS))
+    return dict(built["STORAGES"]["default"])
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +78,7 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3(s3_endpoint: str, settings: Any) -> S3:
+def s3(s3_endpoint: str, s3_storage: dict[str, Any], settings: Any) -> S3:
     client = boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
@@ -97,6 +88,14 @@ def s3(s3_endpoint: str, settings: Any) -> S3:
     )
     bucket = f"ipplan-{uuid.uuid4().hex[:16]}"
     client.create_bucket(Bucket=bucket)
-    settings.STORAGES = {**settings.STORAGES, "default": storage_options(s3_endpoint, bucket)}
+    # one attempt instead of the settings' three: a test against a local server fails at once
+    options = {
+        **s3_storage["OPTIONS"],
+        "bucket_name": bucket,
+        "client_config": s3_storage["OPTIONS"]["client_config"].merge(
+            botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+        ),
+    }
+    settings.STORAGES = {**settings.STORAGES, "default": {**s3_storage, "OPTIONS": options}}
     settings.IPPLAN_STORAGE = "s3"
     return S3(s3_endpoint, bucket, client)
