@@ -38,15 +38,20 @@ class S3:
 
     def env(self) -> dict[str, str]:
         """What a child process needs to use this bucket (the documented variables)."""
-        return {
-            "IPPLAN_STORAGE": "s3",
-            "IPPLAN_S3_ENDPOINT_URL": self.endpoint,
-            "IPPLAN_S3_BUCKET": self.bucket,
-            "IPPLAN_S3_ACCESS_KEY": ACCESS_KEY,
-            "IPPLAN_S3_SECRET_KEY": SECRET_KEY,
-            "IPPLAN_S3_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+        return s3_variables(self.endpoint, self.bucket)
+
+
+def s3_variables(endpoint: str, bucket: str) -> dict[str, str]:
+    """The documented variables that point ipplan at ``bucket`` on the server at ``endpoint``."""
+    return {
+        "IPPLAN_STORAGE": "s3",
+        "IPPLAN_S3_ENDPOINT_URL": endpoint,
+        "IPPLAN_S3_BUCKET": bucket,
+        "IPPLAN_S3_ACCESS_KEY": ACCESS_KEY,
+        "IPPLAN_S3_SECRET_KEY": SECRET_KEY,
+        "IPPLAN_S3_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +59,7 @@ def s3_storage(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> di
     """The default storage's entry of STORAGES as config/settings.py builds it with this server's
     variables (``S3.env``): the settings file run again with them, its bucket filled in per test."""
     variables = {
-        **S3(s3_endpoint, "bucket", None).env(),
+        **s3_variables(s3_endpoint, "bucket"),
         "IPPLAN_DATA_DIR": str(tmp_path_factory.mktemp("s3")),
     }
     with pytest.MonkeyPatch.context() as patch:
