@@ -33,7 +33,7 @@ from webhooks.models import Delivery, Subscription
 
 from ..conftest import World
 from ..factories import client_for
-from ..support.http import QuietHandler, loopback_servers
+from ..support.http import QuietHandler, server_per_state
 
 SECRET_BANNER = "INTERNAL-ONLY redis_version:7.0.15 root:x:0:0"
 
@@ -71,13 +71,8 @@ def _handler(listener: Listener) -> type[QuietHandler]:
 
 @pytest.fixture
 def start_listener() -> Iterator[Callable[[], Listener]]:
-    with loopback_servers() as serve:
-
-        def start() -> Listener:
-            listener = Listener(body=json.dumps({"errcode": 0, "banner": SECRET_BANNER}).encode())
-            listener.port = serve(_handler(listener)).server_address[1]
-            return listener
-
+    body = json.dumps({"errcode": 0, "banner": SECRET_BANNER}).encode()
+    with server_per_state(lambda: Listener(body=body), _handler) as start:
         yield start
 
 

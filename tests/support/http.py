@@ -12,9 +12,16 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 Serve = Callable[..., ThreadingHTTPServer]
+State = TypeVar("State", bound="Served")
+
+
+class Served(Protocol):
+    """What a server records and answers, told the port it listens on."""
+
+    port: int
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -48,3 +55,19 @@ def loopback_servers() -> Iterator[Serve]:
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def server_per_state(
+    make: Callable[[], State], handler: Callable[[State], type[BaseHTTPRequestHandler]]
+) -> Iterator[Callable[[], State]]:
+    """A fixture's ``start()``: each call makes a new state, serves ``handler(state)`` on a port of
+    its own (set as ``state.port``) and returns the state; every server stops at the end."""
+    with loopback_servers() as serve:
+
+        def start() -> State:
+            state = make()
+            state.port = serve(handler(state)).server_address[1]
+            return state
+
+        yield start

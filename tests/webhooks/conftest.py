@@ -20,7 +20,7 @@ from webhooks import services
 from webhooks.events import EventKind
 from webhooks.models import Subscription
 
-from ..support.http import QuietHandler, loopback_servers
+from ..support.http import QuietHandler, server_per_state
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Received:
 class Receiver:
     """What the server answers (``statuses`` in turn, then ``default_status``) and what it got."""
 
-    url: str = ""
+    port: int = 0
     secret: str = ""
     statuses: list[int] = field(default_factory=list)
     default_status: int = 200
@@ -52,6 +52,10 @@ class Receiver:
     holding: threading.Event = field(default_factory=threading.Event)
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/ipplan"
 
     def answer(self) -> int:
         with self.lock:
@@ -97,14 +101,7 @@ def _handler(receiver: Receiver) -> type[QuietHandler]:
 @pytest.fixture
 def start_receiver() -> Iterator[Callable[[], Receiver]]:
     """Start as many receivers as a test needs (each its own port and secret)."""
-    with loopback_servers() as serve:
-
-        def start() -> Receiver:
-            state = Receiver()
-            server = serve(_handler(state))
-            state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/ipplan"
-            return state
-
+    with server_per_state(Receiver, _handler) as start:
         yield start
 
 
