@@ -299,6 +299,7 @@ __all__ = [
     "assignments",
     "client_for",
     "completion",
+    "completion_row",
     "department",
     "extension",
     "imported_plan",
