@@ -7,6 +7,7 @@ Each test that asks for ``s3`` gets a new, empty bucket and the default storage 
 from __future__ import annotations
 
 import runpy
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,19 +55,19 @@ def s3_variables(endpoint: str, bucket: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def s3_storage(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The default storage's entry of STORAGES as config/settings.py builds it with this server's
-    variables (``S3.env``): the settings file run again with them, its bucket filled in per test."""
-    variables = {
-        **s3_variables(s3_endpoint, "bucket"),
-        "IPPLAN_DATA_DIR": str(tmp_path_factory.mktemp("s3")),
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in variables.items():
+def storage_options(endpoint: str, bucket: str) -> dict[str, Any]:
+    """The default storage's entry of STORAGES as config/settings.py builds it for ``bucket`` on
+    the server at ``endpoint`` (the settings file run again with ``s3_variables``), with one
+    attempt instead of the settings' three: a test against a local server fails at once."""
+    with tempfile.TemporaryDirectory() as data, pytest.MonkeyPatch.context() as patch:
+        for name, value in {**s3_variables(endpoint, bucket), "IPPLAN_DATA_DIR": data}.items():
             patch.setenv(name, value)
-        built = runpy.run_path(str(SETTINGS))
-    return dict(built["STORAGES"]["default"])
+        entry: dict[str, Any] = runpy.run_path(str(SETTINGS))["STORAGES"]["default"]
+    options = entry["OPTIONS"]
+    options["client_config"] = options["client_config"].merge(
+        botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+    )
+    return entry
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +84,7 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3(s3_endpoint: str, s3_storage: dict[str, Any], settings: Any) -> S3:
+def s3(s3_endpoint: str, settings: Any) -> S3:
     client = boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
@@ -93,14 +94,6 @@ def s3(s3_endpoint: str, s3_storage: dict[str, Any], settings: Any) -> S3:
     )
     bucket = f"ipplan-{uuid.uuid4().hex[:16]}"
     client.create_bucket(Bucket=bucket)
-    # one attempt instead of the settings' three: a test against a local server fails at once
-    options = {
-        **s3_storage["OPTIONS"],
-        "bucket_name": bucket,
-        "client_config": s3_storage["OPTIONS"]["client_config"].merge(
-            botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
-        ),
-    }
-    settings.STORAGES = {**settings.STORAGES, "default": {**s3_storage, "OPTIONS": options}}
+    settings.STORAGES = {**settings.STORAGES, "default": storage_options(s3_endpoint, bucket)}
     settings.IPPLAN_STORAGE = "s3"
     return S3(s3_endpoint, bucket, client)
