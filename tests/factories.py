@@ -24,6 +24,7 @@ from departments.services import department_create, region_create, user_create
 from ipplan.roles import Role
 from ipplan.services import api_token_create
 from planparser import parse_document
+from tasks.choices import RequestKind
 from tasks.models import Assignment, Plan, ProgressReport, Section, Task, TaskRequest
 from tasks.services import (
     assignment_set,
@@ -188,6 +189,19 @@ def extension(author: User, task: Task, *, days: int = 60, reason: str = "需要
     )
 
 
+def completion_row(world: World, state: str) -> TaskRequest:
+    """A completion request of the world's lead department in ``state``, written straight to the
+    table: for a shortcut to a state no single service call reaches, or to test the table's own
+    constraints (every other request goes through ``completion`` above)."""
+    return TaskRequest.objects.create(
+        task=world.task,
+        kind=RequestKind.COMPLETION,
+        state=state,
+        department=world.lead_dept,
+        requested_by=world.users["staff"],
+    )
+
+
 @dataclass
 class World:
     province: Region
@@ -286,6 +300,7 @@ __all__ = [
     "assignments",
     "client_for",
     "completion",
+    "completion_row",
     "department",
     "extension",
     "imported_plan",

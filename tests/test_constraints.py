@@ -24,6 +24,7 @@ from tasks.models import (
 )
 
 from .conftest import World
+from .factories import completion_row
 
 pytestmark = pytest.mark.django_db
 
@@ -179,18 +180,9 @@ def test_extension_request_needs_date(world: World) -> None:
 
 
 def test_one_open_request_per_kind(world: World) -> None:
-    def make(state: str) -> TaskRequest:
-        return TaskRequest.objects.create(
-            task=world.task,
-            kind=RequestKind.COMPLETION,
-            state=state,
-            department=world.lead_dept,
-            requested_by=world.users["staff"],
-        )
-
-    make(RequestState.RETURNED)
-    make(RequestState.AWAITING_SIGNOFF)
-    rejected(lambda: make(RequestState.AWAITING_REVIEW))
+    completion_row(world, RequestState.RETURNED)
+    completion_row(world, RequestState.AWAITING_SIGNOFF)
+    rejected(lambda: completion_row(world, RequestState.AWAITING_REVIEW))
 
 
 def test_department_and_alias_names_not_empty(world: World) -> None:

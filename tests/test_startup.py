@@ -6,9 +6,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,28 +17,7 @@ from django.core.management import call_command
 from ipplan.jobs import heartbeat
 from ipplan.models import JobHeartbeat
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-
-
-def manage(
-    *args: str, env: dict[str, str] | None = None, timeout: int = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The embedded defaults in a fresh data directory, whatever the test run itself uses."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "IPPLAN_"))
-    }
-    env["IPPLAN_DATA_DIR"] = str(tmp_path / "var")
-    env.update(extra)
-    return env
+from .support.processes import celery_worker, clean_env, free_port, manage, redis_server, spawn, wait_for
 
 
 def test_no_missing_migrations(tmp_path: Path) -> None:
@@ -109,61 +86,6 @@ def test_load_demo_is_idempotent() -> None:
     counts = dict(Plan.objects.values_list("region__name").annotate(n=Count("tasks")))
     assert counts == {"东莞市": 80, "哈尔滨市": 15, "舞钢市": 8, "广州市": 12, "珠海市": 20}
     assert Task.objects.filter(plan__region__name="东莞市", due_date__isnull=False).count() == 80
-
-
-def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``command`` in its own process group, output to ``log``, so one signal stops it all."""
-    with log.open("w") as out:
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
-
-
-def celery_worker(
-    name: str, *, concurrency: int, beat_schedule: Path | None = None, solo_node: bool = False
-) -> list[str]:
-    """The command line of a Celery worker of ipplan (with beat when given its schedule file)."""
-    command = [str(Path(PYTHON).parent / "celery"), "-A", "config", "worker"]
-    if beat_schedule is not None:
-        command += ["--beat", "-s", str(beat_schedule)]
-    command += ["--loglevel=INFO", f"--concurrency={concurrency}", "--hostname", f"{name}-{os.getpid()}@%h"]
-    if solo_node:  # no gossip or mingle with other workers: starts faster, nothing to share
-        command += ["--without-gossip", "--without-mingle"]
-    return command
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def redis_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A throw-away Redis on ``port`` (no persistence), started and answering."""
-    proc = spawn(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        env,
-        log,
-    )
-    assert wait_for(lambda: port_open(port), 20), log.read_text()[-3000:]
-    return proc
 
 
 def fetch(url: str) -> int:

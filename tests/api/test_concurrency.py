@@ -31,6 +31,7 @@ from tasks.services import plan_create, section_create, task_create
 
 from ..conftest import World
 from ..factories import client_for
+from ..threads import guarded
 
 PROBLEM = "application/problem+json"
 SELF_SERVICE = [TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED]
@@ -77,19 +78,14 @@ def test_fifty_concurrent_patches_with_the_same_etag_let_exactly_one_win(world: 
     errors: list[BaseException] = []
 
     def patch(i: int) -> None:
-        try:
-            barrier.wait()
-            response = clients[i].patch(
-                _task_url(task.pk), {"progress": i + 1}, format="json", HTTP_IF_MATCH=etag
-            )
-            body = response.json() if response.content else None
-            answers[i] = (i + 1, response.status_code, body, response.get("Content-Type", ""))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        barrier.wait()
+        response = clients[i].patch(
+            _task_url(task.pk), {"progress": i + 1}, format="json", HTTP_IF_MATCH=etag
+        )
+        body = response.json() if response.content else None
+        answers[i] = (i + 1, response.status_code, body, response.get("Content-Type", ""))
 
-    threads = [threading.Thread(target=patch, args=(i,)) for i in range(n)]
+    threads = [threading.Thread(target=guarded(errors, patch), args=(i,)) for i in range(n)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -282,78 +278,60 @@ def test_sync_client_mirrors_tasks_exactly_during_concurrent_updates_and_deletio
         staff_client: APIClient, bureau_client: APIClient, wrng: random.Random, share: list[int]
     ) -> None:
         etags: dict[int, str] = {}  # this writer's idea of each task's ETag (often stale: a 412)
-        try:
-            while claim():
-                pk = wrng.choice(share if wrng.random() < 0.8 else targets)
-                deadline = wrng.random() < 0.03
-                client = bureau_client if deadline else staff_client
-                if deadline:
-                    payload: dict[str, Any] = {
-                        "due_date": (today + dt.timedelta(days=wrng.randint(10, 400))).isoformat()
-                    }
-                else:
-                    payload = {"progress": wrng.randint(0, 100)}
-                    if wrng.random() < 0.3:
-                        payload["status"] = wrng.choice(SELF_SERVICE)
-                for _attempt in range(100):
-                    if pk not in etags:
-                        read = client.get(_task_url(pk))
-                        with lock:
-                            counts["reads"] += 1
-                        if read.status_code != 200:
-                            unexpected.append(("GET", pk, read.status_code, read.content[:300]))
-                            return
-                        etags[pk] = read["ETag"]
-                    response = client.patch(_task_url(pk), payload, format="json", HTTP_IF_MATCH=etags[pk])
-                    if response.status_code == 200:
-                        etags[pk] = response["ETag"]
-                        with lock:
-                            counts["done"] += 1
-                            counts["deadlines" if deadline else "progress"] += 1
-                        break
-                    if response.status_code == 412:
-                        assert response.json()["code"] == "precondition_failed"
-                        with lock:
-                            counts["412"] += 1
-                        del etags[pk]  # re-read it
-                        continue
-                    unexpected.append(("PATCH", pk, response.status_code, response.content[:300]))
-                    return
-                else:
-                    unexpected.append(("PATCH", pk, 0, b"100 attempts in a row lost"))
-                    return
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        while claim():
+            pk = wrng.choice(share if wrng.random() < 0.8 else targets)
+            deadline = wrng.random() < 0.03
+            client = bureau_client if deadline else staff_client
+            if deadline:
+                payload: dict[str, Any] = {
+                    "due_date": (today + dt.timedelta(days=wrng.randint(10, 400))).isoformat()
+                }
+            else:
+                payload = {"progress": wrng.randint(0, 100)}
+                if wrng.random() < 0.3:
+                    payload["status"] = wrng.choice(SELF_SERVICE)
+            for _attempt in range(100):
+                if pk not in etags:
+                    read = client.get(_task_url(pk))
+                    with lock:
+                        counts["reads"] += 1
+                    if read.status_code != 200:
+                        unexpected.append(("GET", pk, read.status_code, read.content[:300]))
+                        return
+                    etags[pk] = read["ETag"]
+                response = client.patch(_task_url(pk), payload, format="json", HTTP_IF_MATCH=etags[pk])
+                if response.status_code == 200:
+                    etags[pk] = response["ETag"]
+                    with lock:
+                        counts["done"] += 1
+                        counts["deadlines" if deadline else "progress"] += 1
+                    break
+                if response.status_code == 412:
+                    assert response.json()["code"] == "precondition_failed"
+                    with lock:
+                        counts["412"] += 1
+                    del etags[pk]  # re-read it
+                    continue
+                unexpected.append(("PATCH", pk, response.status_code, response.content[:300]))
+                return
+            else:
+                unexpected.append(("PATCH", pk, 0, b"100 attempts in a row lost"))
+                return
 
     def delete() -> None:
-        try:
-            for k, pk in enumerate(victims):
-                # spread the deletions over the run
-                while (
-                    counts["done"] < (k + 1) * total_updates // (n_deletions + 2)
-                    and not writers_done.is_set()
-                ):
-                    time.sleep(0.02)
-                delete_as(Task.objects.get(pk=pk), actor=admin, reason="并发测试删除")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for k, pk in enumerate(victims):
+            # spread the deletions over the run
+            while counts["done"] < (k + 1) * total_updates // (n_deletions + 2) and not writers_done.is_set():
+                time.sleep(0.02)
+            delete_as(Task.objects.get(pk=pk), actor=admin, reason="并发测试删除")
 
     def sync() -> None:
-        try:
-            while not writers_done.wait(0.2):  # a pass, a short pause, the next pass
-                mirror.sync()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        while not writers_done.wait(0.2):  # a pass, a short pause, the next pass
+            mirror.sync()
 
-    threads = [threading.Thread(target=write, args=w) for w in writers]
-    deleter = threading.Thread(target=delete)
-    syncer = threading.Thread(target=sync)
+    threads = [threading.Thread(target=guarded(errors, write), args=w) for w in writers]
+    deleter = threading.Thread(target=guarded(errors, delete))
+    syncer = threading.Thread(target=guarded(errors, sync))
     started = time.perf_counter()
     for thread in [syncer, deleter, *threads]:
         thread.start()
@@ -426,29 +404,20 @@ def test_patch_racing_a_deletion_answers_without_a_server_error(world: World) ->
     errors: list[BaseException] = []
 
     def delete() -> None:
-        try:
-            with transaction.atomic():
-                doomed = Task.objects.select_for_update().get(pk=task.pk)
-                deletion_holds_lock.set()
-                assert patch_waits.wait(30), "the PATCH never waited for the row lock"
-                delete_as(doomed, actor=world.users["admin"])
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            doomed = Task.objects.select_for_update().get(pk=task.pk)
+            deletion_holds_lock.set()
+            assert patch_waits.wait(30), "the PATCH never waited for the row lock"
+            delete_as(doomed, actor=world.users["admin"])
 
     def patch() -> None:
-        try:
-            deletion_holds_lock.wait(30)
-            response = staff.patch(_task_url(task.pk), {"progress": 40}, format="json", HTTP_IF_MATCH=etag)
-            answer["status"], answer["type"] = response.status_code, response.get("Content-Type", "")
-            answer["body"] = response.json() if response.content else None
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        deletion_holds_lock.wait(30)
+        response = staff.patch(_task_url(task.pk), {"progress": 40}, format="json", HTTP_IF_MATCH=etag)
+        answer["status"], answer["type"] = response.status_code, response.get("Content-Type", "")
+        answer["body"] = response.json() if response.content else None
 
-    deleter, patcher = threading.Thread(target=delete), threading.Thread(target=patch)
+    deleter = threading.Thread(target=guarded(errors, delete))
+    patcher = threading.Thread(target=guarded(errors, patch))
     deleter.start()
     patcher.start()
     deletion_holds_lock.wait(30)

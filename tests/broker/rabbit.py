@@ -14,7 +14,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from ..test_startup import free_port, port_open, spawn, wait_for
+from ..support.processes import free_port, port_open, spawn, stop, wait_for
 
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 
@@ -72,12 +72,7 @@ class RabbitMQ:
     def stop(self, *, crash: bool = True) -> None:
         """SIGKILL (a crash: nothing flushed on the way out) or SIGTERM (an orderly stop)."""
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL if crash else signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        stop(self.proc, signal.SIGKILL if crash else signal.SIGTERM, timeout=60)
         self.proc = None
         assert wait_for(lambda: not port_open(self.port), 20)
 
@@ -88,6 +83,24 @@ class RabbitMQ:
         subprocess.run(
             ["epmd", "-port", str(self.epmd_port), "-kill"], env=self.env, capture_output=True, timeout=10
         )
+
+
+class OnRabbitMQ:
+    """Mixed in before a test's stack of processes (tests/reminders', tests/webhooks'): a RabbitMQ
+    of its own is the broker instead of the stack's Redis, closed with the stack."""
+
+    env: dict[str, str]
+
+    def __init__(self, tmp_path: Path) -> None:
+        super().__init__(tmp_path)  # type: ignore[call-arg]
+        self.rabbit = RabbitMQ(tmp_path / "rabbitmq", self.env)
+        self.env["CELERY_BROKER_URL"] = self.rabbit.url
+
+    def close(self) -> None:
+        try:
+            super().close()  # type: ignore[misc]
+        finally:
+            self.rabbit.close()
 
 
 def publish(url: str, job: str, times: int = 1, **kwargs: object) -> None:

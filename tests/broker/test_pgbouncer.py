@@ -3,11 +3,8 @@ services, row locks and the chunked ledger export, with DATABASE_PGBOUNCER=1."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from ..test_startup import clean_env, free_port, manage, port_open, spawn, wait_for
+from ..support.processes import clean_env, free_port, manage, marked, port_open, spawn, stop, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -69,11 +66,7 @@ def pgbouncer() -> Iterator[int]:
         assert wait_for(lambda: port_open(port), 20), (folder / "stdout.log").read_text()
         yield port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc, timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -88,8 +81,6 @@ def test_services_locks_and_the_chunked_export_through_pgbouncer_transaction_mod
         DATABASE_PGBOUNCER="1",
     )
     result = manage("shell", "-c", WORK, env=env, timeout=180)
-    line = next((x for x in result.stdout.splitlines() if x.startswith("WORK ")), None)
-    assert line is not None, result.stdout + result.stderr[-3000:]
-    found = json.loads(line[5:])
+    found = marked(result, "WORK")
     assert found["tasks"] > 0 and found["rows"] == found["tasks"] == found["chunks"]
     assert found["server_side"] is False

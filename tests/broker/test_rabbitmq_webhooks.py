@@ -10,9 +10,8 @@ sent by hand: none of them may send the webhook a second time.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -20,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from ..test_startup import celery_worker, manage, spawn, wait_for
+from ..support.processes import manage, reconnected, stop, wait_for
 from ..webhooks.conftest import Receiver, start_receiver  # noqa: F401 (a fixture used below)
 from ..webhooks.test_worker import CHANGE, SETUP, Stack
-from .rabbit import RabbitMQ, available, publish
+from .rabbit import OnRabbitMQ, available, publish
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,11 +31,9 @@ pytestmark = [
 ]
 
 
-class RabbitStack(Stack):
+class RabbitStack(OnRabbitMQ, Stack):
     def __init__(self, tmp_path: Path) -> None:
         super().__init__(tmp_path)
-        self.rabbit = RabbitMQ(tmp_path / "rabbitmq", self.env)
-        self.env["CELERY_BROKER_URL"] = self.rabbit.url
         self.env["IPPLAN_WEBHOOK_TICK_SECONDS"] = "3600"
         self.restarted = False
         self.logs = [self.log]
@@ -44,16 +41,10 @@ class RabbitStack(Stack):
     def restart_worker(self) -> None:
         assert self.worker is not None
         if self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            self.worker.wait(timeout=30)
+            stop(self.worker)
         self.log = self.tmp / "worker-restarted.log"
         self.logs.append(self.log)
-        self.worker = spawn(
-            celery_worker("webhooks2", concurrency=2, beat_schedule=self.tmp / "beat-2", solo_node=True),
-            self.env,
-            self.log,
-        )
-        assert wait_for(lambda: "ready." in self.log.read_text(), 90), self.log.read_text()[-3000:]
+        self.start_worker("webhooks2", "beat-2")
         self.restarted = True
 
     def received(self, job: str) -> int:
@@ -61,20 +52,11 @@ class RabbitStack(Stack):
         pattern = re.compile(rf"Task {re.escape(job)}\[[^\]]+\] received")
         return sum(len(pattern.findall(log.read_text(errors="replace"))) for log in self.logs)
 
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self.rabbit.close()
-
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[RabbitStack]:
-    s = RabbitStack(tmp_path)
-    try:
+    with contextlib.closing(RabbitStack(tmp_path)) as s:
         yield s
-    finally:
-        s.close()
 
 
 def test_webhook_in_flight_when_rabbitmq_crashes_is_delivered_once(
@@ -98,10 +80,8 @@ def test_webhook_in_flight_when_rabbitmq_crashes_is_delivered_once(
     )
     time.sleep(2)
     stack.rabbit.start()
-    first_log = stack.log
-    lost = lambda: first_log.read_text().split("Connection to broker lost", 1)[-1]  # noqa: E731
-    wait_for(lambda: stack.worker.poll() is not None or "Connected to amqp" in lost(), 60)  # type: ignore[union-attr]
-    if stack.worker.poll() is not None or "Connected to amqp" not in lost():  # type: ignore[union-attr]
+    assert stack.worker is not None
+    if not reconnected(stack.worker, stack.log, "amqp", 60):
         stack.restart_worker()  # what the process supervisor does after "Unrecoverable error"
     # the unacknowledged webhook_send comes back, then three delivery ticks: none sends it again
     assert wait_for(lambda: stack.received("webhooks.jobs.webhook_send") == 2, 60), stack.worker_log()[-4000:]

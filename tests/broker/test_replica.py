@@ -16,7 +16,7 @@ from django.urls import resolve
 from ipplan import dbrouter
 from ipplan.dbrouter import ReplicaReadMiddleware, ReplicaRouter, read_alias, replica_reads
 
-from ..test_startup import clean_env, manage
+from ..support.processes import clean_env, manage
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from config.celery import app
 
-from ..test_startup import clean_env, manage
+from ..support.processes import clean_env, manage
 
 EXPECTED = {
     "ipplan.jobs.heartbeat": "celery",

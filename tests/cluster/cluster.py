@@ -30,7 +30,16 @@ from pathlib import Path
 
 from ..ops.drill import pg_admin
 from ..reminders.test_workers import SMTPSink
-from ..test_startup import celery_worker, free_port, port_open, redis_server, spawn, wait_for
+from ..support.processes import (
+    celery_worker,
+    free_port,
+    http_status,
+    port_open,
+    redis_server,
+    spawn,
+    stop,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "correct-horse-battery-9"
@@ -235,7 +244,7 @@ class Cluster:
 
     def wait_node(self, node: Node, timeout: float = 120) -> None:
         base = f"http://127.0.0.1:{node.port}"
-        ok = wait_for(lambda: _status(f"{base}/readyz") == 200, timeout)
+        ok = wait_for(lambda: http_status(f"{base}/readyz")[0] == 200, timeout)
         assert ok, (self.tmp / f"{node.name}.log").read_text()[-3000:]
 
     def kill_node(self, node: Node, *, whole: bool = True) -> None:
@@ -297,7 +306,9 @@ class Cluster:
         )  # fmt: skip
         self.nginx[name] = (proc, listen)
         base = f"http://127.0.0.1:{listen}"
-        assert wait_for(lambda: _status(f"{base}/healthz") == 200, 20), (folder / "error.log").read_text()
+        assert wait_for(lambda: http_status(f"{base}/healthz")[0] == 200, 20), (
+            folder / "error.log"
+        ).read_text()
 
     def base(self, name: str) -> str:
         return f"http://127.0.0.1:{self.nginx[name][1]}"
@@ -338,28 +349,12 @@ class Cluster:
         procs += [p for p, _ in self.nginx.values()] + self.others[::-1]
         for proc in procs:
             if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(timeout=20)
-                except (subprocess.TimeoutExpired, ProcessLookupError):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+                stop(proc, timeout=20)
         if self.smtp is not None:
             self.smtp.shutdown()
             self.smtp.server_close()
         if self.database:
             pg_admin(self.params, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-
-
-def _status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return 0
 
 
 class Client:

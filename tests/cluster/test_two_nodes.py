@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from ..test_startup import free_port
+from ..support.processes import free_port
 from .cluster import EXPECTED, Client, Cluster, Node, Record, percentile, run_load
 
 pytestmark = [

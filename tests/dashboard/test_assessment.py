@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import openpyxl
 import pytest
@@ -54,6 +55,16 @@ def test_period_keys() -> None:
     assert period_keys(START, END, "none") == []
 
 
+def _counts(row: Any) -> tuple[int, ...]:
+    """Due, on time, reports owed, reports filed, open tasks, overdue."""
+    return (row.due, row.on_time, row.reports_owed, row.reports_filed, row.open_tasks, row.overdue)
+
+
+def _rates(row: Any) -> tuple[float | None, ...]:
+    """On-time rate, report rate, clean rate, score."""
+    return (row.on_time_rate, row.report_rate, row.clean_rate, row.score)
+
+
 def test_scores_by_hand(year: World) -> None:
     rows = {
         row.department.name: row for row in assess(Department.objects.filter(region=year.city), START, END)
@@ -61,36 +72,12 @@ def test_scores_by_hand(year: World) -> None:
     science, finance = rows["市科技局"], rows["市财政局"]
     # 市科技局 leads 二.(一).1 (due 06-30, completed 06-20): on time 1/1; it reports Q1 and Q2,
     # the quarters up to its completion: 2/2; it has no open task: no data, left out of the score.
-    assert (
-        science.due,
-        science.on_time,
-        science.reports_owed,
-        science.reports_filed,
-        science.open_tasks,
-        science.overdue,
-    ) == (1, 1, 2, 2, 0, 0)
-    assert (science.on_time_rate, science.report_rate, science.clean_rate, science.score) == (
-        100.0,
-        100.0,
-        None,
-        100.0,
-    )
+    assert _counts(science) == (1, 1, 2, 2, 0, 0)
+    assert _rates(science) == (100.0, 100.0, None, 100.0)
     # 市财政局 leads 二.(一).2 (due 03-31, open): 0/1; owes Q1–Q2 on 二.(一).1 (responsible) and
     # Q1–Q4 on 二.(一).2, filed Q1 of the latter: 1/6; its one open task is overdue: 0.
-    assert (
-        finance.due,
-        finance.on_time,
-        finance.reports_owed,
-        finance.reports_filed,
-        finance.open_tasks,
-        finance.overdue,
-    ) == (1, 0, 6, 1, 1, 1)
-    assert (finance.on_time_rate, finance.report_rate, finance.clean_rate, finance.score) == (
-        0.0,
-        16.7,
-        0.0,
-        5.0,
-    )
+    assert _counts(finance) == (1, 0, 6, 1, 1, 1)
+    assert _rates(finance) == (0.0, 16.7, 0.0, 5.0)
     assert (science.rank, finance.rank) == (1, 2)
 
 

@@ -6,7 +6,9 @@ other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -48,6 +50,15 @@ task_specs = st.fixed_dictionaries(
     }
 )
 scenes = st.tuples(st.sampled_from(ReportCadence.values), st.lists(task_specs, min_size=1, max_size=8))
+
+
+@contextlib.contextmanager
+def _scene(world: World, scene: tuple[str, list[dict[str, Any]]]) -> Iterator[list[Task]]:
+    """The scene's tasks in the world's plan, rolled back afterwards (each example starts clean)."""
+    cadence, specs = scene
+    with transaction.atomic():
+        yield _build(world, cadence, specs)
+        transaction.set_rollback(True)
 
 
 def _build(world: World, cadence: str, specs: list[dict[str, Any]]) -> list[Task]:
@@ -103,10 +114,8 @@ def _build(world: World, cadence: str, specs: list[dict[str, Any]]) -> list[Task
 @PROPERTY
 @given(scene=scenes, shift=st.integers(min_value=-30, max_value=30))
 def test_light_and_overdue_agree(world: World, scene: tuple[str, list[dict[str, Any]]], shift: int) -> None:
-    cadence, specs = scene
     today = TODAY + dt.timedelta(days=shift)
-    with transaction.atomic():
-        tasks = _build(world, cadence, specs)
+    with _scene(world, scene) as tasks:
         annotated = {t.pk: LIGHT_BY_RANK[t.light_rank] for t in with_urgency(Task.objects.all(), today)}
         assert annotated == {t.pk: t.light_on(today) for t in tasks}
         by_filter = {
@@ -124,16 +133,14 @@ def test_light_and_overdue_agree(world: World, scene: tuple[str, list[dict[str, 
             for t in tasks
             if completed_on_time(status=t.status, completed_at=t.completed_at, due_date=t.due_date)
         }
-        transaction.set_rollback(True)
 
 
 @PROPERTY
 @given(scene=scenes, shift=st.integers(min_value=-60, max_value=30))
 def test_report_missing_agrees(world: World, scene: tuple[str, list[dict[str, Any]]], shift: int) -> None:
-    cadence, specs = scene
+    cadence = scene[0]
     today = TODAY + dt.timedelta(days=shift)
-    with transaction.atomic():
-        tasks = _build(world, cadence, specs)
+    with _scene(world, scene) as tasks:
         for department in (world.lead_dept, world.other_dept):
             roles: dict[int, set[str]] = {}
             for task_id, role in Assignment.objects.filter(department=department).values_list(
@@ -165,7 +172,6 @@ def test_report_missing_agrees(world: World, scene: tuple[str, list[dict[str, An
             assert sql == python
             row = {r.department.pk: r for r in assess(Department.objects.all(), TODAY, TODAY, today=today)}
             assert (row[department.pk].reports_missing if department.pk in row else 0) == len(python)
-        transaction.set_rollback(True)
 
 
 @PROPERTY
@@ -176,18 +182,15 @@ def test_report_missing_agrees(world: World, scene: tuple[str, list[dict[str, An
 def test_assessment_agrees_with_its_drill_down(
     world: World, scene: tuple[str, list[dict[str, Any]]], window: tuple[int, int]
 ) -> None:
-    cadence, specs = scene
     start = TODAY + dt.timedelta(days=window[0])
     end = start + dt.timedelta(days=window[1])
-    with transaction.atomic():
-        _build(world, cadence, specs)
+    with _scene(world, scene):
         rows = {row.department.pk: row for row in assess(Department.objects.all(), start, end, today=TODAY)}
         for department in (world.lead_dept, world.other_dept):
             totals = explain(department, start, end).totals()
             row = rows.get(department.pk)
             sql = {name: getattr(row, name) if row else 0 for name in totals}
             assert sql == totals
-        transaction.set_rollback(True)
 
 
 def test_period_bounds() -> None:

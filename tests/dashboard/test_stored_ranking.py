@@ -19,11 +19,11 @@ from tasks.jobs import department_figures_rebuild
 from tasks.models import DepartmentFigures, ProgressReport
 from tasks.reporting.scores import assess
 from tasks.services import (
-    assignment_set,
     progress_report_submit,
     task_set_due_date,
     task_update_progress,
 )
+from tests import factories as make
 from tests.conftest import World
 
 from ..performance.test_figures_cache import new_task
@@ -88,11 +88,7 @@ def test_stored_counts_equal_computed_ones_after_each_write(
             actor=staff, task=world.task, text="进展", percent=30, period=f"{today:%Y-%m}"
         )
     )
-    write(
-        lambda: assignment_set(
-            actor=None, task=task, lead=[world.lead_dept], responsible=[new_dept], cooperating=[]
-        )
-    )
+    write(lambda: make.assignments(task, lead=[world.lead_dept], responsible=[new_dept]))
     # the plan's cadence (admin) and a report deleted
     plan = world.plan
     plan.report_cadence = "quarterly" if plan.report_cadence != "quarterly" else "monthly"

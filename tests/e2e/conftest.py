@@ -6,8 +6,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from ..conftest import World, make_world
 
 CHROMIUM = os.environ.get("IPPLAN_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -40,6 +43,22 @@ def browser() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+#: The screens every page must look finished on.
+VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> str:
+    """The name of a screen of ``VIEWPORTS``: a test that takes it runs once on each."""
+    return str(request.param)
+
+
+@pytest.fixture
+def site(live_server: Any) -> tuple[str, World]:
+    """The live server's address, and the world of tests/conftest.py it serves."""
+    return live_server.url, make_world()
 
 
 @pytest.fixture

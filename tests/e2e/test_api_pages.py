@@ -7,30 +7,18 @@ from typing import Any
 
 import pytest
 
-from ..conftest import World, make_world
-from .test_portal import DESKTOP, PHONE, login, shoot
+from ..conftest import World
+from .conftest import VIEWPORTS
+from .test_portal import assert_looks_finished, login, shoot, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def site(live_server: Any) -> tuple[str, World]:
-    return live_server.url, make_world()
-
-
-def _watch_console(page: Any) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
 
 
 def test_a_token_made_in_the_browser_works_against_the_api(
     browser: Any, site: tuple[str, World], screenshot_dir: Path
 ) -> None:
     base, _world = site
-    page = login(browser, base, "staff")
-    errors = _watch_console(page)
-    page.goto(f"{base}/accounts/tokens/")
+    page, errors = visit(browser, base, "staff", "/accounts/tokens/")
     page.fill("#token-form input[name=name]", "督查系统")
     page.check("#token-form input[name=can_write]")
     page.click("#token-form button[type=submit]")
@@ -45,36 +33,24 @@ def test_a_token_made_in_the_browser_works_against_the_api(
     page.context.close()
 
 
-@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_token_and_webhook_pages_look_finished(
     browser: Any, site: tuple[str, World], screenshot_dir: Path, viewport: str
 ) -> None:
     base, _world = site
-    size = DESKTOP if viewport == "desktop" else PHONE
     for path, name in [
         ("/accounts/tokens/", "tokens"),
         ("/webhooks/", "webhooks"),
         ("/webhooks/new/", "webhook-form"),
     ]:
-        page = login(browser, base, "bureau", size)
-        errors = _watch_console(page)
-        response = page.goto(base + path)
-        assert response is not None and response.status == 200, path
-        page.wait_for_load_state("networkidle")
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"{name} is {overflow}px wider than a {size['width']}px screen"
-        shoot(page, screenshot_dir, f"{name}-{viewport}")
-        assert errors == [], f"{name}: {errors}"
-        page.context.close()
+        page = login(browser, base, "bureau", VIEWPORTS[viewport])
+        assert_looks_finished(page, base + path, name, viewport, screenshot_dir)
 
 
 def test_api_documentation_renders_every_operation_without_csp_errors(
     browser: Any, site: tuple[str, World], screenshot_dir: Path
 ) -> None:
     base, _world = site
-    page = login(browser, base, "bureau")
-    errors = _watch_console(page)
-    page.goto(f"{base}/api/docs/")
+    page, errors = visit(browser, base, "bureau", "/api/docs/")
     page.wait_for_selector(".opblock", timeout=30000)
     operations = page.locator(".opblock").count()
     assert operations >= 40, operations  # every operation of the schema is listed

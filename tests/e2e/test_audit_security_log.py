@@ -7,23 +7,18 @@ from typing import Any
 
 import pytest
 
-from ..conftest import World, make_world
-from .test_portal import DESKTOP, PHONE, login, shoot
+from ..conftest import World
+from .conftest import VIEWPORTS
+from .test_portal import shoot, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def site(live_server: Any) -> tuple[str, World]:
-    return live_server.url, make_world()
-
-
-@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_the_auditor_finds_a_failed_login_and_exports_it(
     browser: Any, site: tuple[str, World], screenshot_dir: Path, viewport: str
 ) -> None:
     base, _world = site
-    size = DESKTOP if viewport == "desktop" else PHONE
+    size = VIEWPORTS[viewport]
     # someone tries the liaison's account with a wrong password
     stranger = browser.new_context(viewport=size, locale="zh-CN").new_page()
     stranger.goto(f"{base}/accounts/login/")
@@ -32,10 +27,7 @@ def test_the_auditor_finds_a_failed_login_and_exports_it(
     stranger.click("main form button[type=submit]")
     stranger.context.close()
 
-    page = login(browser, base, "auditor", size)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{base}/security/events/")
+    page, errors = visit(browser, base, "auditor", "/security/events/", size)
     page.select_option("#id_result", "failure")
     page.click("#event-search button[type=submit]")
     page.wait_for_url("**result=failure**")

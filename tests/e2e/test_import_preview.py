@@ -13,16 +13,11 @@ import pytest
 
 from tasks.models import Plan, PlanImport
 
-from ..conftest import PASSWORD, World, make_world
+from ..conftest import PASSWORD, World
 from ..imports.docs import PLAN_V1
 from ..imports.files import docx_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def site(live_server: Any) -> tuple[str, World]:
-    return live_server.url, make_world()
 
 
 def _open_task_form(page: Any, path: str) -> Any:

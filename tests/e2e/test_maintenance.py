@@ -20,7 +20,7 @@ from tasks.services.plans import section_create
 
 from ..conftest import PASSWORD, World, make_world
 from ..factories import token_for
-from .test_portal import login, shoot
+from .test_portal import console_errors, login, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,6 +60,25 @@ def _notified(username: str, task: Task, text: str) -> bool:
     ).exists()
 
 
+def _maintain(
+    page: Any,
+    url: str,
+    form: str,
+    done: str,
+    fill: dict[str, str] | None = None,
+    select: dict[str, str] | None = None,
+) -> None:
+    """On the task's maintenance page ``url``, fill in and choose the fields of ``#{form}-form``
+    (selector: value), submit it and wait for the message ``done``."""
+    page.goto(url)
+    for selector, value in (fill or {}).items():
+        page.fill(selector, value)
+    for selector, value in (select or {}).items():
+        page.select_option(selector, value)
+    page.click(f"#{form}-form button[type=submit]")
+    page.wait_for_selector(f"text={done}")
+
+
 def test_bureau_reassigns_splits_moves_cancels_and_restores(
     browser: Any, site: tuple[str, World], screenshot_dir: Path
 ) -> None:
@@ -68,8 +87,8 @@ def test_bureau_reassigns_splits_moves_cancels_and_restores(
     task = world.task
     etags = [api.etag(task.pk)]
     page = login(browser, base, "bureau")
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = console_errors(page)
+    maintain = f"{base}/tasks/{task.pk}/maintain/"
 
     # 1. reassign: 市科技局 (lead) leaves, 市市场监管局 (found by the htmx search) leads
     page.goto(f"{base}/tasks/{task.pk}/")
@@ -99,10 +118,7 @@ def test_bureau_reassigns_splits_moves_cancels_and_restores(
     assert task.title in newcomer.inner_text("main")
 
     # 2. split part of it off: the new task starts fresh, the original records the split
-    page.goto(f"{base}/tasks/{task.pk}/maintain/")
-    page.fill("#s-title", "建立高价值专利培育中心")
-    page.click("#split-form button[type=submit]")
-    page.wait_for_selector("text=已拆分出新任务")
+    _maintain(page, maintain, "split", "已拆分出新任务", fill={"#s-title": "建立高价值专利培育中心"})
     new = Task.objects.get(split_from=task)
     assert page.url == f"{base}/tasks/{new.pk}/"
     assert "拆分自" in page.inner_text("#task-lineage")
@@ -112,11 +128,8 @@ def test_bureau_reassigns_splits_moves_cancels_and_restores(
     etags.append(api.etag(task.pk))
 
     # 3. move it to the other section: a new number, the old one still finds it
-    page.goto(f"{base}/tasks/{task.pk}/maintain/")
     target = Section.objects.get(plan=world.plan, path="二.(二)")
-    page.select_option("#v-section", str(target.pk))
-    page.click("#move-form button[type=submit]")
-    page.wait_for_selector("text=已调整任务所在章节")
+    _maintain(page, maintain, "move", "已调整任务所在章节", select={"#v-section": str(target.pk)})
     assert "二.(二).1" in page.inner_text("main")
     assert "二.(一).1" in page.inner_text("#history")
     etags.append(api.etag(task.pk))
@@ -124,16 +137,11 @@ def test_bureau_reassigns_splits_moves_cancels_and_restores(
     assert task.title in page.inner_text("main")
 
     # 4. cancel it with a reason, then restore it
-    page.goto(f"{base}/tasks/{task.pk}/maintain/")
-    page.fill("#c-reason", "并入新方案")
-    page.click("#cancel-form button[type=submit]")
-    page.wait_for_selector("text=已取消任务")
+    _maintain(page, maintain, "cancel", "已取消任务", fill={"#c-reason": "并入新方案"})
     assert "并入新方案" in page.inner_text("#task-cancelled")
     etags.append(api.etag(task.pk))
     assert _notified("market", task, "已取消")
-    page.goto(f"{base}/tasks/{task.pk}/maintain/")
-    page.click("#restore-form button[type=submit]")
-    page.wait_for_selector("text=已恢复任务")
+    _maintain(page, maintain, "restore", "已恢复任务")
     history = page.inner_text("#history")
     assert "取消任务" in history and "恢复任务" in history
     etags.append(api.etag(task.pk))

@@ -12,17 +12,12 @@ from django.utils import timezone
 from tasks.models import Task
 from tasks.services import task_set_due_date
 
-from ..conftest import PASSWORD, World, make_world
+from ..conftest import PASSWORD, World
+from .conftest import VIEWPORTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def site(live_server: Any) -> tuple[str, World]:
-    return live_server.url, make_world()
+DESKTOP = VIEWPORTS["desktop"]
 
 
 def login(browser: Any, base: str, username: str, viewport: dict[str, int] = DESKTOP) -> Any:
@@ -38,6 +33,39 @@ def login(browser: Any, base: str, username: str, viewport: dict[str, int] = DES
 
 def shoot(page: Any, directory: Path, name: str) -> None:
     page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+def console_errors(page: Any) -> list[str]:
+    """The errors ``page`` logs to the console from now on (e.g. a Content-Security-Policy violation)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return errors
+
+
+def visit(
+    browser: Any, base: str, username: str, path: str, viewport: dict[str, int] = DESKTOP
+) -> tuple[Any, list[str]]:
+    """``username`` signed in, on the page at ``path``; and the console errors it logs from then on."""
+    page = login(browser, base, username, viewport)
+    errors = console_errors(page)
+    page.goto(base + path)
+    return page, errors
+
+
+def assert_looks_finished(page: Any, url: str, name: str, viewport: str, screenshot_dir: Path) -> None:
+    """``url``, opened in ``page`` (a context on the screen ``viewport``), answers 200, is no wider
+    than the screen (no horizontal scrolling on a phone) and logs no console error; its screenshot
+    is kept as ``name-viewport``, and the page's context closed."""
+    errors = console_errors(page)
+    response = page.goto(url)
+    assert response is not None and response.status == 200, url
+    page.wait_for_load_state("networkidle")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    width = VIEWPORTS[viewport]["width"]
+    assert overflow <= 1, f"{name} is {overflow}px wider than a {width}px screen"
+    shoot(page, screenshot_dir, f"{name}-{viewport}")
+    assert errors == [], f"{name}: {errors}"
+    page.context.close()
 
 
 def test_liaison_head_and_bureau_complete_a_task(
@@ -130,12 +158,10 @@ def test_second_save_of_a_stale_form_is_refused(browser: Any, site: tuple[str, W
     assert Task.objects.get(pk=world.task.pk).progress == 30
 
 
-@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_pages_look_finished(
     browser: Any, site: tuple[str, World], screenshot_dir: Path, viewport: str
 ) -> None:
     base, world = site
-    size = DESKTOP if viewport == "desktop" else PHONE
     for username, path, name in [
         ("staff", "/my/", "inbox"),
         ("staff", f"/tasks/{world.task.pk}/", "task"),
@@ -145,20 +171,8 @@ def test_pages_look_finished(
         ("bureau", "/indicators/", "indicators"),
         ("bureau", "/assessment/", "assessment"),
     ]:
-        page = login(browser, base, username, size)
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda message, seen=errors: seen.append(message.text) if message.type == "error" else None,
-        )
-        page.goto(base + path)
-        page.wait_for_load_state("networkidle")
-        # nothing wider than the screen: no horizontal scrolling on a phone
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"{name} is {overflow}px wider than a {size['width']}px screen"
-        shoot(page, screenshot_dir, f"{name}-{viewport}")
-        assert errors == [], f"{name}: {errors}"  # e.g. a Content-Security-Policy violation
-        page.context.close()
+        page = login(browser, base, username, VIEWPORTS[viewport])
+        assert_looks_finished(page, base + path, name, viewport, screenshot_dir)
 
 
 def test_dashboard_chart_segments_drill_down(browser: Any, site: tuple[str, World]) -> None:

@@ -19,6 +19,7 @@ from tasks.services.imports.preview import import_preview, infer_region
 from tasks.services.imports.reimport import plan_reimport_apply
 
 from ..conftest import World
+from ..factories import imported_plan
 from .docs import PLAN_V1, PLAN_V2
 
 pytestmark = pytest.mark.django_db
@@ -52,19 +53,9 @@ def test_region_not_inferred_lists_nothing_or_candidates(world: World) -> None:
     assert region is None and candidates == []
 
 
-def commit(world: World, text: str = PLAN_V1, **mapping: int) -> Plan:
-    parsed = parse_text(text)
-    preview = import_preview(parsed=parsed, region=world.city)
-    departments = resolve_departments(
-        actor=world.users["bureau"], region=world.city, resolutions=preview.resolutions, create_missing=True
-    )
-    return plan_import_commit(
-        actor=world.users["bureau"],
-        parsed=parsed,
-        region=world.city,
-        departments=departments,
-        source_text=text,
-    )
+def commit(world: World) -> Plan:
+    """PLAN_V1 imported by the bureau, its unknown departments created (as the import page does)."""
+    return imported_plan(world.city, PLAN_V1, actor=world.users["bureau"])
 
 
 def test_preview_lists_unknown_departments_and_writes_nothing(world: World) -> None:

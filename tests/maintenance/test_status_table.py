@@ -18,9 +18,10 @@ from departments.models import User
 from ipplan.permissions import MATRIX
 from ipplan.roles import Role
 from tasks import status as table
-from tasks.choices import RequestKind, RequestState, TaskStatus
+from tasks.choices import RequestState, TaskStatus
 from tasks.models import Task, TaskRequest
 from tests.conftest import World
+from tests.factories import completion_row
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +59,7 @@ def _prepare(world: World, role: str, old: str, new: str) -> TaskRequest | None:
         return None
     # the head returns before sign-off; the bureau approves or returns after it
     state = RequestState.AWAITING_SIGNOFF if role == Role.DEPT_HEAD else RequestState.AWAITING_REVIEW
-    return TaskRequest.objects.create(
-        task=world.task,
-        kind=RequestKind.COMPLETION,
-        state=state,
-        department=world.lead_dept,
-        requested_by=world.users["staff"],
-    )
+    return completion_row(world, state)
 
 
 def _status(world: World) -> str:

@@ -5,59 +5,48 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from ..support.processes import PYTHON, clean_env, spawn, stop, wait_for
+
 SENT = "Sending due task"
 
 
 def beat_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "IPPLAN_"))
-    }
-    env.update(
-        IPPLAN_DATA_DIR=str(tmp_path / "var"),  # the same data directory: the file lock is shared
+    # the same data directory for both beats: the file lock is shared
+    return clean_env(
+        tmp_path,
         IPPLAN_TICK_SECONDS="1",
         IPPLAN_DELIVERY_TICK_SECONDS="1",
         IPPLAN_WEBHOOK_TICK_SECONDS="1",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def start_beat(tmp_path: Path, name: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
     log = tmp_path / f"{name}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
-         f"--schedule={tmp_path / name}-schedule"],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    return process, log
+    command = [
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "beat",
+        "--loglevel=INFO",
+        f"--schedule={tmp_path / name}-schedule",
+    ]
+    return spawn(command, env, log), log
 
 
 def wait_for_text(log: Path, text: str, timeout: float, count: int = 1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if log.read_text(errors="replace").count(text) >= count:
-            return True
-        time.sleep(0.3)
-    return False
+    return wait_for(lambda: log.read_text(errors="replace").count(text) >= count, timeout)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def end(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=20)
 
 
 def _redis_lock_env() -> dict[str, str]:
@@ -89,13 +78,12 @@ def test_second_beat_sends_nothing_and_takes_over(tmp_path: Path, lock: str) -> 
 
         if lock == "redis":
             # killed without a chance to release: the stand-by waits out the lock's time-out (3 s)
-            first.kill()
-            first.wait()
+            stop(first, signal.SIGKILL)
         else:
-            stop(first)  # SIGTERM: the lock is released (and the kernel would free it anyway)
+            end(first)  # SIGTERM: the lock is released (and the kernel would free it anyway)
         assert wait_for_text(second_log, f"holds the {lock} lock", 30), second_log.read_text()
         assert wait_for_text(second_log, SENT, 30), second_log.read_text()
     finally:
-        stop(first)
+        end(first)
         if second is not None:
-            stop(second)
+            end(second)

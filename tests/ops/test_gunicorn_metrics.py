@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,23 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return int(response.status), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except OSError:
-        return 0, ""
+from ..support.processes import PYTHON, ROOT, clean_env, free_port, http_status, manage, spawn, stop
 
 
 @dataclass
@@ -46,14 +26,10 @@ class Server:
 @pytest.fixture(scope="module")
 def gunicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp_path = tmp_path_factory.mktemp("gunicorn")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "IPPLAN_", "PROMETHEUS_"))
-    }
     port = free_port()
-    env.update(
-        IPPLAN_DATA_DIR=str(tmp_path / "var"),
+    env = clean_env(
+        tmp_path,
+        keep=("PROMETHEUS_",),
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="3",
@@ -61,32 +37,22 @@ def gunicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     )
     (tmp_path / "metrics").mkdir()
     (tmp_path / "metrics" / "stale_123.db").write_bytes(b"left from a previous run")
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
+    migrate = manage("migrate", "--noinput", env=env, timeout=300)
     assert migrate.returncode == 0, migrate.stderr
-    gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    gunicorn = spawn(
+        [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"],
+        env,
+        tmp_path / "gunicorn.log",
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
-        while get(f"{base}/healthz")[0] != 200:
+        while http_status(f"{base}/healthz")[0] != 200:
             assert time.monotonic() < deadline, "gunicorn did not answer"
             time.sleep(0.5)
         yield Server(base=base, port=port, metrics_dir=tmp_path / "metrics")
     finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        try:
-            gunicorn.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
-            gunicorn.wait()
+        stop(gunicorn)
 
 
 @pytest.mark.slow
@@ -98,12 +64,12 @@ def test_metrics_sum_every_gunicorn_worker(gunicorn_server: Server) -> None:
     sent = 0
     with ThreadPoolExecutor(max_workers=8) as pool:
         while sent < 600:
-            statuses = list(pool.map(lambda _: get(f"{base}/accounts/login/")[0], range(40)))
+            statuses = list(pool.map(lambda _: http_status(f"{base}/accounts/login/")[0], range(40)))
             assert statuses == [200] * 40
             sent += 40
             if len(list(gunicorn_server.metrics_dir.glob("histogram_*.db"))) >= 2:
                 break
-    status, text = get(f"{base}/metrics")
+    status, text = http_status(f"{base}/metrics")
     assert status == 200
     line = next(
         row
@@ -120,13 +86,7 @@ def test_metrics_sum_every_gunicorn_worker(gunicorn_server: Server) -> None:
 def post(url: str, size: int) -> int:
     request = urllib.request.Request(url, data=b"x" * size, method="POST")
     request.add_header("Content-Type", "application/octet-stream")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return 0
+    return http_status(request, timeout=30)[0]
 
 
 @pytest.mark.slow
@@ -156,15 +116,15 @@ def test_nginx_conf_in_front_of_gunicorn(gunicorn_server: Server, tmp_path: Path
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
-        while get(f"{base}/healthz")[0] != 200:
+        while http_status(f"{base}/healthz")[0] != 200:
             assert process.poll() is None, (tmp_path / "error.log").read_text()
             assert time.monotonic() < deadline, "nginx did not answer"
             time.sleep(0.3)
-        assert get(f"{base}/accounts/login/")[0] == 200  # proxied
+        assert http_status(f"{base}/accounts/login/")[0] == 200  # proxied
         static = next((ROOT / "static").rglob("*.css"))
-        status, body = get(f"{base}/static/{static.relative_to(ROOT / 'static')}")
+        status, body = http_status(f"{base}/static/{static.relative_to(ROOT / 'static')}")
         assert status == 200 and body == static.read_text(encoding="utf-8")  # served by nginx
-        assert get(f"{base}/metrics")[0] == 404  # never through the proxy
+        assert http_status(f"{base}/metrics")[0] == 404  # never through the proxy
         # body limits: nginx refuses past ipplan's limits, per location
         assert post(f"{base}/accounts/login/", 3 * 1024 * 1024) == 413
         assert post(f"{base}/tasks/1/reports/", 3 * 1024 * 1024) != 413  # 205 MB allowed there

@@ -70,20 +70,24 @@ def test_fixture_copies_parse() -> None:
     }
 
 
+#: The top-level keys of a seed (``expected.json``), in order.
+SEED_KEYS = [
+    "title",
+    "doc_number",
+    "issuer",
+    "issued_on",
+    "period",
+    "sections",
+    "tasks",
+    "indicators",
+    "phases",
+]
+
+
 def test_expected_json_schema() -> None:
     plan = parse_document((FIXTURES / "wugang-2023.txt").read_bytes(), "wugang-2023.txt")
     data = plan.to_expected_json()
-    assert list(data) == [
-        "title",
-        "doc_number",
-        "issuer",
-        "issued_on",
-        "period",
-        "sections",
-        "tasks",
-        "indicators",
-        "phases",
-    ]
+    assert list(data) == SEED_KEYS
     assert list(data["sections"][0]) == ["label", "title", "task_count", "subsections"]
     assert list(data["sections"][0]["subsections"][0]) == ["label", "title", "task_count"]
     assert list(data["tasks"][0]) == [

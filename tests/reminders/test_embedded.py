@@ -3,16 +3,13 @@ each once, with e-mails written to var/mail/ (no Redis, no SMTP server)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from ..test_startup import celery_worker, clean_env, manage, spawn, wait_for
+from ..support.processes import celery_worker, clean_env, manage, ready_worker, stop, wait_for
 from .test_workers import SETUP
 
 
@@ -24,11 +21,6 @@ def test_embedded_default_worker_with_beat_on_the_file_system_broker(tmp_path: P
     result = manage("shell", "-c", SETUP.replace("{count}", "50"), env=env, timeout=300)
     assert "tasks 50" in result.stdout, result.stdout + result.stderr
     log = tmp_path / "embedded.log"
-    proc = spawn(
-        celery_worker("embedded", concurrency=2, beat_schedule=tmp_path / "beat-schedule"),
-        env,
-        log,
-    )
     mail_dir = tmp_path / "var" / "mail"
 
     def mailed() -> Counter[str]:
@@ -39,8 +31,9 @@ def test_embedded_default_worker_with_beat_on_the_file_system_broker(tmp_path: P
                     found[line.split(":", 1)[1].strip()] += 1
         return found
 
+    command = celery_worker("embedded", concurrency=2, beat_schedule=tmp_path / "beat-schedule")
+    proc = ready_worker(command, env, log, 60)
     try:
-        assert wait_for(lambda: "ready." in log.read_text(), 60), log.read_text()[-3000:]
         enqueue = "from tasks.jobs import reminders_tick; reminders_tick.delay(as_of='2026-10-09')"
         for _ in range(2):  # the same day twice
             assert manage("shell", "-c", enqueue, env=env).returncode == 0
@@ -48,13 +41,8 @@ def test_embedded_default_worker_with_beat_on_the_file_system_broker(tmp_path: P
         assert wait_for(lambda: "deliver" in log.read_text() and "beat" in log.read_text().lower(), 10)
         time.sleep(3)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            # a warm shutdown with beat inside may wait on the file-system broker; the result
-            # is already on disk, so do not wait long for it
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        # a warm shutdown with beat inside may wait on the file-system broker; the result is
+        # already on disk, so do not wait long for it
+        stop(proc, timeout=10)
     keys = mailed()
     assert len(keys) == 50 and max(keys.values()) == 1

@@ -7,8 +7,8 @@ second copy would be seen. Each test uses its own SQLite database and Redis serv
 
 from __future__ import annotations
 
+import contextlib
 import email
-import os
 import shutil
 import signal
 import socketserver
@@ -24,7 +24,16 @@ import pytest
 from celery import Celery
 from kombu import Connection
 
-from ..test_startup import celery_worker, clean_env, free_port, manage, redis_server, spawn, wait_for
+from ..support.processes import (
+    BrokerStack,
+    celery_worker,
+    free_port,
+    manage,
+    ready_worker,
+    reconnected,
+    stop,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -110,25 +119,23 @@ class SMTPSink(socketserver.ThreadingTCPServer):
         return found
 
 
-class Stack:
+class Stack(BrokerStack):
     """A SQLite database, a Redis server, an SMTP sink and Celery workers, all for one test."""
 
+    concurrency = 4  # a worker's processes
+    worker_timeout = 60  # for a worker to be ready
+
     def __init__(self, tmp_path: Path) -> None:
-        self.tmp = tmp_path
-        self.redis_port = free_port()
         self.smtp = SMTPSink(free_port())
         threading.Thread(target=self.smtp.serve_forever, daemon=True).start()
-        self.db = tmp_path / "stack.sqlite3"
-        self.env = clean_env(
+        super().__init__(
             tmp_path,
-            DATABASE_URL=f"sqlite:///{self.db}",
-            CELERY_BROKER_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+            "stack.sqlite3",
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp.server_address[1]}",
             IPPLAN_REMINDER_SENDING_LEASE_SECONDS="5",
             IPPLAN_REMINDER_BACKOFF_SECONDS="1",
             IPPLAN_LOG_LEVEL="WARNING",
         )
-        self.redis: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
         self.producer = Celery(broker=self.env["CELERY_BROKER_URL"], set_as_current=False)
 
@@ -137,29 +144,17 @@ class Stack:
         result = manage("shell", "-c", SETUP.replace("{count}", str(count)), env=self.env, timeout=300)
         assert f"tasks {count}" in result.stdout, result.stdout + result.stderr
 
-    def start_redis(self) -> None:
-        self.redis = redis_server(self.redis_port, self.env, self.tmp / f"redis-{time.monotonic_ns()}.log")
-
-    def stop_redis(self) -> None:
-        assert self.redis is not None
-        os.killpg(self.redis.pid, signal.SIGKILL)
-        self.redis.wait(timeout=10)
-        self.redis = None
-
-    def start_worker(self, name: str, concurrency: int = 4) -> subprocess.Popen[bytes]:
-        proc = spawn(
-            celery_worker(name, concurrency=concurrency, solo_node=True),
-            self.env,
-            self.tmp / f"{name}.log",
-        )
-        log = self.tmp / f"{name}.log"
-        assert wait_for(lambda: "ready." in log.read_text(), 60), log.read_text()[-3000:]
+    def start_worker(self, name: str, queues: str = "") -> subprocess.Popen[bytes]:
+        """A worker of ``self.concurrency`` processes, on ``queues`` (comma-separated) or all."""
+        command = celery_worker(name, concurrency=self.concurrency, solo_node=True)
+        if queues:
+            command += ["-Q", queues]
+        proc = ready_worker(command, self.env, self.tmp / f"{name}.log", self.worker_timeout)
         self.workers.append(proc)
         return proc
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        stop(proc, signal.SIGKILL, timeout=10)
 
     def send(self, job: str, **kwargs: object) -> None:
         # An explicit connection: Celery would otherwise prefer a CELERY_BROKER_URL in this
@@ -173,32 +168,28 @@ class Stack:
                 dict(conn.execute("select state, count(*) from tasks_notification group by state").fetchall())
             )
 
+    def mailed_once(self, count: int, settle: float = 2) -> Counter[str]:
+        """Every one of ``count`` reminders sent and mailed once, ``settle`` s after the last one
+        (anything late would show up by then); the mails by dedup key."""
+        time.sleep(settle)
+        keys = self.smtp.keys()
+        assert self.states() == Counter({"sent": count})
+        assert len(keys) == count and max(keys.values()) == 1, keys.most_common(3)
+        return keys
+
     def close(self) -> None:
         for proc in self.workers:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    self.kill(proc)
-        if self.redis is not None:
-            self.stop_redis()
+                stop(proc, timeout=20)
+        super().close()
         self.smtp.shutdown()
         self.smtp.server_close()
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    s = Stack(tmp_path)
-    try:
+    with contextlib.closing(Stack(tmp_path)) as s:
         yield s
-    finally:
-        s.close()
-
-
-def _log_after_lost(stack: Stack) -> str:
-    text = (stack.tmp / "w1.log").read_text()
-    return text.split("Connection to broker lost", 1)[-1] if "Connection to broker lost" in text else ""
 
 
 def _tick_until(stack: Stack, done, timeout: float) -> bool:  # type: ignore[no-untyped-def]
@@ -226,10 +217,7 @@ def test_two_concurrent_sweeps_over_1000_due_tasks_create_and_mail_each_once(sta
         (stack.tmp / "w1.log").read_text()[-3000:],
     )
     elapsed = time.monotonic() - started
-    time.sleep(2)  # anything late would show up now
-    keys = stack.smtp.keys()
-    assert stack.states() == Counter({"sent": 1000})
-    assert len(keys) == 1000 and max(keys.values()) == 1, keys.most_common(3)
+    keys = stack.mailed_once(1000)
     print(
         f"\n1000 tasks, two concurrent sweeps: 1000 notifications, {sum(keys.values())} mails in {elapsed:.1f}s"
     )
@@ -267,10 +255,7 @@ def test_redis_stopped_during_a_tick_everything_is_sent_after_the_next_tick(stac
     stack.stop_redis()  # mid-tick: the queued delivery job and everything in Redis is lost
     time.sleep(3)
     stack.start_redis()  # an empty Redis: nothing survived
-    # Celery 5.x may stop with "Unrecoverable error" when the broker vanishes while it acks a
-    # message; the process supervisor (compose "restart:", systemd) starts it again.
-    wait_for(lambda: worker.poll() is not None or "Connected to redis" in _log_after_lost(stack), 15)
-    if worker.poll() is not None or "Connected to redis" not in _log_after_lost(stack):
+    if not reconnected(worker, stack.tmp / "w1.log", "redis", 15):
         crashed = worker.poll() is not None
         print(f"\nworker {'exited' if crashed else 'did not reconnect'} after Redis went away: restarted")
         if not crashed:
@@ -279,7 +264,4 @@ def test_redis_stopped_during_a_tick_everything_is_sent_after_the_next_tick(stac
     # the next beat ticks: the sweep again (creates what is missing) and delivery
     stack.send("tasks.jobs.reminders_tick", as_of=AS_OF)
     assert _tick_until(stack, lambda: stack.states().get("sent", 0) == 300, 180), stack.states()
-    time.sleep(2)
-    keys = stack.smtp.keys()
-    assert stack.states() == Counter({"sent": 300})
-    assert len(keys) == 300 and max(keys.values()) == 1
+    stack.mailed_once(300)

@@ -10,7 +10,6 @@ limit so that the unfixed code fails the test instead of taking the machine's me
 from __future__ import annotations
 
 import io
-import os
 import re
 import resource
 import select
@@ -34,9 +33,8 @@ from ipplan.middleware import RequestBodyLimitMiddleware, body_limit
 from tasks.models import Attachment
 
 from ..conftest import World
-from ..test_startup import clean_env, free_port
+from ..support.processes import ROOT, clean_env, free_port, port_open, stop, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 MB = 1024 * 1024
 CSRF = "a" * 32
@@ -139,13 +137,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             start_new_session=True,
             preexec_fn=_limit_memory,  # only sets an rlimit before exec
         )
-    started = time.monotonic()
-    while time.monotonic() - started < 30:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.2)
+    wait_for(lambda: port_open(port), 30)
     srv = Server(port, process, log)
     try:
         # a first request loads the application in the worker
@@ -157,8 +149,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         assert status == 200, log.read_text()
         yield srv
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
+        stop(process, timeout=20)
 
 
 def _login_head(port: int, length: int | None, *, chunked: bool = False) -> str:

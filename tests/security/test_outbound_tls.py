@@ -7,9 +7,7 @@ from __future__ import annotations
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,8 @@ import certifi
 import pytest
 
 from ipplan import outbound
+
+from ..support.http import QuietHandler, loopback_servers
 
 NAME = "hooks.example.gov.cn"
 
@@ -49,15 +49,12 @@ def tls_listener(tmp_path: Path) -> Iterator[tuple[int, Path, list[str], list[st
     server_names: list[str] = []
     hosts: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             hosts.append(self.headers.get("Host", ""))
             self.send_response(204)
             self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -66,15 +63,8 @@ def tls_listener(tmp_path: Path) -> Iterator[tuple[int, Path, list[str], list[st
         server_names.append(str(name))
 
     context.sni_callback = remember_sni
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # failed handshakes
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server.server_address[1], cert, server_names, hosts
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with loopback_servers() as serve:
+        yield serve(Handler, tls=context).server_address[1], cert, server_names, hosts
 
 
 def test_tls_checks_the_name_while_connecting_to_the_checked_address(

@@ -13,10 +13,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -35,6 +33,7 @@ from webhooks.models import Delivery, Subscription
 
 from ..conftest import World
 from ..factories import client_for
+from ..support.http import QuietHandler, server_per_state
 
 SECRET_BANNER = "INTERNAL-ONLY redis_version:7.0.15 root:x:0:0"
 
@@ -54,8 +53,8 @@ class Listener:
         return f"http://{host}:{self.port}{path}"
 
 
-def _serve(listener: Listener) -> tuple[ThreadingHTTPServer, threading.Thread]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(listener: Listener) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             listener.requests.append({"path": self.path, "host": self.headers.get("Host", "")})
@@ -67,31 +66,14 @@ def _serve(listener: Listener) -> tuple[ThreadingHTTPServer, threading.Thread]:
             self.end_headers()
             self.wfile.write(listener.body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    listener.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    return server, thread
+    return Handler
 
 
 @pytest.fixture
 def start_listener() -> Iterator[Callable[[], Listener]]:
-    servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
-
-    def start() -> Listener:
-        listener = Listener(body=json.dumps({"errcode": 0, "banner": SECRET_BANNER}).encode())
-        servers.append(_serve(listener))
-        return listener
-
-    yield start
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    body = json.dumps({"errcode": 0, "banner": SECRET_BANNER}).encode()
+    with server_per_state(lambda: Listener(body=body), _handler) as start:
+        yield start
 
 
 @pytest.fixture
@@ -362,7 +344,7 @@ def test_the_department_admin_form_refuses_an_internal_robot(world: World) -> No
 
 
 def test_a_bad_allow_list_stops_the_start(tmp_path: Any) -> None:
-    from ..test_startup import clean_env, manage
+    from ..support.processes import clean_env, manage
 
     bad = manage("check", env=clean_env(tmp_path, IPPLAN_OUTBOUND_ALLOW_NETWORKS="10.0.0.0/8,intranet"))
     assert bad.returncode != 0 and "IPPLAN_OUTBOUND_ALLOW_NETWORKS: 'intranet' is not a network" in bad.stderr

@@ -6,9 +6,12 @@ Each test that asks for ``s3`` gets a new, empty bucket and the default storage 
 
 from __future__ import annotations
 
+import runpy
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +21,7 @@ import pytest
 ACCESS_KEY = "ipplan-test"
 SECRET_KEY = "ipplan-test-secret"
 REGION = "us-east-1"
+SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings.py"
 
 
 @dataclass
@@ -35,42 +39,35 @@ class S3:
 
     def env(self) -> dict[str, str]:
         """What a child process needs to use this bucket (the documented variables)."""
-        return {
-            "IPPLAN_STORAGE": "s3",
-            "IPPLAN_S3_ENDPOINT_URL": self.endpoint,
-            "IPPLAN_S3_BUCKET": self.bucket,
-            "IPPLAN_S3_ACCESS_KEY": ACCESS_KEY,
-            "IPPLAN_S3_SECRET_KEY": SECRET_KEY,
-            "IPPLAN_S3_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+        return s3_variables(self.endpoint, self.bucket)
+
+
+def s3_variables(endpoint: str, bucket: str) -> dict[str, str]:
+    """The documented variables that point ipplan at ``bucket`` on the server at ``endpoint``."""
+    return {
+        "IPPLAN_STORAGE": "s3",
+        "IPPLAN_S3_ENDPOINT_URL": endpoint,
+        "IPPLAN_S3_BUCKET": bucket,
+        "IPPLAN_S3_ACCESS_KEY": ACCESS_KEY,
+        "IPPLAN_S3_SECRET_KEY": SECRET_KEY,
+        "IPPLAN_S3_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 def storage_options(endpoint: str, bucket: str) -> dict[str, Any]:
-    """The default storage's entry of STORAGES, as config/settings.py builds it for s3."""
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": bucket,
-            "endpoint_url": endpoint,
-            "region_name": REGION,
-            "access_key": ACCESS_KEY,
-            "secret_key": SECRET_KEY,
-            "location": "",
-            "client_config": botocore.config.Config(
-                s3={"addressing_style": "path"},
-                signature_version="s3v4",
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"max_attempts": 1, "mode": "standard"},
-            ),
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": 60,
-            "file_overwrite": False,
-            "max_memory_size": 5 * 1024 * 1024,
-        },
-    }
+    """The default storage's entry of STORAGES as config/settings.py builds it for ``bucket`` on
+    the server at ``endpoint`` (the settings file run again with ``s3_variables``), with one
+    attempt instead of the settings' three: a test against a local server fails at once."""
+    with tempfile.TemporaryDirectory() as data, pytest.MonkeyPatch.context() as patch:
+        for name, value in {**s3_variables(endpoint, bucket), "IPPLAN_DATA_DIR": data}.items():
+            patch.setenv(name, value)
+        entry: dict[str, Any] = runpy.run_path(str(SETTINGS))["STORAGES"]["default"]
+    options = entry["OPTIONS"]
+    options["client_config"] = options["client_config"].merge(
+        botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+    )
+    return entry
 
 
 @pytest.fixture(scope="session")

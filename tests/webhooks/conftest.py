@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,6 +19,8 @@ from departments.models import Region, User
 from webhooks import services
 from webhooks.events import EventKind
 from webhooks.models import Subscription
+
+from ..support.http import QuietHandler, server_per_state
 
 
 @dataclass
@@ -41,7 +42,7 @@ class Received:
 class Receiver:
     """What the server answers (``statuses`` in turn, then ``default_status``) and what it got."""
 
-    url: str = ""
+    port: int = 0
     secret: str = ""
     statuses: list[int] = field(default_factory=list)
     default_status: int = 200
@@ -51,6 +52,10 @@ class Receiver:
     holding: threading.Event = field(default_factory=threading.Event)
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/ipplan"
 
     def answer(self) -> int:
         with self.lock:
@@ -65,8 +70,8 @@ class Receiver:
         return [r for r in self.requests if r.verified and 200 <= r.status < 300]
 
 
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(receiver: Receiver) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
@@ -90,32 +95,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: Any) -> None:  # keep the test output clean
-            pass
-
     return Handler
 
 
 @pytest.fixture
 def start_receiver() -> Iterator[Callable[[], Receiver]]:
     """Start as many receivers as a test needs (each its own port and secret)."""
-    servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
-
-    def start() -> Receiver:
-        state = Receiver()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-        server.daemon_threads = True
-        state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/ipplan"
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return state
-
-    yield start
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with server_per_state(Receiver, _handler) as start:
+        yield start
 
 
 @pytest.fixture

@@ -379,26 +379,21 @@ def test_a_stuck_delivery_that_used_up_its_attempts_is_marked_failed(
 
 def test_reimport_cancelling_a_removed_task_emits_status_changed(world: World, receiver: Receiver) -> None:
     from planparser import parse_text
-    from tasks.services.imports.commit import plan_import_commit
     from tasks.services.imports.mapping import resolve_departments
     from tasks.services.imports.preview import import_preview
     from tasks.services.imports.reimport import plan_reimport_apply
 
+    from ..factories import imported_plan
     from ..imports.docs import PLAN_V1, PLAN_V2
 
     bureau = world.users["bureau"]
-
-    def departments_for(text: str, plan: Any = None) -> tuple[Any, Any]:
-        parsed = parse_text(text)
-        preview = import_preview(parsed=parsed, region=world.city, replaces=plan)
-        return parsed, resolve_departments(
-            actor=bureau, region=world.city, resolutions=preview.resolutions, create_missing=True
-        )
-
-    parsed, departments = departments_for(PLAN_V1)
-    plan = plan_import_commit(actor=bureau, parsed=parsed, region=world.city, departments=departments)
+    plan = imported_plan(world.city, PLAN_V1, actor=bureau)
     subscribe(bureau, receiver)
-    parsed, departments = departments_for(PLAN_V2, plan)
+    parsed = parse_text(PLAN_V2)
+    preview = import_preview(parsed=parsed, region=world.city, replaces=plan)
+    departments = resolve_departments(
+        actor=bureau, region=world.city, resolutions=preview.resolutions, create_missing=True
+    )
     plan_reimport_apply(actor=bureau, plan=plan, parsed=parsed, departments=departments)
     event = Event.objects.get()
     data = event.payload["data"]

@@ -26,22 +26,16 @@ def client_for(world: World, who: str) -> Client:
     return client
 
 
+def _urls(pk: int, *names: str) -> list[str]:
+    return [reverse(f"webhooks:{name}", args=[pk]) for name in names]
+
+
 def _pages(pk: int) -> list[str]:
-    return [
-        reverse("webhooks:detail", args=[pk]),
-        reverse("webhooks:edit", args=[pk]),
-        reverse("webhooks:delete", args=[pk]),
-        reverse("webhooks:deliveries", args=[pk]),
-    ]
+    return _urls(pk, "detail", "edit", "delete", "deliveries")
 
 
 def _posts(pk: int) -> list[str]:
-    return [
-        reverse("webhooks:test", args=[pk]),
-        reverse("webhooks:rotate", args=[pk]),
-        reverse("webhooks:enable", args=[pk]),
-        reverse("webhooks:delete", args=[pk]),
-    ]
+    return _urls(pk, "test", "rotate", "enable", "delete")
 
 
 def test_anonymous_is_sent_to_login(world: World) -> None:

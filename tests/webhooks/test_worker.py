@@ -10,11 +10,9 @@ receiver is the signature-checking HTTP server of conftest.py, in this process.
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import time
@@ -25,7 +23,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from ..test_startup import celery_worker, clean_env, free_port, manage, redis_server, spawn, wait_for
+from ..support.processes import BrokerStack, celery_worker, manage, marked, ready_worker, stop, wait_for
 from .conftest import Receiver
 
 pytestmark = [
@@ -71,24 +69,13 @@ print("CHANGE " + json.dumps({"event": delivery.event_id, "delivery": delivery.p
 """
 
 
-def _marked(result: subprocess.CompletedProcess[str], mark: str) -> dict[str, Any]:
-    for line in result.stdout.splitlines():
-        if line.startswith(mark + " "):
-            return dict(json.loads(line[len(mark) + 1 :]))
-    raise AssertionError(f"no {mark} line:\n{result.stdout}\n{result.stderr[-3000:]}")
-
-
-class Stack:
+class Stack(BrokerStack):
     """A SQLite database, a Redis server and one Celery worker with beat, for one test."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.tmp = tmp_path
-        self.db = tmp_path / "webhooks.sqlite3"
-        self.redis_port = free_port()
-        self.env = clean_env(
+        super().__init__(
             tmp_path,
-            DATABASE_URL=f"sqlite:///{self.db}",
-            CELERY_BROKER_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+            "webhooks.sqlite3",
             IPPLAN_WEBHOOK_TICK_SECONDS=str(TICK_SECONDS),
             IPPLAN_WEBHOOK_BACKOFF_SECONDS=str(BACKOFF_SECONDS),
             IPPLAN_WEBHOOK_TIMEOUT_SECONDS="10",
@@ -99,26 +86,16 @@ class Stack:
             IPPLAN_OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",
         )
         self.log = tmp_path / "worker.log"
-        self.redis: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
 
     def shell(self, code: str, mark: str) -> dict[str, Any]:
         result = manage("shell", "-c", code, env=self.env, timeout=300)
         assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-        return _marked(result, mark)
+        return marked(result, mark)
 
-    def start_redis(self) -> None:
-        self.redis = redis_server(self.redis_port, self.env, self.tmp / "redis.log")
-
-    def start_worker(self) -> None:
-        self.worker = spawn(
-            celery_worker(
-                "webhooks", concurrency=2, beat_schedule=self.tmp / "beat-schedule", solo_node=True
-            ),
-            self.env,
-            self.log,
-        )
-        assert wait_for(lambda: "ready." in self.log.read_text(), 90), self.log.read_text()[-3000:]
+    def start_worker(self, name: str = "webhooks", schedule: str = "beat-schedule") -> None:
+        command = celery_worker(name, concurrency=2, beat_schedule=self.tmp / schedule, solo_node=True)
+        self.worker = ready_worker(command, self.env, self.log)
 
     def worker_log(self) -> str:
         return self.log.read_text(errors="replace")
@@ -139,24 +116,15 @@ class Stack:
         return dict(row)
 
     def close(self) -> None:
-        for proc in (self.worker, self.redis):
-            if proc is None or proc.poll() is not None:
-                continue
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        if self.worker is not None and self.worker.poll() is None:
+            stop(self.worker)
+        super().close()
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    s = Stack(tmp_path)
-    try:
+    with contextlib.closing(Stack(tmp_path)) as s:
         yield s
-    finally:
-        s.close()
 
 
 def test_worker_retries_a_failing_receiver_and_delivers_the_webhook_once(
