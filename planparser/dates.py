@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .text import WORK_TABLE, cn_digits_to_int, cn_to_int
+from .text import WORK_TABLE, YEAR_RE, cn_digits_to_int, cn_to_int
 
 DATE = "date"  # a date was read
 ONGOING = "ongoing"  # continuous work: understood, no date
@@ -36,18 +37,56 @@ _CN_MONTH_DAY = re.compile(
     r"(?<![\d一二三四五六七八九十])([一二三四五六七八九十]{1,3})(?=\s*(?:个月|个?工作日|月|日|天|周|个?季度))"
 )
 
-_FULL = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_ISO = re.compile(r"((?:19|20)\d{2})\s*[-./]\s*(\d{1,2})(?:\s*[-./]\s*(\d{1,2}))?(?!\d)")
-_YEAR_MONTH = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(上旬|中旬|下旬)?")
-_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—~至到]+\s*((?:19|20)\d{2})\s*年")
-_YEAR_HALF = re.compile(r"((?:19|20)\d{2})\s*年\s*(上半年|年中|下半年)")
-_YEAR_QUARTER = re.compile(r"((?:19|20)\d{2})\s*年\s*(?:第\s*)?([1-4])\s*季度")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_MONTH = re.compile(r"(?<![\d年])(\d{1,2})\s*月(?!\s*[1-9一二三四五六七八九十]\s*日)\s*(上旬|中旬|下旬)?")
-_HALF = re.compile(r"上半年|年中|下半年")
-_QUARTER = re.compile(r"(?:第\s*)?([1-4])\s*季度")
-_YEAR_END = re.compile(r"年底|年末|年内|今年|本年|当年|全年|年度内")
+# Where a phrase may name several dates (2025年启动,2026年9月完成) every pattern of a table is read:
+# each pairs with how its match gives a date (None: not a date after all). The order matters: at
+# the same end position the earlier, more precise reading wins (see ``_pick``).
+_Reading = tuple[re.Pattern[str], Callable[[re.Match[str], int], date | None]]
+# phrases that name their year; the reader's year argument is not used
+_ABSOLUTE: tuple[_Reading, ...] = (
+    (
+        re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"),
+        lambda m, _: _checked(int(m.group(1)), int(m.group(2)), int(m.group(3))),
+    ),
+    (
+        re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(上旬|中旬|下旬)?"),
+        lambda m, _: _in_month(int(m.group(1)), int(m.group(2)), m.group(3)),
+    ),
+    (
+        re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—~至到]+\s*((?:19|20)\d{2})\s*年"),
+        lambda m, _: date(int(m.group(2)), 12, 31),
+    ),
+    (
+        re.compile(r"((?:19|20)\d{2})\s*年\s*(上半年|年中|下半年)"),
+        lambda m, _: _month_end(int(m.group(1)), 6 if m.group(2) in ("上半年", "年中") else 12),
+    ),
+    (
+        re.compile(r"((?:19|20)\d{2})\s*年\s*(?:第\s*)?([1-4])\s*季度"),
+        lambda m, _: _month_end(int(m.group(1)), int(m.group(2)) * 3),
+    ),
+    (  # 2025-06, 2025.6.30; a "month" past 12 is not read as a date
+        re.compile(r"((?:19|20)\d{2})\s*[-./]\s*(\d{1,2})(?:\s*[-./]\s*(\d{1,2}))?(?!\d)"),
+        lambda m, _: (
+            _checked(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+            if 1 <= int(m.group(2)) <= 12
+            else None
+        ),
+    ),
+    (YEAR_RE, lambda m, _: date(int(m.group(1)), 12, 31)),
+)
+# phrases that name no year: 6月底, 9月30日, 三季度, 年内 are read in the year given
+_YEARLESS: tuple[_Reading, ...] = (
+    (
+        re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"),
+        lambda m, year: _checked(year, int(m.group(1)), int(m.group(2))),
+    ),
+    (
+        re.compile(r"(?<![\d年])(\d{1,2})\s*月(?!\s*[1-9一二三四五六七八九十]\s*日)\s*(上旬|中旬|下旬)?"),
+        lambda m, year: _in_month(year, int(m.group(1)), m.group(2)),
+    ),
+    (re.compile(r"上半年|年中|下半年"), lambda m, year: _month_end(year, 12 if m.group() == "下半年" else 6)),
+    (re.compile(r"(?:第\s*)?([1-4])\s*季度"), lambda m, year: _month_end(year, int(m.group(1)) * 3)),
+    (re.compile(r"年底|年末|年内|今年|本年|当年|全年|年度内"), lambda m, year: date(year, 12, 31)),
+)
 _RELATIVE = re.compile(
     r"(?:印发|发布|出台|下发|实施|施行|本方案|通知)[^,;。]{0,8}?(?:之日起|后|起)\s*"
     r"(\d{1,3})\s*(个月|个?工作日|日|天|周|年)\s*内?"
@@ -74,11 +113,13 @@ def _month_end(year: int, month: int) -> date:
 
 
 def _in_month(year: int, month: int, part: str | None) -> date:
+    """The 10th, the 20th or the last day of the month; _Invalid for an impossible month."""
+    end = _checked(year, month)
     if part == "上旬":
-        return date(year, month, 10)
+        return end.replace(day=10)
     if part == "中旬":
-        return date(year, month, 20)
-    return _month_end(year, month)
+        return end.replace(day=20)
+    return end
 
 
 def _add_months(start: date, months: int) -> date:
@@ -143,55 +184,19 @@ def _checked(year: int, month: int, day: int | None = None) -> date:
     return date(year, month, day)
 
 
-def _absolute(work: str) -> date | None:
-    """The last date whose year is written in the phrase; _Invalid for an impossible one."""
+def _last_date(work: str, readings: tuple[_Reading, ...], year: int = 0) -> date | None:
+    """The last date the phrase names by ``readings``; _Invalid for an impossible one."""
     found: list[tuple[int, date]] = []
-    for m in _FULL.finditer(work):
-        found.append((m.end(), _checked(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
-    for m in _YEAR_MONTH.finditer(work):
-        month = int(m.group(2))
-        _checked(int(m.group(1)), month)
-        found.append((m.end(), _in_month(int(m.group(1)), month, m.group(3))))
-    for m in _YEAR_RANGE.finditer(work):
-        found.append((m.end(), date(int(m.group(2)), 12, 31)))
-    for m in _YEAR_HALF.finditer(work):
-        found.append((m.end(), _month_end(int(m.group(1)), 6 if m.group(2) in ("上半年", "年中") else 12)))
-    for m in _YEAR_QUARTER.finditer(work):
-        found.append((m.end(), _month_end(int(m.group(1)), int(m.group(2)) * 3)))
-    for m in _ISO.finditer(work):
-        if 1 <= int(m.group(2)) <= 12:
-            day = int(m.group(3)) if m.group(3) else None
-            found.append((m.end(), _checked(int(m.group(1)), int(m.group(2)), day)))
-    for m in _YEAR.finditer(work):
-        found.append((m.end(), date(int(m.group(1)), 12, 31)))
-    return _pick(found)
-
-
-def _yearless(work: str, year: int) -> date | None:
-    """The last date in ``year`` a phrase naming no year gives: 6月底, 9月30日, 三季度, 年内."""
-    found: list[tuple[int, date]] = []
-    for m in _MONTH_DAY.finditer(work):
-        found.append((m.end(), _checked(year, int(m.group(1)), int(m.group(2)))))
-    for m in _MONTH.finditer(work):
-        _checked(year, int(m.group(1)))
-        found.append((m.end(), _in_month(year, int(m.group(1)), m.group(2))))
-    for m in _HALF.finditer(work):
-        found.append((m.end(), _month_end(year, 12 if m.group() == "下半年" else 6)))
-    for m in _QUARTER.finditer(work):
-        found.append((m.end(), _month_end(year, int(m.group(1)) * 3)))
-    for m in _YEAR_END.finditer(work):
-        found.append((m.end(), date(year, 12, 31)))
+    for pattern, read in readings:
+        for m in pattern.finditer(work):
+            day = read(m, year)
+            if day is not None:
+                found.append((m.end(), day))
     return _pick(found)
 
 
 def _has_yearless(work: str) -> bool:
-    return bool(
-        _MONTH_DAY.search(work)
-        or _MONTH.search(work)
-        or _HALF.search(work)
-        or _QUARTER.search(work)
-        or _YEAR_END.search(work)
-    )
+    return any(pattern.search(work) for pattern, _ in _YEARLESS)
 
 
 def parse_deadline(
@@ -209,10 +214,10 @@ def parse_deadline(
     # 2023年起持续推进: a start, not a deadline (but 印发之日起30日内 counts from the issue date)
     work = normalised if _RELATIVE.search(normalised) else _START.sub("", normalised)
     started = work != normalised
-    if _RECURRING.search(work) and not _YEAR.search(work):
+    if _RECURRING.search(work) and not YEAR_RE.search(work):
         return Deadline(None, ONGOING, phrase)  # 每年12月底前: due again every year
     try:
-        found = _absolute(work)
+        found = _last_date(work, _ABSOLUTE)
         if found is not None:
             return Deadline(found.isoformat(), DATE, phrase)
         is_relative, rel = _relative(work, issued_on)
@@ -224,9 +229,9 @@ def parse_deadline(
             if _NEXT_YEAR.search(work):  # 明年6月底前: the month of the year after
                 year += 1
                 work = _NEXT_YEAR.sub("", work)
-                found = _yearless(work, year) or date(year, 12, 31)
+                found = _last_date(work, _YEARLESS, year) or date(year, 12, 31)
             else:
-                found = _yearless(work, year)
+                found = _last_date(work, _YEARLESS, year)
             if found is not None:
                 return Deadline(found.isoformat(), DATE, phrase)
     except (_Invalid, ValueError, OverflowError):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .model import ParsedIndicator
-from .text import AStr
+from .text import TO_YEAR_RE, AStr
 
 _BASE_UNITS = [
     "个百分点",
@@ -143,7 +143,6 @@ _CLAUSE_SEP = "。;,:!?\n"
 _CLAUSE_RE = re.compile(r"[^。;,:!?\n]+")
 _DIGIT = re.compile(r"\d")
 _YEAR_IN = re.compile(r"(?<![比较由从])((?:19|20)\d{2})\s*年(?![度]?\s*[-—~至到])")
-_TO_YEAR = re.compile(r"(?:到|至|截至|截止到|截止)\s*((?:19|20)\d{2})\s*年")
 _BASELINE = re.compile(r"的?基础上")
 _DESCRIBES = re.compile(r"涵盖|包括|包含")  # 涵盖…19类功能模块 describes what exists
 _SKIP_BEFORE = re.compile(r"(第|每|前|后|近|排名|序号|编号|约占)\s*$")
@@ -184,7 +183,7 @@ def _masked(w: str) -> list[bool]:
 
 def context_year(texts: list[str]) -> int | None:
     for t in texts:
-        m = _TO_YEAR.search(t)
+        m = TO_YEAR_RE.search(t)
         if m:
             return int(m.group(1))
     return None
@@ -196,14 +195,14 @@ def find_indicators(chunks: list[Chunk], path: str, base_year: int | None) -> li
     for chunk in chunks:
         w = chunk.text.w
         if not re.search(r"\d", w):
-            m0 = _TO_YEAR.search(w)
+            m0 = TO_YEAR_RE.search(w)
             if m0:
                 year_ctx = int(m0.group(1))
             continue
         if not any(q in w for q in '“《‘"'):
             for cm in _CLAUSE_RE.finditer(w):
                 if not _DIGIT.search(cm.group()):
-                    m1 = _TO_YEAR.search(cm.group())
+                    m1 = TO_YEAR_RE.search(cm.group())
                     if m1:
                         year_ctx = int(m1.group(1))
                     continue
@@ -253,7 +252,7 @@ def _clause_targets(
     clause: AStr, mask: list[bool], line: int, path: str, year_ctx: int | None
 ) -> tuple[list[ParsedIndicator], int | None]:
     w = clause.w
-    m_to = _TO_YEAR.search(w)
+    m_to = TO_YEAR_RE.search(w)
     if m_to:
         year_ctx = int(m_to.group(1))
     start_at = 0

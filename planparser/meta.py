@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .text import AStr, cn_to_int, parse_cn_date
+from .text import TO_YEAR_RE, YEAR_RE, AStr, cn_to_int, parse_cn_date
 
 PLAN_WORD = re.compile(
     r"(?:方案|规划|计划|纲要|意见|要点|措施|办法|细则|安排|清单|分工表|分解表|任务表|台账|行动)"
@@ -36,8 +36,6 @@ _RANGE = re.compile(r"((?:19|20)\d{2})\s*(?:年)?\s*[-—~至到]+\s*((?:19|20)?
 _FIVE_YEAR = re.compile(
     r"第([一二三四五六七八九十]+)个五年|([十]?[一二三四五六七八九])五(?=[”\"]?(?:期间|时期|规划|计划|末|期|$))"
 )
-_SINGLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_TO_YEAR = re.compile(r"(?:到|至|截至|截止到|截止)\s*((?:19|20)\d{2})\s*年")
 
 
 @dataclass(slots=True)
@@ -316,7 +314,7 @@ def period_from_title(title: str) -> tuple[int, int] | None:
     found = period_from_text(title)
     if found:
         return found
-    m = _SINGLE_YEAR.search(title)
+    m = YEAR_RE.search(title)
     if m:
         y = int(m.group(1))
         return y, y
@@ -334,7 +332,7 @@ def period_from_goals(goal_texts: list[str], issued: date | None) -> tuple[int, 
             return int(m2.group(1)), int(m2.group(2))
     if issued is not None:
         for text in goal_texts:
-            m3 = _TO_YEAR.search(text)
+            m3 = TO_YEAR_RE.search(text)
             if m3 and issued.year <= int(m3.group(1)) <= issued.year + 15:
                 return issued.year, int(m3.group(1))
     return None

@@ -310,3 +310,6 @@ def parse_cn_date(text: str) -> tuple[int, int, int | None] | None:
 
 
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
+# a year written in digits (2025年), and a target year (到2025年, 截至2025年)
+YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+TO_YEAR_RE = re.compile(r"(?:到|至|截至|截止到|截止)\s*((?:19|20)\d{2})\s*年")
