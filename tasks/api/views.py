@@ -27,8 +27,6 @@ from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
 from ipplan.generic import RestrictedGenericAPIView
 from ipplan.permissions import Action, get_for, require
-from notifications.models import Notification
-from notifications.services.notifications import notifications_mark_read
 
 from .. import filtersets
 from ..dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
@@ -671,35 +669,6 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
         else:
             task_request = workflow.completion_return(actor=actor, request=task_request, comment=comment)
         return Response(s.TaskRequestSerializer(task_request).data)
-
-
-@extend_schema_view(list=extend_schema(tags=["notifications"]))
-class NotificationViewSet(ReadOnlyPolicyViewSet):
-    """The caller's own notifications (提醒与消息), newest first."""
-
-    read_action = Action.VIEW_OWN_NOTIFICATIONS
-    serializer_class = s.NotificationSerializer
-    filterset_class = filtersets.NotificationFilterSet
-    etag_detail = False
-
-    model = Notification
-
-    def narrow(self, queryset: QuerySet[Notification]) -> QuerySet[Notification]:
-        return queryset.order_by("-created_at", "-id")
-
-    @extend_schema(
-        tags=["notifications"],
-        request=s.MarkReadSerializer,
-        responses=s.MarkReadResultSerializer,
-        filters=False,
-    )
-    @action(detail=False, methods=["post"], url_path="mark-read", filter_backends=[], pagination_class=None)
-    def mark_read(self, request: Request) -> Response:
-        """Mark these notifications (or all of them) read."""
-        form = s.MarkReadSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        ids = form.validated_data.get("ids")
-        return Response({"marked": notifications_mark_read(actor=signed_in(request), ids=ids)})
 
 
 class AttachmentDownloadView(APIView):
