@@ -14,6 +14,7 @@ from tasks.views import home
 api_v1 = [
     *kernel_v1,
     path("", include("tasks.api.urls")),
+    path("", include("notifications.api.urls")),
     path("", include("departments.api.urls")),
     path("", include("webhooks.api.urls")),
 ]

@@ -63,8 +63,28 @@ for _device_model in (TOTPDevice, StaticDevice):
         admin.site.unregister(_device_model)
 
 
+class ServiceSaved:
+    """A registry page whose rows are created and updated through the services (``create``,
+    ``update``) and never deleted here (tasks, plans and people hang on them)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            self.update(_actor(request), obj, form.cleaned_data)
+        else:
+            _adopt(obj, self.create(_actor(request), form.cleaned_data))
+
+    def create(self, actor: User, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
 @admin.register(Region)
-class RegionAdmin(PolicyAdmin):
+class RegionAdmin(ServiceSaved, PolicyAdmin):
     """Regions: added and renamed through the services; code and parent make the path, so they
     are fixed once created; never deleted here (plans and departments hang on them)."""
 
@@ -78,23 +98,13 @@ class RegionAdmin(PolicyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return ["path", "code", "parent"] if obj is not None else ["path"]
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def create(self, actor: User, data: dict[str, Any]) -> Region:
+        return region_create(
+            actor=actor, code=data["code"], name=data["name"], level=data["level"], parent=data.get("parent")
+        )
 
-    def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        actor = _actor(request)
-        if change:
-            region_update(actor=actor, region=obj, name=data["name"], level=data.get("level"))
-        else:
-            created = region_create(
-                actor=actor,
-                code=data["code"],
-                name=data["name"],
-                level=data["level"],
-                parent=data.get("parent"),
-            )
-            _adopt(obj, created)
+    def update(self, actor: User, obj: Region, data: dict[str, Any]) -> None:
+        region_update(actor=actor, region=obj, name=data["name"], level=data.get("level"))
 
 
 class DepartmentAliasInline(PolicyInline):
@@ -115,7 +125,7 @@ class DepartmentAliasInline(PolicyInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(PolicyHistoryAdmin):
+class DepartmentAdmin(ServiceSaved, PolicyHistoryAdmin):
     """Departments through ``departments/services.py``: a new name is a rename (the old one stays
     an alias), unticking 启用 retires it (refused while it has open tasks); deleting is replaced
     by retiring and merging on the registry pages."""
@@ -139,38 +149,33 @@ class DepartmentAdmin(PolicyHistoryAdmin):
         url = reverse("departments:detail", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("在单位名录中合并或停用"))
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def create(self, actor: User, data: dict[str, Any]) -> Department:
+        created = department_create(
+            actor=actor,
+            region=data["region"],
+            name=data["name"],
+            short_name=data.get("short_name", ""),
+            kind=data.get("kind") or DepartmentKind.GOVERNMENT,
+            parent=data.get("parent"),
+        )
+        fields = {"robot_webhook_url": data.get("robot_webhook_url") or None}
+        if data.get("active") is False:
+            fields["active"] = False  # type: ignore[assignment]
+        if any(v is not None for v in fields.values()):
+            department_update(actor=actor, department=created, **fields)  # type: ignore[arg-type]
+        return created
 
-    def save_model(self, request: HttpRequest, obj: Department, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        actor = _actor(request)
-        if change:
-            department_update(
-                actor=actor,
-                department=obj,
-                name=data.get("name"),
-                short_name=data.get("short_name"),
-                kind=data.get("kind"),
-                active=data.get("active"),
-                parent=data.get("parent"),
-                robot_webhook_url=data.get("robot_webhook_url"),
-            )
-        else:
-            created = department_create(
-                actor=actor,
-                region=data["region"],
-                name=data["name"],
-                short_name=data.get("short_name", ""),
-                kind=data.get("kind") or DepartmentKind.GOVERNMENT,
-                parent=data.get("parent"),
-            )
-            fields = {"robot_webhook_url": data.get("robot_webhook_url") or None}
-            if data.get("active") is False:
-                fields["active"] = False  # type: ignore[assignment]
-            if any(v is not None for v in fields.values()):
-                department_update(actor=actor, department=created, **fields)  # type: ignore[arg-type]
-            _adopt(obj, created)
+    def update(self, actor: User, obj: Department, data: dict[str, Any]) -> None:
+        department_update(
+            actor=actor,
+            department=obj,
+            name=data.get("name"),
+            short_name=data.get("short_name"),
+            kind=data.get("kind"),
+            active=data.get("active"),
+            parent=data.get("parent"),
+            robot_webhook_url=data.get("robot_webhook_url"),
+        )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         actor = _actor(request)

@@ -19,6 +19,8 @@ from ipplan.permissions import Action, require
 from ipplan.roles import ADMINISTRATOR_ROLES
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.services import security_event
+from ipplan.services import security_saved
+from ipplan.values import field_values
 
 from .choices import DirectorySource, MappingSource
 from .models import DirectoryAccount, DirectoryGroupMapping
@@ -46,15 +48,9 @@ def _mapping_check(
 
 
 def _mapping_detail(mapping: DirectoryGroupMapping) -> dict[str, Any]:
-    return {
-        "source": mapping.source,
-        "group": mapping.group,
-        "role": mapping.role,
-        "region": mapping.region_id,
-        "department": mapping.department_id,
-        "priority": mapping.priority,
-        "grants_administrator": mapping.grants_administrator,
-    }
+    return field_values(
+        mapping, ["source", "group", "role", "region", "department", "priority", "grants_administrator"]
+    )
 
 
 @transaction.atomic
@@ -96,13 +92,11 @@ def group_mapping_save(
     mapping.source, mapping.group, mapping.role = source, group, role
     mapping.region, mapping.department, mapping.priority = region, department, priority
     mapping.grants_administrator, mapping.note = grants_administrator, note.strip()
-    mapping.full_clean()
-    mapping.save()
-    security_event(
+    security_saved(
+        mapping,
         action=EventAction.DIRECTORY_MAPPING,
         actor=actor,
-        obj=mapping,
-        detail={"old": old, "new": _mapping_detail(mapping)},
+        detail=lambda: {"old": old, "new": _mapping_detail(mapping)},
     )
     return mapping
 

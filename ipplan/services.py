@@ -8,9 +8,11 @@ import ipaddress
 import logging
 import re
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +45,16 @@ def heartbeat_record(*, name: str) -> JobHeartbeat:
 TOKEN_PREFIX = "ipp_"
 #: Longest validity a token may be given (days).
 TOKEN_MAX_DAYS = 730
+
+
+def security_saved(
+    obj: models.Model, *, action: str, actor: Person, detail: Callable[[], dict[str, Any]]
+) -> None:
+    """Validate and save a security-relevant row, then record ``action`` on it in the security log
+    with ``detail()`` (read after the save)."""
+    obj.full_clean()
+    obj.save()
+    security_event(action=action, actor=actor, obj=obj, detail=detail())
 
 
 def token_digest(secret: str) -> str:
@@ -95,13 +107,11 @@ def api_token_create(
         allowed_ips="\n".join(str(n) for n in networks),
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
-    token.full_clean()
-    token.save()
-    security_event(
+    security_saved(
+        token,
         action=EventAction.TOKEN_CREATE,
         actor=actor,
-        obj=token,
-        detail={
+        detail=lambda: {
             "can_write": can_write,
             "days": days,
             "allowed_ips": token.allowed_ips.split("\n") if token.allowed_ips else [],

@@ -6,6 +6,9 @@ Each change page links to the portal page where the object is edited."""
 
 from __future__ import annotations
 
+from operator import attrgetter
+from typing import Any, ClassVar
+
 from django.contrib import admin
 from django.urls import reverse
 
@@ -27,6 +30,17 @@ from .models import (
 )
 
 
+class PortalPage:
+    """``portal_url`` from ``portal``: the portal view and the attribute of the object holding the
+    id it takes (dotted through relations: ``report.task_id``)."""
+
+    portal: ClassVar[tuple[str, str]]
+
+    def portal_url(self, obj: Any) -> str:
+        view, attribute = self.portal
+        return reverse(view, args=[attrgetter(attribute)(obj)])
+
+
 class SectionInline(ReadOnlyPolicyInline):
     model = Section
     fields = ["label", "title", "parent", "path", "order"]
@@ -46,7 +60,7 @@ class IndicatorInline(ReadOnlyPolicyInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(ReadOnlyPolicyHistoryAdmin):
+class PlanAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     delete_action = Action.DELETE_PLAN
     list_display = ["title", "region", "doc_number", "issued_on", "period_start", "period_end", "status"]
     list_filter = ["status", "region"]
@@ -56,8 +70,7 @@ class PlanAdmin(ReadOnlyPolicyHistoryAdmin):
     inlines = [SectionInline, PhaseInline, IndicatorInline]
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
-    def portal_url(self, obj: Plan) -> str:
-        return reverse("tasks:plan_detail", args=[obj.pk])
+    portal = ("tasks:plan_detail", "pk")
 
 
 class TaskInline(ReadOnlyPolicyInline):
@@ -68,7 +81,7 @@ class TaskInline(ReadOnlyPolicyInline):
 
 
 @admin.register(Section)
-class SectionAdmin(ReadOnlyPolicyAdmin):
+class SectionAdmin(PortalPage, ReadOnlyPolicyAdmin):
     list_display = ["path", "title", "plan", "order"]
     list_filter = ["plan"]
     search_fields = ["title", "plan__title"]
@@ -76,8 +89,7 @@ class SectionAdmin(ReadOnlyPolicyAdmin):
     inlines = [TaskInline]
     raw_id_fields = ["parent"]
 
-    def portal_url(self, obj: Section) -> str:
-        return reverse("tasks:plan_detail", args=[obj.plan_id])
+    portal = ("tasks:plan_detail", "plan_id")
 
 
 class AssignmentInline(ReadOnlyPolicyInline):
@@ -89,7 +101,7 @@ class AssignmentInline(ReadOnlyPolicyInline):
 
 
 @admin.register(Task)
-class TaskAdmin(ReadOnlyPolicyHistoryAdmin):
+class TaskAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     list_display = ["path", "title", "plan", "due_date", "status", "progress", "version"]
     list_filter = ["status", "plan", "assignments__role"]
@@ -99,12 +111,11 @@ class TaskAdmin(ReadOnlyPolicyHistoryAdmin):
     raw_id_fields = ["section"]
     readonly_fields = ["version", "completed_at", "created_at", "updated_at"]
 
-    def portal_url(self, obj: Task) -> str:
-        return reverse("tasks:task_detail", args=[obj.pk])
+    portal = ("tasks:task_detail", "pk")
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyPolicyHistoryAdmin):
+class AssignmentAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     list_display = ["task", "department", "role", "order"]
     list_filter = ["role"]
@@ -113,8 +124,7 @@ class AssignmentAdmin(ReadOnlyPolicyHistoryAdmin):
     raw_id_fields = ["task"]
     autocomplete_fields = ["department"]
 
-    def portal_url(self, obj: Assignment) -> str:
-        return reverse("tasks:task_detail", args=[obj.task_id])
+    portal = ("tasks:task_detail", "task_id")
 
 
 class ReadingInline(ReadOnlyPolicyInline):
@@ -125,7 +135,7 @@ class ReadingInline(ReadOnlyPolicyInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(ReadOnlyPolicyAdmin):
+class IndicatorAdmin(PortalPage, ReadOnlyPolicyAdmin):
     list_display = ["name", "plan", "basis", "comparator", "target_value", "unit", "target_year"]
     list_filter = ["plan", "basis", "comparator"]
     search_fields = ["name"]
@@ -133,29 +143,26 @@ class IndicatorAdmin(ReadOnlyPolicyAdmin):
     raw_id_fields = ["section", "task"]
     inlines = [ReadingInline]
 
-    def portal_url(self, obj: Indicator) -> str:
-        return reverse("tasks:indicator_detail", args=[obj.pk])
+    portal = ("tasks:indicator_detail", "pk")
 
 
 @admin.register(IndicatorReading)
-class IndicatorReadingAdmin(ReadOnlyPolicyHistoryAdmin):
+class IndicatorReadingAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     list_display = ["indicator", "observed_on", "value", "entered_by"]
     search_fields = ["indicator__name"]
     list_select_related = ["indicator", "entered_by"]
     raw_id_fields = ["indicator"]
 
-    def portal_url(self, obj: IndicatorReading) -> str:
-        return reverse("tasks:indicator_detail", args=[obj.indicator_id])
+    portal = ("tasks:indicator_detail", "indicator_id")
 
 
 @admin.register(Phase)
-class PhaseAdmin(ReadOnlyPolicyAdmin):
+class PhaseAdmin(PortalPage, ReadOnlyPolicyAdmin):
     list_display = ["name", "plan", "start", "end"]
     list_filter = ["plan"]
     search_fields = ["name"]
 
-    def portal_url(self, obj: Phase) -> str:
-        return reverse("tasks:plan_detail", args=[obj.plan_id])
+    portal = ("tasks:plan_detail", "plan_id")
 
 
 class AttachmentInline(ReadOnlyPolicyInline):
@@ -168,7 +175,7 @@ class AttachmentInline(ReadOnlyPolicyInline):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(ReadOnlyPolicyHistoryAdmin):
+class ProgressReportAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
     list_display = ["task", "department", "period", "percent", "review_status", "created_at"]
@@ -178,12 +185,11 @@ class ProgressReportAdmin(ReadOnlyPolicyHistoryAdmin):
     raw_id_fields = ["task", "author", "reviewer"]
     inlines = [AttachmentInline]
 
-    def portal_url(self, obj: ProgressReport) -> str:
-        return reverse("tasks:task_detail", args=[obj.task_id])
+    portal = ("tasks:task_detail", "task_id")
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnlyPolicyAdmin):
+class AttachmentAdmin(PortalPage, ReadOnlyPolicyAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
     list_display = ["original_name", "report", "content_type", "size", "created_at"]
@@ -191,12 +197,11 @@ class AttachmentAdmin(ReadOnlyPolicyAdmin):
     raw_id_fields = ["report", "uploaded_by"]
     readonly_fields = ["token", "digest_algorithm", "digest", "size", "content_type"]
 
-    def portal_url(self, obj: Attachment) -> str:
-        return reverse("tasks:task_detail", args=[obj.report.task_id])
+    portal = ("tasks:task_detail", "report.task_id")
 
 
 @admin.register(TaskRequest)
-class TaskRequestAdmin(ReadOnlyPolicyHistoryAdmin):
+class TaskRequestAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.DECIDE_COMPLETION
     list_display = ["task", "kind", "state", "department", "requested_due_date", "created_at"]
@@ -204,17 +209,15 @@ class TaskRequestAdmin(ReadOnlyPolicyHistoryAdmin):
     search_fields = ["task__title", "department__name"]
     raw_id_fields = ["task", "requested_by", "signed_off_by", "decided_by"]
 
-    def portal_url(self, obj: TaskRequest) -> str:
-        return reverse("tasks:task_detail", args=[obj.task_id])
+    portal = ("tasks:task_detail", "task_id")
 
 
 @admin.register(Urge)
-class UrgeAdmin(ReadOnlyPolicyAdmin):
+class UrgeAdmin(PortalPage, ReadOnlyPolicyAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.URGE_TASK
     list_display = ["task", "author", "created_at"]
     search_fields = ["task__title", "message"]
     raw_id_fields = ["task", "author"]
 
-    def portal_url(self, obj: Urge) -> str:
-        return reverse("tasks:task_detail", args=[obj.task_id])
+    portal = ("tasks:task_detail", "task_id")

@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema_field
 
 from departments.models import Department
 from ipplan.filtering import IntegerFilter, SinceFilter
-from notifications.models import Notification
 
 from .choices import CLOSED_STATUSES, AssignmentRole, Light, TaskStatus
 from .lights import light_q, overdue_q
@@ -177,11 +176,3 @@ class TaskRequestFilterSet(UpdatedSinceMixin):
     class Meta:
         model = TaskRequest
         fields = ["task", "kind", "state", "department", "updated_since"]
-
-
-class NotificationFilterSet(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(label=_("未读"), field_name="read_at", lookup_expr="isnull")
-
-    class Meta:
-        model = Notification
-        fields = ["kind", "task", "unread"]

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from departments.models import Region, User
 from ipplan.audit import delete_as, save_as
 from ipplan.permissions import Action, can, require
+from ipplan.values import field_values
 from ipplan.versioning import lock_and_check
 
 from . import events as catalogue
@@ -66,14 +67,7 @@ def _check_region(actor: User, region: Region) -> None:
 
 
 def _current(subscription: Subscription) -> dict[str, Any]:
-    return {
-        "url": subscription.url,
-        "description": subscription.description,
-        "events": subscription.events,
-        "is_active": subscription.is_active,
-        "region": subscription.region_id,
-        "version": subscription.version,
-    }
+    return field_values(subscription, ["url", "description", "events", "is_active", "region", "version"])
 
 
 def _lock(subscription: Subscription, expected_version: int | None) -> Subscription:

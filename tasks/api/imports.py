@@ -96,6 +96,21 @@ def _error(code: str, message: str, http_status: int, **extra: Any) -> Response:
     return problem_response(http_status, code, message, **extra)
 
 
+def _body_refused(
+    request: Request, serializer_class: type[serializers.Serializer[Any]], *, upload: bool = False
+) -> Response | None:
+    """A 400 unless the body is an object whose fields ``serializer_class`` accepts (None then).
+    With an ``upload``, the serializer reads the plain fields only: not ``request.data.copy()``,
+    which deep-copies a file spooled to disk (over 5 MB) and cannot pickle it."""
+    if not isinstance(request.data, dict):
+        return _error("invalid", "the body must be an object", 400)
+    fields = {key: request.data.get(key) for key in request.data if key != "file"} if upload else request.data
+    form = serializer_class(data=fields)
+    if not form.is_valid():
+        return _error("invalid", "invalid fields", 400, fields=form.errors)
+    return None
+
+
 def _parse_error(error: ParseError) -> Response:
     message = error.message_en if (get_language() or "").startswith("en") else error.message_zh
     http_status = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if error.code == "too_large" else 422
@@ -231,14 +246,8 @@ class ImportListView(APIView):
     def post(self, request: Request) -> Response:
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)
-        if not isinstance(request.data, dict):
-            return _error("invalid", "the body must be an object", 400)
-        # not request.data.copy(): that deep-copies an upload spooled to disk (over 5 MB), which
-        # cannot be pickled; the serializer only needs the plain fields
-        fields_only = {key: request.data.get(key) for key in request.data if key != "file"}
-        form = ImportUploadSerializer(data=fields_only)
-        if not form.is_valid():
-            return _error("invalid", "invalid fields", 400, fields=form.errors)
+        if (refused := _body_refused(request, ImportUploadSerializer, upload=True)) is not None:
+            return refused
         upload = request.FILES.get("file")
         text = request.data.get("text") if upload is None else None
         try:
@@ -340,11 +349,8 @@ class ImportDetailView(APIView):
             return _error("forbidden", "not allowed to import plans", 403)
         record = _own(request, pk)
         expected = check_if_match(request, record)
-        if not isinstance(request.data, dict):
-            return _error("invalid", "the body must be an object", 400)
-        form = ImportEditSerializer(data=request.data)
-        if not form.is_valid():
-            return _error("invalid", "invalid fields", 400, fields=form.errors)
+        if (refused := _body_refused(request, ImportEditSerializer)) is not None:
+            return refused
         try:
             record = plan_import_edit(
                 actor=request.user,  # type: ignore[arg-type]
@@ -377,11 +383,8 @@ class ImportCommitView(APIView):
         if not can(request.user, Action.IMPORT_PLAN):
             return _error("forbidden", "not allowed to import plans", 403)
         record = _own(request, pk)
-        if not isinstance(request.data, dict):
-            return _error("invalid", "the body must be an object", 400)
-        form = ImportCommitSerializer(data=request.data)
-        if not form.is_valid():
-            return _error("invalid", "invalid fields", 400, fields=form.errors)
+        if (refused := _body_refused(request, ImportCommitSerializer)) is not None:
+            return refused
         mapping = request.data.get("mapping") or {}
         create = request.data.get("create") or []
         if not isinstance(mapping, dict) or not all(str(v).isdigit() for v in mapping.values()):

@@ -12,7 +12,6 @@ from rest_framework import serializers
 
 from departments.api.serializers import DepartmentRefSerializer, RegionRefSerializer, UserRefSerializer
 from ipplan.api import fields
-from notifications.models import Notification
 
 from .. import status as status_table
 from ..choices import CLOSED_STATUSES, Light, TaskStatus
@@ -507,25 +506,6 @@ class DecisionSerializer(serializers.Serializer[Any]):
 
 class UrgeSerializer(serializers.Serializer[Any]):
     message = fields.CharField(max_length=2000, trim_whitespace=False)
-
-
-class NotificationSerializer(serializers.ModelSerializer[Notification]):
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "task", "message", "created_at", "read_at"]
-
-
-class MarkReadSerializer(serializers.Serializer[Any]):
-    ids = serializers.ListField(
-        child=fields.IntegerField(min_value=1),
-        required=False,
-        max_length=1000,
-        help_text="省略则全部标为已读",
-    )
-
-
-class MarkReadResultSerializer(serializers.Serializer[Any]):
-    marked = serializers.IntegerField()
 
 
 # --- plan maintenance ----------------------------------------------------------------------------

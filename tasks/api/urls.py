@@ -11,7 +11,6 @@ router.register("tasks", views.TaskViewSet, basename="api-task")
 router.register("indicators", views.IndicatorViewSet, basename="api-indicator")
 router.register("reports", views.ReportViewSet, basename="api-report")
 router.register("requests", views.TaskRequestViewSet, basename="api-request")
-router.register("notifications", views.NotificationViewSet, basename="api-notification")
 
 urlpatterns = [
     *router.urls,

@@ -4,7 +4,8 @@ the browser. Task writes need the task's ETag in ``If-Match``."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
@@ -21,14 +22,13 @@ from rest_framework.views import APIView
 
 from departments.http import signed_in
 from departments.models import Department
+from ipplan.api.actions import object_action, validated
 from ipplan.api.errors import RuleViolation, lost_race, problem_response
 from ipplan.api.etag import check_if_match
 from ipplan.api.views import ReadOnlyPolicyViewSet
 from ipplan.exceptions import ConflictError
 from ipplan.generic import RestrictedGenericAPIView
 from ipplan.permissions import Action, get_for, require
-from notifications.models import Notification
-from notifications.services.notifications import notifications_mark_read
 
 from .. import filtersets
 from ..dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
@@ -54,6 +54,8 @@ from ..services.plans import indicator_reading_record
 from ..services.progress import progress_report_submit, task_set_due_date, task_update_progress
 from . import serializers as s
 
+T = TypeVar("T")
+
 
 def _maintainable(request: Request, obj: Any) -> int:
     """The caller must maintain the plan of ``obj`` (403) and send its ETag (428/412); returns
@@ -61,6 +63,16 @@ def _maintainable(request: Request, obj: Any) -> int:
     require(request.user, Action.MAINTAIN_PLAN, obj)
     expected = check_if_match(request, obj)
     return int(obj.version) if expected is None else expected
+
+
+def _maintain(request: Request, obj: Any, service: Callable[..., T], **arguments: Any) -> T:
+    """Run a maintenance service on ``obj`` (its plan maintained by the caller, its ETag sent),
+    the caller as actor; a version lost under the row lock is a 412."""
+    expected = _maintainable(request, obj)
+    try:
+        return service(actor=signed_in(request), expected_version=expected, **arguments)
+    except ConflictError as exc:
+        raise lost_race(exc) from None
 
 
 def _departments(
@@ -82,6 +94,13 @@ def _departments(
     if errors:
         raise RuleViolation(errors)
     return Departments(*[[found[pk] for pk in wanted[role]] for role in roles])
+
+
+class InPlanOrder:
+    """A viewset of a plan's parts (sections, phases, indicators): in each plan, in document order."""
+
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.order_by("plan_id", "order", "id")
 
 
 @extend_schema_view(
@@ -110,40 +129,32 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         plan = self.get_object()
-        form = s.PlanUpdateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
-        expected = _maintainable(request, plan)
+        data = validated(s.PlanUpdateSerializer, request)
         period = None
         if "period_start" in data or "period_end" in data:
             period = (data.get("period_start", plan.period_start), data.get("period_end", plan.period_end))
-        try:
-            plan = maintenance.plan_edit(
-                actor=signed_in(request),
-                plan=plan,
-                expected_version=expected,
-                title=data.get("title"),
-                doc_number=data.get("doc_number"),
-                issuer=data.get("issuer"),
-                issued_on=data.get("issued_on", maintenance.KEEP),
-                period=period,
-            )
-        except ConflictError as exc:
-            raise lost_race(exc) from None
+        plan = _maintain(
+            request,
+            plan,
+            maintenance.plan_edit,
+            plan=plan,
+            title=data.get("title"),
+            doc_number=data.get("doc_number"),
+            issuer=data.get("issuer"),
+            issued_on=data.get("issued_on", maintenance.KEEP),
+            period=period,
+        )
         plan = self.get_queryset().get(pk=plan.pk)
         return self.conditional(request, plan, self.get_serializer(plan).data)
 
-    @extend_schema(
-        tags=["plans"], request=s.PlanTaskCreateSerializer, responses={201: s.TaskSerializer}, filters=False
+    @object_action(
+        "plans", request=s.PlanTaskCreateSerializer, responses={201: s.TaskSerializer}, url_path="tasks"
     )
-    @action(detail=True, methods=["post"], url_path="tasks", filter_backends=[])
     def add_task(self, request: Request, pk: str) -> Response:
         """Add a task at the end of a section of the plan (the bureau): it takes the section's next
         number; its departments are told."""
         plan = self.get_object()
-        form = s.PlanTaskCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = validated(s.PlanTaskCreateSerializer, request)
         require(request.user, Action.MAINTAIN_PLAN, plan)
         section = Section.objects.filter(pk=data["section"], plan=plan).first()
         if section is None:
@@ -167,7 +178,7 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
         tags=["plans"], request=s.SectionUpdateSerializer, responses=s.SectionSerializer
     ),
 )
-class SectionViewSet(ReadOnlyPolicyViewSet):
+class SectionViewSet(InPlanOrder, ReadOnlyPolicyViewSet):
     """Sections (章节) of the plans: a tree by ``parent``; ``path`` is like ``二.3``. PATCH changes
     a section's title (the bureau, with ``If-Match``)."""
 
@@ -178,28 +189,17 @@ class SectionViewSet(ReadOnlyPolicyViewSet):
 
     model = Section
 
-    def narrow(self, queryset: QuerySet[Section]) -> QuerySet[Section]:
-        return queryset.order_by("plan_id", "order", "id")
-
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         section = self.get_object()
-        form = s.SectionUpdateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        expected = _maintainable(request, section)
-        try:
-            section = maintenance.section_edit(
-                actor=signed_in(request),
-                section=section,
-                expected_version=expected,
-                title=form.validated_data.get("title"),
-            )
-        except ConflictError as exc:
-            raise lost_race(exc) from None
+        data = validated(s.SectionUpdateSerializer, request)
+        section = _maintain(
+            request, section, maintenance.section_edit, section=section, title=data.get("title")
+        )
         return self.conditional(request, section, self.get_serializer(section).data)
 
 
 @extend_schema_view(list=extend_schema(tags=["plans"]), retrieve=extend_schema(tags=["plans"]))
-class PhaseViewSet(ReadOnlyPolicyViewSet):
+class PhaseViewSet(InPlanOrder, ReadOnlyPolicyViewSet):
     """Phases (阶段) of the plans, with their dates."""
 
     read_action = Action.VIEW_PLAN
@@ -207,9 +207,6 @@ class PhaseViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.PhaseFilterSet
 
     model = Phase
-
-    def narrow(self, queryset: QuerySet[Phase]) -> QuerySet[Phase]:
-        return queryset.order_by("plan_id", "order", "id")
 
 
 @extend_schema_view(
@@ -259,9 +256,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         task = self.get_object()
-        form = s.TaskUpdateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = validated(s.TaskUpdateSerializer, request)
         if {"status", "progress"} & data.keys():
             require(request.user, Action.UPDATE_PROGRESS, task)
         if "due_date" in data:
@@ -307,175 +302,123 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     # --- plan maintenance (the bureau) ---------------------------------------------------------
 
     def _maintained(
-        self, request: Request, run: Any, *, status: int = 200, task: Task | None = None
+        self,
+        request: Request,
+        service: Callable[..., Task],
+        *,
+        status: int = 200,
+        task: Task | None = None,
+        **arguments: Any,
     ) -> Response:
-        """Run one maintenance service on the task; a version lost under the lock is a 412."""
+        """Run one maintenance service on the task (the caller as actor, the version from
+        ``If-Match``, and ``arguments``); a version lost under the lock is a 412."""
         task = task or self.get_object()
-        expected = _maintainable(request, task)
-        try:
-            result = run(task, expected)
-        except ConflictError as exc:
-            raise lost_race(exc) from None
+        result = _maintain(request, task, service, task=task, **arguments)
         if status == 201:
             fresh = self.get_queryset().get(pk=result.pk)
             return Response(s.TaskSerializer(fresh, context=self.get_serializer_context()).data, status=201)
         return self._fresh(task)
 
-    @extend_schema(
-        tags=["tasks"], request=s.AssignmentSetSerializer, responses=s.TaskSerializer, filters=False
-    )
-    @action(detail=True, methods=["put"], filter_backends=[])
+    @object_action("tasks", request=s.AssignmentSetSerializer, responses=s.TaskSerializer, methods=["put"])
     def assignments(self, request: Request, pk: str) -> Response:
         """Replace the task's departments per role (lead, responsible, cooperating): departments
         that gain or lose the task, or change role, are told; ``task.reassigned`` is sent."""
         task = self.get_object()
-        form = s.AssignmentSetSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        departments = _departments(request, form.validated_data)
+        data = validated(s.AssignmentSetSerializer, request)
+        departments = _departments(request, data)
         return self._maintained(
             request,
-            lambda task, version: maintenance.task_reassign(
-                actor=signed_in(request),
-                task=task,
-                expected_version=version,
-                departments=departments,
-                reason=form.validated_data.get("reason", ""),
-            ),
+            maintenance.task_reassign,
+            departments=departments,
+            reason=data.get("reason", ""),
             task=task,
         )
 
-    @extend_schema(
-        tags=["tasks"], request=s.TaskSplitSerializer, responses={201: s.TaskSerializer}, filters=False
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("tasks", request=s.TaskSplitSerializer, responses={201: s.TaskSerializer})
     def split(self, request: Request, pk: str) -> Response:
         """Split part of the task off into a new task (answered: the new task). The original keeps
         its status, reports and history; the new one starts fresh with the same departments
         unless others are given."""
-        form = s.TaskSplitSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = validated(s.TaskSplitSerializer, request)
         given = any(role in data for role in ("lead", "responsible", "cooperating"))
         departments = _departments(request, data) if given else None
         return self._maintained(
             request,
-            lambda task, version: maintenance.task_split(
-                actor=signed_in(request),
-                task=task,
-                expected_version=version,
-                title=data["title"],
-                full_text=data.get("full_text", ""),
-                departments=departments,
-                remaining_title=data.get("remaining_title"),
-                remaining_text=data.get("remaining_text"),
-            ),
+            maintenance.task_split,
+            title=data["title"],
+            full_text=data.get("full_text", ""),
+            departments=departments,
+            remaining_title=data.get("remaining_title"),
+            remaining_text=data.get("remaining_text"),
             status=201,
         )
 
-    @extend_schema(tags=["tasks"], request=s.TaskMergeSerializer, responses=s.TaskSerializer, filters=False)
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("tasks", request=s.TaskMergeSerializer, responses=s.TaskSerializer)
     def merge(self, request: Request, pk: str) -> Response:
         """Merge another task of the same plan into this one: the other is cancelled with a pointer
         here (``merged_into``); its reports stay with it."""
         task = self.get_object()
-        form = s.TaskMergeSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = validated(s.TaskMergeSerializer, request)
         other = self.get_queryset().filter(pk=data["other"]).first()
         if other is None:
             raise RuleViolation({"other": [_("没有这个任务,或您无权查看。")]})
         return self._maintained(
             request,
-            lambda task, version: maintenance.task_merge(
-                actor=signed_in(request),
-                task=task,
-                expected_version=version,
-                other=other,
-                other_version=data.get("other_version"),
-                reason=data.get("reason", ""),
-            ),
+            maintenance.task_merge,
+            other=other,
+            other_version=data.get("other_version"),
+            reason=data.get("reason", ""),
             task=task,
         )
 
-    @extend_schema(tags=["tasks"], request=s.TaskMoveSerializer, responses=s.TaskSerializer, filters=False)
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("tasks", request=s.TaskMoveSerializer, responses=s.TaskSerializer)
     def move(self, request: Request, pk: str) -> Response:
         """Move the task to the end of another section of its plan: it takes that section's next
         number; the old path stays in ``former_paths`` and the ``path`` filter still finds it."""
-        form = s.TaskMoveSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        section = Section.objects.filter(pk=form.validated_data["section"]).first()
+        data = validated(s.TaskMoveSerializer, request)
+        section = Section.objects.filter(pk=data["section"]).first()
 
-        def run(task: Task, version: int) -> Task:
+        def move(*, task: Task, **arguments: Any) -> Task:
             if section is None or section.plan_id != task.plan_id:
                 raise RuleViolation({"section": [_("该方案没有这个章节。")]})
-            return maintenance.task_move(
-                actor=signed_in(request), task=task, expected_version=version, section=section
-            )
+            return maintenance.task_move(task=task, section=section, **arguments)
 
-        return self._maintained(request, run)
+        return self._maintained(request, move)
 
-    @extend_schema(tags=["tasks"], request=s.TaskCancelSerializer, responses=s.TaskSerializer, filters=False)
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("tasks", request=s.TaskCancelSerializer, responses=s.TaskSerializer)
     def cancel(self, request: Request, pk: str) -> Response:
         """Cancel the task with a reason (status ``cancelled``): it leaves the figures, stays
         listed, and can be restored; pending requests are withdrawn."""
-        form = s.TaskCancelSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        return self._maintained(
-            request,
-            lambda task, version: maintenance.task_cancel(
-                actor=signed_in(request),
-                task=task,
-                expected_version=version,
-                reason=form.validated_data["reason"],
-            ),
-        )
+        data = validated(s.TaskCancelSerializer, request)
+        return self._maintained(request, maintenance.task_cancel, reason=data["reason"])
 
-    @extend_schema(tags=["tasks"], request=s.TaskRestoreSerializer, responses=s.TaskSerializer, filters=False)
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("tasks", request=s.TaskRestoreSerializer, responses=s.TaskSerializer)
     def restore(self, request: Request, pk: str) -> Response:
         """Restore a cancelled task to the status it had (进行中 if it was waiting for approval)."""
-        form = s.TaskRestoreSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        return self._maintained(
-            request,
-            lambda task, version: maintenance.task_restore(
-                actor=signed_in(request),
-                task=task,
-                expected_version=version,
-                reason=form.validated_data.get("reason", ""),
-            ),
-        )
+        data = validated(s.TaskRestoreSerializer, request)
+        return self._maintained(request, maintenance.task_restore, reason=data.get("reason", ""))
 
-    @extend_schema(tags=["tasks"], responses=s.HistoryEntrySerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @object_action(
+        "tasks", responses=s.HistoryEntrySerializer(many=True), methods=["get"], pagination_class=None
+    )
     def history(self, request: Request, pk: str) -> Response:
         """The audit trail: who changed what and when, newest first."""
         task = self.get_object()
         return Response(s.HistoryEntrySerializer(task_changes(task), many=True).data)
 
-    @extend_schema(
-        tags=["reports"],
+    @object_action(
+        "reports",
         request={
             "multipart/form-data": s.ProgressReportUploadSerializer,
             "application/json": s.ProgressReportCreateSerializer,
         },
         responses={201: s.ProgressReportSerializer},
-        filters=False,
-    )
-    @action(
-        detail=True,
-        methods=["post"],
         parser_classes=[MultiPartParser, FormParser, JSONParser],
-        filter_backends=[],
     )
     def reports(self, request: Request, pk: str) -> Response:
         """Submit a progress report (进展填报) for a period, with evidence files (``files``)."""
         task = self.get_object()
-        form = s.ProgressReportCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = validated(s.ProgressReportCreateSerializer, request)
         report = progress_report_submit(
             actor=signed_in(request),
             task=task,
@@ -486,18 +429,13 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         )
         return Response(ReportViewSet.serialize(report, request), status=201)
 
-    @extend_schema(
-        tags=["requests"],
-        request=s.CompletionRequestSerializer,
-        responses={201: s.TaskRequestSerializer},
-        filters=False,
+    @object_action(
+        "requests", request=s.CompletionRequestSerializer, responses={201: s.TaskRequestSerializer}
     )
-    @action(detail=True, methods=["post"], filter_backends=[])
     def completion(self, request: Request, pk: str) -> Response:
         """The lead department asks for the task to be accepted as completed (needs If-Match)."""
         task = self.get_object()
-        form = s.CompletionRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        data = validated(s.CompletionRequestSerializer, request)
         require(request.user, Action.REQUEST_COMPLETION, task)
         expected = check_if_match(request, task)
         try:
@@ -505,45 +443,36 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
                 actor=signed_in(request),
                 task=task,
                 expected_version=task.version if expected is None else expected,
-                reason=form.validated_data.get("reason", ""),
+                reason=data.get("reason", ""),
             )
         except ConflictError as exc:
             raise lost_race(exc) from None
         return Response(s.TaskRequestSerializer(task_request).data, status=201)
 
-    @extend_schema(
-        tags=["requests"],
-        request=s.ExtensionRequestSerializer,
-        responses={201: s.TaskRequestSerializer},
-        filters=False,
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("requests", request=s.ExtensionRequestSerializer, responses={201: s.TaskRequestSerializer})
     def extension(self, request: Request, pk: str) -> Response:
         """The lead department asks the bureau to move the deadline later."""
         task = self.get_object()
-        form = s.ExtensionRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        data = validated(s.ExtensionRequestSerializer, request)
         task_request = workflow.extension_request(
             actor=signed_in(request),
             task=task,
-            requested_due_date=form.validated_data["requested_due_date"],
-            reason=form.validated_data["reason"],
+            requested_due_date=data["requested_due_date"],
+            reason=data["reason"],
         )
         return Response(s.TaskRequestSerializer(task_request).data, status=201)
 
-    @extend_schema(tags=["tasks"], request=s.UrgeSerializer, responses={201: s.UrgeSerializer}, filters=False)
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("tasks", request=s.UrgeSerializer, responses={201: s.UrgeSerializer})
     def urge(self, request: Request, pk: str) -> Response:
         """The bureau urges (催办) the task's departments; they are notified."""
         task = self.get_object()
-        form = s.UrgeSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        urge = workflow.task_urge(actor=signed_in(request), task=task, message=form.validated_data["message"])
+        data = validated(s.UrgeSerializer, request)
+        urge = workflow.task_urge(actor=signed_in(request), task=task, message=data["message"])
         return Response({"message": urge.message}, status=201)
 
 
 @extend_schema_view(list=extend_schema(tags=["indicators"]), retrieve=extend_schema(tags=["indicators"]))
-class IndicatorViewSet(ReadOnlyPolicyViewSet):
+class IndicatorViewSet(InPlanOrder, ReadOnlyPolicyViewSet):
     """Numeric targets (指标) of the plans, with their readings."""
 
     read_action = Action.VIEW_PLAN
@@ -551,9 +480,6 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.IndicatorFilterSet
 
     model = Indicator
-
-    def narrow(self, queryset: QuerySet[Indicator]) -> QuerySet[Indicator]:
-        return queryset.order_by("plan_id", "order", "id")
 
     @extend_schema(
         tags=["indicators"],
@@ -573,11 +499,8 @@ class IndicatorViewSet(ReadOnlyPolicyViewSet):
         """GET: the readings, oldest first. POST: record a value (a second one the same day replaces it)."""
         indicator = self.get_object()
         if request.method == "POST":
-            form = s.IndicatorReadingCreateSerializer(data=request.data)
-            form.is_valid(raise_exception=True)
-            reading = indicator_reading_record(
-                actor=signed_in(request), indicator=indicator, **form.validated_data
-            )
+            data = validated(s.IndicatorReadingCreateSerializer, request)
+            reading = indicator_reading_record(actor=signed_in(request), indicator=indicator, **data)
             return Response(s.IndicatorReadingSerializer(reading).data, status=201)
         readings = IndicatorReading.objects.filter(indicator=indicator).select_related(
             "entered_by", "indicator"
@@ -612,19 +535,12 @@ class ReportViewSet(ReadOnlyPolicyViewSet):
         report = reports_with_attachments(ProgressReport.objects.all()).get(pk=report.pk)
         return s.ProgressReportSerializer(report, context={"request": request}).data
 
-    @extend_schema(
-        tags=["reports"],
-        request=s.ReportReviewSerializer,
-        responses=s.ProgressReportSerializer,
-        filters=False,
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("reports", request=s.ReportReviewSerializer, responses=s.ProgressReportSerializer)
     def review(self, request: Request, pk: str) -> Response:
         """The bureau accepts a report or returns it with a comment."""
         report = self.get_object()
-        form = s.ReportReviewSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        report = workflow.report_review(actor=signed_in(request), report=report, **form.validated_data)
+        data = validated(s.ReportReviewSerializer, request)
+        report = workflow.report_review(actor=signed_in(request), report=report, **data)
         return Response(self.serialize(report, request))
 
 
@@ -644,24 +560,19 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
             "-created_at", "-id"
         )
 
-    @extend_schema(tags=["requests"], request=None, responses=s.TaskRequestSerializer, filters=False)
-    @action(detail=True, methods=["post"], url_path="sign-off", filter_backends=[])
+    @object_action("requests", request=None, responses=s.TaskRequestSerializer, url_path="sign-off")
     def sign_off(self, request: Request, pk: str) -> Response:
         """The lead department's head signs a completion request off (签批) for the bureau."""
         task_request = workflow.completion_sign_off(actor=signed_in(request), request=self.get_object())
         return Response(s.TaskRequestSerializer(task_request).data)
 
-    @extend_schema(
-        tags=["requests"], request=s.DecisionSerializer, responses=s.TaskRequestSerializer, filters=False
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @object_action("requests", request=s.DecisionSerializer, responses=s.TaskRequestSerializer)
     def decision(self, request: Request, pk: str) -> Response:
         """Approve or return a completion request; approve or refuse an extension request."""
         task_request = self.get_object()
-        form = s.DecisionSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        data = validated(s.DecisionSerializer, request)
         actor = signed_in(request)
-        approve, comment = form.validated_data["approve"], form.validated_data.get("comment", "")
+        approve, comment = data["approve"], data.get("comment", "")
         if task_request.kind == "extension":
             task_request = workflow.extension_decide(
                 actor=actor, request=task_request, approve=approve, comment=comment
@@ -671,35 +582,6 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
         else:
             task_request = workflow.completion_return(actor=actor, request=task_request, comment=comment)
         return Response(s.TaskRequestSerializer(task_request).data)
-
-
-@extend_schema_view(list=extend_schema(tags=["notifications"]))
-class NotificationViewSet(ReadOnlyPolicyViewSet):
-    """The caller's own notifications (提醒与消息), newest first."""
-
-    read_action = Action.VIEW_OWN_NOTIFICATIONS
-    serializer_class = s.NotificationSerializer
-    filterset_class = filtersets.NotificationFilterSet
-    etag_detail = False
-
-    model = Notification
-
-    def narrow(self, queryset: QuerySet[Notification]) -> QuerySet[Notification]:
-        return queryset.order_by("-created_at", "-id")
-
-    @extend_schema(
-        tags=["notifications"],
-        request=s.MarkReadSerializer,
-        responses=s.MarkReadResultSerializer,
-        filters=False,
-    )
-    @action(detail=False, methods=["post"], url_path="mark-read", filter_backends=[], pagination_class=None)
-    def mark_read(self, request: Request) -> Response:
-        """Mark these notifications (or all of them) read."""
-        form = s.MarkReadSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        ids = form.validated_data.get("ids")
-        return Response({"marked": notifications_mark_read(actor=signed_in(request), ids=ids)})
 
 
 class AttachmentDownloadView(APIView):

@@ -288,6 +288,23 @@ def _integrity_problem(attachment: Attachment, handle: File[Any]) -> str | None:
     return None
 
 
+def _refused(attachment: Attachment, problem: str) -> AttachmentIntegrityError:
+    """Log why a stored file failed its integrity check; the refusal to raise."""
+    logger.error(
+        "evidence file refused: attachment %s (report %s, stored as %s) failed its integrity check: %s",
+        attachment.pk,
+        attachment.report_id,
+        attachment.file.name,
+        problem,
+    )
+    return AttachmentIntegrityError(
+        _("附件“%(name)s”未通过完整性校验(文件已被改动或缺失),已拒绝下载并记录。请联系系统管理员。")
+        % {"name": attachment.original_name},
+        attachment=attachment,
+        reason=problem,
+    )
+
+
 def attachment_open(*, actor: User, attachment: Attachment) -> tuple[File[Any], str, str]:
     """(open binary file, content type, download name) of an attachment the actor may see.
 
@@ -306,19 +323,7 @@ def attachment_open(*, actor: User, attachment: Attachment) -> tuple[File[Any], 
     if problem is not None:
         if handle is not None:
             handle.close()
-        logger.error(
-            "evidence file refused: attachment %s (report %s, stored as %s) failed its integrity check: %s",
-            attachment.pk,
-            attachment.report_id,
-            attachment.file.name,
-            problem,
-        )
-        raise AttachmentIntegrityError(
-            _("附件“%(name)s”未通过完整性校验(文件已被改动或缺失),已拒绝下载并记录。请联系系统管理员。")
-            % {"name": attachment.original_name},
-            attachment=attachment,
-            reason=problem,
-        )
+        raise _refused(attachment, problem)
     assert handle is not None
     handle.seek(0)
     return handle, attachment.content_type, download_name(attachment)
@@ -353,19 +358,7 @@ def attachment_presigned_url(*, actor: User, attachment: Attachment) -> str | No
         size = None
     if size != attachment.size:
         problem = "stored file missing" if size is None else f"size {size} != stored {attachment.size}"
-        logger.error(
-            "evidence file refused: attachment %s (report %s, stored as %s) failed its integrity check: %s",
-            attachment.pk,
-            attachment.report_id,
-            name,
-            problem,
-        )
-        raise AttachmentIntegrityError(
-            _("附件“%(name)s”未通过完整性校验(文件已被改动或缺失),已拒绝下载并记录。请联系系统管理员。")
-            % {"name": attachment.original_name},
-            attachment=attachment,
-            reason=problem,
-        )
+        raise _refused(attachment, problem)
     parameters = {
         "ResponseContentDisposition": content_disposition_header(True, download_name(attachment)),
         "ResponseContentType": attachment.content_type,

@@ -27,15 +27,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from departments.models import Department, User
 from ipplan.audit import save_as
-from ipplan.exceptions import TransitionError
 from ipplan.permissions import Action, require
 from ipplan.versioning import lock_and_check, save_versioned, version_of
 from notifications.choices import NotificationKind
-from notifications.services.notifications import Message, notification_create
+from notifications.services.notifications import notification_create
 
 from .. import events
 from .. import status as status_table
@@ -43,7 +44,7 @@ from ..choices import AssignmentRole, RequestState, TaskStatus
 from ..models import Plan, Section, Task, TaskPathAlias, TaskRequest
 from ..status import Door
 from .plans import assignments_apply
-from .progress import lock_task
+from .progress import check_task_open, lock_task
 
 TITLE_MAX = 500
 
@@ -95,9 +96,23 @@ def _members(department_ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(department_id__in=list(department_ids), is_active=True).order_by("pk"))
 
 
-def _notify(department_ids: Iterable[int], *, actor: User, task: Task, message: Message, key: str) -> None:
-    """One ``task_changed`` notification per active member of the departments, never the actor."""
-    for user in _members(department_ids):
+def _notify(
+    task: Task,
+    *,
+    actor: User,
+    key: str,
+    text: Promise,
+    departments: Iterable[int] | None = None,
+    **params: Any,
+) -> None:
+    """One ``task_changed`` notification per active member of the departments (the task's own
+    unless given), never the actor: ``text`` with the task's path, title and ``params``, in the
+    recipient's language."""
+
+    def message() -> str:
+        return str(text) % {**_params(task), **params}
+
+    for user in _members(_department_ids(task) if departments is None else departments):
         if user.pk != actor.pk:
             notification_create(
                 recipient=user,
@@ -204,6 +219,18 @@ def _section_of(plan: Plan, section: Section) -> Section:
     return section
 
 
+def _rewrite(task: Task, *, title: str | None, full_text: str | None) -> dict[str, tuple[Any, Any]]:
+    """Give the task a new title (checked) and text, None keeping them; what changed (old, new)."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    if title is not None and (new_title := _clean_title(title)) != task.title:
+        changes["title"] = (task.title, new_title)
+        task.title = new_title
+    if full_text is not None and full_text.strip() != task.full_text:
+        changes["full_text"] = (task.full_text, full_text.strip())
+        task.full_text = full_text.strip()
+    return changes
+
+
 # --- edit ----------------------------------------------------------------------------------------
 
 
@@ -220,24 +247,12 @@ def task_edit(
     """Change a task's title and full text (``task.updated``)."""
     require(actor, Action.MAINTAIN_PLAN, task)
     task = lock_task(task, expected_version)
-    changes: dict[str, tuple[Any, Any]] = {}
-    if title is not None and (new_title := _clean_title(title)) != task.title:
-        changes["title"] = (task.title, new_title)
-        task.title = new_title
-    if full_text is not None and full_text.strip() != task.full_text:
-        changes["full_text"] = (task.full_text, full_text.strip())
-        task.full_text = full_text.strip()
+    changes = _rewrite(task, title=title, full_text=full_text)
     if not changes:
         return task
     save_versioned(task, actor=actor, reason=reason or "edit", update_fields=list(changes))
     _emit_updated(task, changes=changes, reason=reason, actor=actor)
-    _notify(
-        _department_ids(task),
-        actor=actor,
-        task=task,
-        message=lambda: _("任务 %(path)s %(title)s 的内容已调整。") % _params(task),
-        key="edit",
-    )
+    _notify(task, actor=actor, key="edit", text=gettext_lazy("任务 %(path)s %(title)s 的内容已调整。"))
     return task
 
 
@@ -273,22 +288,23 @@ def task_reassign(
         if old_roles.get(department_id) == role:
             continue
 
-        def message(added: bool = department_id not in old_roles, role: str = role) -> str:
-            text = (
-                _("任务 %(path)s %(title)s 已交由贵单位承办(%(role)s)。")
-                if added
-                else _("贵单位在任务 %(path)s %(title)s 中的角色已改为%(role)s。")
-            )
-            return text % {**_params(task), "role": AssignmentRole(role).label}
-
-        _notify([department_id], actor=actor, task=task, message=message, key=f"reassign:d{department_id}")
+        _notify(
+            task,
+            actor=actor,
+            key=f"reassign:d{department_id}",
+            text=gettext_lazy("任务 %(path)s %(title)s 已交由贵单位承办(%(role)s)。")
+            if department_id not in old_roles
+            else gettext_lazy("贵单位在任务 %(path)s %(title)s 中的角色已改为%(role)s。"),
+            departments=[department_id],
+            role=AssignmentRole(role).label,
+        )
     for department_id in old_roles.keys() - new_roles.keys():
         _notify(
-            [department_id],
+            task,
             actor=actor,
-            task=task,
-            message=lambda: _("任务 %(path)s %(title)s 已不再由贵单位承办。") % _params(task),
             key=f"reassign:d{department_id}",
+            text=gettext_lazy("任务 %(path)s %(title)s 已不再由贵单位承办。"),
+            departments=[department_id],
         )
     return task
 
@@ -355,13 +371,7 @@ def task_add(
         order=_order_after_section(section),
     )
     _emit_updated(task, changes={"path": (None, task.path)}, reason="add", actor=actor)
-    _notify(
-        _department_ids(task),
-        actor=actor,
-        task=task,
-        message=lambda: _("新增任务 %(path)s %(title)s,由贵单位承办。") % _params(task),
-        key="add",
-    )
+    _notify(task, actor=actor, key="add", text=gettext_lazy("新增任务 %(path)s %(title)s,由贵单位承办。"))
     return task
 
 
@@ -385,12 +395,7 @@ def task_split(
     departments unless others are given, and points back at the original (``split_from``)."""
     require(actor, Action.MAINTAIN_PLAN, task)
     task = lock_task(task, expected_version)
-    if task.is_closed:
-        raise TransitionError(
-            _("任务当前状态为“%(status)s”,不能%(doing)s。")
-            % {"status": status_table.label(task.status), "doing": _("拆分")},
-            code="invalid_transition",
-        )
+    check_task_open(task, _("拆分"))
     section = _lock_section(task.section, None) if task.section is not None else None
     new = _new_task(
         actor=actor,
@@ -404,30 +409,19 @@ def task_split(
         order=task.order,
         split_from=task,
     )
-    changes: dict[str, tuple[Any, Any]] = {"split_into_id": (None, new.pk)}
-    fields: list[str] = []
-    if remaining_title is not None and (narrowed := _clean_title(remaining_title)) != task.title:
-        changes["title"] = (task.title, narrowed)
-        task.title = narrowed
-        fields.append("title")
-    if remaining_text is not None and remaining_text.strip() != task.full_text:
-        changes["full_text"] = (task.full_text, remaining_text.strip())
-        task.full_text = remaining_text.strip()
-        fields.append("full_text")
-    save_versioned(task, actor=actor, reason=f"split: {new.path}", update_fields=fields)
+    narrowed = _rewrite(task, title=remaining_title, full_text=remaining_text)
+    changes: dict[str, tuple[Any, Any]] = {"split_into_id": (None, new.pk), **narrowed}
+    save_versioned(task, actor=actor, reason=f"split: {new.path}", update_fields=list(narrowed))
     _emit_updated(task, changes=changes, reason="split", actor=actor)
     _emit_updated(
         new, changes={"path": (None, new.path), "split_from_id": (None, task.pk)}, reason="split", actor=actor
     )
     _notify(
-        _department_ids(new),
+        new,
         actor=actor,
-        task=new,
-        message=lambda: (
-            _("任务 %(old)s 拆分出新任务 %(path)s %(title)s,由贵单位承办。")
-            % {**_params(new), "old": task.path}
-        ),
         key="split",
+        text=gettext_lazy("任务 %(old)s 拆分出新任务 %(path)s %(title)s,由贵单位承办。"),
+        old=task.path,
     )
     return new
 
@@ -482,13 +476,11 @@ def task_cancel(*, actor: User, task: Task, expected_version: int | None, reason
     task = lock_task(task, expected_version)
     _cancel(task, actor=actor, reason=reason, door=Door.CANCEL)
     _notify(
-        _department_ids(task),
+        task,
         actor=actor,
-        task=task,
-        message=lambda: (
-            _("任务 %(path)s %(title)s 已取消,原因:%(reason)s") % {**_params(task), "reason": reason}
-        ),
         key="cancel",
+        text=gettext_lazy("任务 %(path)s %(title)s 已取消,原因:%(reason)s"),
+        reason=reason,
     )
     return task
 
@@ -513,14 +505,11 @@ def task_restore(*, actor: User, task: Task, expected_version: int | None, reaso
     )
     events.publish(events.TaskStatusChanged(task, old_status, actor))
     _notify(
-        _department_ids(task),
+        task,
         actor=actor,
-        task=task,
-        message=lambda: (
-            _("任务 %(path)s %(title)s 已恢复,当前状态:%(status)s。")
-            % {**_params(task), "status": status_table.label(new_status)}
-        ),
         key="restore",
+        text=gettext_lazy("任务 %(path)s %(title)s 已恢复,当前状态:%(status)s。"),
+        status=TaskStatus(new_status).label,
     )
     return task
 
@@ -547,35 +536,26 @@ def task_merge(
     task, other = locked[task.pk], locked[other.pk]
     if other.plan_id != task.plan_id:
         raise ValidationError({"other": _("只能合并同一方案中的任务。")}, code="other_plan")
-    if task.is_closed:
-        raise TransitionError(
-            _("任务当前状态为“%(status)s”,不能%(doing)s。")
-            % {"status": status_table.label(task.status), "doing": _("合并")},
-            code="invalid_transition",
-        )
+    check_task_open(task, _("合并"))
     reason = reason.strip() or _("并入任务 %(path)s") % {"path": task.path}
     lost = _department_ids(other) - _department_ids(task)
     _cancel(other, actor=actor, reason=reason, door=Door.CANCEL, merged_into=task)
     save_versioned(task, actor=actor, reason=f"merge: {other.path}", update_fields=[])
     _emit_updated(task, changes={"merged_from_id": (None, other.pk)}, reason=reason, actor=actor)
     _notify(
-        _department_ids(task),
+        task,
         actor=actor,
-        task=task,
-        message=lambda: (
-            _("任务 %(other)s 已并入任务 %(path)s %(title)s。") % {**_params(task), "other": other.path}
-        ),
         key="merge",
+        text=gettext_lazy("任务 %(other)s 已并入任务 %(path)s %(title)s。"),
+        other=other.path,
     )
     _notify(
-        lost,
+        other,
         actor=actor,
-        task=other,
-        message=lambda: (
-            _("任务 %(path)s %(title)s 已并入任务 %(into)s,不再由贵单位承办。")
-            % {**_params(other), "into": task.path}
-        ),
         key="merged",
+        text=gettext_lazy("任务 %(path)s %(title)s 已并入任务 %(into)s,不再由贵单位承办。"),
+        departments=lost,
+        into=task.path,
     )
     return task
 
@@ -610,14 +590,12 @@ def task_move(*, actor: User, task: Task, expected_version: int | None, section:
         actor=actor,
     )
     _notify(
-        _department_ids(task),
+        task,
         actor=actor,
-        task=task,
-        message=lambda: (
-            _("任务 %(old)s %(title)s 已调整到“%(section)s”,新编号 %(path)s。")
-            % {**_params(task), "old": old_path, "section": f"{target.label} {target.title}"}
-        ),
         key="move",
+        text=gettext_lazy("任务 %(old)s %(title)s 已调整到“%(section)s”,新编号 %(path)s。"),
+        old=old_path,
+        section=f"{target.label} {target.title}",
     )
     return task
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -127,47 +127,44 @@ def progress_report_submit(
     Every file is checked before anything is written; if anything fails, the report is not saved
     and no file stays in storage (the cleanup wraps the transaction, so it covers the commit too).
     """
-    with files_discarded_on_error() as stored:
-        return _progress_report_submit(
-            actor=actor,
+
+    def report() -> ProgressReport:
+        require(actor, Action.SUBMIT_REPORT, task)
+        check_task_open(Task.objects.select_for_update().get(pk=task.pk), _("填报进展"))
+        assert actor.department is not None  # guaranteed by the ASSIGNED scope
+        return ProgressReport(
             task=task,
-            text=text,
+            department=actor.department,
+            author=actor,
+            period=period.strip(),
+            text=text.strip(),
             percent=percent,
-            period=period,
-            files=list(attachments),
-            stored=stored,
         )
 
+    return report_filed(actor=actor, report=report, attachments=attachments, reason="submit")
 
-@transaction.atomic
-def _progress_report_submit(
+
+def report_filed(
     *,
     actor: User,
-    task: Task,
-    text: str,
-    percent: int,
-    period: str,
-    files: list[UploadedFile],
-    stored: list[str],
+    report: Callable[[], ProgressReport],
+    attachments: Sequence[UploadedFile],
+    reason: str,
 ) -> ProgressReport:
-    require(actor, Action.SUBMIT_REPORT, task)
-    check_task_open(Task.objects.select_for_update().get(pk=task.pk), _("填报进展"))
-    if not text.strip():
-        raise ValidationError({"text": _("请填写进展情况。")})
-    if not 0 <= percent <= 100:
-        raise ValidationError({"percent": _("进度必须在 0 到 100 之间。")})
-    kinds = validate_uploads(files)
-    assert actor.department is not None  # guaranteed by the ASSIGNED scope
-    report = ProgressReport(
-        task=task,
-        department=actor.department,
-        author=actor,
-        period=period.strip(),
-        text=text.strip(),
-        percent=percent,
-    )
-    save_as(report, actor=actor, reason="submit")
-    for file, (content_type, _ext) in zip(files, kinds, strict=True):
-        store_file(report=report, file=file, actor=actor, content_type=content_type, stored=stored)
-    events.publish(events.ReportSubmitted(report))
-    return report
+    """Save the progress report that ``report()`` checks permission and state for and builds (in
+    the transaction), with its evidence files, and tell its subscribers. Its text, its percent and
+    every file are checked before anything is written; when anything is refused nothing is saved
+    and no file stays in storage (the cleanup wraps the transaction, so it covers the commit too)."""
+    files = list(attachments)
+    with files_discarded_on_error() as stored, transaction.atomic():
+        filed = report()
+        if not filed.text:
+            raise ValidationError({"text": _("请填写进展情况。")})
+        if not 0 <= filed.percent <= 100:
+            raise ValidationError({"percent": _("进度必须在 0 到 100 之间。")})
+        kinds = validate_uploads(files)
+        save_as(filed, actor=actor, reason=reason)
+        for file, (content_type, _ext) in zip(files, kinds, strict=True):
+            store_file(report=filed, file=file, actor=actor, content_type=content_type, stored=stored)
+        events.publish(events.ReportSubmitted(filed))
+        return filed

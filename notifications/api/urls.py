@@ -1,0 +1,8 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("notifications", views.NotificationViewSet, basename="api-notification")
+
+urlpatterns = router.urls
