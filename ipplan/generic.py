@@ -13,6 +13,7 @@ HTML action cannot skip its form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -137,9 +138,11 @@ class ServiceActionView(LoginRequiredMixin, View):
 
     A subclass sets ``form_class``, ``model`` and ``lookup_action`` (the policy action under which
     the object is looked up: 404 when the user may not see it), implements ``perform(form, obj)``
-    (one service call) and says how to answer: ``form_invalid`` (the page with the errors, 400),
-    ``conflict`` (a stale form, 409) and ``success_url``. With ``follow_next``, a ``next`` field
-    pointing into this site wins over ``success_url`` (a queue goes on with its next item)."""
+    (one service call; by default ``service`` with the actor, the object under ``object_name`` and
+    the form's cleaned data, a field renamed by ``service_names``) and says how to answer:
+    ``form_invalid`` (the page with the errors, 400), ``conflict`` (a stale form, 409) and
+    ``success_url``. With ``follow_next``, a ``next`` field pointing into this site wins over
+    ``success_url`` (a queue goes on with its next item)."""
 
     http_method_names = ["post"]
     form_class: ClassVar[type[forms.BaseForm]] = NoInputForm
@@ -149,6 +152,12 @@ class ServiceActionView(LoginRequiredMixin, View):
     follow_next: ClassVar[bool] = False
     #: an action the role must have at all (403 before the object is looked up), if any
     required: ClassVar[Action | None] = None
+    #: the service the default ``perform`` calls (given to ``as_view()``, so that it stays unbound)
+    service: Callable[..., Any] | None = None
+    #: the keyword under which the service gets the object ("": it does not get it)
+    object_name: ClassVar[str] = ""
+    #: form fields the service calls otherwise
+    service_names: ClassVar[dict[str, str]] = {}
 
     def lookup_queryset(self) -> QuerySet[Any]:
         return self.model._default_manager.all()
@@ -156,11 +165,23 @@ class ServiceActionView(LoginRequiredMixin, View):
     def get_object(self) -> Any:
         return get_for(self.request.user, self.lookup_action, self.lookup_queryset(), pk=self.kwargs["pk"])
 
+    def get_form_kwargs(self, obj: Any) -> dict[str, Any]:
+        """What the form needs besides the input (the choices it offers for this object)."""
+        return {}
+
     def get_form(self, obj: Any) -> forms.BaseForm:
-        return self.form_class(data=self.request.POST, files=self.request.FILES)
+        return self.form_class(data=self.request.POST, files=self.request.FILES, **self.get_form_kwargs(obj))
+
+    def service_kwargs(self, form: forms.BaseForm, obj: Any) -> dict[str, Any]:
+        data = {self.service_names.get(name, name): value for name, value in form.cleaned_data.items()}
+        if self.object_name:
+            data[self.object_name] = obj
+        return data
 
     def perform(self, form: forms.BaseForm, obj: Any) -> Any:
-        raise NotImplementedError
+        if self.service is None:
+            raise NotImplementedError
+        return self.service(actor=self.request.user, **self.service_kwargs(form, obj))
 
     def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
         raise NotImplementedError

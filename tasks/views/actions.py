@@ -62,14 +62,7 @@ class TaskActionView(ServiceActionView):
     model: ClassVar[type[models.Model]] = Task
     lookup_action = Action.VIEW_TASK
     follow_next = True
-    #: the service, called with the actor, the object under ``object_name`` and the form's data
-    service: Callable[..., Any] | None = None
-    object_name: ClassVar[str]
-
-    def perform(self, form: forms.BaseForm, obj: Any) -> Any:
-        assert self.service is not None
-        data = {SERVICE_NAMES.get(name, name): value for name, value in form.cleaned_data.items()}
-        return self.service(actor=self.request.user, **{self.object_name: obj}, **data)
+    service_names = SERVICE_NAMES
 
     def task_of(self, obj: Any) -> Task:
         return obj if isinstance(obj, Task) else obj.task
