@@ -221,3 +221,18 @@ class ServiceActionView(LoginRequiredMixin, View):
         if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             return redirect(target)
         return redirect(self.success_url(obj, result))
+
+
+class MessageActionView(ServiceActionView):
+    """An action that says its outcome as a message on the page it came from (``page``): refused
+    input is one error message there (each distinct message once), and nothing is written."""
+
+    def page(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        messages.error(self.request, " ".join(dict.fromkeys(form_messages(form))))
+        return redirect(self.page(obj))
+
+    def success_url(self, obj: Any, result: Any) -> str:
+        return self.page(obj)

@@ -253,6 +253,60 @@ class PlanTaskForm(DepartmentPickerForm):
         self.fields["section"].queryset = Section.objects.filter(plan=plan)  # type: ignore[attr-defined]
 
 
+# --- a plan's reminder rules, the assessment (said as a message on their page) --------------------
+
+
+class DayCountField(forms.IntegerField):
+    """A number of days; empty is 0."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("error_messages", {"invalid": _("天数必须是整数。")})
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> int:
+        return super().to_python(value) or 0
+
+
+class ReminderRulesForm(forms.Form):
+    days_before = forms.CharField(required=False)
+    on_day = forms.BooleanField(required=False)
+    repeat_every_days = DayCountField()
+    escalate_head_after = DayCountField()
+    escalate_bureau_after = DayCountField()
+
+
+class WeightField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        message = _("权重必须是整数。")
+        kwargs.setdefault("error_messages", {"required": message, "invalid": message})
+        super().__init__(**kwargs)
+
+
+class AssessmentWeightsForm(forms.Form):
+    on_time = WeightField()
+    reports = WeightField()
+    overdue = WeightField()
+
+
+class AssessmentPublishForm(forms.Form):
+    """The period (empty: the page's) and the title of the published ranking."""
+
+    start = ISODateField(required=False)
+    end = ISODateField(required=False)
+    title = TextField()
+
+
+class ReadingForm(forms.Form):
+    """A reading of a numeric target."""
+
+    value = forms.DecimalField(error_messages={"required": _("请输入数值。"), "invalid": _("请输入数值。")})
+    observed_on = ISODateField(
+        error_messages={"required": _("请选择统计日期。"), "invalid": _("请选择统计日期。")}
+    )
+    note = forms.CharField(required=False)
+
+
 # --- task actions (one form per POST of the task page and the review queue) ---------------------
 
 

@@ -8,7 +8,6 @@ the object).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -70,7 +69,7 @@ class TaskActionView(ServiceActionView):
     def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
         task = self.task_of(obj)
         task.refresh_from_db()
-        return render_task_page(self.request, task, status=400, errors=form_messages(form))
+        return render_task_page(self.request, task, status=400, errors=form_messages(form), posted=form.data)
 
     def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
         task = self.task_of(obj)
@@ -79,7 +78,11 @@ class TaskActionView(ServiceActionView):
         current["status_label"] = TaskStatus(current.get("status", task.status)).label
         note_reason(self.request, f"conflict: {error.message}")
         return render_task_page(
-            self.request, task, status=409, conflict={"message": error.message, "current": current}
+            self.request,
+            task,
+            status=409,
+            conflict={"message": error.message, "current": current},
+            posted=form.data,
         )
 
     def success_url(self, obj: Any, result: Any) -> str:

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from typing import Any
 
 import xlsxwriter
+from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
 
 from departments.http import AuthenticatedRequest
-from departments.models import Department
+from departments.models import Department, Region
 from departments.services import assessment_weights_set
+from ipplan.generic import MessageActionView
 from ipplan.permissions import Action, can, get_for, require
 
 from ..assessment import Assessment, assess, city_ranking, explain, weights_for
 from ..dashboards import ranking_departments
+from ..forms import AssessmentPublishForm, AssessmentWeightsForm
 from ..models import AssessmentSnapshot, local_today
 from ..services.assessment import assessment_publish
 
@@ -111,27 +112,29 @@ def assessment_explain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "tasks/assessment_explain.html", context)
 
 
-@login_required
-@require_POST
-def assessment_publish_view(request: AuthenticatedRequest) -> HttpResponse:
-    start, end = _period(request)
-    try:
-        start = dt.date.fromisoformat(request.POST.get("start", "")) if request.POST.get("start") else start
-        end = dt.date.fromisoformat(request.POST.get("end", "")) if request.POST.get("end") else end
-        snapshot = assessment_publish(
-            actor=request.user,
-            start=start,
-            end=end,
-            title=request.POST.get("title", ""),
-        )
-    except ValueError:
-        messages.error(request, _("日期格式不正确。"))
-        return redirect("tasks:assessment")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("tasks:assessment")
-    messages.success(request, _("已发布考核结果。"))
-    return redirect(reverse("tasks:assessment_snapshot", args=[snapshot.pk]))
+class AssessmentPublish(MessageActionView):
+    """Publish the ranking of a period: the posted one, else the page's."""
+
+    request: AuthenticatedRequest
+    form_class = AssessmentPublishForm
+    success_message = _lazy("已发布考核结果。")
+
+    def get_object(self) -> None:
+        return None
+
+    def service_kwargs(self, form: forms.BaseForm, obj: None) -> dict[str, Any]:
+        start, end = _period(self.request)
+        data = super().service_kwargs(form, obj)
+        return {**data, "start": data["start"] or start, "end": data["end"] or end}
+
+    def page(self, obj: None) -> str:
+        return reverse("tasks:assessment")
+
+    def success_url(self, obj: None, result: AssessmentSnapshot) -> str:
+        return reverse("tasks:assessment_snapshot", args=[result.pk])
+
+
+assessment_publish_view = AssessmentPublish.as_view(service=assessment_publish)
 
 
 @login_required
@@ -147,21 +150,24 @@ def assessment_snapshot(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "tasks/assessment_snapshot.html", {"snapshot": snapshot})
 
 
-@login_required
-@require_POST
-def assessment_weights(request: AuthenticatedRequest) -> HttpResponse:
-    region = request.user.region
-    require(request.user, Action.SET_ASSESSMENT_WEIGHTS, region)
-    try:
-        values = {k: int(request.POST.get(k, "")) for k in ("on_time", "reports", "overdue")}
-        assessment_weights_set(actor=request.user, region=region, **values)  # type: ignore[arg-type]
-    except ValueError:
-        messages.error(request, _("权重必须是整数。"))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("已更新考核权重。"))
-    return redirect("tasks:assessment")
+class AssessmentWeights(MessageActionView):
+    """The weights of the user's region (403 for a role that may not set them)."""
+
+    request: AuthenticatedRequest
+    form_class = AssessmentWeightsForm
+    object_name = "region"
+    success_message = _lazy("已更新考核权重。")
+
+    def get_object(self) -> Region | None:
+        region = self.request.user.region
+        require(self.request.user, Action.SET_ASSESSMENT_WEIGHTS, region)
+        return region
+
+    def page(self, obj: Region | None) -> str:
+        return reverse("tasks:assessment")
+
+
+assessment_weights = AssessmentWeights.as_view(service=assessment_weights_set)
 
 
 @login_required

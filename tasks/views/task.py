@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
@@ -70,6 +71,7 @@ def render_task_page(
     status: int = 200,
     errors: list[str] | None = None,
     conflict: dict[str, Any] | None = None,
+    posted: Mapping[str, Any] | None = None,
 ) -> HttpResponse:
     """The task page; after a refused action, with the errors and what the user had typed."""
     reports = task.reports.select_related(
@@ -121,7 +123,7 @@ def render_task_page(
         "former_paths": [alias.path for alias in task.path_aliases.all()],
         "errors": errors or [],
         "conflict": conflict,
-        "posted": request.POST if request.method == "POST" else {},
+        "posted": posted or {},
     }
     return render(request, "tasks/task_detail.html", context, status=status)
 
