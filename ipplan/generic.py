@@ -13,7 +13,9 @@ HTML action cannot skip its form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
@@ -127,6 +129,43 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
 def form_messages(form: forms.BaseForm) -> list[str]:
     """Every error of the form as a flat list of messages, form-wide ones included."""
     return [str(message) for errors in form.errors.values() for message in errors]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A page shown again because its form did not go through: the answer's status, the errors or
+    the conflict, which of the page's forms failed, and what was typed (the templates read them as
+    ``errors``, ``conflict``, ``failed_form`` and ``posted``). ``Refusal()``: the page as it is."""
+
+    status: int = 200
+    errors: list[str] = dataclasses.field(default_factory=list)
+    conflict: dict[str, Any] | None = None
+    form: str = ""
+    posted: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def invalid(cls, form: forms.BaseForm, name: str = "") -> Refusal:
+        """Input the form or the service refused (400)."""
+        return cls(400, form_messages(form), None, name, form.data)
+
+    @classmethod
+    def stale(
+        cls, form: forms.BaseForm, error: ConflictError, current: dict[str, Any], name: str = ""
+    ) -> Refusal:
+        """A form rendered from values that have changed since (409): the current ones."""
+        return cls(409, [], {"message": error.message, "current": current}, name, form.data)
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "errors": self.errors,
+            "conflict": self.conflict,
+            "failed_form": self.form,
+            "posted": self.posted,
+        }
+
+
+#: a page shown as it is (no form refused)
+SHOWN = Refusal()
 
 
 class NoInputForm(forms.Form):

@@ -256,13 +256,11 @@ class PlanTaskForm(DepartmentPickerForm):
 # --- a plan's reminder rules, the assessment (said as a message on their page) --------------------
 
 
-class DayCountField(forms.IntegerField):
+class DayCountField(WholeNumberField):
     """A number of days; empty is 0."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("error_messages", {"invalid": _("天数必须是整数。")})
-        super().__init__(**kwargs)
+    def __init__(self) -> None:
+        super().__init__(required=False, message=_("天数必须是整数。"))
 
     def to_python(self, value: Any) -> int:
         return super().to_python(value) or 0
@@ -276,17 +274,13 @@ class ReminderRulesForm(forms.Form):
     escalate_bureau_after = DayCountField()
 
 
-class WeightField(forms.IntegerField):
-    def __init__(self, **kwargs: Any) -> None:
-        message = _("权重必须是整数。")
-        kwargs.setdefault("error_messages", {"required": message, "invalid": message})
-        super().__init__(**kwargs)
+WEIGHT_MESSAGE = _("权重必须是整数。")
 
 
 class AssessmentWeightsForm(forms.Form):
-    on_time = WeightField()
-    reports = WeightField()
-    overdue = WeightField()
+    on_time = WholeNumberField(message=WEIGHT_MESSAGE)
+    reports = WholeNumberField(message=WEIGHT_MESSAGE)
+    overdue = WholeNumberField(message=WEIGHT_MESSAGE)
 
 
 class AssessmentPublishForm(forms.Form):
@@ -319,13 +313,20 @@ class ProgressForm(forms.Form):
         return self.cleaned_data["status"] or None  # not chosen: the status stays
 
 
-class ReportForm(forms.Form):
+class ReportCorrectionForm(forms.Form):
+    """A report's text, percentage and evidence (a correction keeps the period it corrects)."""
+
     text = TextField()
     percent = WholeNumberField()
-    period = TextField()
     # the pages post the evidence as "files"; the metaclass takes the field out of the class, so
     # it does not replace BaseForm.files (the uploaded files) on the instance
     files = FileListField()  # type: ignore[assignment]
+
+
+class ReportForm(ReportCorrectionForm):
+    period = TextField()
+
+    field_order = ["text", "percent", "period", "files"]
 
 
 class CompletionRequestForm(forms.Form):
@@ -361,11 +362,3 @@ class DeadlineForm(forms.Form):
 class ReportReviewForm(forms.Form):
     accept = FlagField()
     comment = TextField()
-
-
-class ReportCorrectionForm(forms.Form):
-    text = TextField()
-    percent = WholeNumberField()
-    # the pages post the evidence as "files"; the metaclass takes the field out of the class, so
-    # it does not replace BaseForm.files (the uploaded files) on the instance
-    files = FileListField()  # type: ignore[assignment]

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from departments.http import AuthenticatedRequest
 from ipplan.exceptions import ConflictError
-from ipplan.generic import NoInputForm, ServiceActionView, form_messages
+from ipplan.generic import NoInputForm, Refusal, ServiceActionView
 from ipplan.permissions import Action, get_for
 from ipplan.refusals import note_reason
 
@@ -69,7 +69,7 @@ class TaskActionView(ServiceActionView):
     def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
         task = self.task_of(obj)
         task.refresh_from_db()
-        return render_task_page(self.request, task, status=400, errors=form_messages(form), posted=form.data)
+        return render_task_page(self.request, task, Refusal.invalid(form))
 
     def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
         task = self.task_of(obj)
@@ -77,13 +77,7 @@ class TaskActionView(ServiceActionView):
         current = dict(error.current)
         current["status_label"] = TaskStatus(current.get("status", task.status)).label
         note_reason(self.request, f"conflict: {error.message}")
-        return render_task_page(
-            self.request,
-            task,
-            status=409,
-            conflict={"message": error.message, "current": current},
-            posted=form.data,
-        )
+        return render_task_page(self.request, task, Refusal.stale(form, error, current))
 
     def success_url(self, obj: Any, result: Any) -> str:
         return reverse("tasks:task_detail", args=[self.task_of(obj).pk])

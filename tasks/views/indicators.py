@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -14,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from departments.http import AuthenticatedRequest
-from ipplan.generic import RestrictedListView, ServiceActionView, form_messages
+from ipplan.generic import SHOWN, Refusal, RestrictedListView, ServiceActionView
 from ipplan.permissions import Action, can
 
 from ..forms import ReadingForm
@@ -56,10 +55,7 @@ indicator_list = IndicatorList.as_view()
 def render_indicator(
     request: AuthenticatedRequest,
     indicator: Indicator,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    posted: Mapping[str, Any] | None = None,
+    refusal: Refusal = SHOWN,
 ) -> HttpResponse:
     """One target with its readings and trajectory; after a refused reading, with the errors and
     what was typed."""
@@ -80,11 +76,10 @@ def render_indicator(
         "indicator": indicator,
         "chart": chart,
         "can_enter": can(request.user, Action.ENTER_READING, indicator),
-        "errors": errors or [],
-        "posted": posted or {},
         "today": local_today(),
+        **refusal.context(),
     }
-    return render(request, "tasks/indicator_detail.html", context, status=status)
+    return render(request, "tasks/indicator_detail.html", context, status=refusal.status)
 
 
 class IndicatorDetail(ServiceActionView):
@@ -105,7 +100,7 @@ class IndicatorDetail(ServiceActionView):
         return render_indicator(request, self.get_object())
 
     def form_invalid(self, form: forms.BaseForm, obj: Indicator) -> HttpResponse:
-        return render_indicator(self.request, obj, status=400, errors=form_messages(form), posted=form.data)
+        return render_indicator(self.request, obj, Refusal.invalid(form))
 
     def success_url(self, obj: Indicator, result: Any) -> str:
         return reverse("tasks:indicator_detail", args=[obj.pk])

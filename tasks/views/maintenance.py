@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 from departments.http import AuthenticatedRequest
 from departments.models import Department, DepartmentAlias
 from ipplan.exceptions import ConflictError
-from ipplan.generic import ServiceActionView, form_messages
+from ipplan.generic import SHOWN, Refusal, ServiceActionView
 from ipplan.permissions import Action, can, get_for
 
 from ..choices import AssignmentRole, TaskStatus
@@ -132,24 +132,11 @@ def _maintained_plan(request: AuthenticatedRequest, pk: int) -> Plan:
     return plan
 
 
-def _page_context(
-    request: AuthenticatedRequest,
-    plan: Plan,
-    rows: list[dict[str, Any]],
-    *,
-    errors: list[str] | None,
-    conflict: dict[str, Any] | None,
-    form: str,
-    posted: Mapping[str, Any],
-) -> dict[str, Any]:
-    """What both maintenance pages show: the failed form with what was typed, and the picker."""
+def _page_context(request: AuthenticatedRequest, plan: Plan, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What both maintenance pages show: the plan and the department picker."""
     query = request.GET.get("q", "")
     return {
         "plan": plan,
-        "errors": errors or [],
-        "conflict": conflict,
-        "failed_form": form,
-        "posted": posted,
         "rows": rows,
         "roles": AssignmentRole.choices,
         "query": query,
@@ -159,20 +146,11 @@ def _page_context(
     }
 
 
-def render_task_maintain(
-    request: AuthenticatedRequest,
-    task: Task,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    conflict: dict[str, Any] | None = None,
-    form: str = "",
-    posted: Mapping[str, Any] | None = None,
-) -> HttpResponse:
-    posted = posted or {}
-    rows = _picker_rows(task, posted if form == "departments" else {})
+def render_task_maintain(request: AuthenticatedRequest, task: Task, refusal: Refusal = SHOWN) -> HttpResponse:
+    rows = _picker_rows(task, refusal.posted if refusal.form == "departments" else {})
     context = {
-        **_page_context(request, task.plan, rows, errors=errors, conflict=conflict, form=form, posted=posted),
+        **_page_context(request, task.plan, rows),
+        **refusal.context(),
         "task": task,
         "sections": Section.objects.filter(plan=task.plan)
         .exclude(pk=task.section_id or 0)
@@ -184,27 +162,18 @@ def render_task_maintain(
         "is_cancelled": task.status == TaskStatus.CANCELLED,
         "search_action": reverse("tasks:task_maintain", args=[task.pk]),
     }
-    return render(request, "tasks/task_maintain.html", context, status=status)
+    return render(request, "tasks/task_maintain.html", context, status=refusal.status)
 
 
-def render_plan_maintain(
-    request: AuthenticatedRequest,
-    plan: Plan,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    conflict: dict[str, Any] | None = None,
-    form: str = "",
-    posted: Mapping[str, Any] | None = None,
-) -> HttpResponse:
-    posted = posted or {}
-    rows = _picker_rows(None, posted if form == "add" else {})
+def render_plan_maintain(request: AuthenticatedRequest, plan: Plan, refusal: Refusal = SHOWN) -> HttpResponse:
+    rows = _picker_rows(None, refusal.posted if refusal.form == "add" else {})
     context = {
-        **_page_context(request, plan, rows, errors=errors, conflict=conflict, form=form, posted=posted),
+        **_page_context(request, plan, rows),
+        **refusal.context(),
         "sections": Section.objects.filter(plan=plan).order_by("order", "id"),
         "search_action": reverse("tasks:plan_maintain", args=[plan.pk]),
     }
-    return render(request, "tasks/plan_maintain.html", context, status=status)
+    return render(request, "tasks/plan_maintain.html", context, status=refusal.status)
 
 
 @login_required
@@ -234,19 +203,17 @@ class MaintenanceAction(ServiceActionView):
     def form_name(self, obj: Any) -> str:
         return self.slot
 
-    def page(self, obj: Any, form: forms.BaseForm, **context: Any) -> HttpResponse:
+    def page(self, obj: Any, refusal: Refusal) -> HttpResponse:
         raise NotImplementedError
 
     def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
-        return self.page(obj, form, status=400, errors=form_messages(form))
+        return self.page(obj, Refusal.invalid(form, self.form_name(obj)))
 
     def current(self, error: ConflictError) -> dict[str, Any]:
         return dict(error.current)
 
     def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
-        return self.page(
-            obj, form, status=409, conflict={"message": error.message, "current": self.current(error)}
-        )
+        return self.page(obj, Refusal.stale(form, error, self.current(error), self.form_name(obj)))
 
 
 class TaskMaintenanceAction(MaintenanceAction):
@@ -259,9 +226,9 @@ class TaskMaintenanceAction(MaintenanceAction):
     def get_object(self) -> Task:
         return _maintained_task(self.request, self.kwargs["pk"])
 
-    def page(self, obj: Task, form: forms.BaseForm, **context: Any) -> HttpResponse:
+    def page(self, obj: Task, refusal: Refusal) -> HttpResponse:
         obj.refresh_from_db()
-        return render_task_maintain(self.request, obj, form=self.slot, posted=form.data, **context)
+        return render_task_maintain(self.request, obj, refusal)
 
     def current(self, error: ConflictError) -> dict[str, Any]:
         current = dict(error.current)
@@ -305,10 +272,10 @@ class PlanMaintenanceAction(MaintenanceAction):
     def plan_of(self, obj: Any) -> Plan:
         return obj
 
-    def page(self, obj: Any, form: forms.BaseForm, **context: Any) -> HttpResponse:
+    def page(self, obj: Any, refusal: Refusal) -> HttpResponse:
         plan = self.plan_of(obj)
         plan.refresh_from_db()
-        return render_plan_maintain(self.request, plan, form=self.form_name(obj), posted=form.data, **context)
+        return render_plan_maintain(self.request, plan, refusal)
 
 
 class PlanEditAction(PlanMaintenanceAction):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from departments.http import AuthenticatedRequest
+from ipplan.generic import SHOWN, Refusal
 from ipplan.permissions import Action, can
 from notifications.models import Notification
 
@@ -67,11 +67,7 @@ def maintenance_note(reason: str) -> str:
 def render_task_page(
     request: AuthenticatedRequest,
     task: Task,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    conflict: dict[str, Any] | None = None,
-    posted: Mapping[str, Any] | None = None,
+    refusal: Refusal = SHOWN,
 ) -> HttpResponse:
     """The task page; after a refused action, with the errors and what the user had typed."""
     reports = task.reports.select_related(
@@ -121,11 +117,9 @@ def render_task_page(
         "merged_from": task.merged_from.order_by("path"),
         "split_into": task.split_into.order_by("path"),
         "former_paths": [alias.path for alias in task.path_aliases.all()],
-        "errors": errors or [],
-        "conflict": conflict,
-        "posted": posted or {},
+        **refusal.context(),
     }
-    return render(request, "tasks/task_detail.html", context, status=status)
+    return render(request, "tasks/task_detail.html", context, status=refusal.status)
 
 
 @login_required
