@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from typing import Any
+from typing import Any, TypeVar
 
 import xlsxwriter
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import models
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,6 +29,8 @@ from ..dashboards import ranking_departments
 from ..forms import AssessmentPublishForm, AssessmentWeightsForm
 from ..models import AssessmentSnapshot, local_today
 from ..services.assessment import assessment_publish
+
+M = TypeVar("M", bound=models.Model)
 
 #: The ranking rule, stated on the page and in the export.
 RANK_RULE = _lazy(
@@ -89,15 +93,18 @@ def _weights_history(region: object) -> list[object]:
         return []
 
 
+def _assessment_object(request: AuthenticatedRequest, action: Action, queryset: QuerySet[M], pk: int) -> M:
+    """An object behind the assessment: the page needs VIEW_ASSESSMENT (403), the object ``action``
+    on it (404 outside the user's scope)."""
+    require(request.user, Action.VIEW_ASSESSMENT)
+    return get_for(request.user, action, queryset, pk=pk)
+
+
 @login_required
 def assessment_explain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """How one department's score was computed: its row, and every task and period behind it."""
-    require(request.user, Action.VIEW_ASSESSMENT)
-    department = get_for(
-        request.user,
-        Action.VIEW_DEPARTMENT,
-        ranking_departments(request.user).select_related("region"),
-        pk=pk,
+    department = _assessment_object(
+        request, Action.VIEW_DEPARTMENT, ranking_departments(request.user).select_related("region"), pk
     )
     start, end = _period(request)
     rows = assess(Department.objects.filter(pk=department.pk), start, end)
@@ -140,12 +147,11 @@ assessment_publish_view = AssessmentPublish.as_view(service=assessment_publish)
 @login_required
 def assessment_snapshot(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A published ranking, exactly as it was computed when published."""
-    require(request.user, Action.VIEW_ASSESSMENT)
-    snapshot = get_for(
-        request.user,
+    snapshot = _assessment_object(
+        request,
         Action.VIEW_ASSESSMENT,
         AssessmentSnapshot.objects.select_related("region", "published_by"),
-        pk=pk,
+        pk,
     )
     return render(request, "tasks/assessment_snapshot.html", {"snapshot": snapshot})
 
