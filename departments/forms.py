@@ -36,3 +36,14 @@ class KindForm(forms.Form):
         choices=DepartmentKind.choices,
         error_messages={"required": _("请选择单位类别。"), "invalid_choice": _("请选择单位类别。")},
     )
+
+
+class NotificationSettingsForm(forms.Form):
+    """How reminders reach the user (checkboxes), and in which language (empty: the site's)."""
+
+    email_notifications = forms.BooleanField(required=False)
+    daily_digest = forms.BooleanField(required=False)
+    language = forms.CharField(required=False)
+
+    def clean_language(self) -> str | None:
+        return self.cleaned_data["language"] or None

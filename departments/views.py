@@ -183,8 +183,8 @@ class DepartmentMerge(DepartmentAction):
     form_class = MergeForm
     slot = "merge_form"
 
-    def get_form(self, obj: Department) -> forms.BaseForm:
-        return MergeForm(self.request.POST, candidates=_candidates(self.request, obj))
+    def get_form_kwargs(self, obj: Department) -> dict[str, Any]:
+        return {"candidates": _candidates(self.request, obj)}
 
     def perform(self, form: forms.BaseForm, obj: Department) -> Any:
         return department_merge(actor=self.request.user, absorbed=obj, survivor=form.cleaned_data["survivor"])

@@ -24,10 +24,10 @@ class TextField(forms.CharField):
 
 
 class WholeNumberField(forms.IntegerField):
-    """An integer; one message for a missing and a malformed value."""
+    """An integer; one message for a missing and a malformed value (``message``: the page's own)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        message = _("请输入整数。")
+    def __init__(self, *, message: Any = None, **kwargs: Any) -> None:
+        message = message or _("请输入整数。")
         kwargs.setdefault("error_messages", {"required": message, "invalid": message})
         super().__init__(**kwargs)
 

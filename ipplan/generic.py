@@ -13,6 +13,9 @@ HTML action cannot skip its form.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
@@ -128,6 +131,43 @@ def form_messages(form: forms.BaseForm) -> list[str]:
     return [str(message) for errors in form.errors.values() for message in errors]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A page shown again because its form did not go through: the answer's status, the errors or
+    the conflict, which of the page's forms failed, and what was typed (the templates read them as
+    ``errors``, ``conflict``, ``failed_form`` and ``posted``). ``Refusal()``: the page as it is."""
+
+    status: int = 200
+    errors: list[str] = dataclasses.field(default_factory=list)
+    conflict: dict[str, Any] | None = None
+    form: str = ""
+    posted: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def invalid(cls, form: forms.BaseForm, name: str = "") -> Refusal:
+        """Input the form or the service refused (400)."""
+        return cls(400, form_messages(form), None, name, form.data)
+
+    @classmethod
+    def stale(
+        cls, form: forms.BaseForm, error: ConflictError, current: dict[str, Any], name: str = ""
+    ) -> Refusal:
+        """A form rendered from values that have changed since (409): the current ones."""
+        return cls(409, [], {"message": error.message, "current": current}, name, form.data)
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "errors": self.errors,
+            "conflict": self.conflict,
+            "failed_form": self.form,
+            "posted": self.posted,
+        }
+
+
+#: a page shown as it is (no form refused)
+SHOWN = Refusal()
+
+
 class NoInputForm(forms.Form):
     """The form of a button that posts nothing but itself (retire, send a test event, retry)."""
 
@@ -137,9 +177,11 @@ class ServiceActionView(LoginRequiredMixin, View):
 
     A subclass sets ``form_class``, ``model`` and ``lookup_action`` (the policy action under which
     the object is looked up: 404 when the user may not see it), implements ``perform(form, obj)``
-    (one service call) and says how to answer: ``form_invalid`` (the page with the errors, 400),
-    ``conflict`` (a stale form, 409) and ``success_url``. With ``follow_next``, a ``next`` field
-    pointing into this site wins over ``success_url`` (a queue goes on with its next item)."""
+    (one service call; by default ``service`` with the actor, the object under ``object_name`` and
+    the form's cleaned data, a field renamed by ``service_names``) and says how to answer:
+    ``form_invalid`` (the page with the errors, 400), ``conflict`` (a stale form, 409) and
+    ``success_url``. With ``follow_next``, a ``next`` field pointing into this site wins over
+    ``success_url`` (a queue goes on with its next item)."""
 
     http_method_names = ["post"]
     form_class: ClassVar[type[forms.BaseForm]] = NoInputForm
@@ -149,6 +191,12 @@ class ServiceActionView(LoginRequiredMixin, View):
     follow_next: ClassVar[bool] = False
     #: an action the role must have at all (403 before the object is looked up), if any
     required: ClassVar[Action | None] = None
+    #: the service the default ``perform`` calls (given to ``as_view()``, so that it stays unbound)
+    service: Callable[..., Any] | None = None
+    #: the keyword under which the service gets the object ("": it does not get it)
+    object_name: ClassVar[str] = ""
+    #: form fields the service calls otherwise
+    service_names: ClassVar[dict[str, str]] = {}
 
     def lookup_queryset(self) -> QuerySet[Any]:
         return self.model._default_manager.all()
@@ -156,11 +204,23 @@ class ServiceActionView(LoginRequiredMixin, View):
     def get_object(self) -> Any:
         return get_for(self.request.user, self.lookup_action, self.lookup_queryset(), pk=self.kwargs["pk"])
 
+    def get_form_kwargs(self, obj: Any) -> dict[str, Any]:
+        """What the form needs besides the input (the choices it offers for this object)."""
+        return {}
+
     def get_form(self, obj: Any) -> forms.BaseForm:
-        return self.form_class(data=self.request.POST, files=self.request.FILES)
+        return self.form_class(data=self.request.POST, files=self.request.FILES, **self.get_form_kwargs(obj))
+
+    def service_kwargs(self, form: forms.BaseForm, obj: Any) -> dict[str, Any]:
+        data = {self.service_names.get(name, name): value for name, value in form.cleaned_data.items()}
+        if self.object_name:
+            data[self.object_name] = obj
+        return data
 
     def perform(self, form: forms.BaseForm, obj: Any) -> Any:
-        raise NotImplementedError
+        if self.service is None:
+            raise NotImplementedError
+        return self.service(actor=self.request.user, **self.service_kwargs(form, obj))
 
     def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
         raise NotImplementedError
@@ -200,3 +260,18 @@ class ServiceActionView(LoginRequiredMixin, View):
         if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             return redirect(target)
         return redirect(self.success_url(obj, result))
+
+
+class MessageActionView(ServiceActionView):
+    """An action that says its outcome as a message on the page it came from (``page``): refused
+    input is one error message there (each distinct message once), and nothing is written."""
+
+    def page(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        messages.error(self.request, " ".join(dict.fromkeys(form_messages(form))))
+        return redirect(self.page(obj))
+
+    def success_url(self, obj: Any, result: Any) -> str:
+        return self.page(obj)

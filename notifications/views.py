@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
-from departments.http import AuthenticatedRequest
-from ipplan.generic import RestrictedListView
+from ipplan.generic import MessageActionView, RestrictedListView
 from ipplan.permissions import Action
 
+from .forms import MarkReadForm
 from .models import Notification
 from .services.notifications import notifications_mark_read
 
@@ -30,12 +27,18 @@ class NotificationList(RestrictedListView):
 notification_list = NotificationList.as_view()
 
 
-@login_required
-@require_POST
-def notification_read(request: AuthenticatedRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
-    notifications_mark_read(actor=request.user, ids=ids or None)
-    target = request.POST.get("next") or ""
-    return redirect(
-        target if target.startswith("/") and not target.startswith("//") else "notifications:list"
-    )
+class NotificationsRead(MessageActionView):
+    """Mark the posted notifications read (none posted: all of them); back to ``next``."""
+
+    form_class = MarkReadForm
+    service_names = {"id": "ids"}
+    follow_next = True
+
+    def get_object(self) -> None:
+        return None
+
+    def page(self, obj: None) -> str:
+        return reverse("notifications:list")
+
+
+notification_read = NotificationsRead.as_view(service=notifications_mark_read)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Region
+from departments.models import Department, Region
 from ipplan.formfields import FileListField, FlagField, ISODateField, TextField, WholeNumberField
 
-from .choices import TaskStatus
+from .choices import AssignmentRole, TaskStatus
 from .models import Section, Task
+from .services.maintenance import Departments
 
 #: Largest document accepted for import; the parser refuses anything larger the same way.
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -114,6 +116,57 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+#: the department picker's fields: ``role_<department id>``
+ROLE_FIELD = "role_"
+
+
+def picked_ids(data: Any) -> list[int]:
+    """The departments a picker posted, in the order the form lists them."""
+    return [
+        int(key.removeprefix(ROLE_FIELD))
+        for key in data
+        if key.startswith(ROLE_FIELD) and key.removeprefix(ROLE_FIELD).isdigit()
+    ]
+
+
+class DepartmentPickerForm(forms.Form):
+    """A form with the department picker: ``role_<department id>`` = lead / responsible /
+    cooperating (empty: not assigned), chosen from ``registry``; ``cleaned_data["departments"]``
+    is what the services take. Unknown or invisible departments are refused by name."""
+
+    def __init__(self, *args: Any, registry: QuerySet[Department], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.registry = registry
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen: list[tuple[int, str]] = []
+        for key in self.data:
+            value = self.data.get(key, "")
+            if not key.startswith(ROLE_FIELD) or not value:
+                continue
+            try:
+                department_id = int(key.removeprefix(ROLE_FIELD))
+            except ValueError:
+                raise forms.ValidationError(_("单位参数无效。")) from None
+            if value not in AssignmentRole.values:
+                raise forms.ValidationError(_("单位角色无效。"))
+            chosen.append((department_id, value))
+        found = self.registry.in_bulk([pk for pk, _role in chosen])
+        missing = [str(pk) for pk, _role in chosen if pk not in found]
+        if missing:
+            raise forms.ValidationError(_("单位不存在或不可选:%(ids)s") % {"ids": "、".join(missing)})
+        by_role: dict[str, list[Department]] = {role: [] for role in AssignmentRole.values}
+        for pk, role in chosen:
+            by_role[role].append(found[pk])
+        data["departments"] = Departments(by_role["lead"], by_role["responsible"], by_role["cooperating"])
+        return data
+
+
+class TaskDepartmentsForm(DepartmentPickerForm, VersionedForm):
+    reason = forms.CharField(required=False, strip=False)
+
+
 class TaskEditForm(VersionedForm):
     title = forms.CharField(label=_("任务名称"), max_length=500)
     full_text = forms.CharField(label=_("任务全文"), required=False, widget=forms.Textarea, strip=False)
@@ -125,6 +178,12 @@ class SplitForm(VersionedForm):
     full_text = forms.CharField(label=_("新任务全文"), required=False, widget=forms.Textarea)
     remaining_title = forms.CharField(label=_("原任务保留部分的名称"), required=False, max_length=500)
     remaining_text = forms.CharField(label=_("原任务保留部分的全文"), required=False, widget=forms.Textarea)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("remaining_title", "remaining_text"):  # empty: the original keeps its own
+            data[name] = data.get(name) or None
+        return data
 
 
 class _PlanBound(VersionedForm):
@@ -142,6 +201,11 @@ class MergeForm(_PlanBound):
         self.fields["other"].queryset = (  # type: ignore[attr-defined]
             Task.objects.filter(plan=plan).exclude(pk=exclude).exclude(status=TaskStatus.CANCELLED)
         )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["other_version"] = None  # the page does not show the other task's version
+        return data
 
 
 class MoveForm(_PlanBound):
@@ -172,8 +236,13 @@ class PlanEditForm(VersionedForm):
     period_start = forms.IntegerField(label=_("起始年度"), required=False, min_value=1900, max_value=2200)
     period_end = forms.IntegerField(label=_("截止年度"), required=False, min_value=1900, max_value=2200)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["period"] = (data.pop("period_start", None), data.pop("period_end", None))
+        return data
 
-class PlanTaskForm(forms.Form):
+
+class PlanTaskForm(DepartmentPickerForm):
     section = forms.ModelChoiceField(label=_("章节"), queryset=Section.objects.none())
     title = forms.CharField(label=_("任务名称"), max_length=500)
     full_text = forms.CharField(label=_("任务全文"), required=False, widget=forms.Textarea)
@@ -182,6 +251,54 @@ class PlanTaskForm(forms.Form):
     def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["section"].queryset = Section.objects.filter(plan=plan)  # type: ignore[attr-defined]
+
+
+# --- a plan's reminder rules, the assessment (said as a message on their page) --------------------
+
+
+class DayCountField(WholeNumberField):
+    """A number of days; empty is 0."""
+
+    def __init__(self) -> None:
+        super().__init__(required=False, message=_("天数必须是整数。"))
+
+    def to_python(self, value: Any) -> int:
+        return super().to_python(value) or 0
+
+
+class ReminderRulesForm(forms.Form):
+    days_before = forms.CharField(required=False)
+    on_day = forms.BooleanField(required=False)
+    repeat_every_days = DayCountField()
+    escalate_head_after = DayCountField()
+    escalate_bureau_after = DayCountField()
+
+
+WEIGHT_MESSAGE = _("权重必须是整数。")
+
+
+class AssessmentWeightsForm(forms.Form):
+    on_time = WholeNumberField(message=WEIGHT_MESSAGE)
+    reports = WholeNumberField(message=WEIGHT_MESSAGE)
+    overdue = WholeNumberField(message=WEIGHT_MESSAGE)
+
+
+class AssessmentPublishForm(forms.Form):
+    """The period (empty: the page's) and the title of the published ranking."""
+
+    start = ISODateField(required=False)
+    end = ISODateField(required=False)
+    title = TextField()
+
+
+class ReadingForm(forms.Form):
+    """A reading of a numeric target."""
+
+    value = forms.DecimalField(error_messages={"required": _("请输入数值。"), "invalid": _("请输入数值。")})
+    observed_on = ISODateField(
+        error_messages={"required": _("请选择统计日期。"), "invalid": _("请选择统计日期。")}
+    )
+    note = forms.CharField(required=False)
 
 
 # --- task actions (one form per POST of the task page and the review queue) ---------------------
@@ -196,13 +313,20 @@ class ProgressForm(forms.Form):
         return self.cleaned_data["status"] or None  # not chosen: the status stays
 
 
-class ReportForm(forms.Form):
+class ReportCorrectionForm(forms.Form):
+    """A report's text, percentage and evidence (a correction keeps the period it corrects)."""
+
     text = TextField()
     percent = WholeNumberField()
-    period = TextField()
     # the pages post the evidence as "files"; the metaclass takes the field out of the class, so
     # it does not replace BaseForm.files (the uploaded files) on the instance
     files = FileListField()  # type: ignore[assignment]
+
+
+class ReportForm(ReportCorrectionForm):
+    period = TextField()
+
+    field_order = ["text", "percent", "period", "files"]
 
 
 class CompletionRequestForm(forms.Form):
@@ -238,11 +362,3 @@ class DeadlineForm(forms.Form):
 class ReportReviewForm(forms.Form):
     accept = FlagField()
     comment = TextField()
-
-
-class ReportCorrectionForm(forms.Form):
-    text = TextField()
-    percent = WholeNumberField()
-    # the pages post the evidence as "files"; the metaclass takes the field out of the class, so
-    # it does not replace BaseForm.files (the uploaded files) on the instance
-    files = FileListField()  # type: ignore[assignment]

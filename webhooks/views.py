@@ -12,7 +12,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -66,91 +65,73 @@ class SubscriptionList(RestrictedListView):
 subscription_list = SubscriptionList.as_view()
 
 
-def _form_page(
-    request: AuthenticatedRequest,
-    form: SubscriptionForm,
-    subscription: Subscription | None,
-    status: int = 200,
-) -> HttpResponse:
-    return render(
-        request,
-        "webhooks/subscription_form.html",
-        {"form": form, "subscription": subscription},
-        status=status,
-    )
+class SubscriptionSave(ServiceActionView):
+    """GET: a subscription's form. POST: save it. Refused input shows the form again with the
+    errors (400), a stale one with the conflict (409); success shows the subscription."""
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "head", "post"]
+    required = Action.MANAGE_WEBHOOKS
+    form_class = SubscriptionForm
+
+    def get_form_kwargs(self, obj: Subscription | None) -> dict[str, Any]:
+        return {"regions": regions_for(self.request.user)}
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get(self, request: AuthenticatedRequest, **kwargs: Any) -> HttpResponse:
+        require(request.user, Action.MANAGE_WEBHOOKS)
+        obj = self.get_object()
+        return self.form_page(SubscriptionForm(initial=self.initial(obj), **self.get_form_kwargs(obj)), obj)
+
+    def form_page(self, form: forms.BaseForm, obj: Subscription | None, status: int = 200) -> HttpResponse:
+        context = {"form": form, "subscription": obj}
+        return render(self.request, "webhooks/subscription_form.html", context, status=status)
+
+    def form_invalid(self, form: forms.BaseForm, obj: Subscription | None) -> HttpResponse:
+        return self.form_page(form, obj, status=400)
+
+    def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Subscription | None) -> HttpResponse:
+        form.add_error(None, error.message)
+        return self.form_page(form, obj, status=409)
+
+    def success_url(self, obj: Subscription | None, result: Subscription) -> str:
+        return reverse("webhooks:detail", args=[result.pk])
 
 
-def _save(
-    request: AuthenticatedRequest, form: SubscriptionForm, subscription: Subscription | None
-) -> HttpResponse:
-    actor = _actor(request)
-    if not form.is_valid():
-        return _form_page(request, form, subscription, status=400)
-    data: dict[str, Any] = form.cleaned_data
-    try:
-        if subscription is None:
-            saved = services.subscription_create(
-                actor=actor,
-                url=data["url"],
-                events=data["events"],
-                region=data["region"],
-                description=data["description"],
-                is_active=data["is_active"],
-            )
-            messages.success(request, _("已创建订阅。请将签名密钥提供给接收方,用于验证推送签名。"))
-        else:
-            saved = services.subscription_update(
-                actor=actor,
-                subscription=subscription,
-                expected_version=data.get("version"),
-                url=data["url"],
-                events=data["events"],
-                region=data["region"],
-                description=data["description"],
-                is_active=data["is_active"],
-            )
-            messages.success(request, _("已保存订阅。"))
-    except ConflictError as conflict:
-        form.add_error(None, conflict.message)
-        return _form_page(request, form, subscription, status=409)
-    except ValidationError as error:
-        if hasattr(error, "error_dict") and set(error.error_dict) <= set(form.fields):
-            form.add_error(None, error)
-        else:
-            form.add_error(None, error.messages)
-        return _form_page(request, form, subscription, status=400)
-    return redirect("webhooks:detail", saved.pk)
+class SubscriptionCreate(SubscriptionSave):
+    success_message = gettext_lazy("已创建订阅。请将签名密钥提供给接收方,用于验证推送签名。")
+
+    def get_object(self) -> None:
+        return None
+
+    def initial(self, obj: None) -> dict[str, Any]:
+        return {"region": self.request.user.region, "is_active": True}
+
+    def service_kwargs(self, form: forms.BaseForm, obj: None) -> dict[str, Any]:
+        data = super().service_kwargs(form, obj)
+        del data["version"]  # a new subscription has none yet
+        return data
 
 
-@login_required
-def subscription_create(request: AuthenticatedRequest) -> HttpResponse:
-    actor = _actor(request)
-    regions = regions_for(actor)
-    if request.method == "POST":
-        return _save(request, SubscriptionForm(request.POST, regions=regions), None)
-    form = SubscriptionForm(regions=regions, initial={"region": actor.region, "is_active": True})
-    return _form_page(request, form, None)
+class SubscriptionEdit(SubscriptionSave):
+    model = Subscription
+    lookup_action = Action.MANAGE_WEBHOOKS
+    object_name = "subscription"
+    service_names = {"version": "expected_version"}
+    success_message = gettext_lazy("已保存订阅。")
+
+    def lookup_queryset(self) -> QuerySet[Subscription]:
+        return Subscription.objects.select_related("region", "created_by")
+
+    def initial(self, obj: Subscription) -> dict[str, Any]:
+        fields = ("url", "description", "events", "region", "is_active", "version")
+        return {name: getattr(obj, name) for name in fields}
 
 
-@login_required
-def subscription_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    subscription = _subscription(request, pk)
-    regions = regions_for(actor)
-    if request.method == "POST":
-        return _save(request, SubscriptionForm(request.POST, regions=regions), subscription)
-    form = SubscriptionForm(
-        regions=regions,
-        initial={
-            "url": subscription.url,
-            "description": subscription.description,
-            "events": subscription.events,
-            "region": subscription.region,
-            "is_active": subscription.is_active,
-            "version": subscription.version,
-        },
-    )
-    return _form_page(request, form, subscription)
+subscription_create = SubscriptionCreate.as_view(service=services.subscription_create)
+subscription_edit = SubscriptionEdit.as_view(service=services.subscription_update)
 
 
 @login_required
@@ -179,6 +160,8 @@ class SubscriptionAction(ServiceActionView):
     lookup_action = Action.MANAGE_WEBHOOKS
     required = Action.MANAGE_WEBHOOKS
     form_class: ClassVar[type[forms.BaseForm]] = VersionForm
+    object_name = "subscription"
+    service_names = {"version": "expected_version"}
 
     def lookup_queryset(self) -> QuerySet[Any]:
         return Subscription.objects.select_related("region", "created_by")
@@ -210,11 +193,6 @@ class SubscriptionDelete(SubscriptionAction):
         subscription = _subscription(request, pk)
         return render(request, "webhooks/subscription_confirm_delete.html", {"subscription": subscription})
 
-    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
-        services.subscription_delete(
-            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
-        )
-
     def get_success_message(self, obj: Subscription, result: Any) -> str:
         return _("已删除订阅 %(url)s。") % {"url": obj.url}
 
@@ -222,31 +200,8 @@ class SubscriptionDelete(SubscriptionAction):
         return reverse("webhooks:list")
 
 
-class SubscriptionRotate(SubscriptionAction):
-    success_message = gettext_lazy(
-        "已更换签名密钥。请将新密钥提供给接收方;过渡期内推送同时附带旧密钥的签名。"
-    )
-
-    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
-        return services.subscription_rotate_secret(
-            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
-        )
-
-
-class SubscriptionEnable(SubscriptionAction):
-    success_message = gettext_lazy("已重新启用订阅,失败计数已清零。")
-
-    def perform(self, form: forms.BaseForm, obj: Subscription) -> Any:
-        return services.subscription_enable(
-            actor=self.request.user, subscription=obj, expected_version=form.cleaned_data["version"]
-        )
-
-
 class SubscriptionTest(SubscriptionAction):
     form_class = NoInputForm
-
-    def perform(self, form: forms.BaseForm, obj: Subscription) -> Delivery:
-        return services.subscription_test_send(actor=self.request.user, subscription=obj)
 
     def get_success_message(self, obj: Subscription, result: Delivery) -> str:
         return _("测试消息 %(id)s 已排队发送,结果见下方推送记录。") % {"id": result.event_id}
@@ -255,10 +210,15 @@ class SubscriptionTest(SubscriptionAction):
         return reverse("webhooks:deliveries", args=[obj.pk])
 
 
-subscription_delete = SubscriptionDelete.as_view()
-subscription_rotate = SubscriptionRotate.as_view()
-subscription_enable = SubscriptionEnable.as_view()
-subscription_test = SubscriptionTest.as_view()
+subscription_delete = SubscriptionDelete.as_view(service=services.subscription_delete)
+subscription_rotate = SubscriptionAction.as_view(
+    service=services.subscription_rotate_secret,
+    success_message=gettext_lazy("已更换签名密钥。请将新密钥提供给接收方;过渡期内推送同时附带旧密钥的签名。"),
+)
+subscription_enable = SubscriptionAction.as_view(
+    service=services.subscription_enable, success_message=gettext_lazy("已重新启用订阅,失败计数已清零。")
+)
+subscription_test = SubscriptionTest.as_view(service=services.subscription_test_send)
 
 
 class DeliveryLog(RestrictedListView):
@@ -296,16 +256,14 @@ class DeliveryRetry(SubscriptionAction):
 
     model = Delivery
     form_class = NoInputForm
+    object_name = "delivery"
     success_message = gettext_lazy("已重新排队发送。")
 
     def lookup_queryset(self) -> QuerySet[Any]:
         return Delivery.objects.all()
 
-    def perform(self, form: forms.BaseForm, obj: Delivery) -> Any:
-        return services.delivery_retry(actor=self.request.user, delivery=obj)
-
     def page(self, obj: Delivery) -> str:
         return reverse("webhooks:deliveries", args=[obj.subscription_id])
 
 
-delivery_retry = DeliveryRetry.as_view()
+delivery_retry = DeliveryRetry.as_view(service=services.delivery_retry)

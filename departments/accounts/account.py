@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from ipplan.generic import MessageActionView
+
+from ..forms import NotificationSettingsForm
 from ..http import AuthenticatedRequest
 from ..services import user_language_set, user_notification_settings_set
 
 
-@login_required
-def notification_settings(request: AuthenticatedRequest) -> HttpResponse:
-    if request.method == "POST":
-        user_notification_settings_set(
-            actor=request.user,
-            email_notifications=request.POST.get("email_notifications") == "on",
-            daily_digest=request.POST.get("daily_digest") == "on",
-            language=request.POST.get("language") or None,
-        )
-        messages.success(request, _("已保存提醒设置。"))
-        return redirect("account_notifications")
-    return render(request, "registration/notification_settings.html")
+class NotificationSettings(MessageActionView):
+    """GET: the user's settings. POST: save them."""
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "head", "post"]
+    form_class = NotificationSettingsForm
+    success_message = gettext_lazy("已保存提醒设置。")
+
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        return render(request, "registration/notification_settings.html")
+
+    def get_object(self) -> None:
+        return None
+
+    def page(self, obj: None) -> str:
+        return reverse("account_notifications")
+
+
+notification_settings = NotificationSettings.as_view(service=user_notification_settings_set)
 
 
 @require_POST

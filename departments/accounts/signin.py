@@ -34,6 +34,7 @@ from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
 from ipplan.fieldcrypto import blind_index
+from ipplan.generic import MessageActionView
 
 from ..http import AuthenticatedRequest
 from ..models import User
@@ -268,20 +269,26 @@ def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "account/two_factor.html", context)
 
 
-@login_required
-@require_POST
-@sensitive_post_parameters("password")
-def two_factor_disable(request: AuthenticatedRequest) -> HttpResponse:
-    user = request.user
-    form = DisableForm(request.POST)
-    if form.is_valid():
-        try:
-            second_factor_disable(actor=user, password=form.cleaned_data["password"])
-        except ValidationError:
-            messages.error(request, _("密码不正确,双因素登录未解除。"))
-        else:
-            messages.success(request, _("已解除双因素登录。"))
-    return redirect("account_2fa")
+class TwoFactorDisable(MessageActionView):
+    """Turn the second factor off, with the current password; back to the 2FA page either way."""
+
+    form_class = DisableForm
+    success_message = gettext_lazy("已解除双因素登录。")
+
+    def get_object(self) -> None:
+        return None
+
+    def refused(self, error: ValidationError, form: forms.BaseForm, obj: None) -> HttpResponse:
+        messages.error(self.request, _("密码不正确,双因素登录未解除。"))
+        return redirect(self.page(obj))
+
+    def page(self, obj: None) -> str:
+        return reverse("account_2fa")
+
+
+two_factor_disable = sensitive_post_parameters("password")(
+    TwoFactorDisable.as_view(service=second_factor_disable)
+)
 
 
 def admin_login_redirect(request: HttpRequest) -> HttpResponse:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.template.defaulttags import CsrfTokenNode
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -140,3 +142,38 @@ def task_marks(task: Any) -> SafeString:
             )
         )
     return mark_safe("".join(parts))
+
+
+@register.simple_block_tag(takes_context=True)
+def form_card(
+    context: template.Context,
+    content: str,
+    view: str,
+    pk: int,
+    form_id: str,
+    title: str,
+    *,
+    version: Any = None,
+    border: str = "",
+    margin: str = "mb-3",
+) -> SafeString:
+    """A form of a page as a card, posting to ``view`` of object ``pk``: its title in the header,
+    ``content`` (the fields) in the body, and the version the page was rendered with when the form
+    carries one."""
+    versioned = (
+        format_html('<input type="hidden" name="version" value="{}">', version) if version is not None else ""
+    )
+    return format_html(
+        '<form class="card {}{}" method="post" action="{}" id="{}">{}\n'
+        '  <div class="card-header fw-semibold">{}</div>\n'
+        '  <div class="card-body">{}{}</div>\n'
+        "</form>",
+        margin,
+        f" {border}" if border else "",
+        reverse(view, args=[pk]),
+        form_id,
+        CsrfTokenNode().render(context),
+        title,
+        versioned,
+        content,
+    )

@@ -8,7 +8,6 @@ the object).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from departments.http import AuthenticatedRequest
 from ipplan.exceptions import ConflictError
-from ipplan.generic import NoInputForm, ServiceActionView, form_messages
+from ipplan.generic import NoInputForm, Refusal, ServiceActionView
 from ipplan.permissions import Action, get_for
 from ipplan.refusals import note_reason
 
@@ -62,14 +61,7 @@ class TaskActionView(ServiceActionView):
     model: ClassVar[type[models.Model]] = Task
     lookup_action = Action.VIEW_TASK
     follow_next = True
-    #: the service, called with the actor, the object under ``object_name`` and the form's data
-    service: Callable[..., Any] | None = None
-    object_name: ClassVar[str]
-
-    def perform(self, form: forms.BaseForm, obj: Any) -> Any:
-        assert self.service is not None
-        data = {SERVICE_NAMES.get(name, name): value for name, value in form.cleaned_data.items()}
-        return self.service(actor=self.request.user, **{self.object_name: obj}, **data)
+    service_names = SERVICE_NAMES
 
     def task_of(self, obj: Any) -> Task:
         return obj if isinstance(obj, Task) else obj.task
@@ -77,7 +69,7 @@ class TaskActionView(ServiceActionView):
     def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
         task = self.task_of(obj)
         task.refresh_from_db()
-        return render_task_page(self.request, task, status=400, errors=form_messages(form))
+        return render_task_page(self.request, task, Refusal.invalid(form))
 
     def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
         task = self.task_of(obj)
@@ -85,9 +77,7 @@ class TaskActionView(ServiceActionView):
         current = dict(error.current)
         current["status_label"] = TaskStatus(current.get("status", task.status)).label
         note_reason(self.request, f"conflict: {error.message}")
-        return render_task_page(
-            self.request, task, status=409, conflict={"message": error.message, "current": current}
-        )
+        return render_task_page(self.request, task, Refusal.stale(form, error, current))
 
     def success_url(self, obj: Any, result: Any) -> str:
         return reverse("tasks:task_detail", args=[self.task_of(obj).pk])

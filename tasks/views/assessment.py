@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from typing import Any, TypeVar
 
 import xlsxwriter
+from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
 
 from departments.http import AuthenticatedRequest
-from departments.models import Department
+from departments.models import Department, Region
 from departments.services import assessment_weights_set
+from ipplan.generic import MessageActionView
 from ipplan.permissions import Action, can, get_for, require
 
 from ..assessment import Assessment, assess, city_ranking, explain, weights_for
 from ..dashboards import ranking_departments
+from ..forms import AssessmentPublishForm, AssessmentWeightsForm
 from ..models import AssessmentSnapshot, local_today
 from ..services.assessment import assessment_publish
+
+M = TypeVar("M", bound=models.Model)
 
 #: The ranking rule, stated on the page and in the export.
 RANK_RULE = _lazy(
@@ -88,15 +93,18 @@ def _weights_history(region: object) -> list[object]:
         return []
 
 
+def _assessment_object(request: AuthenticatedRequest, action: Action, queryset: QuerySet[M], pk: int) -> M:
+    """An object behind the assessment: the page needs VIEW_ASSESSMENT (403), the object ``action``
+    on it (404 outside the user's scope)."""
+    require(request.user, Action.VIEW_ASSESSMENT)
+    return get_for(request.user, action, queryset, pk=pk)
+
+
 @login_required
 def assessment_explain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """How one department's score was computed: its row, and every task and period behind it."""
-    require(request.user, Action.VIEW_ASSESSMENT)
-    department = get_for(
-        request.user,
-        Action.VIEW_DEPARTMENT,
-        ranking_departments(request.user).select_related("region"),
-        pk=pk,
+    department = _assessment_object(
+        request, Action.VIEW_DEPARTMENT, ranking_departments(request.user).select_related("region"), pk
     )
     start, end = _period(request)
     rows = assess(Department.objects.filter(pk=department.pk), start, end)
@@ -111,57 +119,61 @@ def assessment_explain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "tasks/assessment_explain.html", context)
 
 
-@login_required
-@require_POST
-def assessment_publish_view(request: AuthenticatedRequest) -> HttpResponse:
-    start, end = _period(request)
-    try:
-        start = dt.date.fromisoformat(request.POST.get("start", "")) if request.POST.get("start") else start
-        end = dt.date.fromisoformat(request.POST.get("end", "")) if request.POST.get("end") else end
-        snapshot = assessment_publish(
-            actor=request.user,
-            start=start,
-            end=end,
-            title=request.POST.get("title", ""),
-        )
-    except ValueError:
-        messages.error(request, _("日期格式不正确。"))
-        return redirect("tasks:assessment")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("tasks:assessment")
-    messages.success(request, _("已发布考核结果。"))
-    return redirect(reverse("tasks:assessment_snapshot", args=[snapshot.pk]))
+class AssessmentPublish(MessageActionView):
+    """Publish the ranking of a period: the posted one, else the page's."""
+
+    request: AuthenticatedRequest
+    form_class = AssessmentPublishForm
+    success_message = _lazy("已发布考核结果。")
+
+    def get_object(self) -> None:
+        return None
+
+    def service_kwargs(self, form: forms.BaseForm, obj: None) -> dict[str, Any]:
+        start, end = _period(self.request)
+        data = super().service_kwargs(form, obj)
+        return {**data, "start": data["start"] or start, "end": data["end"] or end}
+
+    def page(self, obj: None) -> str:
+        return reverse("tasks:assessment")
+
+    def success_url(self, obj: None, result: AssessmentSnapshot) -> str:
+        return reverse("tasks:assessment_snapshot", args=[result.pk])
+
+
+assessment_publish_view = AssessmentPublish.as_view(service=assessment_publish)
 
 
 @login_required
 def assessment_snapshot(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A published ranking, exactly as it was computed when published."""
-    require(request.user, Action.VIEW_ASSESSMENT)
-    snapshot = get_for(
-        request.user,
+    snapshot = _assessment_object(
+        request,
         Action.VIEW_ASSESSMENT,
         AssessmentSnapshot.objects.select_related("region", "published_by"),
-        pk=pk,
+        pk,
     )
     return render(request, "tasks/assessment_snapshot.html", {"snapshot": snapshot})
 
 
-@login_required
-@require_POST
-def assessment_weights(request: AuthenticatedRequest) -> HttpResponse:
-    region = request.user.region
-    require(request.user, Action.SET_ASSESSMENT_WEIGHTS, region)
-    try:
-        values = {k: int(request.POST.get(k, "")) for k in ("on_time", "reports", "overdue")}
-        assessment_weights_set(actor=request.user, region=region, **values)  # type: ignore[arg-type]
-    except ValueError:
-        messages.error(request, _("权重必须是整数。"))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("已更新考核权重。"))
-    return redirect("tasks:assessment")
+class AssessmentWeights(MessageActionView):
+    """The weights of the user's region (403 for a role that may not set them)."""
+
+    request: AuthenticatedRequest
+    form_class = AssessmentWeightsForm
+    object_name = "region"
+    success_message = _lazy("已更新考核权重。")
+
+    def get_object(self) -> Region | None:
+        region = self.request.user.region
+        require(self.request.user, Action.SET_ASSESSMENT_WEIGHTS, region)
+        return region
+
+    def page(self, obj: Region | None) -> str:
+        return reverse("tasks:assessment")
+
+
+assessment_weights = AssessmentWeights.as_view(service=assessment_weights_set)
 
 
 @login_required

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django import forms
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from departments.http import AuthenticatedRequest
-from ipplan.generic import RestrictedListView
-from ipplan.permissions import Action, can, get_for
+from ipplan.generic import SHOWN, Refusal, RestrictedListView, ServiceActionView
+from ipplan.permissions import Action, can
 
+from ..forms import ReadingForm
 from ..indicators import indicator_status
 from ..models import Indicator, IndicatorReading, local_today
 from ..services import indicator_reading_record
@@ -53,51 +52,58 @@ class IndicatorList(RestrictedListView):
 indicator_list = IndicatorList.as_view()
 
 
-@login_required
-def indicator_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    indicator = get_for(request.user, Action.VIEW_PLAN, with_readings(Indicator.objects.all()), pk=pk)
-    errors: list[str] = []
-    if request.method == "POST":
-        try:
-            try:
-                value = Decimal(request.POST.get("value", "").strip())
-            except InvalidOperation:
-                raise ValidationError({"value": _("请输入数值。")}) from None
-            try:
-                observed_on = dt.date.fromisoformat(request.POST.get("observed_on", ""))
-            except ValueError:
-                raise ValidationError({"observed_on": _("请选择统计日期。")}) from None
-            indicator_reading_record(
-                actor=request.user,
-                indicator=indicator,
-                value=value,
-                observed_on=observed_on,
-                note=request.POST.get("note", "").strip(),
-            )
-        except ValidationError as error:
-            errors = error.messages
-        else:
-            messages.success(request, _("已记录指标数值。"))
-            return redirect("tasks:indicator_detail", indicator.pk)
-    status = indicator_status(indicator)
+def render_indicator(
+    request: AuthenticatedRequest,
+    indicator: Indicator,
+    refusal: Refusal = SHOWN,
+) -> HttpResponse:
+    """One target with its readings and trajectory; after a refused reading, with the errors and
+    what was typed."""
+    state = indicator_status(indicator)
     chart = {
-        "readings": [[r.observed_on.isoformat(), float(r.value)] for r in status.readings],
+        "readings": [[r.observed_on.isoformat(), float(r.value)] for r in state.readings],
         "trajectory": [
-            [status.trajectory.start.isoformat(), float(status.trajectory.start_value)],
-            [status.trajectory.end.isoformat(), float(status.trajectory.target)],
+            [state.trajectory.start.isoformat(), float(state.trajectory.start_value)],
+            [state.trajectory.end.isoformat(), float(state.trajectory.target)],
         ]
-        if status.trajectory
+        if state.trajectory
         else [],
         "unit": indicator.reading_unit,
         "labels": {"readings": _("实际值"), "trajectory": _("目标轨迹")},
     }
     context = {
-        "status": status,
+        "status": state,
         "indicator": indicator,
         "chart": chart,
         "can_enter": can(request.user, Action.ENTER_READING, indicator),
-        "errors": errors,
-        "posted": request.POST if request.method == "POST" else {},
         "today": local_today(),
+        **refusal.context(),
     }
-    return render(request, "tasks/indicator_detail.html", context, status=400 if errors else 200)
+    return render(request, "tasks/indicator_detail.html", context, status=refusal.status)
+
+
+class IndicatorDetail(ServiceActionView):
+    """GET: one target. POST: record a reading of it (the service checks who may)."""
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "head", "post"]
+    model = Indicator
+    lookup_action = Action.VIEW_PLAN
+    form_class = ReadingForm
+    object_name = "indicator"
+    success_message = gettext_lazy("已记录指标数值。")
+
+    def lookup_queryset(self) -> QuerySet[Indicator]:
+        return with_readings(Indicator.objects.all())
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        return render_indicator(request, self.get_object())
+
+    def form_invalid(self, form: forms.BaseForm, obj: Indicator) -> HttpResponse:
+        return render_indicator(self.request, obj, Refusal.invalid(form))
+
+    def success_url(self, obj: Indicator, result: Any) -> str:
+        return reverse("tasks:indicator_detail", args=[obj.pk])
+
+
+indicator_detail = IndicatorDetail.as_view(service=indicator_reading_record)

@@ -9,27 +9,29 @@ maintain the plan gets 403, one who may not see it 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
 from departments.http import AuthenticatedRequest
 from departments.models import Department, DepartmentAlias
 from ipplan.exceptions import ConflictError
+from ipplan.generic import SHOWN, Refusal, ServiceActionView
 from ipplan.permissions import Action, can, get_for
 
 from ..choices import AssignmentRole, TaskStatus
 from ..forms import (
+    ROLE_FIELD,
     CancelForm,
     MergeForm,
     MoveForm,
@@ -38,17 +40,16 @@ from ..forms import (
     RestoreForm,
     SectionEditForm,
     SplitForm,
+    TaskDepartmentsForm,
     TaskEditForm,
-    VersionedForm,
+    picked_ids,
 )
 from ..models import Plan, Section, Task
 from ..selectors import task_detail
 from ..services import maintenance
-from ..services.maintenance import Departments
 
 #: How many departments one search shows.
 SEARCH_LIMIT = 20
-ROLE_FIELD = "role_"
 
 
 # --- the department picker ----------------------------------------------------------------------
@@ -73,45 +74,16 @@ def department_matches(user: Any, plan: Plan, query: str, *, exclude: set[int]) 
     return list(found.exclude(pk__in=exclude).select_related("region").order_by("name", "pk")[:SEARCH_LIMIT])
 
 
-def departments_from_post(request: AuthenticatedRequest, plan: Plan) -> Departments:
-    """``role_<department id>`` = lead / responsible / cooperating (empty: not assigned), in the
-    order the form lists them. Unknown or invisible departments are refused by name of field."""
-    chosen: list[tuple[int, str]] = []
-    for key in request.POST:
-        value = request.POST.get(key, "")
-        if not key.startswith(ROLE_FIELD) or not value:
-            continue
-        try:
-            department_id = int(key.removeprefix(ROLE_FIELD))
-        except ValueError:
-            raise ValidationError({"departments": _("单位参数无效。")}) from None
-        if value not in AssignmentRole.values:
-            raise ValidationError({"departments": _("单位角色无效。")})
-        chosen.append((department_id, value))
-    found = registry(request.user, plan).in_bulk([pk for pk, _role in chosen])
-    missing = [str(pk) for pk, _role in chosen if pk not in found]
-    if missing:
-        raise ValidationError({"departments": _("单位不存在或不可选:%(ids)s") % {"ids": "、".join(missing)}})
-    by_role: dict[str, list[Department]] = {role: [] for role in AssignmentRole.values}
-    for pk, role in chosen:
-        by_role[role].append(found[pk])
-    return Departments(by_role["lead"], by_role["responsible"], by_role["cooperating"])
-
-
-def _picker_rows(task: Task | None, request: AuthenticatedRequest, *, posted: bool) -> list[dict[str, Any]]:
+def _picker_rows(task: Task | None, posted: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The departments the picker lists, with their role: what was posted, else the task's."""
     if posted:
-        rows = []
-        ids = [
-            int(k.removeprefix(ROLE_FIELD))
-            for k in request.POST
-            if k.startswith(ROLE_FIELD) and k.removeprefix(ROLE_FIELD).isdigit()
-        ]
+        ids = picked_ids(posted)
         names = Department.objects.in_bulk(ids)
-        for pk in ids:
-            if pk in names:
-                rows.append({"department": names[pk], "role": request.POST.get(f"{ROLE_FIELD}{pk}", "")})
-        return rows
+        return [
+            {"department": names[pk], "role": posted.get(f"{ROLE_FIELD}{pk}", "")}
+            for pk in ids
+            if pk in names
+        ]
     if task is None:
         return []
     return [
@@ -143,7 +115,7 @@ def department_search(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-# --- the task's maintenance page -------------------------------------------------------------------
+# --- the pages ------------------------------------------------------------------------------------
 
 
 def _maintained_task(request: AuthenticatedRequest, pk: int) -> Task:
@@ -153,43 +125,55 @@ def _maintained_task(request: AuthenticatedRequest, pk: int) -> Task:
     return task
 
 
-def render_task_maintain(
-    request: AuthenticatedRequest,
-    task: Task,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    conflict: dict[str, Any] | None = None,
-    form: str = "",
-) -> HttpResponse:
-    plan = task.plan
-    posted = request.POST if request.method == "POST" else {}
-    rows = _picker_rows(task, request, posted=form == "departments")
+def _maintained_plan(request: AuthenticatedRequest, pk: int) -> Plan:
+    plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
+    if not can(request.user, Action.MAINTAIN_PLAN, plan):
+        raise PermissionDenied
+    return plan
+
+
+def _page_context(request: AuthenticatedRequest, plan: Plan, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What both maintenance pages show: the plan and the department picker."""
     query = request.GET.get("q", "")
-    context = {
-        "task": task,
+    return {
         "plan": plan,
-        "errors": errors or [],
-        "conflict": conflict,
-        "failed_form": form,
-        "posted": posted,
         "rows": rows,
         "roles": AssignmentRole.choices,
         "query": query,
         "matches": department_matches(
             request.user, plan, query, exclude={row["department"].pk for row in rows}
         ),
-        "sections": Section.objects.filter(plan=plan)
+    }
+
+
+def render_task_maintain(request: AuthenticatedRequest, task: Task, refusal: Refusal = SHOWN) -> HttpResponse:
+    rows = _picker_rows(task, refusal.posted if refusal.form == "departments" else {})
+    context = {
+        **_page_context(request, task.plan, rows),
+        **refusal.context(),
+        "task": task,
+        "sections": Section.objects.filter(plan=task.plan)
         .exclude(pk=task.section_id or 0)
         .order_by("order", "id"),
-        "merge_candidates": Task.objects.filter(plan=plan)
+        "merge_candidates": Task.objects.filter(plan=task.plan)
         .exclude(pk=task.pk)
         .exclude(status=TaskStatus.CANCELLED)
         .order_by("order", "id"),
         "is_cancelled": task.status == TaskStatus.CANCELLED,
         "search_action": reverse("tasks:task_maintain", args=[task.pk]),
     }
-    return render(request, "tasks/task_maintain.html", context, status=status)
+    return render(request, "tasks/task_maintain.html", context, status=refusal.status)
+
+
+def render_plan_maintain(request: AuthenticatedRequest, plan: Plan, refusal: Refusal = SHOWN) -> HttpResponse:
+    rows = _picker_rows(None, refusal.posted if refusal.form == "add" else {})
+    context = {
+        **_page_context(request, plan, rows),
+        **refusal.context(),
+        "sections": Section.objects.filter(plan=plan).order_by("order", "id"),
+        "search_action": reverse("tasks:plan_maintain", args=[plan.pk]),
+    }
+    return render(request, "tasks/plan_maintain.html", context, status=refusal.status)
 
 
 @login_required
@@ -198,308 +182,183 @@ def task_maintain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render_task_maintain(request, _maintained_task(request, pk))
 
 
-def _form_data(form: forms.Form) -> dict[str, Any]:
-    if not form.is_valid():
-        raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
-    return form.cleaned_data
-
-
-def _perform(
-    request: AuthenticatedRequest,
-    task: Task,
-    name: str,
-    action: Callable[[], Any],
-    success: str,
-    *,
-    then: Callable[[Any], HttpResponse] | None = None,
-) -> HttpResponse:
-    try:
-        result = action()
-    except ConflictError as conflict:
-        task.refresh_from_db()
-        current = dict(conflict.current)
-        if "status" in current:
-            current["status_label"] = TaskStatus(current["status"]).label
-        return render_task_maintain(
-            request, task, status=409, conflict={"message": conflict.message, "current": current}, form=name
-        )
-    except ValidationError as error:
-        task.refresh_from_db()
-        return render_task_maintain(request, task, status=400, errors=error.messages, form=name)
-    messages.success(request, success)
-    if then is not None:
-        return then(result)
-    return redirect("tasks:task_detail", task.pk)
-
-
-def _actor(request: AuthenticatedRequest) -> Any:
-    return request.user
-
-
-@login_required
-@require_POST
-def task_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = _maintained_task(request, pk)
-
-    def run() -> Task:
-        data = _form_data(TaskEditForm(request.POST))
-        return maintenance.task_edit(
-            actor=_actor(request),
-            task=task,
-            expected_version=data["version"],
-            title=data["title"],
-            full_text=data["full_text"],
-            reason=data["reason"],
-        )
-
-    return _perform(request, task, "edit", run, _("已保存任务内容。"))
-
-
-@login_required
-@require_POST
-def task_departments(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = _maintained_task(request, pk)
-
-    def run() -> Task:
-        data = _form_data(VersionedForm(request.POST))
-        return maintenance.task_reassign(
-            actor=_actor(request),
-            task=task,
-            expected_version=data["version"],
-            departments=departments_from_post(request, task.plan),
-            reason=request.POST.get("reason", ""),
-        )
-
-    return _perform(request, task, "departments", run, _("已调整承办单位,相关单位已收到通知。"))
-
-
-@login_required
-@require_POST
-def task_split(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = _maintained_task(request, pk)
-
-    def run() -> Task:
-        data = _form_data(SplitForm(request.POST))
-        return maintenance.task_split(
-            actor=_actor(request),
-            task=task,
-            expected_version=data["version"],
-            title=data["title"],
-            full_text=data["full_text"],
-            remaining_title=data["remaining_title"] or None,
-            remaining_text=data["remaining_text"] or None,
-        )
-
-    return _perform(
-        request,
-        task,
-        "split",
-        run,
-        _("已拆分出新任务。"),
-        then=lambda new: redirect("tasks:task_detail", new.pk),
-    )
-
-
-@login_required
-@require_POST
-def task_merge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = _maintained_task(request, pk)
-
-    def run() -> Task:
-        data = _form_data(MergeForm(request.POST, plan=task.plan, exclude=task.pk))
-        return maintenance.task_merge(
-            actor=_actor(request),
-            task=task,
-            expected_version=data["version"],
-            other=data["other"],
-            other_version=None,
-            reason=data["reason"],
-        )
-
-    return _perform(request, task, "merge", run, _("已合并任务。"))
-
-
-@login_required
-@require_POST
-def task_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = _maintained_task(request, pk)
-
-    def run() -> Task:
-        data = _form_data(MoveForm(request.POST, plan=task.plan))
-        return maintenance.task_move(
-            actor=_actor(request), task=task, expected_version=data["version"], section=data["section"]
-        )
-
-    return _perform(request, task, "move", run, _("已调整任务所在章节。"))
-
-
-@login_required
-@require_POST
-def task_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = _maintained_task(request, pk)
-
-    def run() -> Task:
-        data = _form_data(CancelForm(request.POST))
-        return maintenance.task_cancel(
-            actor=_actor(request), task=task, expected_version=data["version"], reason=data["reason"]
-        )
-
-    return _perform(request, task, "cancel", run, _("已取消任务。"))
-
-
-@login_required
-@require_POST
-def task_restore(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    task = _maintained_task(request, pk)
-
-    def run() -> Task:
-        data = _form_data(RestoreForm(request.POST))
-        return maintenance.task_restore(
-            actor=_actor(request), task=task, expected_version=data["version"], reason=data["reason"]
-        )
-
-    return _perform(request, task, "restore", run, _("已恢复任务。"))
-
-
-# --- the plan's maintenance page ---------------------------------------------------------------------
-
-
-def _maintained_plan(request: AuthenticatedRequest, pk: int) -> Plan:
-    plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.select_related("region"), pk=pk)
-    if not can(request.user, Action.MAINTAIN_PLAN, plan):
-        raise PermissionDenied
-    return plan
-
-
-def render_plan_maintain(
-    request: AuthenticatedRequest,
-    plan: Plan,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    conflict: dict[str, Any] | None = None,
-    form: str = "",
-) -> HttpResponse:
-    rows = _picker_rows(None, request, posted=form == "add")
-    query = request.GET.get("q", "")
-    context = {
-        "plan": plan,
-        "sections": Section.objects.filter(plan=plan).order_by("order", "id"),
-        "errors": errors or [],
-        "conflict": conflict,
-        "failed_form": form,
-        "posted": request.POST if request.method == "POST" else {},
-        "rows": rows,
-        "roles": AssignmentRole.choices,
-        "query": query,
-        "matches": department_matches(
-            request.user, plan, query, exclude={row["department"].pk for row in rows}
-        ),
-        "search_action": reverse("tasks:plan_maintain", args=[plan.pk]),
-    }
-    return render(request, "tasks/plan_maintain.html", context, status=status)
-
-
 @login_required
 @require_GET
 def plan_maintain(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render_plan_maintain(request, _maintained_plan(request, pk))
 
 
-def _perform_on_plan(
-    request: AuthenticatedRequest,
-    plan: Plan,
-    name: str,
-    action: Callable[[], Any],
-    success: str,
-    then: Callable[[Any], HttpResponse],
-) -> HttpResponse:
-    try:
-        result = action()
-    except ConflictError as conflict:
+# --- the forms of the pages: each posts to one action that calls one service ----------------------
+
+
+class MaintenanceAction(ServiceActionView):
+    """A form of a maintenance page. Refused input shows the page again with the errors and what
+    was typed (400); a stale form shows it with the stored values (409)."""
+
+    request: AuthenticatedRequest
+    service_names = {"version": "expected_version"}
+    #: the page's name of the form (which form failed)
+    slot: ClassVar[str] = ""
+
+    def form_name(self, obj: Any) -> str:
+        return self.slot
+
+    def page(self, obj: Any, refusal: Refusal) -> HttpResponse:
+        raise NotImplementedError
+
+    def form_invalid(self, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        return self.page(obj, Refusal.invalid(form, self.form_name(obj)))
+
+    def current(self, error: ConflictError) -> dict[str, Any]:
+        return dict(error.current)
+
+    def conflict(self, error: ConflictError, form: forms.BaseForm, obj: Any) -> HttpResponse:
+        return self.page(obj, Refusal.stale(form, error, self.current(error), self.form_name(obj)))
+
+
+class TaskMaintenanceAction(MaintenanceAction):
+    """A form of the task's maintenance page; success shows the task."""
+
+    model = Task
+    lookup_action = Action.MAINTAIN_PLAN
+    object_name = "task"
+
+    def get_object(self) -> Task:
+        return _maintained_task(self.request, self.kwargs["pk"])
+
+    def page(self, obj: Task, refusal: Refusal) -> HttpResponse:
+        obj.refresh_from_db()
+        return render_task_maintain(self.request, obj, refusal)
+
+    def current(self, error: ConflictError) -> dict[str, Any]:
+        current = dict(error.current)
+        if "status" in current:
+            current["status_label"] = TaskStatus(current["status"]).label
+        return current
+
+    def success_url(self, obj: Task, result: Any) -> str:
+        return reverse("tasks:task_detail", args=[obj.pk])
+
+
+class TaskDepartmentsAction(TaskMaintenanceAction):
+    def get_form_kwargs(self, obj: Task) -> dict[str, Any]:
+        return {"registry": registry(self.request.user, obj.plan)}
+
+
+class TaskSplitAction(TaskMaintenanceAction):
+    def success_url(self, obj: Task, result: Task) -> str:
+        return reverse("tasks:task_detail", args=[result.pk])  # the new task
+
+
+class TaskMergeAction(TaskMaintenanceAction):
+    def get_form_kwargs(self, obj: Task) -> dict[str, Any]:
+        return {"plan": obj.plan, "exclude": obj.pk}
+
+
+class TaskMoveAction(TaskMaintenanceAction):
+    def get_form_kwargs(self, obj: Task) -> dict[str, Any]:
+        return {"plan": obj.plan}
+
+
+class PlanMaintenanceAction(MaintenanceAction):
+    """A form of the plan's maintenance page."""
+
+    model: ClassVar[type[models.Model]] = Plan
+    lookup_action = Action.MAINTAIN_PLAN
+
+    def get_object(self) -> Any:
+        return _maintained_plan(self.request, self.kwargs["pk"])
+
+    def plan_of(self, obj: Any) -> Plan:
+        return obj
+
+    def page(self, obj: Any, refusal: Refusal) -> HttpResponse:
+        plan = self.plan_of(obj)
         plan.refresh_from_db()
-        return render_plan_maintain(
-            request,
-            plan,
-            status=409,
-            conflict={"message": conflict.message, "current": conflict.current},
-            form=name,
+        return render_plan_maintain(self.request, plan, refusal)
+
+
+class PlanEditAction(PlanMaintenanceAction):
+    object_name = "plan"
+
+    def success_url(self, obj: Plan, result: Plan) -> str:
+        return reverse("tasks:plan_detail", args=[result.pk])
+
+
+class SectionEditAction(PlanMaintenanceAction):
+    """A section's title: the section of the plan (404 when it is not the plan's)."""
+
+    model = Section
+    object_name = "section"
+
+    def get_object(self) -> Section:
+        plan = _maintained_plan(self.request, self.kwargs["pk"])
+        section = (
+            Section.objects.filter(plan=plan, pk=self.kwargs["section_id"])
+            .select_related("plan__region")
+            .first()
         )
-    except ValidationError as error:
-        plan.refresh_from_db()
-        return render_plan_maintain(request, plan, status=400, errors=error.messages, form=name)
-    messages.success(request, success)
-    return then(result)
+        if section is None:
+            raise Http404
+        return section
+
+    def plan_of(self, obj: Section) -> Plan:
+        return obj.plan
+
+    def form_name(self, obj: Section) -> str:
+        return f"section-{obj.pk}"
+
+    def success_url(self, obj: Section, result: Section) -> str:
+        return reverse("tasks:plan_maintain", args=[obj.plan_id])
 
 
-@login_required
-@require_POST
-def plan_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    plan = _maintained_plan(request, pk)
+class PlanAddTaskAction(PlanMaintenanceAction):
+    """A new task in a section of the plan, with its departments (the service takes no plan)."""
 
-    def run() -> Plan:
-        data = _form_data(PlanEditForm(request.POST))
-        return maintenance.plan_edit(
-            actor=_actor(request),
-            plan=plan,
-            expected_version=data["version"],
-            title=data["title"],
-            doc_number=data["doc_number"],
-            issuer=data["issuer"],
-            issued_on=data["issued_on"],
-            period=(data["period_start"], data["period_end"]),
-        )
+    def get_form_kwargs(self, obj: Plan) -> dict[str, Any]:
+        return {"plan": obj, "registry": registry(self.request.user, obj)}
 
-    return _perform_on_plan(
-        request, plan, "plan", run, _("已保存方案信息。"), lambda p: redirect("tasks:plan_detail", p.pk)
-    )
+    def success_url(self, obj: Plan, result: Task) -> str:
+        return reverse("tasks:task_detail", args=[result.pk])
 
 
-@login_required
-@require_POST
-def section_edit(request: AuthenticatedRequest, pk: int, section_id: int) -> HttpResponse:
-    plan = _maintained_plan(request, pk)
-    section = Section.objects.filter(plan=plan, pk=section_id).first()
-    if section is None:
-        raise Http404
-
-    def run() -> Section:
-        data = _form_data(SectionEditForm(request.POST))
-        return maintenance.section_edit(
-            actor=_actor(request), section=section, expected_version=data["version"], title=data["title"]
-        )
-
-    return _perform_on_plan(
-        request,
-        plan,
-        f"section-{section.pk}",
-        run,
-        _("已保存章节标题。"),
-        lambda s: redirect("tasks:plan_maintain", plan.pk),
-    )
-
-
-@login_required
-@require_POST
-def plan_add_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    plan = _maintained_plan(request, pk)
-
-    def run() -> Task:
-        data = _form_data(PlanTaskForm(request.POST, plan=plan))
-        return maintenance.task_add(
-            actor=_actor(request),
-            section=data["section"],
-            title=data["title"],
-            full_text=data["full_text"],
-            due_date=data["due_date"],
-            departments=departments_from_post(request, plan),
-        )
-
-    return _perform_on_plan(
-        request,
-        plan,
-        "add",
-        run,
-        _("已新增任务,承办单位已收到通知。"),
-        lambda t: redirect("tasks:task_detail", t.pk),
-    )
+# Each form: its action, the form, the service it calls, what the page says after it.
+task_edit = TaskMaintenanceAction.as_view(
+    slot="edit", form_class=TaskEditForm, service=maintenance.task_edit, success_message=_("已保存任务内容。")
+)
+task_departments = TaskDepartmentsAction.as_view(
+    slot="departments",
+    form_class=TaskDepartmentsForm,
+    service=maintenance.task_reassign,
+    success_message=_("已调整承办单位,相关单位已收到通知。"),
+)
+task_split = TaskSplitAction.as_view(
+    slot="split", form_class=SplitForm, service=maintenance.task_split, success_message=_("已拆分出新任务。")
+)
+task_merge = TaskMergeAction.as_view(
+    slot="merge", form_class=MergeForm, service=maintenance.task_merge, success_message=_("已合并任务。")
+)
+task_move = TaskMoveAction.as_view(
+    slot="move", form_class=MoveForm, service=maintenance.task_move, success_message=_("已调整任务所在章节。")
+)
+task_cancel = TaskMaintenanceAction.as_view(
+    slot="cancel", form_class=CancelForm, service=maintenance.task_cancel, success_message=_("已取消任务。")
+)
+task_restore = TaskMaintenanceAction.as_view(
+    slot="restore",
+    form_class=RestoreForm,
+    service=maintenance.task_restore,
+    success_message=_("已恢复任务。"),
+)
+plan_edit = PlanEditAction.as_view(
+    slot="plan", form_class=PlanEditForm, service=maintenance.plan_edit, success_message=_("已保存方案信息。")
+)
+section_edit = SectionEditAction.as_view(
+    form_class=SectionEditForm, service=maintenance.section_edit, success_message=_("已保存章节标题。")
+)
+plan_add_task = PlanAddTaskAction.as_view(
+    slot="add",
+    form_class=PlanTaskForm,
+    service=maintenance.task_add,
+    success_message=_("已新增任务,承办单位已收到通知。"),
+)

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from departments.http import AuthenticatedRequest
+from ipplan.generic import SHOWN, Refusal
 from ipplan.permissions import Action, can
 from notifications.models import Notification
 
@@ -66,10 +67,7 @@ def maintenance_note(reason: str) -> str:
 def render_task_page(
     request: AuthenticatedRequest,
     task: Task,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    conflict: dict[str, Any] | None = None,
+    refusal: Refusal = SHOWN,
 ) -> HttpResponse:
     """The task page; after a refused action, with the errors and what the user had typed."""
     reports = task.reports.select_related(
@@ -119,11 +117,9 @@ def render_task_page(
         "merged_from": task.merged_from.order_by("path"),
         "split_into": task.split_into.order_by("path"),
         "former_paths": [alias.path for alias in task.path_aliases.all()],
-        "errors": errors or [],
-        "conflict": conflict,
-        "posted": request.POST if request.method == "POST" else {},
+        **refusal.context(),
     }
-    return render(request, "tasks/task_detail.html", context, status=status)
+    return render(request, "tasks/task_detail.html", context, status=refusal.status)
 
 
 @login_required
