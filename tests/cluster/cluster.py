@@ -61,8 +61,10 @@ from simple_history.utils import bulk_create_with_history
 from notifications.calendar import working_day_on_or_after
 
 today = timezone.localdate()
-# the sweep runs for a working day (on a weekend or holiday a sweep of "today" does nothing)
-as_of = working_day_on_or_after(today + dt.timedelta(days=1))
+# the sweep runs for a working day (on a weekend or holiday a sweep of "today" does nothing), two
+# weeks ahead: the nodes' beat sweeps the real today meanwhile, and must find nothing due soon
+# (the policy's day-before reminder would fire if as_of were tomorrow)
+as_of = working_day_on_or_after(today + dt.timedelta(days=14))
 province = region_create(code="440000", name="广东省", level=RegionLevel.PROVINCE)
 city = region_create(code="441900", name="东莞市", level=RegionLevel.CITY, parent=province)
 plan = plan_create(actor=None, region=city, title="双节点测试方案")

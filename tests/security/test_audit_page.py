@@ -7,6 +7,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from ipplan.security.choices import EventAction, EventResult
 from ipplan.security.models import SecurityEvent
@@ -59,7 +60,8 @@ def test_search_by_actor_action_result_and_address(client: Client, logged: World
     assert [e.object_type for e in rows] == ["ledger"]
     rows = list(client.get(reverse("security:events"), {"source_ip": "192.0.2"}).context["page"])
     assert [e.actor_name for e in rows] == ["mallory"]
-    today = rows[0].time.date().isoformat()
+    # the search's days are local days (Asia/Shanghai), as the auditor reads them
+    today = timezone.localtime(rows[0].time).date().isoformat()
     rows = list(client.get(reverse("security:events"), {"start": today, "end": today}).context["page"])
     assert len(rows) >= 3
     assert list(client.get(reverse("security:events"), {"end": "2000-01-01"}).context["page"]) == []
