@@ -25,7 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import JobHeartbeat
 from .permissions import Action, can, role_of
-from .restrict import restrict
+from .restrict import RestrictQuerySet, restrict
 from .roles import Role
 
 #: The action a user needs on an object to pick it in a form's choice list (model label -> action);
@@ -43,11 +43,13 @@ def choice_queryset(
     """``queryset`` narrowed to the objects ``user`` may pick in an admin form (by ``action``, or
     by the model's entry in CHOICE_ACTIONS)."""
     action = action or CHOICE_ACTIONS.get(queryset.model._meta.label_lower, Action.VIEW_PLAN)
-    try:
-        return restrict(queryset, user, action)
-    except (LookupError, TypeError):
-        # Models outside the policy (auth groups, permissions): administrators only.
-        return queryset if role_of(user) == Role.ADMIN else queryset.none()
+    if isinstance(queryset, RestrictQuerySet):
+        try:
+            return restrict(queryset, user, action)
+        except LookupError:
+            pass  # a restrictable model the policy has no scope for
+    # Models outside the policy (auth groups, permissions): administrators only.
+    return queryset if role_of(user) == Role.ADMIN else queryset.none()
 
 
 def _by_field(error: ValidationError) -> dict[str | None, list[str]]:
