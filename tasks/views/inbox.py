@@ -22,14 +22,11 @@ SORTS = {
     "progress": (_("进度"), ("progress", "light_rank", "id")),
     "updated": (_("最近更新"), ("-updated_at", "id")),
 }
-PAGE_SIZE = 50
 
 
 class Inbox(TaskListPage):
     """The department's tasks through the page's filters, sorted; the light counts ignore the
     light filter; htmx asks for the table alone."""
-
-    paginate_by = PAGE_SIZE
 
     def narrow(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
         user, params = self.request.user, self.request.GET
