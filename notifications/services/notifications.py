@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -71,6 +71,24 @@ def notification_create(
             return row, True
     except IntegrityError:
         return Notification.objects.get(dedup_key=dedup_key), False
+
+
+def notifications_create_for(
+    recipients: Iterable[User],
+    *,
+    actor: User,
+    kind: str,
+    message: Message,
+    key: str,
+    task: models.Model | None = None,
+) -> None:
+    """One notification per recipient, never to the actor (who knows what they did);
+    ``key:<user id>`` is each one's dedup key, so that a repeated call creates none again."""
+    for user in recipients:
+        if user.pk != actor.pk:
+            notification_create(
+                recipient=user, kind=kind, message=message, dedup_key=f"{key}:{user.pk}", task=task
+            )
 
 
 class NewNotification(NamedTuple):

@@ -36,7 +36,7 @@ from ipplan.audit import save_as
 from ipplan.permissions import Action, require
 from ipplan.versioning import lock_and_check, save_versioned, version_of
 from notifications.choices import NotificationKind
-from notifications.services.notifications import notification_create
+from notifications.services.notifications import notifications_create_for
 
 from .. import events
 from .. import status as status_table
@@ -112,15 +112,14 @@ def _notify(
     def message() -> str:
         return str(text) % {**_params(task), **params}
 
-    for user in _members(_department_ids(task) if departments is None else departments):
-        if user.pk != actor.pk:
-            notification_create(
-                recipient=user,
-                kind=NotificationKind.TASK_CHANGED,
-                message=message,
-                dedup_key=f"maint:{key}:t{task.pk}:v{task.version}:{user.pk}",
-                task=task,
-            )
+    notifications_create_for(
+        _members(_department_ids(task) if departments is None else departments),
+        actor=actor,
+        kind=NotificationKind.TASK_CHANGED,
+        message=message,
+        key=f"maint:{key}:t{task.pk}:v{task.version}",
+        task=task,
+    )
 
 
 def _params(task: Task) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from ipplan.permissions import Action, can, require
 from ipplan.roles import Role
 from ipplan.versioning import save_versioned
 from notifications.choices import NotificationKind
-from notifications.services.notifications import Message, notification_create
+from notifications.services.notifications import notifications_create_for
 
 from .. import events
 from .. import status as status_table
@@ -74,17 +74,6 @@ def task_members(task: Task, *, lead_only: bool = False) -> QuerySet[User]:
 
 
 # --- shared checks and steps ------------------------------------------------------------------
-
-
-def _notify(
-    recipients: Iterable[User], *, actor: User, kind: str, task: Task, message: Message, key: str
-) -> None:
-    """One notification per recipient, never to the actor; ``key:<user id>`` makes it once only."""
-    for user in recipients:
-        if user.pk != actor.pk:
-            notification_create(
-                recipient=user, kind=kind, message=message, dedup_key=f"{key}:{user.pk}", task=task
-            )
 
 
 def _require_text(value: str, field: str, message: str) -> str:
@@ -183,7 +172,7 @@ def _notify_pending(request: TaskRequest, *, actor: User) -> None:
             "todo": _("请签批") if signoff else _("请审核"),
         }
 
-    _notify(
+    notifications_create_for(
         recipients,
         actor=actor,
         kind=NotificationKind.REQUEST_PENDING,
@@ -206,7 +195,7 @@ def _notify_result(request: TaskRequest, *, actor: User) -> None:
             "comment": request.decision_comment,
         }
 
-    _notify(
+    notifications_create_for(
         task_members(task, lead_only=True),
         actor=actor,
         kind=NotificationKind.REVIEW_RESULT,
@@ -376,7 +365,7 @@ def task_urge(*, actor: User, task: Task, message: str) -> Urge:
             "message": message,
         }
 
-    _notify(
+    notifications_create_for(
         task_members(task),
         actor=actor,
         kind=NotificationKind.URGE,
@@ -425,7 +414,7 @@ def report_review(*, actor: User, report: ProgressReport, accept: bool, comment:
         return text.strip()
 
     recipients = [report.author] if report.author.is_active else []
-    _notify(
+    notifications_create_for(
         recipients,
         actor=actor,
         kind=NotificationKind.REVIEW_RESULT,
