@@ -258,8 +258,12 @@ class ServiceActionView(LoginRequiredMixin, View):
             messages.success(request, message)
         target = request.POST.get("next", "") if self.follow_next else ""
         if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            return redirect(target)
-        return redirect(self.success_url(obj, result))
+            return self.redirect_to(target)
+        return self.redirect_to(self.success_url(obj, result))
+
+    def redirect_to(self, url: str) -> HttpResponse:
+        """The answer of a success: a redirect to ``url`` (an htmx form may want another kind)."""
+        return redirect(url)
 
 
 class MessageActionView(ServiceActionView):

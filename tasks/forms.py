@@ -13,6 +13,7 @@ from ipplan.formfields import FileListField, FlagField, ISODateField, TextField,
 
 from .choices import AssignmentRole, TaskStatus
 from .models import Section, Task
+from .services.imports.edits import ROLES
 from .services.maintenance import Departments
 
 #: Largest document accepted for import; the parser refuses anything larger the same way.
@@ -107,6 +108,73 @@ class CommitImportForm(forms.Form):
             elif value:
                 mapped[resolution.name] = int(value)
         return mapped, create
+
+
+def _names(value: str) -> list[str]:
+    """Department names typed in one box, split at 、 , , or ;."""
+    return [
+        n.strip()
+        for n in value.replace(",", "、").replace(",", "、").replace(";", "、").split("、")
+        if n.strip()
+    ]
+
+
+def edit_op(post: Any) -> dict[str, Any]:
+    """The edit operation a preview form posts (the same JSON the API's PATCH takes)."""
+    kind = post.get("op", "")
+    op: dict[str, Any] = {"op": kind}
+    if kind in ("task", "delete", "merge", "split"):
+        op["path"] = post.get("path", "")
+    if kind in ("task", "add"):
+        for key in ("title", "full_text", "deadline"):
+            if key in post:
+                op[key] = post.get(key, "")
+        for role in ROLES:
+            if role in post:
+                op[role] = _names(post.get(role, ""))
+        if post.get("section"):
+            op["section"] = post["section"]
+    if kind == "merge":
+        op["into"] = post.get("into", "")
+    if kind == "split":
+        op["at"] = post.get("at", "")
+    if kind == "forget":
+        op["index"] = int(post["index"]) if str(post.get("index", "")).isdigit() else -1
+    if kind == "plan":
+        for key in ("title", "doc_number"):
+            if key in post:
+                op[key] = post.get(key, "")
+        start, end = post.get("period_start", ""), post.get("period_end", "")
+        if start.isdigit() and end.isdigit():
+            op["period"] = [int(start), int(end)]
+        elif "period_start" in post and not start and not end:
+            op["period"] = None
+    return op
+
+
+class ImportEditForm(forms.Form):
+    """One correction posted from the import preview, as ``plan_import_edit`` takes it: the edit
+    operation, the version the page showed (none: no check) and, with ``op=plan``, a new region
+    among ``regions`` (one outside them is ignored). The service judges the operation itself."""
+
+    version = forms.CharField(required=False)
+    region = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, regions: QuerySet[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.regions = regions
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        op = edit_op(self.data)
+        version, region = data.get("version", ""), data.get("region", "")
+        return {
+            "ops": [op],
+            "version": int(version) if version.isdigit() else None,
+            "region": self.regions.filter(pk=region).first()
+            if op["op"] == "plan" and region.isdigit()
+            else None,
+        }
 
 
 # --- plan maintenance (each form carries the version the page was rendered with) ----------------
@@ -357,6 +425,15 @@ class UrgeForm(forms.Form):
 class DeadlineForm(forms.Form):
     due_date = ISODateField(required=False)
     version = WholeNumberField()
+
+
+class PlanDeadlinesForm(forms.Form):
+    """One deadline for the open tasks of a whole plan, or of one section (its id) of it."""
+
+    due_date = ISODateField(
+        error_messages={"required": _("请选择有效的完成时限。"), "invalid": _("请选择有效的完成时限。")}
+    )
+    section = WholeNumberField(required=False)
 
 
 class ReportReviewForm(forms.Form):

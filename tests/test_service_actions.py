@@ -30,11 +30,11 @@ ALLOWED = {
     "with the recovery codes shown once (a page, never a redirect)",
     "departments/accounts/tokens.py:token_list": "the created token's secret is shown once in the POST's "
     "own answer (no redirect, not cached)",
-    # owned by the branch that restricts the import and plan pages (helper "restrict"); to move next
-    "tasks/views/imports.py:import_start": "imports.py is being changed by another branch",
-    "tasks/views/imports.py:import_preview_view": "imports.py is being changed by another branch",
-    "tasks/views/imports.py:import_edit": "imports.py is being changed by another branch",
-    "tasks/views/plans.py:plan_deadlines": "plans.py is being changed by another branch",
+    # a page more than an action: the preview
+    "tasks/views/imports.py:import_preview_view": "the preview page and its commit in one: a posted "
+    "region is stored with the import (one service call) and the preview read again for it before "
+    "the form exists, whose choices come from that preview; the commit then is a second service "
+    "call, and a refusal answers with the whole preview page",
 }
 
 

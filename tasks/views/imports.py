@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,17 +21,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from departments.http import AuthenticatedRequest
 from departments.models import Department, Region
 from ipplan.exceptions import ConflictError
+from ipplan.generic import MessageActionView, ServiceActionView
 from ipplan.permissions import Action, get_for, require
 from planparser import ParseError
 from planparser.dates import deadline_to_date
 
 from ..choices import ImportState
-from ..forms import CommitImportForm, ImportForm
+from ..forms import CommitImportForm, ImportEditForm, ImportForm
 from ..models import Plan, PlanImport, Task
 from ..services.imports.edits import imports_for, plan_import_edit, summarize, task_flags
 from ..services.imports.mapping import Choices
 from ..services.imports.progress import import_progress
 from ..services.imports.session import (
+    ImportSession,
     import_error_message,
     import_session_commit,
     import_session_discard,
@@ -63,38 +66,61 @@ def _redirect(request: AuthenticatedRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def import_start(request: AuthenticatedRequest, plan_id: int | None = None) -> HttpResponse:
-    """Upload or paste a plan; with ``plan_id``, a revised version of that plan."""
-    require(request.user, Action.IMPORT_PLAN)
-    replaces = get_for(request.user, Action.EDIT_PLAN, Plan.objects.all(), pk=plan_id) if plan_id else None
-    bound = request.method == "POST"
-    own = _own_region(request)
-    form = ImportForm(
-        request.POST if bound else None,
-        request.FILES if bound else None,
-        regions=_regions(request),
-        initial={"region": own.pk if own else None},
-    )
-    if request.method == "POST" and form.is_valid():
+class ImportStart(ServiceActionView):
+    """Upload or paste a plan; with ``plan_id``, a revised version of that plan. A document that
+    cannot be read is refused under the field it came in (nothing is stored then)."""
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "post"]
+    model = PlanImport
+    form_class = ImportForm
+    required = Action.IMPORT_PLAN
+
+    def get_object(self) -> Plan | None:
+        plan_id = self.kwargs.get("plan_id")
+        return (
+            get_for(self.request.user, Action.EDIT_PLAN, Plan.objects.all(), pk=plan_id) if plan_id else None
+        )
+
+    def get_form_kwargs(self, obj: Plan | None) -> dict[str, Any]:
+        own = _own_region(self.request)
+        return {"regions": _regions(self.request), "initial": {"region": own.pk if own else None}}
+
+    def get(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        require(request.user, Action.IMPORT_PLAN)
+        replaces = self.get_object()
+        return self.page(ImportForm(**self.get_form_kwargs(replaces)), replaces, 200)
+
+    def page(self, form: forms.BaseForm, replaces: Plan | None, status: int) -> HttpResponse:
+        context = {"form": form, "replaces": replaces}
+        return render(self.request, "tasks/import_start.html", context, status=status)
+
+    def perform(self, form: forms.BaseForm, obj: Plan | None) -> ImportSession:
         upload = form.cleaned_data.get("file")
         try:
-            session = import_session_start(
-                actor=request.user,
+            return import_session_start(
+                actor=self.request.user,
                 data=upload.read() if upload else None,
                 filename=upload.name if upload else "",
                 text=None if upload else form.cleaned_data["text"],
                 region=form.cleaned_data.get("region"),
-                replaces=replaces,
+                replaces=obj,
             )
-        except ParseError as error:  # nothing is stored then
-            form.add_error("file" if upload else "text", parse_error_message(error))
-        else:
-            name = "tasks:import_status" if session.pending else "tasks:import_preview"
-            return _redirect(request, reverse(name, args=[session.record.pk]))
-    status = 400 if request.method == "POST" else 200
-    return render(request, "tasks/import_start.html", {"form": form, "replaces": replaces}, status=status)
+        except ParseError as error:
+            raise ValidationError({"file" if upload else "text": parse_error_message(error)}) from error
+
+    def form_invalid(self, form: forms.BaseForm, obj: Plan | None) -> HttpResponse:
+        return self.page(form, obj, 400)
+
+    def success_url(self, obj: Plan | None, result: ImportSession) -> str:
+        name = "tasks:import_status" if result.pending else "tasks:import_preview"
+        return reverse(name, args=[result.record.pk])
+
+    def redirect_to(self, url: str) -> HttpResponse:
+        return _redirect(self.request, url)
+
+
+import_start = ImportStart.as_view()
 
 
 def _own_import(request: AuthenticatedRequest, pk: int) -> PlanImport:
@@ -349,72 +375,37 @@ def _iso(deadline: str | None) -> str:
     return day.isoformat() if day else ""
 
 
-def _names(value: str) -> list[str]:
-    return [
-        n.strip()
-        for n in value.replace(",", "、").replace(",", "、").replace(";", "、").split("、")
-        if n.strip()
-    ]
+class ImportEdit(MessageActionView):
+    """Store one correction with the import, then show the preview again (at its task list,
+    unless the correction was the plan's own data)."""
+
+    request: AuthenticatedRequest
+    model = PlanImport
+    form_class = ImportEditForm
+    object_name = "record"
+    success_message = _lazy("已保存修改。")
+    anchor = ""
+
+    def get_object(self) -> PlanImport:
+        return _previewed(self.request, self.kwargs["pk"])
+
+    def get_form_kwargs(self, obj: PlanImport) -> dict[str, Any]:
+        return {"regions": _regions(self.request)}
+
+    def get_form(self, obj: PlanImport) -> forms.BaseForm:
+        form = super().get_form(obj)
+        self.anchor = "#task-list" if form.data.get("op") != "plan" else ""
+        return form
+
+    def conflict(self, error: ConflictError, form: forms.BaseForm, obj: PlanImport) -> HttpResponse:
+        messages.error(self.request, _("该导入已被他人修改,已显示最新内容,请重新修改。"))
+        return redirect(self.page(obj))
+
+    def page(self, obj: PlanImport) -> str:
+        return reverse("tasks:import_preview", args=[obj.pk]) + self.anchor
 
 
-def edit_op(post: Any) -> dict[str, Any]:
-    """The edit operation a preview form posts (the same JSON the API's PATCH takes)."""
-    kind = post.get("op", "")
-    op: dict[str, Any] = {"op": kind}
-    if kind in ("task", "delete", "merge", "split"):
-        op["path"] = post.get("path", "")
-    if kind in ("task", "add"):
-        for key in ("title", "full_text", "deadline"):
-            if key in post:
-                op[key] = post.get(key, "")
-        for role, _label in ROLE_LABELS:
-            if role in post:
-                op[role] = _names(post.get(role, ""))
-        if post.get("section"):
-            op["section"] = post["section"]
-    if kind == "merge":
-        op["into"] = post.get("into", "")
-    if kind == "split":
-        op["at"] = post.get("at", "")
-    if kind == "forget":
-        op["index"] = int(post["index"]) if str(post.get("index", "")).isdigit() else -1
-    if kind == "plan":
-        for key in ("title", "doc_number"):
-            if key in post:
-                op[key] = post.get(key, "")
-        start, end = post.get("period_start", ""), post.get("period_end", "")
-        if start.isdigit() and end.isdigit():
-            op["period"] = [int(start), int(end)]
-        elif "period_start" in post and not start and not end:
-            op["period"] = None
-    return op
-
-
-@login_required
-@require_POST
-def import_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Store one correction with the import, then show the preview again."""
-    record = _previewed(request, pk)
-    version = request.POST.get("version", "")
-    region = None
-    if request.POST.get("op") == "plan" and request.POST.get("region"):
-        region = _regions(request).filter(pk=request.POST["region"]).first()
-    try:
-        plan_import_edit(
-            actor=request.user,
-            record=record,
-            ops=[edit_op(request.POST)],
-            version=int(version) if version.isdigit() else None,
-            region=region,
-        )
-    except ConflictError:
-        messages.error(request, _("该导入已被他人修改,已显示最新内容,请重新修改。"))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("已保存修改。"))
-    anchor = "#task-list" if request.POST.get("op") != "plan" else ""
-    return redirect(reverse("tasks:import_preview", args=[record.pk]) + anchor)
+import_edit = ImportEdit.as_view(service=plan_import_edit)
 
 
 @login_required

@@ -6,24 +6,24 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib import messages
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.http import HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from departments.http import AuthenticatedRequest
 from departments.models import Department
-from ipplan.generic import RestrictedListView
+from ipplan.generic import MessageActionView, RestrictedListView
 from ipplan.permissions import Action, can, get_for
 from notifications.services.policies import rules_for
 
 from ..choices import Light
 from ..dashboards import plan_figures
 from ..filtersets import TaskFilterSet
+from ..forms import PlanDeadlinesForm
 from ..lights import LIGHT_BY_RANK
 from ..marks import attach_marks
 from ..models import Assignment, IndicatorReading, Phase, Plan, Section, Task, local_today
@@ -254,23 +254,28 @@ def plan_section_tasks(request: AuthenticatedRequest, pk: int, section_id: int) 
     )
 
 
-@login_required
-@require_POST
-def plan_deadlines(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The bureau sets one deadline for a whole plan or one section of it (open tasks only)."""
-    plan = get_for(request.user, Action.VIEW_PLAN, Plan.objects.all(), pk=pk)
-    try:
-        due = dt.date.fromisoformat(request.POST.get("due_date", ""))
-    except ValueError:
-        messages.error(request, _("请选择有效的完成时限。"))
-        return redirect("tasks:plan_detail", plan.pk)
-    section_id = request.POST.get("section") or ""
-    if section_id:
-        section = get_object_or_404(Section, pk=section_id, plan=plan)
-        changed = deadline_set_for_section(actor=request.user, section=section, due_date=due)
-    else:
-        changed = deadline_set_for_plan(actor=request.user, plan=plan, due_date=due)
-    messages.success(
-        request, _("已为 %(n)s 项未办结任务设置完成时限 %(date)s。") % {"n": changed, "date": due.isoformat()}
-    )
-    return redirect("tasks:plan_detail", plan.pk)
+class PlanDeadlines(MessageActionView):
+    """The bureau sets one deadline for a whole plan or one section of it (open tasks only); a
+    section of another plan answers 404."""
+
+    request: AuthenticatedRequest
+    model = Plan
+    lookup_action = Action.VIEW_PLAN
+    form_class = PlanDeadlinesForm
+
+    def perform(self, form: forms.BaseForm, obj: Plan) -> tuple[int, dt.date]:
+        due, section_id = form.cleaned_data["due_date"], form.cleaned_data["section"]
+        if section_id:
+            section = get_object_or_404(Section, pk=section_id, plan=obj)
+            return deadline_set_for_section(actor=self.request.user, section=section, due_date=due), due
+        return deadline_set_for_plan(actor=self.request.user, plan=obj, due_date=due), due
+
+    def get_success_message(self, obj: Plan, result: tuple[int, dt.date]) -> str:
+        changed, due = result
+        return _("已为 %(n)s 项未办结任务设置完成时限 %(date)s。") % {"n": changed, "date": due.isoformat()}
+
+    def page(self, obj: Plan) -> str:
+        return reverse("tasks:plan_detail", args=[obj.pk])
+
+
+plan_deadlines = PlanDeadlines.as_view()
