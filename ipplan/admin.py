@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .adminbase import NoWritesMixin
 from .models import JobHeartbeat
 from .permissions import Action, can, role_of
 from .restrict import RestrictQuerySet, restrict
@@ -207,17 +208,8 @@ class PolicyInline(PolicyAdminMixin, admin.TabularInline):  # type: ignore[type-
     show_change_link = True
 
 
-class ReadOnlyMixin:
+class ReadOnlyMixin(NoWritesMixin):
     """View, search, filter and history only; the object is edited on its portal page."""
-
-    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
 
     def portal_url(self, obj: Any) -> str | None:
         """The portal page where ``obj`` is changed (None: there is none)."""
@@ -249,7 +241,7 @@ class ReadOnlyPolicyInline(ReadOnlyMixin, PolicyInline):
 
 
 @admin.register(JobHeartbeat)
-class JobHeartbeatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class JobHeartbeatAdmin(NoWritesMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "last_run_at", "runs"]
     readonly_fields = ["name", "last_run_at", "runs"]
 
@@ -258,12 +250,3 @@ class JobHeartbeatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can(request.user, Action.MANAGE_NOTIFICATIONS)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

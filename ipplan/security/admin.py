@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
+from ipplan.adminbase import NoWritesMixin
 from ipplan.permissions import Action, can
 from ipplan.restrict import restrict
 
@@ -15,7 +16,7 @@ from .models import SecurityEvent
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SecurityEventAdmin(NoWritesMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
         "seq",
         "time",
@@ -40,12 +41,3 @@ class SecurityEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can(request.user, Action.USE_ADMIN_SITE) and can(request.user, Action.VIEW_SECURITY_LOG, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
