@@ -177,3 +177,40 @@ def form_card(
         versioned,
         content,
     )
+
+
+@register.simple_block_tag(takes_context=True)
+def import_edit_form(
+    context: template.Context, content: str, record: Any, op: str, *, path: str = "", css: str = ""
+) -> SafeString:
+    """One correction form of an import's preview: posts ``op`` (on the task at ``path``, if
+    given) with the version of ``record`` the page was rendered with; ``content`` the fields."""
+    on_task = format_html('<input type="hidden" name="path" value="{}">', path) if path else ""
+    return format_html(
+        '<form method="post" action="{}" class="{}">{}<input type="hidden" name="op" value="{}">{}'
+        '<input type="hidden" name="version" value="{}">{}</form>',
+        reverse("tasks:import_edit", args=[record.pk]),
+        css,
+        CsrfTokenNode().render(context),
+        op,
+        on_task,
+        record.version,
+        content,
+    )
+
+
+@register.simple_block_tag
+def conflict_alert(content: str, conflict: Any) -> SafeString:
+    """A form refused as stale (409): the service's message, then ``content``, what the page says
+    of the current state; nothing without a ``conflict``."""
+    if not conflict:
+        return mark_safe("")
+    return format_html(
+        '<div class="alert alert-warning" role="alert" id="conflict">\n'
+        "  <strong>{}</strong> {}\n"
+        '  <div class="small mt-1">{}</div>\n'
+        "</div>",
+        gettext("保存未成功:"),
+        conflict["message"],
+        content,
+    )
