@@ -41,6 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.IPPLAN_FIGURES_CACHE_SECONDS = 0
     # The same for the dashboard ranking's stored department counts (marked stale on commit).
     settings.IPPLAN_STORED_DEPARTMENT_FIGURES = False
+    # Every test client loads the middleware afresh, and whitenoise would walk and stat every static
+    # file of the finders each time (~10 ms a client, thousands of clients a run): it looks a file
+    # up when it is asked for instead (what it does in development), serving the same files.
+    settings.WHITENOISE_AUTOREFRESH = True
     _own_redis_databases()
 
 
