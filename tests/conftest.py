@@ -15,12 +15,13 @@ from django.test.signals import clear_cache_handlers
 from ipplan.hashers import PBKDF2SM3PasswordHasher
 
 from .factories import PASSWORD, World, make_world
-from .support.matrix import _fresh_state, _media, _world_once, matrix_world
+from .support.matrix import _fresh_state, _media, _world_once, _world_rows, matrix_world
 from .support.querycount import ConstantQueries, constant_queries_check
 
 __all__ = ["PASSWORD", "World", "make_world"]
-# the API matrix's fixtures, for any test module that checks an endpoint with ``matrix_case``
-MATRIX_FIXTURES = (_fresh_state, _media, _world_once, matrix_world)
+# the API matrix's fixtures, for any test module that checks an endpoint with ``matrix_case`` or takes
+# ``world_once``
+MATRIX_FIXTURES = (_fresh_state, _media, _world_once, _world_rows, matrix_world)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,6 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.IPPLAN_FIGURES_CACHE_SECONDS = 0
     # The same for the dashboard ranking's stored department counts (marked stale on commit).
     settings.IPPLAN_STORED_DEPARTMENT_FIGURES = False
+    # Every test client loads the middleware afresh, and whitenoise would walk and stat every static
+    # file of the finders each time (~10 ms a client, thousands of clients a run): it looks a file
+    # up when it is asked for instead (what it does in development), serving the same files.
+    settings.WHITENOISE_AUTOREFRESH = True
     _own_redis_databases()
 
 

@@ -15,6 +15,7 @@ from tasks.models import Plan, ProgressReport, Task
 from tasks.services import progress_report_submit
 
 from .conftest import World
+from .support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 A = Action
 READ = {

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from .conftest import PASSWORD, World
+from .support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 

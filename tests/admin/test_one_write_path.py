@@ -32,6 +32,7 @@ from tasks.services import (
     task_urge,
 )
 from tests.conftest import World
+from tests.support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 from webhooks import services as webhook_services
 
 from .helpers import post_data

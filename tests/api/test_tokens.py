@@ -26,6 +26,7 @@ from notifications.services.notifications import notification_create
 from tasks.models import Task
 
 from ..conftest import PASSWORD, World
+from ..support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 

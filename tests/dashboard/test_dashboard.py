@@ -21,6 +21,7 @@ from tasks.models import Task
 from tasks.services import task_create
 
 from ..conftest import World
+from ..support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()

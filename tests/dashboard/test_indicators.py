@@ -15,6 +15,7 @@ from tasks.services import indicator_create, indicator_reading_record
 
 from ..conftest import World
 from ..factories import client_for
+from ..support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 

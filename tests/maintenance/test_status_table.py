@@ -22,6 +22,7 @@ from tasks.choices import RequestState, TaskStatus
 from tasks.models import Task, TaskRequest
 from tests.conftest import World
 from tests.factories import completion_row
+from tests.support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 

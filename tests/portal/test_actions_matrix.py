@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..conftest import World
+from ..support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 

@@ -26,6 +26,7 @@ from tasks.services.maintenance import task_cancel
 from tasks.services.progress import progress_report_submit, task_update_progress
 
 from ..conftest import PASSWORD, World
+from ..support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 

@@ -21,6 +21,7 @@ from ipplan.security.models import SecurityEvent
 from tasks.models import Attachment, Plan, ProgressReport, Task
 
 from ..conftest import PASSWORD, World
+from ..support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 
 pytestmark = pytest.mark.django_db
 

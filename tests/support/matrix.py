@@ -16,6 +16,7 @@ policy as DESIGN §1-2 state it (``PEOPLE``, ``GRANTS``, ``TARGETS``), never by 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -26,6 +27,7 @@ from django.core.cache import cache
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from departments.models import Department, User
 from ipplan.models import ApiToken, Tombstone
 from ipplan.permissions import Action
 from notifications.models import Notification
@@ -268,29 +270,62 @@ def matrix_case(method: str, path: str, *ops: Op) -> Callable[..., None]:
 # --- the world, and running one request ---------------------------------------------------------
 
 
+def _fresh(obj: Any) -> Any:
+    return type(obj)._default_manager.get(pk=obj.pk)
+
+
+def _read_again(world: World) -> World:
+    """The world's objects as stored (a service may hand back an object older than its row)."""
+    values: dict[str, Any] = {}
+    for field in fields(World):
+        value = getattr(world, field.name)
+        values[field.name] = (
+            {k: _fresh(u) for k, u in value.items()} if field.name == "users" else _fresh(value)
+        )
+    return World(**values)
+
+
 @pytest.fixture(scope="module")
 def _world_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """make_world() once for the module, inside a transaction rolled back at its end."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield make_world()
+        yield _read_again(make_world())
         transaction.set_rollback(True)
-
-
-def _fresh(obj: Any) -> Any:
-    return type(obj)._default_manager.get(pk=obj.pk)
 
 
 @pytest.fixture
 def matrix_world(_world_once: World, db: None, _fresh_state: None) -> World:
     """A fresh world for each case: ``db`` runs the case in a savepoint of the module's transaction
-    (rolled back after it), and the objects are read again so that no case sees another's."""
-    values: dict[str, Any] = {}
-    for field in fields(World):
-        value = getattr(_world_once, field.name)
-        values[field.name] = (
-            {k: _fresh(u) for k, u in value.items()} if field.name == "users" else _fresh(value)
-        )
-    return World(**values)
+    (rolled back after it), and each case gets its own copy of the objects as stored after
+    make_world() (what ``setUpTestData`` does), so that no case sees another's changes to them."""
+    return copy.deepcopy(_world_once)
+
+
+def _rows() -> tuple[Any, ...]:
+    """What a case could leave behind for the next: the tasks, what hangs on them, the people."""
+    return (
+        list(Task.objects.order_by("pk").values_list("pk", "version", "status", "progress")),
+        TaskRequest.objects.count(),
+        ProgressReport.objects.count(),
+        User.objects.count(),
+        Department.objects.count(),
+    )
+
+
+@pytest.fixture(scope="module")
+def _world_rows(_world_once: World) -> tuple[Any, ...]:
+    return _rows()
+
+
+@pytest.fixture(name="world")
+def world_once(matrix_world: World, _world_rows: tuple[Any, ...]) -> World:
+    """``world`` for a module of table-style cases, built once for the module: each case runs in a
+    savepoint of it, on its own copy of the objects. A module takes it with
+    ``from ..support.matrix import world_once`` (pytest finds the fixture by its name, ``world``);
+    its tests must not need ``transaction=True``, and one that does not ask for ``world`` may still
+    run inside it (and see its rows)."""
+    assert _rows() == _world_rows, "the case starts with what an earlier one wrote"
+    return matrix_world
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from tasks.services import (
 )
 
 from ..conftest import PASSWORD, World
+from ..support.matrix import world_once  # noqa: F401 (``world``, built once for the module)
 from .helpers import ALL_USERS, message_to, recipients, unchanged
 
 pytestmark = pytest.mark.django_db
