@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from departments.models import User
 from tasks.models import Task
 from tasks.services import task_set_due_date
 
 from ..conftest import PASSWORD, World
-from .conftest import VIEWPORTS
+from .conftest import VIEWPORTS, screenshot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ def login(browser: Any, base: str, username: str, viewport: dict[str, int] = DES
 
 
 def shoot(page: Any, directory: Path, name: str) -> None:
-    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+    screenshot(page, directory / f"{name}.png")
 
 
 def console_errors(page: Any) -> list[str]:
@@ -45,20 +46,23 @@ def console_errors(page: Any) -> list[str]:
 def visit(
     browser: Any, base: str, username: str, path: str, viewport: dict[str, int] = DESKTOP
 ) -> tuple[Any, list[str]]:
-    """``username`` signed in, on the page at ``path``; and the console errors it logs from then on."""
-    page = login(browser, base, username, viewport)
+    """``username`` signed in (a session made by the test), on the page at ``path``; and the console
+    errors it logs from then on."""
+    page = signed_in_page(browser, base, User.objects.get(username=username), viewport)
     errors = console_errors(page)
     page.goto(base + path)
+    assert "/accounts/login/" not in page.url, f"{username} is not signed in"
     return page, errors
 
 
 def assert_looks_finished(page: Any, url: str, name: str, viewport: str, screenshot_dir: Path) -> None:
-    """``url``, opened in ``page`` (a context on the screen ``viewport``), answers 200, is no wider
-    than the screen (no horizontal scrolling on a phone) and logs no console error; its screenshot
-    is kept as ``name-viewport``, and the page's context closed."""
+    """``url``, opened in ``page`` (a context on the screen ``viewport``, signed in), answers 200, is
+    no wider than the screen (no horizontal scrolling on a phone) and logs no console error; its
+    screenshot is kept as ``name-viewport`` (IPPLAN_SCREENSHOTS=1), and the page's context closed."""
     errors = console_errors(page)
     response = page.goto(url)
     assert response is not None and response.status == 200, url
+    assert "/accounts/login/" not in page.url, f"{name}: not signed in"
     page.wait_for_load_state("networkidle")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     width = VIEWPORTS[viewport]["width"]
@@ -171,7 +175,7 @@ def test_pages_look_finished(
         ("bureau", "/indicators/", "indicators"),
         ("bureau", "/assessment/", "assessment"),
     ]:
-        page = login(browser, base, username, VIEWPORTS[viewport])
+        page = signed_in_page(browser, base, world.users[username], VIEWPORTS[viewport])
         assert_looks_finished(page, base + path, name, viewport, screenshot_dir)
 
 
