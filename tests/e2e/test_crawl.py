@@ -147,7 +147,11 @@ def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, An
                 demo["fingerprint"] = database_fingerprint()
                 yield demo
         finally:
-            server.stop()
+            # Not server.stop(), which also ends the sharing of SQLite's in-memory connection with
+            # the server's threads: a socket Chromium opened ahead of need closes later, and its
+            # request thread then closes that connection. pytest-django's own live server leaves
+            # it shared for the whole session too.
+            server.thread.terminate()
             call_command("flush", verbosity=0, interactive=False)
 
 

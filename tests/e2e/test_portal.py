@@ -63,7 +63,9 @@ def assert_looks_finished(page: Any, url: str, name: str, viewport: str, screens
     response = page.goto(url)
     assert response is not None and response.status == 200, url
     assert "/accounts/login/" not in page.url, f"{name}: not signed in"
-    page.wait_for_load_state("networkidle")
+    # goto returns after the load event; nothing on these pages fetches after it (no htmx trigger
+    # on load or on an interval, no fetch), but the icon font may still be coming, and it has widths
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     width = VIEWPORTS[viewport]["width"]
     assert overflow <= 1, f"{name} is {overflow}px wider than a {width}px screen"
@@ -184,7 +186,11 @@ def test_dashboard_chart_segments_drill_down(browser: Any, site: tuple[str, Worl
     page = login(browser, base, "bureau")
     page.goto(f"{base}/dashboard/")
     page.wait_for_selector("#chart-lights canvas")
-    page.wait_for_timeout(1500)  # the ring's opening animation
+    # the ring's opening animation is over when ECharts' renderer has no animator left (what its
+    # own "finished" event waits for)
+    page.wait_for_function(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-lights')).getZr().animation.isFinished()"
+    )
     box = page.locator("#chart-lights").bounding_box()
     assert box is not None
     # the green segment of the ring: every task of the world is on track
