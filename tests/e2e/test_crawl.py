@@ -9,8 +9,8 @@ context per role and language.
 
 The demo is loaded once per module (on each pytest-xdist worker) and served by a live server of the
 module's own: the crawl only reads, and every case proves it by finding every table as the load left
-it (but the rows of ``REPLACED_ON_VISIT``, which no case reads). The browser holds a session made by the test; signing in through
-the form is driven by tests/e2e/test_portal.py.
+it (but the rows of ``REPLACED_ON_VISIT``, which no case reads). The browser holds a session made
+by the test; signing in through the form is driven by tests/e2e/test_portal.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The department's and the bureau's whole job in a real browser, with screenshots."""
+"""The department's and the bureau's whole job in a real browser (screenshots with IPPLAN_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
