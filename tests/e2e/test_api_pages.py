@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ..conftest import World
-from .conftest import VIEWPORTS
-from .test_portal import assert_looks_finished, login, shoot, visit
+from .conftest import VIEWPORTS, signed_in_page
+from .test_portal import assert_looks_finished, shoot, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -36,13 +36,13 @@ def test_a_token_made_in_the_browser_works_against_the_api(
 def test_token_and_webhook_pages_look_finished(
     browser: Any, site: tuple[str, World], screenshot_dir: Path, viewport: str
 ) -> None:
-    base, _world = site
+    base, world = site
     for path, name in [
         ("/accounts/tokens/", "tokens"),
         ("/webhooks/", "webhooks"),
         ("/webhooks/new/", "webhook-form"),
     ]:
-        page = login(browser, base, "bureau", VIEWPORTS[viewport])
+        page = signed_in_page(browser, base, world.users["bureau"], VIEWPORTS[viewport])
         assert_looks_finished(page, base + path, name, viewport, screenshot_dir)
 
 

@@ -4,20 +4,34 @@ with a full bell and a long name.
 
 Each page must not overflow sideways, no button or menu entry may wrap its label, the console must
 stay free of errors, and axe-core (vendored, served by the site) must find no serious or critical
-violation. Screenshots go to var/screenshots/crawl/. One browser; one context per role and language.
+violation. With IPPLAN_SCREENSHOTS=1 screenshots go to var/screenshots/crawl/. One browser; one
+context per role and language.
+
+The demo is loaded once per module (on each pytest-xdist worker) and served by a live server of the
+module's own: the crawl only reads, and every case proves it by finding every table as the load left
+it (but the rows of ``REPLACED_ON_VISIT``, which no case reads). The browser holds a session made
+by the test; signing in through the form is driven by tests/e2e/test_portal.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
+from django.db.models import Q
+from django.test.utils import modify_settings
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from pytest_django.live_server_helper import LiveServer
 
 from departments.models import User
 from notifications.choices import NotificationKind, NotificationState
@@ -26,11 +40,13 @@ from tasks.models import Plan
 from tasks.services.progress import task_update_progress
 from tasks.services.workflow import completion_request, completion_sign_off, extension_request
 
+from .conftest import screenshot, session_cookie
 from .layout import axe_violations, layout_problems, unfocusable_steps
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# Each case runs in a transaction rolled back at its end (it writes nothing: see ``demo``); the
+# demo itself is committed once for the module, where the live server's own connection sees it.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db]
 
-PASSWORD = "ipplan-demo-2026"
 ROLES = ["bureau", "admin", "security", "auditor", "leader", "head", "staff", "province"]
 # the user menu's pages are the same for everyone: crawled once, as the first role
 ACCOUNT_PAGES = ("/accounts/",)
@@ -43,8 +59,27 @@ UNREAD = 150  # the bell shows 99+
 PLAN_HEIGHT_LIMIT = 3000  # the 80-task demo plan's page on a 1366 px desktop, default view
 
 
-@pytest.fixture
-def demo(live_server: Any) -> dict[str, Any]:
+#: Rows that opening a page writes and the next opening replaces without reading: the sessions
+#: (each case's browser has its own), and the unconfirmed authenticator that the two-factor page
+#: makes afresh on every visit (second_factor_enrol_start deletes the one before).
+REPLACED_ON_VISIT = {Session: Q(pk__isnull=False), TOTPDevice: Q(confirmed=False)}
+
+
+def database_fingerprint() -> dict[str, str]:
+    """A digest of every table's rows, but those of ``REPLACED_ON_VISIT``."""
+    digests = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        rows = model._base_manager.order_by("pk")
+        if model in REPLACED_ON_VISIT:
+            rows = rows.exclude(REPLACED_ON_VISIT[model])
+        digests[model._meta.label] = hashlib.sha256(repr(list(rows.values_list())).encode()).hexdigest()
+    return digests
+
+
+def load_demo() -> dict[str, Any]:
+    """The demo with a long name and a full bell for everyone, and work in every queue."""
     call_command("load_demo", verbosity=0)
     User.objects.update(display_name=LONG_NAME)
     users = list(User.objects.all())
@@ -75,18 +110,49 @@ def demo(live_server: Any) -> dict[str, Any]:
         )
         completion_request(actor=staff, task=task, expected_version=task.version, reason="已按期完成。")
     completion_sign_off(actor=head, request=mine[0].requests.get())
+    due = mine[2].due_date
+    assert due is not None
     extension_request(
         actor=staff,
         task=mine[2],
-        requested_due_date=mine[2].due_date + dt.timedelta(days=60),
+        requested_due_date=due + dt.timedelta(days=60),
         reason="需协调资金。",
     )
+    first = plan.tasks.order_by("order").first()
+    assert first is not None
     return {
-        "base": live_server.url,
-        "plan": plan,
-        "task": plan.tasks.order_by("order").first(),
-        "requested": mine[0],
+        "plan": plan.pk,
+        "plan_tasks": plan.tasks.count(),
+        "task": first.pk,
+        "requested": mine[0].pk,
     }
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """The demo, committed, and a live server for it, for the whole module; a session per role
+    and language; the database's fingerprint once all that is written. Emptied at the end, as a
+    transactional test leaves it."""
+    with django_db_blocker.unblock():
+        server = LiveServer("localhost")
+        try:
+            with modify_settings(ALLOWED_HOSTS={"append": "localhost"}):
+                demo = load_demo()
+                demo["base"] = server.url
+                demo["cookies"] = {
+                    (user.username, language): session_cookie(server.url, user)
+                    for user in User.objects.filter(username__in=ROLES)
+                    for language in LANGUAGES
+                }
+                demo["fingerprint"] = database_fingerprint()
+                yield demo
+        finally:
+            # Not server.stop(), which also ends the sharing of SQLite's in-memory connection with
+            # the server's threads: a socket Chromium opened ahead of need closes later, and its
+            # request thread then closes that connection. pytest-django's own live server leaves
+            # it shared for the whole session too.
+            server.thread.terminate()
+            call_command("flush", verbosity=0, interactive=False)
 
 
 def nav_paths(page: Any) -> list[str]:
@@ -114,27 +180,23 @@ def test_every_page_for_every_role_holds_its_layout(
     """One role in one language a case, so that pytest-xdist spreads the crawl over its workers."""
     base = demo["base"]
     shots = screenshot_dir / "crawl"
-    shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     visited = 0
     locale = LANGUAGES[language]
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
+    context.add_cookies([demo["cookies"][role, language]])
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", role)
-    page.fill("#id_password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    assert "/accounts/login/" not in page.url, f"{role} could not sign in"
+    page.goto(f"{base}/")
+    assert "/accounts/login/" not in page.url, f"{role} is not signed in"
     paths = nav_paths(page)
     if role != ROLES[0]:
         paths = [p for p in paths if not p.startswith(ACCOUNT_PAGES)]
+    plan_page = f"/plans/{demo['plan']}/"
     if role in ("bureau", "leader", "head", "staff", "province"):
-        plan_page = f"/plans/{demo['plan'].pk}/"
-        paths += [plan_page, f"/tasks/{demo['task'].pk}/", f"/tasks/{demo['requested'].pk}/"]
+        paths += [plan_page, f"/tasks/{demo['task']}/", f"/tasks/{demo['requested']}/"]
         if role in ("bureau", "staff"):  # the plan's other two views
             paths += [f"{plan_page}?view=table", f"{plan_page}?view=timeline"]
     if role in ("bureau", "province"):
@@ -145,8 +207,7 @@ def test_every_page_for_every_role_holds_its_layout(
         # a wide desktop too, for the role with the fullest top bar
         for width, height in VIEWPORTS + ([(1920, 1080)] if role == ROLES[0] else []):
             page.set_viewport_size({"width": width, "height": height})
-            response = page.goto(f"{base}{path}")
-            page.wait_for_load_state("load")
+            response = page.goto(f"{base}{path}")  # returns once the page's load event has fired
             where = f"{role}/{language}/{width}px {path}"
             if response is None or response.status >= 400:
                 problems.append(f"{where}: HTTP {response.status if response else '?'}")
@@ -160,18 +221,19 @@ def test_every_page_for_every_role_holds_its_layout(
             for line in found:
                 print(line, flush=True)
             problems += found
-            if path == f"/plans/{demo['plan'].pk}/" and width == 1366 and role == "bureau":
+            if path == plan_page and width == 1366 and role == "bureau":
                 tall = page.evaluate("document.documentElement.scrollHeight")
-                print(f"plan page ({demo['plan'].tasks.count()} tasks), {language}, 1366 px: {tall} px tall")
+                print(f"plan page ({demo['plan_tasks']} tasks), {language}, 1366 px: {tall} px tall")
                 if tall >= PLAN_HEIGHT_LIMIT:
                     problems.append(f"{where}: {tall} px tall")
-            page.screenshot(
-                path=str(shots / f"{role}-{language}-{width}-{slug(path)}.png"),
-                full_page=width == 1366,
-            )
+            screenshot(page, shots / f"{role}-{language}-{width}-{slug(path)}.png", full_page=width == 1366)
             if errors:
                 problems += [f"{where}: console {e}" for e in errors]
                 errors.clear()
     context.close()
     print(f"crawled {visited} page views")
     assert not problems, "\n".join(problems[:80])
+    changed = [
+        label for label, digest in database_fingerprint().items() if demo["fingerprint"].get(label) != digest
+    ]
+    assert not changed, f"the crawl wrote to {changed}: its cases share the demo, so it must only read"

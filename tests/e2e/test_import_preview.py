@@ -16,6 +16,7 @@ from tasks.models import Plan, PlanImport
 from ..conftest import PASSWORD, World
 from ..imports.docs import PLAN_V1
 from ..imports.files import docx_bytes
+from .conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -80,7 +81,7 @@ def test_correct_three_tasks_reload_and_commit(
     assert "市财政局" in edited_row.inner_text() and "已修改" in edited_row.inner_text()
     second_row = page.locator('li[data-path="二.(一).2"]').inner_text()
     assert "2026年6月30日" in second_row or "2026-06-30" in second_row
-    page.screenshot(path=str(screenshot_dir / "import-preview-corrected.png"), full_page=True)
+    screenshot(page, screenshot_dir / "import-preview-corrected.png")
 
     page.click("button:has-text('确认导入')")
     page.wait_for_url(re.compile(r"/plans/\d+/(#.*)?$"))

@@ -1,4 +1,4 @@
-"""The department's and the bureau's whole job in a real browser, with screenshots."""
+"""The department's and the bureau's whole job in a real browser (screenshots with IPPLAN_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from departments.models import User
 from tasks.models import Task
 from tasks.services import task_set_due_date
 
 from ..conftest import PASSWORD, World
-from .conftest import VIEWPORTS
+from .conftest import VIEWPORTS, screenshot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ def login(browser: Any, base: str, username: str, viewport: dict[str, int] = DES
 
 
 def shoot(page: Any, directory: Path, name: str) -> None:
-    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+    screenshot(page, directory / f"{name}.png")
 
 
 def console_errors(page: Any) -> list[str]:
@@ -45,21 +46,26 @@ def console_errors(page: Any) -> list[str]:
 def visit(
     browser: Any, base: str, username: str, path: str, viewport: dict[str, int] = DESKTOP
 ) -> tuple[Any, list[str]]:
-    """``username`` signed in, on the page at ``path``; and the console errors it logs from then on."""
-    page = login(browser, base, username, viewport)
+    """``username`` signed in (a session made by the test), on the page at ``path``; and the console
+    errors it logs from then on."""
+    page = signed_in_page(browser, base, User.objects.get(username=username), viewport)
     errors = console_errors(page)
     page.goto(base + path)
+    assert "/accounts/login/" not in page.url, f"{username} is not signed in"
     return page, errors
 
 
 def assert_looks_finished(page: Any, url: str, name: str, viewport: str, screenshot_dir: Path) -> None:
-    """``url``, opened in ``page`` (a context on the screen ``viewport``), answers 200, is no wider
-    than the screen (no horizontal scrolling on a phone) and logs no console error; its screenshot
-    is kept as ``name-viewport``, and the page's context closed."""
+    """``url``, opened in ``page`` (a context on the screen ``viewport``, signed in), answers 200, is
+    no wider than the screen (no horizontal scrolling on a phone) and logs no console error; its
+    screenshot is kept as ``name-viewport`` (IPPLAN_SCREENSHOTS=1), and the page's context closed."""
     errors = console_errors(page)
     response = page.goto(url)
     assert response is not None and response.status == 200, url
-    page.wait_for_load_state("networkidle")
+    assert "/accounts/login/" not in page.url, f"{name}: not signed in"
+    # goto returns after the load event; nothing on these pages fetches after it (no htmx trigger
+    # on load or on an interval, no fetch), but the icon font may still be coming, and it has widths
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     width = VIEWPORTS[viewport]["width"]
     assert overflow <= 1, f"{name} is {overflow}px wider than a {width}px screen"
@@ -171,7 +177,7 @@ def test_pages_look_finished(
         ("bureau", "/indicators/", "indicators"),
         ("bureau", "/assessment/", "assessment"),
     ]:
-        page = login(browser, base, username, VIEWPORTS[viewport])
+        page = signed_in_page(browser, base, world.users[username], VIEWPORTS[viewport])
         assert_looks_finished(page, base + path, name, viewport, screenshot_dir)
 
 
@@ -180,7 +186,11 @@ def test_dashboard_chart_segments_drill_down(browser: Any, site: tuple[str, Worl
     page = login(browser, base, "bureau")
     page.goto(f"{base}/dashboard/")
     page.wait_for_selector("#chart-lights canvas")
-    page.wait_for_timeout(1500)  # the ring's opening animation
+    # the ring's opening animation is over when ECharts' renderer has no animator left (what its
+    # own "finished" event waits for)
+    page.wait_for_function(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-lights')).getZr().animation.isFinished()"
+    )
     box = page.locator("#chart-lights").bounding_box()
     assert box is not None
     # the green segment of the ring: every task of the world is on track
