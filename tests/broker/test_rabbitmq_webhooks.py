@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support.processes import manage, reconnected, stop, wait_for
+from ..support.processes import migrated_sqlite, reconnected, stop, wait_for
 from ..webhooks.conftest import Receiver, start_receiver  # noqa: F401 (a fixture used below)
 from ..webhooks.test_worker import CHANGE, SETUP, Stack
 from .rabbit import OnRabbitMQ, available, publish
@@ -65,7 +65,7 @@ def test_webhook_in_flight_when_rabbitmq_crashes_is_delivered_once(
 ) -> None:
     receiver: Receiver = start_receiver()
     receiver.hold_first = threading.Event()
-    assert manage("migrate", "--noinput", env=stack.env, timeout=300).returncode == 0
+    migrated_sqlite(stack.db)
     world = stack.shell(SETUP.replace("{url!r}", repr(receiver.url)), "SETUP")
     receiver.secret = world["secret"]
     stack.rabbit.start()
