@@ -65,10 +65,11 @@ def test_webhook_in_flight_when_rabbitmq_crashes_is_delivered_once(
 ) -> None:
     receiver: Receiver = start_receiver()
     receiver.hold_first = threading.Event()
+    stack.rabbit.launch()
     migrated_sqlite(stack.db)
     world = stack.shell(SETUP.replace("{url!r}", repr(receiver.url)), "SETUP")
     receiver.secret = world["secret"]
-    stack.rabbit.start()
+    stack.rabbit.started()
     stack.start_worker()
     change = stack.shell(CHANGE.replace("{task}", str(world["task"])), "CHANGE")
     event_id, delivery_id = change["event"], change["delivery"]

@@ -31,6 +31,7 @@ from ..support.processes import (
     manage,
     migrated_sqlite,
     ready_worker,
+    ready_workers,
     reconnected,
     stop,
     wait_for,
@@ -154,6 +155,14 @@ class Stack(BrokerStack):
         self.workers.append(proc)
         return proc
 
+    def start_workers(self, *names: str) -> None:
+        """Workers on every queue, started together."""
+        commands = [
+            (celery_worker(name, concurrency=self.concurrency, solo_node=True), self.tmp / f"{name}.log")
+            for name in names
+        ]
+        self.workers += ready_workers(commands, self.env, self.worker_timeout)
+
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         stop(proc, signal.SIGKILL, timeout=10)
 
@@ -179,9 +188,10 @@ class Stack(BrokerStack):
         return keys
 
     def close(self) -> None:
+        # the test is over and has checked what it sent: no warm shutdown to wait for
         for proc in self.workers:
             if proc.poll() is None:
-                stop(proc, timeout=20)
+                stop(proc, signal.SIGKILL, timeout=10)
         super().close()
         self.smtp.shutdown()
         self.smtp.server_close()
@@ -206,8 +216,7 @@ def _tick_until(stack: Stack, done, timeout: float) -> bool:  # type: ignore[no-
 def test_two_concurrent_sweeps_over_1000_due_tasks_create_and_mail_each_once(stack: Stack) -> None:
     stack.setup(1000)
     stack.start_redis()
-    stack.start_worker("w1")
-    stack.start_worker("w2")
+    stack.start_workers("w1", "w2")
     started = time.monotonic()
     # two beats at once: the same tick twice, to two workers with four processes each
     stack.send("tasks.jobs.reminders_tick", as_of=AS_OF)

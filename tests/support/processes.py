@@ -135,16 +135,25 @@ def ready_worker(
     command: list[str], env: dict[str, str], log: Path, timeout: float = 90
 ) -> subprocess.Popen[bytes]:
     """A Celery worker spawned from ``command`` that has said it is ready (and is still running)."""
-    proc = spawn(command, env, log)
+    return ready_workers([(command, log)], env, timeout)[0]
+
+
+def ready_workers(
+    commands: list[tuple[list[str], Path]], env: dict[str, str], timeout: float = 90
+) -> list[subprocess.Popen[bytes]]:
+    """Celery workers spawned at once, each from its command with its log, that have all said they
+    are ready (and are still running)."""
+    procs = [spawn(command, env, log) for command, log in commands]
     try:
-        assert wait_for(lambda: "ready." in log.read_text() or proc.poll() is not None, timeout), (
-            log.read_text()[-3000:]
-        )
-        assert "ready." in log.read_text() and proc.poll() is None, log.read_text()[-3000:]
+        for proc, (_command, log) in zip(procs, commands, strict=True):
+            said = lambda proc=proc, log=log: "ready." in log.read_text() or proc.poll() is not None  # noqa: E731
+            assert wait_for(said, timeout), log.read_text()[-3000:]
+            assert "ready." in log.read_text() and proc.poll() is None, log.read_text()[-3000:]
     except BaseException:
-        stop(proc)
+        for proc in procs:
+            stop(proc)
         raise
-    return proc
+    return procs
 
 
 def reconnected(proc: subprocess.Popen[bytes], log: Path, broker: str, timeout: float) -> bool:

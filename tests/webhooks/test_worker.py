@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import time
@@ -125,8 +126,9 @@ class Stack(BrokerStack):
         return dict(row)
 
     def close(self) -> None:
+        # the test is over and has checked what was sent: no warm shutdown to wait for
         if self.worker is not None and self.worker.poll() is None:
-            stop(self.worker)
+            stop(self.worker, signal.SIGKILL, timeout=10)
         super().close()
 
 
