@@ -106,6 +106,7 @@ XDIST_GROUPS = {
     "tests/security/test_bodies.py": "gunicorn-bodies",  # module: gunicorn under a memory limit
     "tests/broker/test_routing.py": "broker-routing",  # module: its own broker set-up
     "tests/broker/test_rabbitmq": "rabbitmq",  # a RabbitMQ server per test: one at a time
+    "tests/cluster/": "cluster",  # module: two web nodes, two workers, nginx, Redis, a database
 }
 
 

@@ -17,7 +17,16 @@ from django.core.management import call_command
 from ipplan.jobs import heartbeat
 from ipplan.models import JobHeartbeat
 
-from .support.processes import celery_worker, clean_env, free_port, manage, redis_server, spawn, wait_for
+from .support.processes import (
+    celery_worker,
+    clean_env,
+    free_port,
+    manage,
+    migrated_sqlite,
+    redis_server,
+    spawn,
+    wait_for,
+)
 
 
 def test_no_missing_migrations(tmp_path: Path) -> None:
@@ -152,7 +161,7 @@ def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
         IPPLAN_TICK_SECONDS="1",
     )
     redis = redis_server(redis_port, env, tmp_path / "redis.log")
-    assert manage("migrate", "--noinput", env=env).returncode == 0
+    migrated_sqlite(tmp_path / "worker.sqlite3")
     log = tmp_path / "worker.log"
     proc = spawn(
         celery_worker("test", concurrency=1, beat_schedule=tmp_path / "beat-schedule"),

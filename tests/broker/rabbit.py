@@ -61,13 +61,20 @@ class RabbitMQ:
         return f"amqp://guest:guest@127.0.0.1:{self.port}//"
 
     def start(self) -> None:
+        self.launch()
+        self.started()
+
+    def launch(self) -> None:
+        """Start the node without waiting for it (``started`` waits): a test sets up meanwhile."""
         self.starts += 1
-        log = self.base / f"rabbitmq-{self.starts}.log"
-        self.proc = spawn([SERVER], self.env, log)
-        assert wait_for(
-            lambda: "Server startup complete" in log.read_text() or self.proc.poll() is not None, 120
-        )
-        assert self.proc.poll() is None and port_open(self.port), log.read_text()[-4000:]
+        self.proc = spawn([SERVER], self.env, self.base / f"rabbitmq-{self.starts}.log")
+
+    def started(self) -> None:
+        """Wait until the node launched last has started and listens."""
+        log, proc = self.base / f"rabbitmq-{self.starts}.log", self.proc
+        assert proc is not None, "launch it first"
+        assert wait_for(lambda: "Server startup complete" in log.read_text() or proc.poll() is not None, 120)
+        assert proc.poll() is None and port_open(self.port), log.read_text()[-4000:]
 
     def stop(self, *, crash: bool = True) -> None:
         """SIGKILL (a crash: nothing flushed on the way out) or SIGTERM (an orderly stop)."""

@@ -61,8 +61,9 @@ def test_a_queued_tick_survives_a_broker_crash_and_is_delivered_once(stack: Rabb
     broker and its restart; a worker for that queue alone then creates and mails each reminder
     once, with no further tick from beat. A flood of webhook jobs queued first, on their own
     queue, neither delays it nor is touched by that worker."""
+    stack.rabbit.launch()
     stack.setup(200)
-    stack.rabbit.start()
+    stack.rabbit.started()
     stack.send("webhooks.jobs.webhooks_deliver", times=500)
     stack.send("tasks.jobs.reminders_tick", as_of=AS_OF)
     before = stack.waiting()
@@ -86,8 +87,9 @@ def test_broker_crash_mid_delivery_every_reminder_mailed_once(stack: RabbitStack
     """RabbitMQ is killed while a worker mails the tick's reminders. The job in hand was not yet
     acknowledged (acks late), so RabbitMQ gives it out again after its restart; the rows already
     claimed or sent are skipped: everything is mailed, nothing twice, and beat need not tick."""
+    stack.rabbit.launch()
     stack.setup(400)
-    stack.rabbit.start()
+    stack.rabbit.started()
     worker = stack.start_worker("w1")
     stack.send("tasks.jobs.reminders_tick", as_of=AS_OF)
     assert wait_for(lambda: len(stack.smtp.messages) >= 40, 120), stack.states()

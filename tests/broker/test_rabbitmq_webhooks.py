@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support.processes import manage, reconnected, stop, wait_for
+from ..support.processes import migrated_sqlite, reconnected, stop, wait_for
 from ..webhooks.conftest import Receiver, start_receiver  # noqa: F401 (a fixture used below)
 from ..webhooks.test_worker import CHANGE, SETUP, Stack
 from .rabbit import OnRabbitMQ, available, publish
@@ -65,10 +65,11 @@ def test_webhook_in_flight_when_rabbitmq_crashes_is_delivered_once(
 ) -> None:
     receiver: Receiver = start_receiver()
     receiver.hold_first = threading.Event()
-    assert manage("migrate", "--noinput", env=stack.env, timeout=300).returncode == 0
+    stack.rabbit.launch()
+    migrated_sqlite(stack.db)
     world = stack.shell(SETUP.replace("{url!r}", repr(receiver.url)), "SETUP")
     receiver.secret = world["secret"]
-    stack.rabbit.start()
+    stack.rabbit.started()
     stack.start_worker()
     change = stack.shell(CHANGE.replace("{task}", str(world["task"])), "CHANGE")
     event_id, delivery_id = change["event"], change["delivery"]

@@ -140,6 +140,7 @@ class Cluster:
     nginx: dict[str, tuple[subprocess.Popen[bytes], int]] = field(default_factory=dict)
     smtp: SMTPSink | None = None
     setup: dict = field(default_factory=dict)
+    beat: subprocess.Popen[bytes] | None = None
 
     # -- start ------------------------------------------------------------------------------
 
@@ -189,13 +190,15 @@ class Cluster:
         line = next(x for x in out.splitlines() if x.startswith("CLUSTER "))
         self.setup = json.loads(line[len("CLUSTER ") :])
         self.nodes = [Node("web-a", free_port()), Node("web-b", free_port())]
+        # every process started at once, then each waited for
         for node in self.nodes:
             self.start_node(node)
+        workers = ("worker-a", "worker-b")
+        for name in workers:
+            self.others.append(spawn(celery_worker(name, concurrency=2), self.env, self.tmp / f"{name}.log"))
         for node in self.nodes:
             self.wait_node(node)
-        for name in ("worker-a", "worker-b"):
-            proc = spawn(celery_worker(name, concurrency=2), self.env, self.tmp / f"{name}.log")
-            self.others.append(proc)
+        for name in workers:
             log = self.tmp / f"{name}.log"
             assert wait_for(lambda log=log: "ready." in log.read_text(), 90), log.read_text()[-3000:]
         self.start_nginx("pair", [n.port for n in self.nodes])
@@ -212,9 +215,26 @@ class Cluster:
             )
 
     def start_beat(self) -> None:
+        assert self.beat is None, "one beat at a time"
         command = [str(Path(sys.executable).parent / "celery"), "-A", "config", "beat", "--loglevel=INFO",
                    f"--schedule={self.tmp / 'beat-schedule'}"]  # fmt: skip
-        self.others.append(spawn(command, self.env, self.tmp / "beat.log"))
+        self.beat = spawn(command, self.env, self.tmp / "beat.log")
+
+    def stop_beat(self) -> None:
+        if self.beat is not None:
+            stop(self.beat, timeout=20)
+            self.beat = None
+
+    def reset(self) -> None:
+        """The cluster as ``start`` left it, for the next test of a module that shares it: no beat,
+        no reminders made or mailed, empty nginx access logs (the tests tell their progress
+        reports apart by the clients' names, which the report texts and load ids carry)."""
+        self.stop_beat()
+        self.query("delete from tasks_notification")
+        assert self.smtp is not None
+        self.smtp.messages.clear()
+        for name in self.nginx:
+            (self.tmp / f"nginx-{name}" / "access.log").write_text("")  # nginx appends (O_APPEND)
 
     def _manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -326,7 +346,7 @@ class Cluster:
 
     # -- the database -----------------------------------------------------------------------
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         import psycopg2
 
         p = self.params
@@ -334,9 +354,9 @@ class Cluster:
             dbname=self.database, user=p["USER"], password=p["PASSWORD"], host=p["HOST"], port=p["PORT"]
         )
         try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql)
-                return list(cursor.fetchall())
+            with conn, conn.cursor() as cursor:  # committed on leaving (a delete)
+                cursor.execute(sql, params)
+                return list(cursor.fetchall()) if cursor.description else []
         finally:
             conn.close()
 
@@ -348,7 +368,7 @@ class Cluster:
 
     def close(self) -> None:
         procs = [n.process for n in self.nodes if n.process is not None]
-        procs += [p for p, _ in self.nginx.values()] + self.others[::-1]
+        procs += [p for p, _ in self.nginx.values()] + ([self.beat] if self.beat else []) + self.others[::-1]
         for proc in procs:
             if proc.poll() is None:
                 stop(proc, timeout=20)

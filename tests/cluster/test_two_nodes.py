@@ -7,6 +7,9 @@ have been in flight on the killed node when it died (nginx's access log names th
 request went to): nginx sends the safe ones on to the other node and never a POST twice. No
 report is stored twice, and the reminder sweep that beat runs during the load mails each of its
 reminders exactly once. The figures are printed, with the throughput of the pair against one node.
+
+The cluster is started once for the module; each test finds it as started (no beat, no reminders,
+empty access logs) and tells its own progress reports apart by its clients' names.
 """
 
 from __future__ import annotations
@@ -43,13 +46,18 @@ DUE = 150  # tasks due today: the sweep makes one reminder each
 CLIENTS = 4
 LOAD_SECONDS = float(os.environ.get("IPPLAN_CLUSTER_LOAD_SECONDS", "24"))
 KILL_AFTER = LOAD_SECONDS / 3
+# the evidence files of one test's progress reports (their texts start "load <tag>")
+ATTACHMENTS = (
+    "select {what} from tasks_attachment a join tasks_progressreport r on r.id = a.report_id "
+    "where r.text like %s"
+)
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+@pytest.fixture(scope="module")
+def running_cluster(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> Iterator[Cluster]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
-    c = Cluster(tmp=tmp_path, params=dict(connection.settings_dict))
+    c = Cluster(tmp=tmp_path_factory.mktemp("cluster"), params=dict(connection.settings_dict))
     try:
         c.start(due=DUE, clients=2 * CLIENTS)
         yield c
@@ -57,9 +65,17 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         c.close()
 
 
-def _clients(cluster: Cluster, base: str, count: int = CLIENTS) -> list[Client]:
+@pytest.fixture
+def cluster(running_cluster: Cluster) -> Cluster:
+    """The module's cluster, as it was started."""
+    running_cluster.reset()
+    return running_cluster
+
+
+def _clients(cluster: Cluster, base: str, count: int = CLIENTS, tag: str = "") -> list[Client]:
+    """Signed-in clients named ``<tag>c<i>``: their load ids and report texts carry the name."""
     clients = [
-        Client(f"c{i}", item["username"], item["token"], item["tasks"])
+        Client(f"{tag}c{i}", item["username"], item["token"], item["tasks"])
         for i, item in enumerate(cluster.setup["clients"][:count])
     ]
     for client in clients:
@@ -78,7 +94,8 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(
     cluster: Cluster, whole: bool
 ) -> None:
     base = cluster.base("pair")
-    clients = _clients(cluster, base)
+    tag = "whole-" if whole else "master-"  # this test's reports: "load whole-c0-1", ...
+    clients = _clients(cluster, base, tag=tag)
     killed = cluster.nodes[0]
     records: list[Record] = []
     cluster.start_beat()  # beat ticks delivery (and a sweep of today) every second or three
@@ -129,12 +146,17 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(
     assert served_by_restarted > 0  # nginx uses the node again once it is back
 
     # -- progress reports: none twice, every acknowledged one stored ---------------------------
-    rows = dict(cluster.query("select text, count(*) from tasks_progressreport group by text"))
+    mine = (f"load {tag}%",)
+    rows = dict(
+        cluster.query(
+            "select text, count(*) from tasks_progressreport where text like %s group by text", mine
+        )
+    )
     posted = {f"load {r.load_id}": r for r in records if r.kind == "post"}
     assert max(rows.values()) == 1, [t for t, n in rows.items() if n > 1]
     assert all(rows.get(text) == 1 for text, r in posted.items() if r.status == 201)
     assert set(rows) <= set(posted)
-    files = cluster.query("select count(*) from tasks_attachment")[0][0]
+    files = cluster.query(ATTACHMENTS.format(what="count(*)"), mine)[0][0]
     assert files == len(rows)  # one evidence file each, in the shared store
 
     # -- reminders: each of the sweep's once, mailed once -----------------------------------------
@@ -153,7 +175,7 @@ def test_a_web_node_killed_under_load_loses_only_its_requests_in_flight(
     assert len(keys) == DUE and max(keys.values()) == 1
 
     # -- a file stored through one node is served by the other ---------------------------------
-    attachment = cluster.query("select id from tasks_attachment order by id limit 1")[0][0]
+    attachment = cluster.query(ATTACHMENTS.format(what="min(a.id)"), mine)[0][0]
     client = clients[0]
     bodies = []
     for node in cluster.nodes:

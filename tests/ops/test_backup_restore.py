@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from ..support.processes import migrated_sqlite
 from .drill import pg_admin
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -48,7 +49,7 @@ def snapshot(env: dict[str, str]) -> dict:
 
 
 def drill(tmp_path: Path, env: dict[str, str], drop_database: Callable[[], None]) -> None:
-    run(env, "migrate", "--noinput")
+    """The drill on a migrated, empty database."""
     run(env, "load_demo")
     run(env, "-m", "tests.ops.drill", "reports")
     before = snapshot(env)
@@ -89,6 +90,7 @@ def drill(tmp_path: Path, env: dict[str, str], drop_database: Callable[[], None]
 @pytest.mark.slow
 def test_restore_drill_sqlite(tmp_path: Path) -> None:
     env = child_env(tmp_path, None)
+    migrated_sqlite(tmp_path / "var" / "ipplan.sqlite3")
 
     def drop_database() -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -112,6 +114,7 @@ def test_restore_drill_postgresql(tmp_path: Path) -> None:
     url = f"postgres://{user}{password}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{name}"
     try:
         env = child_env(tmp_path, url)
+        run(env, "migrate", "--noinput")
 
         def drop_database() -> None:
             admin(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -62,7 +62,10 @@ def _redis_lock_env() -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("lock", ["file", pytest.param("redis", marks=pytest.mark.redis)])
 def test_second_beat_sends_nothing_and_takes_over(tmp_path: Path, lock: str) -> None:
-    env = beat_env(tmp_path, **(_redis_lock_env() if lock == "redis" else {"IPPLAN_BEAT_LOCK": "file"}))
+    # a stand-by asks for the lock every third of IPPLAN_BEAT_LOCK_SECONDS (the file lock's only use
+    # of it): 3 s, so it asks every second instead of every 20 s
+    file_lock = {"IPPLAN_BEAT_LOCK": "file", "IPPLAN_BEAT_LOCK_SECONDS": "3"}
+    env = beat_env(tmp_path, **(_redis_lock_env() if lock == "redis" else file_lock))
     first, first_log = start_beat(tmp_path, "first", env)
     second = None
     try:

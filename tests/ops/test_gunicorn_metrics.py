@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support.processes import PYTHON, ROOT, clean_env, free_port, http_status, manage, spawn, stop
+from ..support.processes import PYTHON, ROOT, clean_env, free_port, http_status, migrated_sqlite, spawn, stop
 
 
 @dataclass
@@ -37,8 +37,7 @@ def gunicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     )
     (tmp_path / "metrics").mkdir()
     (tmp_path / "metrics" / "stale_123.db").write_bytes(b"left from a previous run")
-    migrate = manage("migrate", "--noinput", env=env, timeout=300)
-    assert migrate.returncode == 0, migrate.stderr
+    migrated_sqlite(tmp_path / "var" / "ipplan.sqlite3")
     gunicorn = spawn(
         [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"],
         env,

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from ..support.processes import celery_worker, clean_env, manage, ready_worker, stop, wait_for
+from ..support.processes import (
+    celery_worker,
+    clean_env,
+    manage,
+    migrated_sqlite,
+    ready_worker,
+    stop,
+    wait_for,
+)
 from .test_workers import SETUP
 
 
@@ -17,7 +25,7 @@ from .test_workers import SETUP
 def test_embedded_default_worker_with_beat_on_the_file_system_broker(tmp_path: Path) -> None:
     """No Redis, no SMTP: the file-system broker, e-mails as files in var/mail/, beat in the worker."""
     env = clean_env(tmp_path, IPPLAN_DELIVERY_TICK_SECONDS="1", IPPLAN_LOG_LEVEL="INFO")
-    assert manage("migrate", "--noinput", env=env).returncode == 0
+    migrated_sqlite(tmp_path / "var" / "ipplan.sqlite3")
     result = manage("shell", "-c", SETUP.replace("{count}", "50"), env=env, timeout=300)
     assert "tasks 50" in result.stdout, result.stdout + result.stderr
     log = tmp_path / "embedded.log"

@@ -29,7 +29,9 @@ from ..support.processes import (
     celery_worker,
     free_port,
     manage,
+    migrated_sqlite,
     ready_worker,
+    ready_workers,
     reconnected,
     stop,
     wait_for,
@@ -140,7 +142,7 @@ class Stack(BrokerStack):
         self.producer = Celery(broker=self.env["CELERY_BROKER_URL"], set_as_current=False)
 
     def setup(self, count: int) -> None:
-        assert manage("migrate", "--noinput", env=self.env).returncode == 0
+        migrated_sqlite(self.db)
         result = manage("shell", "-c", SETUP.replace("{count}", str(count)), env=self.env, timeout=300)
         assert f"tasks {count}" in result.stdout, result.stdout + result.stderr
 
@@ -152,6 +154,14 @@ class Stack(BrokerStack):
         proc = ready_worker(command, self.env, self.tmp / f"{name}.log", self.worker_timeout)
         self.workers.append(proc)
         return proc
+
+    def start_workers(self, *names: str) -> None:
+        """Workers on every queue, started together."""
+        commands = [
+            (celery_worker(name, concurrency=self.concurrency, solo_node=True), self.tmp / f"{name}.log")
+            for name in names
+        ]
+        self.workers += ready_workers(commands, self.env, self.worker_timeout)
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         stop(proc, signal.SIGKILL, timeout=10)
@@ -178,9 +188,10 @@ class Stack(BrokerStack):
         return keys
 
     def close(self) -> None:
+        # the test is over and has checked what it sent: no warm shutdown to wait for
         for proc in self.workers:
             if proc.poll() is None:
-                stop(proc, timeout=20)
+                stop(proc, signal.SIGKILL, timeout=10)
         super().close()
         self.smtp.shutdown()
         self.smtp.server_close()
@@ -193,21 +204,19 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def _tick_until(stack: Stack, done, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    """Play beat: a delivery tick every 2 s until ``done()``."""
+    """Play beat: a delivery tick every 2 s until ``done()`` (asked every quarter second)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if done():
-            return True
         stack.send("tasks.jobs.notifications_deliver")
-        time.sleep(2)
+        if wait_for(done, min(2, max(0, deadline - time.monotonic())), interval=0.25):
+            return True
     return done()
 
 
 def test_two_concurrent_sweeps_over_1000_due_tasks_create_and_mail_each_once(stack: Stack) -> None:
     stack.setup(1000)
     stack.start_redis()
-    stack.start_worker("w1")
-    stack.start_worker("w2")
+    stack.start_workers("w1", "w2")
     started = time.monotonic()
     # two beats at once: the same tick twice, to two workers with four processes each
     stack.send("tasks.jobs.reminders_tick", as_of=AS_OF)

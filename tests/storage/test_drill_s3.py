@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from ..ops.test_backup_restore import child_env, run, snapshot
+from ..support.processes import migrated_sqlite
 from .conftest import S3
 
 
 @pytest.mark.slow
 def test_restore_drill_with_an_object_store(tmp_path: Path, s3: S3) -> None:
     env = child_env(tmp_path, None) | s3.env()
-    run(env, "migrate", "--noinput")
+    migrated_sqlite(tmp_path / "var" / "ipplan.sqlite3")
     run(env, "load_demo")
     run(env, "-m", "tests.ops.drill", "reports")
     before = snapshot(env)

@@ -8,13 +8,17 @@ directory, whatever this run itself is configured with.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -54,6 +58,30 @@ def clean_env(tmp_path: Path, *, keep: tuple[str, ...] = (), **extra: str) -> di
     return env
 
 
+_migrated: list[Path] = []  # the migrated template of this test process, once made
+
+
+def migrated_sqlite(target: Path) -> None:
+    """A SQLite database at ``target`` with every migration applied, as ``manage.py migrate`` on an
+    empty file leaves it: a copy of a template this test process migrated once (the migrations do
+    not depend on the settings they run under, so one template serves every test)."""
+    if not _migrated:
+        folder = Path(tempfile.mkdtemp(prefix="ipplan-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = folder / "template.sqlite3"
+        env = clean_env(folder, DATABASE_URL=f"sqlite:///{template}")
+        result = manage("migrate", "--noinput", env=env, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        _migrated.append(template)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # the backup API copies a consistent database whatever journal mode it is in
+    with (
+        contextlib.closing(sqlite3.connect(_migrated[0])) as source,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        source.backup(copy)
+
+
 def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start ``command`` in its own process group, output to ``log``, so one signal stops it all."""
     with log.open("w") as out:
@@ -80,12 +108,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float, interval: float = 0.5) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``predicate()`` came true within ``timeout`` seconds, asked every ``interval``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.5)
+        time.sleep(interval)
     return False
 
 
@@ -106,16 +135,25 @@ def ready_worker(
     command: list[str], env: dict[str, str], log: Path, timeout: float = 90
 ) -> subprocess.Popen[bytes]:
     """A Celery worker spawned from ``command`` that has said it is ready (and is still running)."""
-    proc = spawn(command, env, log)
+    return ready_workers([(command, log)], env, timeout)[0]
+
+
+def ready_workers(
+    commands: list[tuple[list[str], Path]], env: dict[str, str], timeout: float = 90
+) -> list[subprocess.Popen[bytes]]:
+    """Celery workers spawned at once, each from its command with its log, that have all said they
+    are ready (and are still running)."""
+    procs = [spawn(command, env, log) for command, log in commands]
     try:
-        assert wait_for(lambda: "ready." in log.read_text() or proc.poll() is not None, timeout), (
-            log.read_text()[-3000:]
-        )
-        assert "ready." in log.read_text() and proc.poll() is None, log.read_text()[-3000:]
+        for proc, (_command, log) in zip(procs, commands, strict=True):
+            said = lambda proc=proc, log=log: "ready." in log.read_text() or proc.poll() is not None  # noqa: E731
+            assert wait_for(said, timeout), log.read_text()[-3000:]
+            assert "ready." in log.read_text() and proc.poll() is None, log.read_text()[-3000:]
     except BaseException:
-        stop(proc)
+        for proc in procs:
+            stop(proc)
         raise
-    return proc
+    return procs
 
 
 def reconnected(proc: subprocess.Popen[bytes], log: Path, broker: str, timeout: float) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import time
@@ -23,7 +24,16 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from ..support.processes import BrokerStack, celery_worker, manage, marked, ready_worker, stop, wait_for
+from ..support.processes import (
+    BrokerStack,
+    celery_worker,
+    manage,
+    marked,
+    migrated_sqlite,
+    ready_worker,
+    stop,
+    wait_for,
+)
 from .conftest import Receiver
 
 pytestmark = [
@@ -116,8 +126,9 @@ class Stack(BrokerStack):
         return dict(row)
 
     def close(self) -> None:
+        # the test is over and has checked what was sent: no warm shutdown to wait for
         if self.worker is not None and self.worker.poll() is None:
-            stop(self.worker)
+            stop(self.worker, signal.SIGKILL, timeout=10)
         super().close()
 
 
@@ -131,7 +142,7 @@ def test_worker_retries_a_failing_receiver_and_delivers_the_webhook_once(
     stack: Stack, receiver: Receiver
 ) -> None:
     receiver.statuses = [500, 500]  # then 200
-    assert manage("migrate", "--noinput", env=stack.env, timeout=300).returncode == 0
+    migrated_sqlite(stack.db)
     world = stack.shell(SETUP.replace("{url!r}", repr(receiver.url)), "SETUP")
     receiver.secret = world["secret"]  # the receiver checks every signature with it
     stack.start_redis()
