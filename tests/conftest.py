@@ -46,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # up when it is asked for instead (what it does in development), serving the same files.
     settings.WHITENOISE_AUTOREFRESH = True
     _own_redis_databases()
+    config.pluginmanager.register(_LongestFirst(), "ipplan-longest-first")
 
 
 #: how many Redis databases one pytest-xdist worker takes: the cache's and the broker's
@@ -133,6 +134,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = next((name for prefix, name in XDIST_GROUPS.items() if item.nodeid.startswith(prefix)), None)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+#: Tests long enough that a pass would end waiting for them if they started late: they are put at the
+#: head of the collection, so that pytest-xdist hands them out first (pytest itself moves a test that
+#: uses the session's live server towards the end, which started the fuzz six minutes into the pass
+#: and left one worker running it alone for its last four).
+START_FIRST = ("tests/api/test_fuzz.py",)
+
+
+class _LongestFirst:
+    @pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: not item.nodeid.startswith(START_FIRST))
 
 
 @pytest.fixture
