@@ -29,11 +29,13 @@ from .support.processes import (
 )
 
 
+@pytest.mark.embedded
 def test_no_missing_migrations(tmp_path: Path) -> None:
     result = manage("makemigrations", "--check", "--dry-run", env=clean_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.embedded
 def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
     env = clean_env(
         tmp_path,
@@ -50,6 +52,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.embedded
 def test_check_deploy_complains_in_debug(tmp_path: Path) -> None:
     result = manage("check", "--deploy", env=clean_env(tmp_path, DJANGO_DEBUG="1"))
     assert "security.W018" in result.stdout + result.stderr  # DEBUG on in deployment
@@ -105,6 +108,7 @@ def fetch(url: str) -> int:
         return 0
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 def test_run_command_serves_login_and_admin_and_beat_ticks(tmp_path: Path) -> None:
     """``bin/serve`` from an empty data directory: pages within 90 s, a beat tick in its log,
@@ -147,6 +151,7 @@ def test_createsuperuser_makes_an_administrator() -> None:
     assert (user.role, user.is_superuser, user.is_staff) == ("admin", True, True)
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server (Debian: redis-server)")

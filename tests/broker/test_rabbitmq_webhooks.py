@@ -26,6 +26,7 @@ from .rabbit import OnRabbitMQ, available, publish
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.embedded,
     pytest.mark.rabbitmq,
     pytest.mark.skipif(not available(), reason="needs Debian's rabbitmq-server to start a broker"),
 ]

@@ -116,6 +116,7 @@ print("CHECK " + json.dumps({
 """
 
 
+@pytest.mark.embedded
 def test_two_real_databases_reads_in_replica_block_see_the_copy(tmp_path: Path) -> None:
     """Two SQLite files: the replica is a copy taken before a write to the primary, so a read
     that reaches it does not see that write (as a lagging replica would not)."""

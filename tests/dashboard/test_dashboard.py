@@ -202,6 +202,7 @@ def test_export_ledger_command(scene: World, tmp_path: Path) -> None:
     assert len(rows) == 3
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 def test_ledger_of_twenty_thousand_rows_streams_in_bounded_memory(tmp_path: Path) -> None:
     """Writes 20,000 rows through write_ledger in a child process and prints time and peak memory."""

@@ -87,6 +87,7 @@ def drill(tmp_path: Path, env: dict[str, str], drop_database: Callable[[], None]
     assert verify_only.returncode != 0 and "does not match its manifest" in verify_only.stderr
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 def test_restore_drill_sqlite(tmp_path: Path) -> None:
     env = child_env(tmp_path, None)

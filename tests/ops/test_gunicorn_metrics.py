@@ -54,6 +54,7 @@ def gunicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
         stop(gunicorn)
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 def test_metrics_sum_every_gunicorn_worker(gunicorn_server: Server) -> None:
     base = gunicorn_server.base
@@ -88,6 +89,7 @@ def post(url: str, size: int) -> int:
     return http_status(request, timeout=30)[0]
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 def test_nginx_conf_in_front_of_gunicorn(gunicorn_server: Server, tmp_path: Path) -> None:
     """deploy/nginx.conf with Debian's nginx: the upstream points at the gunicorn above (Docker's

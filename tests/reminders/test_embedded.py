@@ -21,6 +21,7 @@ from ..support.processes import (
 from .test_workers import SETUP
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 def test_embedded_default_worker_with_beat_on_the_file_system_broker(tmp_path: Path) -> None:
     """No Redis, no SMTP: the file-system broker, e-mails as files in var/mail/, beat in the worker."""

@@ -39,6 +39,7 @@ from ..support.processes import (
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.embedded,
     pytest.mark.redis,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to start a broker"),
 ]

@@ -162,6 +162,7 @@ def _login_head(port: int, length: int | None, *, chunked: bool = False) -> str:
     )
 
 
+@pytest.mark.embedded
 def test_a_57_mb_login_post_gets_413_and_the_worker_stays_small(server: Server) -> None:
     size = 57 * MB
     prefix = f"csrfmiddlewaretoken={CSRF}&username=attacker&password=".encode()
@@ -191,6 +192,7 @@ def test_a_57_mb_login_post_gets_413_and_the_worker_stays_small(server: Server) 
     assert server.worker == worker  # the same worker answered: it was not killed
 
 
+@pytest.mark.embedded
 def test_a_chunked_body_over_the_limit_gets_413(server: Server) -> None:
     def chunks() -> Iterator[bytes]:
         piece = b"x" * (256 * 1024)

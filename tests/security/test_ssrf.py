@@ -343,6 +343,7 @@ def test_the_department_admin_form_refuses_an_internal_robot(world: World) -> No
     assert public.is_valid(), public.errors
 
 
+@pytest.mark.embedded
 def test_a_bad_allow_list_stops_the_start(tmp_path: Any) -> None:
     from ..support.processes import clean_env, manage
 

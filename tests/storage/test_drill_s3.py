@@ -14,6 +14,7 @@ from ..support.processes import migrated_sqlite
 from .conftest import S3
 
 
+@pytest.mark.embedded
 @pytest.mark.slow
 def test_restore_drill_with_an_object_store(tmp_path: Path, s3: S3) -> None:
     env = child_env(tmp_path, None) | s3.env()

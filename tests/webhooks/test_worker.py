@@ -38,6 +38,7 @@ from .conftest import Receiver
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.embedded,
     pytest.mark.redis,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to start a broker"),
 ]
