@@ -5,8 +5,6 @@ Each test is a small hand-written snippet in the shape of a real plan.
 
 from __future__ import annotations
 
-import pytest
-
 from .helpers import parse, roles, task
 
 
@@ -36,31 +34,12 @@ def test_a_chapter_named_for_the_tasks_holds_them_and_other_chapters_do_not() ->
     assert roles(plan, "二.(一)") == ([], [], [])
 
 
-@pytest.mark.parametrize(
-    ("text", "paths"),
-    [
-        pytest.param(
-            "某市工作方案\n一、提升创造质量\n1.培育高价值专利。支持企业。\n2.加强商标建设。\n"
-            "二、加强保护\n3.完善执法协作。\n",
-            ["一.1", "一.2", "二.3"],
-            id="without-a-task-chapter-numbered-items-everywhere-stay-tasks",
-        ),
-        pytest.param(
-            "某区工作方案\n一、主要任务\n1.推进公园建设。分两类推进。(区绿化市容局)\n"
-            "(1)城区公园。加快建设。\n(2)乡村公园。有序推进。\n2.完善管理。健全制度。(区绿化市容局)\n",
-            ["一.1", "一.2"],
-            id="parts-of-an-attributed-numbered-task-stay-in-it",
-        ),
-        pytest.param(
-            "某市意见\n一、明确工作职责\n市政府办公厅是全市政务新媒体的主管单位。各区政府办公室负责本区工作。\n"
-            "二、加强功能建设\n(一)推进政务公开。强化解读回应。\n(二)优化政务服务。提升办事效率。\n",
-            ["二.(一)", "二.(二)"],
-            id="a-duty-chapter-is-not-a-task-chapter",
-        ),
-    ],
-)
-def test_task_paths(text: str, paths: list[str]) -> None:
-    assert [t.path for t in parse(text).tasks] == paths
+def test_without_a_task_chapter_numbered_items_everywhere_stay_tasks() -> None:
+    plan = parse(
+        "某市工作方案\n一、提升创造质量\n1.培育高价值专利。支持企业。\n2.加强商标建设。\n"
+        "二、加强保护\n3.完善执法协作。\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1", "一.2", "二.3"]
 
 
 def test_implementing_label_and_divisions_that_drop_their_bureau() -> None:
@@ -92,6 +71,14 @@ def test_fourth_level_items_under_numbered_headings_are_the_tasks() -> None:
     assert [t.path for t in plan.tasks] == ["一.(一).1.(1)", "一.(一).1.(2)", "一.(一).2.(3)", "一.(二).3"]
     assert task(plan, "一.(一).1.(2)").title == "加快资源认定"
     assert roles(plan, "一.(一).1.(2)") == (["区文旅局"], [], [])
+
+
+def test_parts_of_an_attributed_numbered_task_stay_in_it() -> None:
+    plan = parse(
+        "某区工作方案\n一、主要任务\n1.推进公园建设。分两类推进。(区绿化市容局)\n"
+        "(1)城区公园。加快建设。\n(2)乡村公园。有序推进。\n2.完善管理。健全制度。(区绿化市容局)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
 
 
 def test_one_attribution_closing_the_last_part_keeps_the_item_whole() -> None:
@@ -185,3 +172,11 @@ def test_a_collective_ending_in_a_label_word_stays_whole() -> None:
         "某市方案\n一、主要任务\n1.推动投资。鼓励多种模式。(责任单位:市交通委、各区政府、各项目实施主体)\n"
     )
     assert roles(plan, "一.1") == (["市交通委"], ["各区政府", "各项目实施主体"], [])
+
+
+def test_a_duty_chapter_is_not_a_task_chapter() -> None:
+    plan = parse(
+        "某市意见\n一、明确工作职责\n市政府办公厅是全市政务新媒体的主管单位。各区政府办公室负责本区工作。\n"
+        "二、加强功能建设\n(一)推进政务公开。强化解读回应。\n(二)优化政务服务。提升办事效率。\n"
+    )
+    assert [t.path for t in plan.tasks] == ["二.(一)", "二.(二)"]
