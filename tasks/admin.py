@@ -15,19 +15,7 @@ from django.urls import reverse
 from ipplan.admin import ReadOnlyPolicyAdmin, ReadOnlyPolicyHistoryAdmin, ReadOnlyPolicyInline
 from ipplan.permissions import Action
 
-from .models import (
-    Assignment,
-    Attachment,
-    Indicator,
-    IndicatorReading,
-    Phase,
-    Plan,
-    ProgressReport,
-    Section,
-    Task,
-    TaskRequest,
-    Urge,
-)
+from . import models
 
 
 class PortalPage:
@@ -42,24 +30,24 @@ class PortalPage:
 
 
 class SectionInline(ReadOnlyPolicyInline):
-    model = Section
+    model = models.Section
     fields = ["label", "title", "parent", "path", "order"]
     readonly_fields = ["path"]
 
 
 class PhaseInline(ReadOnlyPolicyInline):
-    model = Phase
+    model = models.Phase
     fields = ["name", "start", "end", "order"]
     show_change_link = False
 
 
 class IndicatorInline(ReadOnlyPolicyInline):
-    model = Indicator
+    model = models.Indicator
     fields = ["name", "basis", "comparator", "target_value", "unit", "target_year", "section", "task"]
     raw_id_fields = ["task", "section"]
 
 
-@admin.register(Plan)
+@admin.register(models.Plan)
 class PlanAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     delete_action = Action.DELETE_PLAN
     list_display = ["title", "region", "doc_number", "issued_on", "period_start", "period_end", "status"]
@@ -74,13 +62,13 @@ class PlanAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
 
 
 class TaskInline(ReadOnlyPolicyInline):
-    model = Task
+    model = models.Task
     view_action = Action.VIEW_TASK
     fields = ["path", "title", "due_date", "status", "progress"]
     readonly_fields = ["path"]
 
 
-@admin.register(Section)
+@admin.register(models.Section)
 class SectionAdmin(PortalPage, ReadOnlyPolicyAdmin):
     list_display = ["path", "title", "plan", "order"]
     list_filter = ["plan"]
@@ -93,14 +81,14 @@ class SectionAdmin(PortalPage, ReadOnlyPolicyAdmin):
 
 
 class AssignmentInline(ReadOnlyPolicyInline):
-    model = Assignment
+    model = models.Assignment
     view_action = Action.VIEW_TASK
     fields = ["department", "role", "order"]
     autocomplete_fields = ["department"]
     show_change_link = False
 
 
-@admin.register(Task)
+@admin.register(models.Task)
 class TaskAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     list_display = ["path", "title", "plan", "due_date", "status", "progress", "version"]
@@ -114,7 +102,7 @@ class TaskAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     portal = ("tasks:task_detail", "pk")
 
 
-@admin.register(Assignment)
+@admin.register(models.Assignment)
 class AssignmentAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     list_display = ["task", "department", "role", "order"]
@@ -128,13 +116,13 @@ class AssignmentAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
 
 
 class ReadingInline(ReadOnlyPolicyInline):
-    model = IndicatorReading
+    model = models.IndicatorReading
     fields = ["observed_on", "value", "note", "entered_by"]
     readonly_fields = ["entered_by"]
     show_change_link = False
 
 
-@admin.register(Indicator)
+@admin.register(models.Indicator)
 class IndicatorAdmin(PortalPage, ReadOnlyPolicyAdmin):
     list_display = ["name", "plan", "basis", "comparator", "target_value", "unit", "target_year"]
     list_filter = ["plan", "basis", "comparator"]
@@ -146,7 +134,7 @@ class IndicatorAdmin(PortalPage, ReadOnlyPolicyAdmin):
     portal = ("tasks:indicator_detail", "pk")
 
 
-@admin.register(IndicatorReading)
+@admin.register(models.IndicatorReading)
 class IndicatorReadingAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     list_display = ["indicator", "observed_on", "value", "entered_by"]
     search_fields = ["indicator__name"]
@@ -156,7 +144,7 @@ class IndicatorReadingAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     portal = ("tasks:indicator_detail", "indicator_id")
 
 
-@admin.register(Phase)
+@admin.register(models.Phase)
 class PhaseAdmin(PortalPage, ReadOnlyPolicyAdmin):
     list_display = ["name", "plan", "start", "end"]
     list_filter = ["plan"]
@@ -166,7 +154,7 @@ class PhaseAdmin(PortalPage, ReadOnlyPolicyAdmin):
 
 
 class AttachmentInline(ReadOnlyPolicyInline):
-    model = Attachment
+    model = models.Attachment
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
     fields = ["original_name", "content_type", "size", "created_at"]
@@ -174,7 +162,7 @@ class AttachmentInline(ReadOnlyPolicyInline):
     show_change_link = False
 
 
-@admin.register(ProgressReport)
+@admin.register(models.ProgressReport)
 class ProgressReportAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
@@ -188,7 +176,7 @@ class ProgressReportAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     portal = ("tasks:task_detail", "task_id")
 
 
-@admin.register(Attachment)
+@admin.register(models.Attachment)
 class AttachmentAdmin(PortalPage, ReadOnlyPolicyAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.REVIEW_REPORT
@@ -200,7 +188,7 @@ class AttachmentAdmin(PortalPage, ReadOnlyPolicyAdmin):
     portal = ("tasks:task_detail", "report.task_id")
 
 
-@admin.register(TaskRequest)
+@admin.register(models.TaskRequest)
 class TaskRequestAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.DECIDE_COMPLETION
@@ -212,7 +200,7 @@ class TaskRequestAdmin(PortalPage, ReadOnlyPolicyHistoryAdmin):
     portal = ("tasks:task_detail", "task_id")
 
 
-@admin.register(Urge)
+@admin.register(models.Urge)
 class UrgeAdmin(PortalPage, ReadOnlyPolicyAdmin):
     view_action = Action.VIEW_TASK
     change_action = Action.URGE_TASK

@@ -10,18 +10,8 @@ from django.db import IntegrityError, transaction
 from departments.models import Department, DepartmentAlias, Region, User
 from ipplan.roles import Role
 from notifications.models import Notification
+from tasks import models
 from tasks.choices import AssignmentRole, RequestKind, RequestState
-from tasks.models import (
-    Assignment,
-    Indicator,
-    IndicatorReading,
-    Phase,
-    Plan,
-    ProgressReport,
-    Section,
-    Task,
-    TaskRequest,
-)
 
 from .conftest import World
 from .factories import completion_row
@@ -35,27 +25,27 @@ def rejected(create) -> None:
 
 
 def test_task_path_unique_within_plan(world: World) -> None:
-    rejected(lambda: Task.objects.create(plan=world.plan, path=world.task.path, title="dup"))
+    rejected(lambda: models.Task.objects.create(plan=world.plan, path=world.task.path, title="dup"))
     # the same path in another plan is fine
-    Task.objects.create(plan=world.foreign_plan, path=world.task.path, title="ok")
+    models.Task.objects.create(plan=world.foreign_plan, path=world.task.path, title="ok")
 
 
 def test_task_progress_between_0_and_100(world: World) -> None:
-    rejected(lambda: Task.objects.filter(pk=world.task.pk).update(progress=101))
-    Task.objects.filter(pk=world.task.pk).update(progress=100)
+    rejected(lambda: models.Task.objects.filter(pk=world.task.pk).update(progress=101))
+    models.Task.objects.filter(pk=world.task.pk).update(progress=100)
 
 
 def test_task_version_positive(world: World) -> None:
-    rejected(lambda: Task.objects.filter(pk=world.task.pk).update(version=0))
+    rejected(lambda: models.Task.objects.filter(pk=world.task.pk).update(version=0))
 
 
 def test_task_status_must_be_known(world: World) -> None:
-    rejected(lambda: Task.objects.filter(pk=world.task.pk).update(status="finished-ish"))
+    rejected(lambda: models.Task.objects.filter(pk=world.task.pk).update(status="finished-ish"))
 
 
 def test_task_due_not_before_start(world: World) -> None:
     rejected(
-        lambda: Task.objects.create(
+        lambda: models.Task.objects.create(
             plan=world.plan,
             path="x.1",
             title="t",
@@ -67,22 +57,26 @@ def test_task_due_not_before_start(world: World) -> None:
 
 def test_assignment_unique_per_task_department_role(world: World) -> None:
     rejected(
-        lambda: Assignment.objects.create(
+        lambda: models.Assignment.objects.create(
             task=world.task, department=world.lead_dept, role=AssignmentRole.LEAD
         )
     )
     # another role for the same department is a different assignment
-    Assignment.objects.create(task=world.task, department=world.lead_dept, role=AssignmentRole.COOPERATING)
+    models.Assignment.objects.create(
+        task=world.task, department=world.lead_dept, role=AssignmentRole.COOPERATING
+    )
 
 
 def test_assignment_role_must_be_known(world: World) -> None:
-    rejected(lambda: Assignment.objects.create(task=world.task, department=world.other_dept, role="boss"))
+    rejected(
+        lambda: models.Assignment.objects.create(task=world.task, department=world.other_dept, role="boss")
+    )
 
 
 def test_report_percent_between_0_and_100(world: World) -> None:
     staff = world.users["staff"]
     rejected(
-        lambda: ProgressReport.objects.create(
+        lambda: models.ProgressReport.objects.create(
             task=world.task, department=world.lead_dept, author=staff, period="2026-11", text="x", percent=150
         )
     )
@@ -91,7 +85,7 @@ def test_report_percent_between_0_and_100(world: World) -> None:
 def test_report_text_not_empty(world: World) -> None:
     staff = world.users["staff"]
     rejected(
-        lambda: ProgressReport.objects.create(
+        lambda: models.ProgressReport.objects.create(
             task=world.task, department=world.lead_dept, author=staff, period="2026-11", text="", percent=10
         )
     )
@@ -144,32 +138,36 @@ def test_region_name_unique_under_parent(world: World) -> None:
 
 
 def test_section_path_unique_within_plan(world: World) -> None:
-    rejected(lambda: Section.objects.create(plan=world.plan, label="二", title="again", path="二"))
+    rejected(lambda: models.Section.objects.create(plan=world.plan, label="二", title="again", path="二"))
 
 
 def test_plan_period_ordered(world: World) -> None:
-    rejected(lambda: Plan.objects.create(region=world.city, title="p", period_start=2027, period_end=2026))
+    rejected(
+        lambda: models.Plan.objects.create(region=world.city, title="p", period_start=2027, period_end=2026)
+    )
 
 
 def test_phase_end_not_before_start(world: World) -> None:
     rejected(
-        lambda: Phase.objects.create(
+        lambda: models.Phase.objects.create(
             plan=world.plan, name="p", start=dt.date(2026, 5, 1), end=dt.date(2026, 1, 1)
         )
     )
 
 
 def test_indicator_reading_one_per_day(world: World) -> None:
-    indicator = Indicator.objects.create(plan=world.plan, name="专利", target_value=10)
-    IndicatorReading.objects.create(indicator=indicator, value=1, observed_on=dt.date(2026, 1, 1))
+    indicator = models.Indicator.objects.create(plan=world.plan, name="专利", target_value=10)
+    models.IndicatorReading.objects.create(indicator=indicator, value=1, observed_on=dt.date(2026, 1, 1))
     rejected(
-        lambda: IndicatorReading.objects.create(indicator=indicator, value=2, observed_on=dt.date(2026, 1, 1))
+        lambda: models.IndicatorReading.objects.create(
+            indicator=indicator, value=2, observed_on=dt.date(2026, 1, 1)
+        )
     )
 
 
 def test_extension_request_needs_date(world: World) -> None:
     rejected(
-        lambda: TaskRequest.objects.create(
+        lambda: models.TaskRequest.objects.create(
             task=world.task,
             kind=RequestKind.EXTENSION,
             state=RequestState.AWAITING_REVIEW,
@@ -191,11 +189,13 @@ def test_department_and_alias_names_not_empty(world: World) -> None:
 
 
 def test_plan_report_day_within_1_to_28(world: World) -> None:
-    rejected(lambda: Plan.objects.filter(pk=world.plan.pk).update(report_day=31))
+    rejected(lambda: models.Plan.objects.filter(pk=world.plan.pk).update(report_day=31))
 
 
 def test_indicator_comparator_must_be_known(world: World) -> None:
-    rejected(lambda: Indicator.objects.create(plan=world.plan, name="x", target_value=1, comparator="≈"))
+    rejected(
+        lambda: models.Indicator.objects.create(plan=world.plan, name="x", target_value=1, comparator="≈")
+    )
 
 
 def test_notification_dedup_key_not_empty(world: World) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -23,6 +22,7 @@ from .support.processes import (
     free_port,
     manage,
     migrated_sqlite,
+    needs_redis_server,
     redis_server,
     spawn,
     wait_for,
@@ -154,7 +154,7 @@ def test_createsuperuser_makes_an_administrator() -> None:
 @pytest.mark.embedded
 @pytest.mark.slow
 @pytest.mark.redis
-@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server (Debian: redis-server)")
+@needs_redis_server
 def test_worker_with_beat_ticks_on_redis_broker(tmp_path: Path) -> None:
     """The production broker: a real worker with embedded beat on Redis records beat ticks.
     The Redis is the test's own (a free port), so that parallel runs never share its queues."""

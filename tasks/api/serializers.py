@@ -13,35 +13,22 @@ from rest_framework import serializers
 from departments.api.serializers import DepartmentRefSerializer, RegionRefSerializer, UserRefSerializer
 from ipplan.api import fields
 
+from .. import models
 from .. import status as status_table
 from ..choices import CLOSED_STATUSES, Light, TaskStatus
 from ..indicators import format_quantity, format_target
 from ..lights import LIGHT_BY_RANK
-from ..models import (
-    Assignment,
-    Attachment,
-    Indicator,
-    IndicatorReading,
-    Phase,
-    Plan,
-    ProgressReport,
-    Section,
-    Task,
-    TaskPathAlias,
-    TaskRequest,
-    local_today,
-)
 
 #: One DRF date-time field formats every timestamp as the generic path would (time zone, "Z").
 _DATETIME = serializers.DateTimeField()
 
 
-class PlanSerializer(serializers.ModelSerializer[Plan]):
+class PlanSerializer(serializers.ModelSerializer[models.Plan]):
     region = RegionRefSerializer()
     task_count = serializers.IntegerField(read_only=True)
 
     class Meta:
-        model = Plan
+        model = models.Plan
         fields = [
             "id",
             "title",
@@ -62,17 +49,17 @@ class PlanSerializer(serializers.ModelSerializer[Plan]):
         ]
 
 
-class SectionSerializer(serializers.ModelSerializer[Section]):
+class SectionSerializer(serializers.ModelSerializer[models.Section]):
     class Meta:
-        model = Section
+        model = models.Section
         fields = ["id", "plan", "parent", "label", "title", "path", "order", "version"]
 
 
-class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
+class AssignmentSerializer(serializers.ModelSerializer[models.Assignment]):
     department = DepartmentRefSerializer()
 
     class Meta:
-        model = Assignment
+        model = models.Assignment
         fields = ["department", "role", "order"]
 
 
@@ -109,7 +96,7 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
         )
     ]
 )
-class TaskSerializer(serializers.ModelSerializer[Task]):
+class TaskSerializer(serializers.ModelSerializer[models.Task]):
     assignments = AssignmentSerializer(many=True, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     light = serializers.SerializerMethodField()
@@ -118,7 +105,7 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
     )
 
     class Meta:
-        model = Task
+        model = models.Task
         fields = [
             "id",
             "plan",
@@ -147,21 +134,21 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_former_paths(self, task: Task) -> list[str]:
+    def get_former_paths(self, task: models.Task) -> list[str]:
         return [alias.path for alias in task.path_aliases.all()]
 
     @extend_schema_field(serializers.ChoiceField(choices=Light.choices))
-    def get_light(self, task: Task) -> str:
+    def get_light(self, task: models.Task) -> str:
         return str(getattr(task, "light_value", None) or task.light)
 
-    def to_representation(self, instance: Task) -> dict[str, Any]:
+    def to_representation(self, instance: models.Task) -> dict[str, Any]:
         """The same dictionary DRF builds field by field (``stock_representation``; a test holds
         them equal), built directly: on a page of 100 tasks the generic path is most of the
         request's time."""
         task = instance
         today = getattr(self, "_today", None)
         if today is None:
-            today = self._today = local_today()
+            today = self._today = models.local_today()
         moment = _DATETIME.to_representation
         return {
             "id": task.pk,
@@ -197,7 +184,7 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
             "updated_at": moment(task.updated_at),
         }
 
-    def stock_representation(self, instance: Task) -> dict[str, Any]:
+    def stock_representation(self, instance: models.Task) -> dict[str, Any]:
         return dict(super().to_representation(instance))
 
 
@@ -217,7 +204,7 @@ def task_rows_representation(rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     ids = [row["id"] for row in rows]
     assignments: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
     for task_id, department_id, name, role, order in (
-        Assignment.objects.filter(task_id__in=ids)
+        models.Assignment.objects.filter(task_id__in=ids)
         .order_by("role", "order", "id")
         .values_list("task_id", "department_id", "department__name", "role", "order")
     ):
@@ -226,12 +213,12 @@ def task_rows_representation(rows: list[dict[str, Any]]) -> list[dict[str, Any]]
         )
     former: dict[int, list[str]] = {pk: [] for pk in ids}
     for task_id, path in (
-        TaskPathAlias.objects.filter(task_id__in=ids)
+        models.TaskPathAlias.objects.filter(task_id__in=ids)
         .order_by("created_at", "id")
         .values_list("task_id", "path")
     ):
         former[task_id].append(path)
-    today = local_today()
+    today = models.local_today()
     moment = _DATETIME.to_representation
     closed = {str(status) for status in CLOSED_STATUSES}
     return [
@@ -317,7 +304,7 @@ class HistoryEntrySerializer(serializers.Serializer[Any]):
     changes = HistoryChangeSerializer(many=True)
 
 
-class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
+class IndicatorSerializer(serializers.ModelSerializer[models.Indicator]):
     """Machine values (the value in the unit as written, its ``multiplier``: 8.5 万件 is 8.5 and
     10000) plus ``display``, the target as the pages print it (≥ 40%, 新增 1,500 件)."""
 
@@ -325,7 +312,7 @@ class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
     display = serializers.SerializerMethodField()
 
     class Meta:
-        model = Indicator
+        model = models.Indicator
         fields = [
             "id",
             "plan",
@@ -344,16 +331,16 @@ class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
             "display",
         ]
 
-    def get_display(self, obj: Indicator) -> str:
+    def get_display(self, obj: models.Indicator) -> str:
         return format_target(obj)
 
 
-class IndicatorReadingSerializer(serializers.ModelSerializer[IndicatorReading]):
+class IndicatorReadingSerializer(serializers.ModelSerializer[models.IndicatorReading]):
     entered_by = UserRefSerializer(read_only=True, allow_null=True)
     display = serializers.SerializerMethodField()
 
     class Meta:
-        model = IndicatorReading
+        model = models.IndicatorReading
         fields = [
             "id",
             "indicator",
@@ -367,7 +354,7 @@ class IndicatorReadingSerializer(serializers.ModelSerializer[IndicatorReading]):
         ]
         read_only_fields = ["id", "indicator", "entered_by", "created_at", "updated_at"]
 
-    def get_display(self, obj: IndicatorReading) -> str:
+    def get_display(self, obj: models.IndicatorReading) -> str:
         """The value as the pages print it, in the unit of the readings (8.5 万件; % for 提高…个百分点)."""
         return format_quantity(obj.value, obj.indicator.reading_unit)
 
@@ -378,17 +365,17 @@ class IndicatorReadingCreateSerializer(serializers.Serializer[Any]):
     note = fields.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
 
 
-class PhaseSerializer(serializers.ModelSerializer[Phase]):
+class PhaseSerializer(serializers.ModelSerializer[models.Phase]):
     class Meta:
-        model = Phase
+        model = models.Phase
         fields = ["id", "plan", "name", "start", "end", "order"]
 
 
-class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+class AttachmentSerializer(serializers.ModelSerializer[models.Attachment]):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
-        model = Attachment
+        model = models.Attachment
         fields = [
             "id",
             "original_name",
@@ -401,20 +388,20 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
         ]
 
     @extend_schema_field(OpenApiTypes.URI)
-    def get_download_url(self, attachment: Attachment) -> str:
+    def get_download_url(self, attachment: models.Attachment) -> str:
         path = reverse("api-attachment-download", args=[attachment.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
 
-class ProgressReportSerializer(serializers.ModelSerializer[ProgressReport]):
+class ProgressReportSerializer(serializers.ModelSerializer[models.ProgressReport]):
     department = DepartmentRefSerializer()
     author = UserRefSerializer()
     reviewer = UserRefSerializer(allow_null=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
-        model = ProgressReport
+        model = models.ProgressReport
         fields = [
             "id",
             "task",
@@ -462,14 +449,14 @@ class ReportReviewSerializer(serializers.Serializer[Any]):
     comment = fields.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
 
 
-class TaskRequestSerializer(serializers.ModelSerializer[TaskRequest]):
+class TaskRequestSerializer(serializers.ModelSerializer[models.TaskRequest]):
     department = DepartmentRefSerializer()
     requested_by = UserRefSerializer()
     signed_off_by = UserRefSerializer(allow_null=True)
     decided_by = UserRefSerializer(allow_null=True)
 
     class Meta:
-        model = TaskRequest
+        model = models.TaskRequest
         fields = [
             "id",
             "task",

@@ -30,22 +30,9 @@ from ipplan.exceptions import ConflictError
 from ipplan.generic import RestrictedGenericAPIView
 from ipplan.permissions import Action, get_for, require
 
-from .. import filtersets
+from .. import filtersets, models
 from ..dashboards import dashboard_scope, department_ranking, plan_figures, ranking_departments
 from ..downloads import attachment_response
-from ..models import (
-    AssessmentSnapshot,
-    Attachment,
-    Indicator,
-    IndicatorReading,
-    Phase,
-    Plan,
-    ProgressReport,
-    Section,
-    Task,
-    TaskRequest,
-    local_today,
-)
 from ..selectors import task_assignments_prefetch, task_changes, visible_tasks
 from ..services import maintenance, workflow
 from ..services.attachments import AttachmentIntegrityError
@@ -120,9 +107,9 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
     sync_field = "updated_at"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    model = Plan
+    model = models.Plan
 
-    def narrow(self, queryset: QuerySet[Plan]) -> QuerySet[Plan]:
+    def narrow(self, queryset: QuerySet[models.Plan]) -> QuerySet[models.Plan]:
         return (
             queryset.select_related("region").annotate(task_count=Count("tasks")).order_by("-issued_on", "id")
         )
@@ -156,7 +143,7 @@ class PlanViewSet(ReadOnlyPolicyViewSet):
         plan = self.get_object()
         data = validated(s.PlanTaskCreateSerializer, request)
         require(request.user, Action.MAINTAIN_PLAN, plan)
-        section = Section.objects.filter(pk=data["section"], plan=plan).first()
+        section = models.Section.objects.filter(pk=data["section"], plan=plan).first()
         if section is None:
             raise RuleViolation({"section": [_("该方案没有这个章节。")]})
         task = maintenance.task_add(
@@ -187,7 +174,7 @@ class SectionViewSet(InPlanOrder, ReadOnlyPolicyViewSet):
     filterset_class = filtersets.SectionFilterSet
     http_method_names = ["get", "patch", "head", "options"]
 
-    model = Section
+    model = models.Section
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         section = self.get_object()
@@ -206,7 +193,7 @@ class PhaseViewSet(InPlanOrder, ReadOnlyPolicyViewSet):
     serializer_class = s.PhaseSerializer
     filterset_class = filtersets.PhaseFilterSet
 
-    model = Phase
+    model = models.Phase
 
 
 @extend_schema_view(
@@ -231,12 +218,12 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     if_match_actions = ("completion", "assignments", "split", "merge", "move", "cancel", "restore")
 
-    model = Task
+    model = models.Task
 
-    def narrow(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
+    def narrow(self, queryset: QuerySet[models.Task]) -> QuerySet[models.Task]:
         # The serializer shows the plan and the section as ids and needs only the light: no join
         # to the plan or the section, no urgency rank; departments and former paths prefetched.
-        tasks = queryset.with_light(local_today())  # type: ignore[attr-defined]
+        tasks = queryset.with_light(models.local_today())  # type: ignore[attr-defined]
         return tasks.prefetch_related(task_assignments_prefetch(), "path_aliases").order_by(
             "plan_id", "order", "id"
         )
@@ -248,7 +235,7 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         assert rows is not None  # the API always pages
         return self.get_paginated_response(s.task_rows_representation(list(rows)))
 
-    def _fresh(self, task: Task) -> Response:
+    def _fresh(self, task: models.Task) -> Response:
         task = self.get_queryset().get(pk=task.pk)
         return self.conditional(
             self.request, task, s.TaskSerializer(task, context=self.get_serializer_context()).data
@@ -304,10 +291,10 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
     def _maintained(
         self,
         request: Request,
-        service: Callable[..., Task],
+        service: Callable[..., models.Task],
         *,
         status: int = 200,
-        task: Task | None = None,
+        task: models.Task | None = None,
         **arguments: Any,
     ) -> Response:
         """Run one maintenance service on the task (the caller as actor, the version from
@@ -376,9 +363,9 @@ class TaskViewSet(ReadOnlyPolicyViewSet):
         """Move the task to the end of another section of its plan: it takes that section's next
         number; the old path stays in ``former_paths`` and the ``path`` filter still finds it."""
         data = validated(s.TaskMoveSerializer, request)
-        section = Section.objects.filter(pk=data["section"]).first()
+        section = models.Section.objects.filter(pk=data["section"]).first()
 
-        def move(*, task: Task, **arguments: Any) -> Task:
+        def move(*, task: models.Task, **arguments: Any) -> models.Task:
             if section is None or section.plan_id != task.plan_id:
                 raise RuleViolation({"section": [_("该方案没有这个章节。")]})
             return maintenance.task_move(task=task, section=section, **arguments)
@@ -479,7 +466,7 @@ class IndicatorViewSet(InPlanOrder, ReadOnlyPolicyViewSet):
     serializer_class = s.IndicatorSerializer
     filterset_class = filtersets.IndicatorFilterSet
 
-    model = Indicator
+    model = models.Indicator
 
     @extend_schema(
         tags=["indicators"],
@@ -502,16 +489,16 @@ class IndicatorViewSet(InPlanOrder, ReadOnlyPolicyViewSet):
             data = validated(s.IndicatorReadingCreateSerializer, request)
             reading = indicator_reading_record(actor=signed_in(request), indicator=indicator, **data)
             return Response(s.IndicatorReadingSerializer(reading).data, status=201)
-        readings = IndicatorReading.objects.filter(indicator=indicator).select_related(
+        readings = models.IndicatorReading.objects.filter(indicator=indicator).select_related(
             "entered_by", "indicator"
         )
         return Response(s.IndicatorReadingSerializer(readings.order_by("observed_on", "id"), many=True).data)
 
 
-def reports_with_attachments(reports: QuerySet[ProgressReport]) -> QuerySet[ProgressReport]:
+def reports_with_attachments(reports: QuerySet[models.ProgressReport]) -> QuerySet[models.ProgressReport]:
     return (
         reports.select_related("department", "author", "reviewer")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .prefetch_related(Prefetch("attachments", queryset=models.Attachment.objects.order_by("id")))
         .order_by("-created_at", "-id")
     )
 
@@ -525,14 +512,14 @@ class ReportViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.ReportFilterSet
     sync_field = "updated_at"
 
-    model = ProgressReport
+    model = models.ProgressReport
 
-    def narrow(self, queryset: QuerySet[ProgressReport]) -> QuerySet[ProgressReport]:
+    def narrow(self, queryset: QuerySet[models.ProgressReport]) -> QuerySet[models.ProgressReport]:
         return reports_with_attachments(queryset)
 
     @staticmethod
-    def serialize(report: ProgressReport, request: Request) -> Any:
-        report = reports_with_attachments(ProgressReport.objects.all()).get(pk=report.pk)
+    def serialize(report: models.ProgressReport, request: Request) -> Any:
+        report = reports_with_attachments(models.ProgressReport.objects.all()).get(pk=report.pk)
         return s.ProgressReportSerializer(report, context={"request": request}).data
 
     @object_action("reports", request=s.ReportReviewSerializer, responses=s.ProgressReportSerializer)
@@ -553,9 +540,9 @@ class TaskRequestViewSet(ReadOnlyPolicyViewSet):
     filterset_class = filtersets.TaskRequestFilterSet
     sync_field = "updated_at"
 
-    model = TaskRequest
+    model = models.TaskRequest
 
-    def narrow(self, queryset: QuerySet[TaskRequest]) -> QuerySet[TaskRequest]:
+    def narrow(self, queryset: QuerySet[models.TaskRequest]) -> QuerySet[models.TaskRequest]:
         return queryset.select_related("department", "requested_by", "signed_off_by", "decided_by").order_by(
             "-created_at", "-id"
         )
@@ -599,7 +586,7 @@ class AttachmentDownloadView(APIView):
         operation_id="attachments_download",
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
-        attachment = get_for(request.user, Action.VIEW_TASK, Attachment.objects.all(), pk=pk)
+        attachment = get_for(request.user, Action.VIEW_TASK, models.Attachment.objects.all(), pk=pk)
         try:
             return attachment_response(actor=request.user, attachment=attachment)
         except AttachmentIntegrityError as error:
@@ -656,7 +643,7 @@ class DashboardView(APIView):
         require(request.user, Action.VIEW_DASHBOARD)
         user = signed_in(request)
         plans, _tasks = dashboard_scope(user)
-        today = local_today()
+        today = models.local_today()
         return Response(
             {
                 "period_start": dt.date(today.year, 1, 1),
@@ -702,12 +689,12 @@ class DashboardView(APIView):
         )
 
 
-class AssessmentSnapshotSerializer(serializers.ModelSerializer[AssessmentSnapshot]):
+class AssessmentSnapshotSerializer(serializers.ModelSerializer[models.AssessmentSnapshot]):
     region = serializers.CharField(source="region.name")
     published_by = serializers.CharField(source="published_by.username")
 
     class Meta:
-        model = AssessmentSnapshot
+        model = models.AssessmentSnapshot
         fields = [
             "id",
             "title",
@@ -726,13 +713,13 @@ class AssessmentSnapshotListView(RestrictedGenericAPIView):
     """Published rankings (考核结果) of the caller's region, newest first: each exactly as it was
     computed when the bureau published it."""
 
-    model = AssessmentSnapshot
+    model = models.AssessmentSnapshot
     read_action = Action.VIEW_ASSESSMENT
     serializer_class = AssessmentSnapshotSerializer
     pagination_class = None
     filter_backends: list[Any] = []
 
-    def narrow(self, queryset: QuerySet[AssessmentSnapshot]) -> QuerySet[AssessmentSnapshot]:
+    def narrow(self, queryset: QuerySet[models.AssessmentSnapshot]) -> QuerySet[models.AssessmentSnapshot]:
         return queryset.select_related("region", "published_by").order_by("-created_at", "-id")
 
     @extend_schema(

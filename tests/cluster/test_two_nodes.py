@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from ..support.processes import free_port
+from ..support.processes import free_port, needs_redis_server
 from .cluster import EXPECTED, Client, Cluster, Node, Record, percentile, run_load
 
 pytestmark = [
@@ -36,10 +36,7 @@ pytestmark = [
         shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
         reason="needs Debian's nginx (apt-get install nginx)",
     ),
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None,
-        reason="needs Debian's redis-server (apt-get install redis-server)",
-    ),
+    needs_redis_server,
 ]
 
 DUE = 150  # tasks due today: the sweep makes one reminder each

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from planparser import parse_document
 
 from .helpers import parse, roles, task
@@ -66,16 +68,29 @@ def test_several_attributions_in_one_task_are_merged() -> None:
     )
 
 
-def test_bracket_inside_a_sentence_is_not_an_attribution() -> None:
-    plan = parse("一、主要任务\n1.依托市政府办公室(市政府)建立机制,加强协调。(市科技局负责)\n")
-    assert roles(plan, "一.1") == (["市科技局"], [], [])
-
-
-def test_a_name_starting_with_a_province_gets_no_prefix() -> None:
-    plan = parse(
-        "一、主要任务\n1.撬动社会资本。(责任单位：省财政厅、经济和信息化厅，安徽银保监局，各市人民政府)\n"
-    )
-    assert roles(plan, "一.1") == (["省财政厅"], ["省经济和信息化厅", "安徽银保监局", "各市人民政府"], [])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "一、主要任务\n1.依托市政府办公室(市政府)建立机制,加强协调。(市科技局负责)\n",
+            (["市科技局"], [], []),
+            id="bracket-inside-a-sentence-is-not-an-attribution",
+        ),
+        pytest.param(
+            "一、主要任务\n1.撬动社会资本。(责任单位：省财政厅、经济和信息化厅，安徽银保监局，各市人民政府)\n",
+            (["省财政厅"], ["省经济和信息化厅", "安徽银保监局", "各市人民政府"], []),
+            id="a-name-starting-with-a-province-gets-no-prefix",
+        ),
+        pytest.param(
+            "一、主要任务\n1．配合市发改委做好涉企信用数据整合，会同城管执法、市场监管等部门开展检查。"
+            "(6月底完成，牵头考核单位：市市场监管局)\n",
+            (["市市场监管局"], [], []),
+            id="mentions-inside-a-sentence-are-not-attributions",
+        ),
+    ],
+)
+def test_roles_of_the_one_task(text: str, expected: tuple[list[str], list[str], list[str]]) -> None:
+    assert roles(parse(text), "一.1") == expected
 
 
 _HTML_PLAN = """<html><body><div class="content">
@@ -140,14 +155,6 @@ def test_small_full_stop_numbering_and_column_boxes() -> None:
     assert roles(plan, "二.(一).1") == (["省通信管理局"], ["各市人民政府"], [])
     assert [(i.value, i.unit) for i in plan.indicators] == [(2, "万家")]
     assert plan.phases == []
-
-
-def test_mentions_inside_a_sentence_are_not_attributions() -> None:
-    plan = parse(
-        "一、主要任务\n1．配合市发改委做好涉企信用数据整合，会同城管执法、市场监管等部门开展检查。"
-        "(6月底完成，牵头考核单位：市市场监管局)\n"
-    )
-    assert roles(plan, "一.1") == (["市市场监管局"], [], [])
 
 
 def test_scores_are_not_targets() -> None:

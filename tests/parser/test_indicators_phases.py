@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from planparser.indicators import Chunk, find_indicators
+from planparser.model import ParsedIndicator, ParsedPlan
+from planparser.text import AStr
+
 from .helpers import PLAN, parse
 
 
@@ -63,7 +67,7 @@ def test_phases_with_typos() -> None:
         "(四)巩固提高阶段(20267月以后)\n巩固。\n"
     )
     plan = parse(text)
-    assert [(p.name, p.start, p.end) for p in plan.phases] == [
+    assert _phases(plan) == [
         ("工作启动阶段", "2023-08", "2023-10"),
         ("组织实施阶段", "2023-11", "2025-12"),
         ("总结验收阶段", "2026-01", "2026-07"),
@@ -74,34 +78,38 @@ def test_phases_with_typos() -> None:
     assert plan.indicators == []
 
 
-def test_phase_items_and_same_year_end() -> None:
-    text = (
-        "一、重点工作\n1.甲。(市科技局)\n二、实施步骤\n1.动员部署阶段(2023年8月—10月)。开展动员。\n"
-        "2.集中攻坚阶段(2023年11月至2024年6月15日)。攻坚。\n"
-    )
-    plan = parse(text)
-    assert [(p.name, p.start, p.end) for p in plan.phases] == [
-        ("动员部署阶段", "2023-08", "2023-10"),
-        ("集中攻坚阶段", "2023-11", "2024-06-15"),
-    ]
+def _phases(plan: ParsedPlan) -> list[tuple[str, str | None, str | None]]:
+    return [(p.name, p.start, p.end) for p in plan.phases]
 
 
-def test_no_phases_without_dates() -> None:
-    plan = parse("一、重点工作\n1.甲。(市科技局)\n二、工作步骤\n(一)启动阶段\n召开会议。\n")
-    assert plan.phases == []
-
-
-def test_phase_with_end_date_only() -> None:
-    plan = parse("一、重点工作\n1.甲。(市科技局)\n二、实施步骤\n(一)、动员阶段(2023年10月底前)\n部署。\n")
-    assert [(p.name, p.start, p.end) for p in plan.phases] == [("动员阶段", None, "2023-10")]
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "一、重点工作\n1.甲。(市科技局)\n二、实施步骤\n1.动员部署阶段(2023年8月—10月)。开展动员。\n"
+            "2.集中攻坚阶段(2023年11月至2024年6月15日)。攻坚。\n",
+            [("动员部署阶段", "2023-08", "2023-10"), ("集中攻坚阶段", "2023-11", "2024-06-15")],
+            id="items-and-same-year-end",
+        ),
+        pytest.param(
+            "一、重点工作\n1.甲。(市科技局)\n二、工作步骤\n(一)启动阶段\n召开会议。\n",
+            [],
+            id="no-phases-without-dates",
+        ),
+        pytest.param(
+            "一、重点工作\n1.甲。(市科技局)\n二、实施步骤\n(一)、动员阶段(2023年10月底前)\n部署。\n",
+            [("动员阶段", None, "2023-10")],
+            id="end-date-only",
+        ),
+    ],
+)
+def test_phases(text: str, expected: list[tuple[str, str | None, str | None]]) -> None:
+    assert _phases(parse(text)) == expected
 
 
 def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
-    from planparser.indicators import Chunk, find_indicators
-    from planparser.text import AStr
-
     def found(text: str) -> list[tuple[float, str]]:
-        return [(i.value, i.unit) for i in find_indicators([Chunk(1, AStr.plain(text))], "一", 2025)]
+        return [(i.value, i.unit) for i in _find(text)]
 
     assert found("到2025年,产业总规模达到2万亿元。") == [(2, "万亿元")]
     # an opening “ closed by a plain " must not hide the rest of the text
@@ -110,13 +118,15 @@ def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
     assert found("涵盖话务、业务和可视化3大平台、19类功能模块。") == []
 
 
-def _read(sentence: str) -> list[tuple[str, str, float, str, int, float | None, int | None]]:
-    from planparser.indicators import Chunk, find_indicators
-    from planparser.text import AStr
+def _find(text: str) -> list[ParsedIndicator]:
+    """The indicators of one sentence of section 一, in a plan of 2025."""
+    return find_indicators([Chunk(1, AStr.plain(text))], "一", 2025)
 
+
+def _read(sentence: str) -> list[tuple[str, str, float, str, int, float | None, int | None]]:
     return [
         (i.comparator, i.basis, i.value, i.unit, i.multiplier, i.baseline, i.baseline_year)
-        for i in find_indicators([Chunk(1, AStr.plain(sentence))], "一", 2025)
+        for i in _find(sentence)
     ]
 
 
@@ -160,8 +170,4 @@ def test_a_list_after_xinzeng_inherits_it_and_a_baseline_is_not_a_target() -> No
         (">=", "increment", 20),
     ]
     # the starting 45% is the baseline of the 60%, not a target of its own; 2020 is not the target year
-    from planparser.indicators import Chunk, find_indicators
-    from planparser.text import AStr
-
-    found = find_indicators([Chunk(1, AStr.plain("专利实施率由2020年的45%提高到60%"))], "一", 2025)
-    assert [(i.value, i.year) for i in found] == [(60, 2025)]
+    assert [(i.value, i.year) for i in _find("专利实施率由2020年的45%提高到60%")] == [(60, 2025)]

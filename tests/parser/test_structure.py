@@ -40,9 +40,43 @@ def test_numbering_styles(marker: str) -> None:
     assert plan.tasks[1].lead == ["市市场监管局"]
 
 
-def test_mixed_dot_styles_in_one_document() -> None:
-    text = "一、任务\n1、甲任务。(市科技局)\n2.乙任务。(市财政局)\n3．丙任务。(市教育局)\n"
-    assert [t.path for t in parse(text).tasks] == ["一.1", "一.2", "一.3"]
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        pytest.param(
+            "一、任务\n1、甲任务。(市科技局)\n2.乙任务。(市财政局)\n3．丙任务。(市教育局)\n",
+            ["一.1", "一.2", "一.3"],
+            id="mixed-dot-styles-in-one-document",
+        ),
+        pytest.param(
+            "一、任务\n(一)甲\n1.任务一。(市科技局)\n2.任务二。(市科技局)\n(二)乙\n3.任务三。(市财政局)\n",
+            ["一.(一).1", "一.(一).2", "一.(二).3"],
+            id="numbering-runs-on-across-subsections",
+        ),
+        pytest.param(
+            "一、任务\n1.提升质量。\n1.5倍的增长目标写在这里。(市科技局)\n2.第二项。(市财政局)\n",
+            ["一.1", "一.2"],
+            id="decimal-inside-text-is-not-a-task",
+        ),
+        pytest.param(
+            "一、保障措施\n一是加强领导。二是加大投入。\n二、重点任务\n1.任务。(市科技局)\n",
+            ["二.1"],
+            id="enumerations-outside-work-sections-are-not-tasks",
+        ),
+        pytest.param(
+            "一、任务\n1.甲。(市科技局)\n附件:\n相关附件\n1.附件里的表\n",
+            ["一.1"],
+            id="attachment-after-the-body-is-not-read-as-tasks",
+        ),
+        pytest.param(
+            "一、任务\n1)甲任务。(市科技局)\n2)乙任务。(市财政局)\n",
+            ["一.1", "一.2"],
+            id="close-paren-numbering",
+        ),
+    ],
+)
+def test_task_paths(text: str, paths: list[str]) -> None:
+    assert [t.path for t in parse(text).tasks] == paths
 
 
 def test_sub_items_of_another_style_stay_inside_the_task() -> None:
@@ -51,11 +85,6 @@ def test_sub_items_of_another_style_stay_inside_the_task() -> None:
     assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
     assert "(2)第二点" in plan.tasks[0].full_text
     assert plan.tasks[0].lead == ["市科技局"]
-
-
-def test_numbering_runs_on_across_subsections() -> None:
-    text = "一、任务\n(一)甲\n1.任务一。(市科技局)\n2.任务二。(市科技局)\n(二)乙\n3.任务三。(市财政局)\n"
-    assert [t.path for t in parse(text).tasks] == ["一.(一).1", "一.(一).2", "一.(二).3"]
 
 
 def test_task_starting_mid_line_after_closing_parenthesis() -> None:
@@ -87,12 +116,6 @@ def test_task_title_starting_with_digits() -> None:
     assert plan.indicators == []  # 121 names the programme
 
 
-def test_decimal_inside_text_is_not_a_task() -> None:
-    text = "一、任务\n1.提升质量。\n1.5倍的增长目标写在这里。(市科技局)\n2.第二项。(市财政局)\n"
-    plan = parse(text)
-    assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
-
-
 def test_enumerations_yi_shi_are_tasks() -> None:
     text = (
         "一、指导思想\n坚持创新。\n二、工作重点\n(一)推进培育工程。一是推进百强培育。具体内容。"
@@ -109,11 +132,6 @@ def test_enumerations_yi_yao_at_top_level() -> None:
     plan = parse(text)
     assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
     assert plan.sections[0].title == "科学部署,完善布局"
-
-
-def test_enumerations_outside_work_sections_are_not_tasks() -> None:
-    text = "一、保障措施\n一是加强领导。二是加大投入。\n二、重点任务\n1.任务。(市科技局)\n"
-    assert [t.path for t in parse(text).tasks] == ["二.1"]
 
 
 def test_unnumbered_paragraphs_with_attribution_are_tasks() -> None:
@@ -203,11 +221,6 @@ def test_numbering_jump_is_a_warning() -> None:
     assert any(w.code == "numbering_jump" and w.line == 3 for w in plan.warnings)
 
 
-def test_attachment_after_the_body_is_not_read_as_tasks() -> None:
-    text = "一、任务\n1.甲。(市科技局)\n附件:\n相关附件\n1.附件里的表\n"
-    assert [t.path for t in parse(text).tasks] == ["一.1"]
-
-
 def test_no_tasks_is_an_error() -> None:
     with pytest.raises(ParseError) as info:
         parse("这是一段普通的文字,没有任何编号或责任单位。\n第二段也没有。")
@@ -219,11 +232,6 @@ def test_sections_without_numbered_tasks_fall_back_to_subsections() -> None:
     plan = parse(text)
     assert [t.path for t in plan.tasks] == ["一.(一)", "一.(二)"]
     assert any(w.code == "sections_as_tasks" for w in plan.warnings)
-
-
-def test_close_paren_numbering() -> None:
-    plan = parse("一、任务\n1)甲任务。(市科技局)\n2)乙任务。(市财政局)\n")
-    assert [t.path for t in plan.tasks] == ["一.1", "一.2"]
 
 
 def test_table_flattened_one_cell_per_line() -> None:

@@ -5,6 +5,8 @@ Each snippet has the shape of a real plan but none of its strings: the rules mus
 
 from __future__ import annotations
 
+import pytest
+
 from .helpers import parse, roles, task
 
 
@@ -60,21 +62,28 @@ def test_a_table_of_finer_measures_keeps_rows_that_say_what_a_body_task_says() -
     assert roles(plan, "1") == (["市交通委"], ["市市场监管局"], [])
 
 
-def test_a_central_bodys_regional_branch_gets_no_city_prefix() -> None:
-    plan = parse("某市方案\n一、任务\n1.加强政策指导。(责任单位:市发展改革委、交通委、民航华东管理局)\n")
-    assert roles(plan, "一.1") == (["市发展改革委"], ["市交通委", "民航华东管理局"], [])
-
-
-def test_a_collective_named_by_its_role_is_no_label() -> None:
-    plan = parse("某市方案\n一、保障\n1.加强组织领导。(牵头单位:市委组织部,配合单位:各项目牵头单位,各区)\n")
-    assert roles(plan, "一.1") == (["市委组织部"], [], ["各项目牵头单位", "各区"])
-
-
-def test_a_quantity_in_brackets_is_no_department() -> None:
-    plan = parse(
-        "某区方案\n一、任务\n1.举办普法活动(各单位全年不少于一场)。(牵头单位:区司法局;配合单位:各街镇)\n"
-    )
-    assert roles(plan, "一.1") == (["区司法局"], [], ["各街镇"])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "某市方案\n一、任务\n1.加强政策指导。(责任单位:市发展改革委、交通委、民航华东管理局)\n",
+            (["市发展改革委"], ["市交通委", "民航华东管理局"], []),
+            id="a-central-bodys-regional-branch-gets-no-city-prefix",
+        ),
+        pytest.param(
+            "某市方案\n一、保障\n1.加强组织领导。(牵头单位:市委组织部,配合单位:各项目牵头单位,各区)\n",
+            (["市委组织部"], [], ["各项目牵头单位", "各区"]),
+            id="a-collective-named-by-its-role-is-no-label",
+        ),
+        pytest.param(
+            "某区方案\n一、任务\n1.举办普法活动(各单位全年不少于一场)。(牵头单位:区司法局;配合单位:各街镇)\n",
+            (["区司法局"], [], ["各街镇"]),
+            id="a-quantity-in-brackets-is-no-department",
+        ),
+    ],
+)
+def test_roles_of_the_one_task(text: str, expected: tuple[list[str], list[str], list[str]]) -> None:
+    assert roles(parse(text), "一.1") == expected
 
 
 def test_run_in_headings_that_define_dimensions_are_not_tasks() -> None:

@@ -6,17 +6,11 @@ import datetime as dt
 
 import pytest
 
+from notifications import rules
 from notifications.calendar import is_working_day, working_day_on_or_after, working_day_on_or_before
-from notifications.rules import (
-    Rules,
-    escalations_on,
-    first_working_day_of_week,
-    report_window,
-    task_stage_on,
-)
 
 D = dt.date
-RULES = Rules()
+RULES = rules.Rules()
 
 
 @pytest.mark.parametrize(
@@ -46,7 +40,7 @@ def test_shifts() -> None:
 
 def test_stages_of_a_task_due_after_national_day() -> None:
     due = D(2026, 10, 9)
-    stage = lambda day: (s.kind, s.key) if (s := task_stage_on(due, day, RULES)) else None  # noqa: E731
+    stage = lambda day: (s.kind, s.key) if (s := rules.task_stage_on(due, day, RULES)) else None  # noqa: E731
     assert stage(D(2026, 9, 29)) is None
     assert stage(D(2026, 9, 30)) == ("due_soon", "d3")  # d7 and d3 both moved here; the nearer wins
     assert stage(D(2026, 10, 8)) == ("due_soon", "d1")
@@ -54,31 +48,34 @@ def test_stages_of_a_task_due_after_national_day() -> None:
     assert stage(D(2026, 10, 10)) is None  # +1: not yet a repeat
     assert stage(D(2026, 10, 12)) == ("overdue", "o1")
     assert stage(D(2026, 10, 14)) == ("overdue", "o1")  # still in stage o1: nothing new to send
-    assert task_stage_on(due, D(2026, 10, 12), Rules(repeat_every_days=0)) is None
+    assert rules.task_stage_on(due, D(2026, 10, 12), rules.Rules(repeat_every_days=0)) is None
 
 
 def test_escalations_and_report_windows() -> None:
     due = D(2026, 10, 9)
-    assert escalations_on(due, D(2026, 10, 15), RULES) == []
-    assert escalations_on(due, D(2026, 10, 16), RULES) == ["escalation_head"]
-    assert escalations_on(due, D(2026, 10, 23), RULES) == ["escalation_head", "escalation_bureau"]
-    assert escalations_on(due, D(2026, 12, 1), Rules(escalate_head_after=0, escalate_bureau_after=0)) == []
-    window = report_window("monthly", 25, D(2026, 10, 28))
+    assert rules.escalations_on(due, D(2026, 10, 15), RULES) == []
+    assert rules.escalations_on(due, D(2026, 10, 16), RULES) == ["escalation_head"]
+    assert rules.escalations_on(due, D(2026, 10, 23), RULES) == ["escalation_head", "escalation_bureau"]
+    assert (
+        rules.escalations_on(due, D(2026, 12, 1), rules.Rules(escalate_head_after=0, escalate_bureau_after=0))
+        == []
+    )
+    window = rules.report_window("monthly", 25, D(2026, 10, 28))
     assert window is not None and (window.period, window.send_on, window.end) == (
         "2026-10",
         D(2026, 10, 23),
         D(2026, 10, 31),
     )
-    window = report_window("quarterly", 10, D(2026, 11, 2))
+    window = rules.report_window("quarterly", 10, D(2026, 11, 2))
     assert window is not None and (window.period, window.due, window.end) == (
         "2026-Q4",
         D(2026, 12, 10),
         D(2026, 12, 31),
     )
-    assert report_window("none", 25, D(2026, 10, 28)) is None
+    assert rules.report_window("none", 25, D(2026, 10, 28)) is None
 
 
 def test_first_working_day_of_the_week() -> None:
-    assert first_working_day_of_week(D(2026, 10, 9)) == D(2026, 10, 8)  # Mon–Wed are 国庆
-    assert first_working_day_of_week(D(2026, 10, 1)) == D(2026, 9, 28)
-    assert first_working_day_of_week(D(2026, 2, 18)) is None  # 春节: the whole week off
+    assert rules.first_working_day_of_week(D(2026, 10, 9)) == D(2026, 10, 8)  # Mon–Wed are 国庆
+    assert rules.first_working_day_of_week(D(2026, 10, 1)) == D(2026, 9, 28)
+    assert rules.first_working_day_of_week(D(2026, 2, 18)) is None  # 春节: the whole week off

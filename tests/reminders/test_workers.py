@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import email
-import shutil
 import signal
 import socketserver
 import sqlite3
@@ -25,6 +24,7 @@ from celery import Celery
 from kombu import Connection
 
 from ..support.processes import (
+    BROKER_MODULE_MARKS,
     BrokerStack,
     celery_worker,
     free_port,
@@ -37,12 +37,7 @@ from ..support.processes import (
     wait_for,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.embedded,
-    pytest.mark.redis,
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to start a broker"),
-]
+pytestmark = [*BROKER_MODULE_MARKS, pytest.mark.embedded]
 
 AS_OF = "2026-10-09"  # every task below is due that day: one due_today reminder each
 

@@ -31,18 +31,8 @@ from departments.models import Department, User
 from ipplan.models import ApiToken, Tombstone
 from ipplan.permissions import Action
 from notifications.models import Notification
+from tasks import models
 from tasks.choices import TaskStatus
-from tasks.models import (
-    Assignment,
-    IndicatorReading,
-    Plan,
-    PlanImport,
-    ProgressReport,
-    Section,
-    Task,
-    TaskRequest,
-    Urge,
-)
 from webhooks.models import Delivery, Subscription
 
 from ..factories import World, client_for, make_world
@@ -304,9 +294,9 @@ def matrix_world(_world_once: World, db: None, _fresh_state: None) -> World:
 def _rows() -> tuple[Any, ...]:
     """What a case could leave behind for the next: the tasks, what hangs on them, the people."""
     return (
-        list(Task.objects.order_by("pk").values_list("pk", "version", "status", "progress")),
-        TaskRequest.objects.count(),
-        ProgressReport.objects.count(),
+        list(models.Task.objects.order_by("pk").values_list("pk", "version", "status", "progress")),
+        models.TaskRequest.objects.count(),
+        models.ProgressReport.objects.count(),
         User.objects.count(),
         Department.objects.count(),
     )
@@ -342,11 +332,11 @@ def _fresh_state(settings: Any, _media: Path) -> None:
 
 def assert_pristine() -> None:
     """Guards the savepoint strategy: no case starts with what an earlier one wrote."""
-    assert set(Task.objects.values_list("version", "status")) == {(1, TaskStatus.NOT_STARTED)}
+    assert set(models.Task.objects.values_list("version", "status")) == {(1, TaskStatus.NOT_STARTED)}
     assert not (
-        TaskRequest.objects.exists()
-        or ProgressReport.objects.exists()
-        or PlanImport.objects.exists()
+        models.TaskRequest.objects.exists()
+        or models.ProgressReport.objects.exists()
+        or models.PlanImport.objects.exists()
         or Tombstone.objects.exists()
         or ApiToken.objects.exists()
         or Subscription.objects.exists()
@@ -356,16 +346,18 @@ def assert_pristine() -> None:
 def snapshot() -> list[Any]:
     """What a write of the API could change."""
     return [
-        list(Task.objects.order_by("pk").values_list("pk", "version", "status", "progress", "due_date")),
-        list(TaskRequest.objects.order_by("pk").values_list("pk", "state")),
-        list(ProgressReport.objects.order_by("pk").values_list("pk", "review_status")),
-        list(IndicatorReading.objects.order_by("pk").values_list("pk", "value")),
-        list(PlanImport.objects.order_by("pk").values_list("pk", "state", "version")),
+        list(
+            models.Task.objects.order_by("pk").values_list("pk", "version", "status", "progress", "due_date")
+        ),
+        list(models.TaskRequest.objects.order_by("pk").values_list("pk", "state")),
+        list(models.ProgressReport.objects.order_by("pk").values_list("pk", "review_status")),
+        list(models.IndicatorReading.objects.order_by("pk").values_list("pk", "value")),
+        list(models.PlanImport.objects.order_by("pk").values_list("pk", "state", "version")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
-        Urge.objects.count(),
-        list(Plan.objects.order_by("pk").values_list("pk", "version", "title")),
-        list(Section.objects.order_by("pk").values_list("pk", "version", "title")),
-        list(Assignment.objects.order_by("pk").values_list("pk", "task_id", "department_id", "role")),
+        models.Urge.objects.count(),
+        list(models.Plan.objects.order_by("pk").values_list("pk", "version", "title")),
+        list(models.Section.objects.order_by("pk").values_list("pk", "version", "title")),
+        list(models.Assignment.objects.order_by("pk").values_list("pk", "task_id", "department_id", "role")),
         list(Subscription.objects.order_by("pk").values_list("pk", "version", "is_active")),
         Delivery.objects.count(),
     ]

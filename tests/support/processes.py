@@ -25,8 +25,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
+
+# Tests that start a Redis server of their own (a broker for the workers they start).
+needs_redis_server = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="needs redis-server (Debian: redis-server) to start a broker"
+)
+# The module marks of a test file whose workers run on such a broker.
+BROKER_MODULE_MARKS = [pytest.mark.slow, pytest.mark.redis, needs_redis_server]
 
 
 def manage(

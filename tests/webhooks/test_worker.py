@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -25,6 +24,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from ..support.processes import (
+    BROKER_MODULE_MARKS,
     BrokerStack,
     celery_worker,
     manage,
@@ -36,12 +36,7 @@ from ..support.processes import (
 )
 from .conftest import Receiver
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.embedded,
-    pytest.mark.redis,
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to start a broker"),
-]
+pytestmark = [*BROKER_MODULE_MARKS, pytest.mark.embedded]
 
 TICK_SECONDS = 1  # the beat entry "deliver-webhooks"
 BACKOFF_SECONDS = 1  # 1 s after the first failure, 2 s after the second
