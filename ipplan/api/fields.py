@@ -12,6 +12,7 @@ import decimal
 import math
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -32,8 +33,22 @@ class _Typed:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+#: what a text that may not be blank must hold once DRF has stripped it (Python's white space, which
+#: takes in the control separators U+001C-U+001F): a character that is not white space
+NOT_BLANK = RegexValidator(r"\S", serializers.CharField.default_error_messages["blank"])
+
+
 class CharField(_Typed, serializers.CharField):
+    """A string. One that may not be blank says so in the schema too (``pattern: \\S``, from
+    ``NOT_BLANK``): ``minLength: 1`` alone lets a client send a text of white space that the field
+    strips to nothing and refuses."""
+
     json_types = (str,)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not self.allow_blank and self.trim_whitespace:
+            self.validators.append(NOT_BLANK)
 
 
 class RegexField(_Typed, serializers.RegexField):

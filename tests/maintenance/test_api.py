@@ -122,3 +122,23 @@ def test_bad_references_are_named(world: World, bureau: APIClient) -> None:
     huge = bureau.post(task_url + "move/", {"section": 2**40}, format="json", HTTP_IF_MATCH=etag)
     assert huge.status_code == 400
     assert Task.objects.get(pk=world.task.pk).version == 1
+
+
+@pytest.mark.parametrize("blank", ["\x1c", " \t", "\u3000"])
+def test_a_title_of_white_space_is_refused_and_the_schema_says_so(
+    world: World, bureau: APIClient, blank: str
+) -> None:
+    """DRF strips Python's white space (the control separators U+001C-U+001F too) before it checks
+    for a blank: the schema's ``pattern: \\S`` tells clients (and the fuzzer) the same rule, and the
+    refusal is a 400 naming the field, with nothing changed."""
+    section = Section.objects.get(plan=world.plan, path="二")
+    url = f"/api/v1/sections/{section.pk}/"
+    refused = bureau.patch(url, {"title": blank}, format="json", HTTP_IF_MATCH=_etag(bureau, url))
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["title"]
+    before = section.title
+    section.refresh_from_db()
+    assert section.title == before and section.version == 1
+    schema = bureau.get("/api/schema/?format=json").json()
+    for name in ("PatchedSectionUpdateRequest", "PatchedPlanUpdateRequest", "PatchedTaskUpdateRequest"):
+        assert schema["components"]["schemas"][name]["properties"]["title"]["pattern"] == r"\S", name
