@@ -33,15 +33,27 @@ class _Typed:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-#: what a text that may not be blank must hold once DRF has stripped it (Python's white space, which
-#: takes in the control separators U+001C-U+001F): a character that is not white space
-NOT_BLANK = RegexValidator(r"\S", serializers.CharField.default_error_messages["blank"])
+class SchemaPattern(RegexValidator):
+    """A pattern for the OpenAPI schema only (drf-spectacular publishes a RegexValidator's pattern):
+    it states a rule that DRF's own checks already enforce, so it does not run its regular
+    expression again on every value (a backtracking one, on texts of any length)."""
+
+    def __call__(self, value: Any) -> None:
+        return None
+
+
+#: what DRF's CharField accepts where blank is not allowed, said in the schema: no NUL character
+#: (its validators refuse one in any text) and a character that is not white space once it has
+#: stripped the text (Python's white space, which takes in the control separators U+001C-U+001F).
+#: (A field that may be blank gets no pattern: drf-spectacular would publish it as a oneOf that the
+#: empty text matches twice.)
+NOT_BLANK = SchemaPattern(r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
 
 
 class CharField(_Typed, serializers.CharField):
-    """A string. One that may not be blank says so in the schema too (``pattern: \\S``, from
-    ``NOT_BLANK``): ``minLength: 1`` alone lets a client send a text of white space that the field
-    strips to nothing and refuses."""
+    """A string. One that may not be blank carries in its schema the rules DRF applies beyond the
+    length (``NOT_BLANK``): ``minLength: 1`` alone lets a client send a text of white space that
+    the field strips to nothing, or a NUL, and refuses."""
 
     json_types = (str,)
 
