@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.signals import clear_cache_handlers
+from django.utils import translation
 
 from ipplan.hashers import PBKDF2SM3PasswordHasher
 
@@ -147,6 +148,16 @@ class _LongestFirst:
     @pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         items.sort(key=lambda item: not item.nodeid.startswith(START_FIRST))
+
+
+@pytest.fixture(autouse=True)
+def _site_language_afterwards() -> object:
+    """A request in English leaves English active in the test's thread (LocaleMiddleware activates
+    the request's language and nothing switches it back), and code that runs later in that thread,
+    a worker's job called in a test for one, would then write English where the site's language is
+    expected: every test ends in the site's language, as a fresh worker process starts."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -85,13 +85,6 @@ def _user_data(world: object) -> list[str]:
     return sorted(set(data), key=len, reverse=True)
 
 
-@pytest.fixture(autouse=True)
-def _back_to_chinese() -> object:
-    """A request in English leaves English active in the thread; later tests expect the default."""
-    yield
-    translation.activate("zh-hans")
-
-
 #: Chinese quoted on purpose in English: the import rules name the markers found in documents.
 QUOTED = {"/plans/import/": {"一、", "一是、", "是", "牵头", "配合", "协同"}}
 
