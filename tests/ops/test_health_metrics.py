@@ -150,7 +150,10 @@ def test_json_logs_when_selected(settings, capsys) -> None:
         logging.getLogger("ipplan.test").warning("备份完成 %s", "ok")
         line = capsys.readouterr().err.strip().splitlines()[-1]
     finally:
-        logging.config.dictConfig(settings.LOGGING)
+        # The console handler takes the sys.stderr of the moment; with capture off it is the
+        # process's own, not this test's, which is closed after it ("Logging error" in later tests).
+        with capsys.disabled():
+            logging.config.dictConfig(settings.LOGGING)
     record = json.loads(line)
     assert record["message"] == "备份完成 ok"
     assert record["level"] == "WARNING" and record["logger"] == "ipplan.test"
