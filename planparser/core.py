@@ -26,7 +26,7 @@ from .model import (
     ParsedTask,
     ParseWarning,
 )
-from .phases import phase_from
+from .phases import parse_range, phase_from
 from .structure import (
     L1_RE,
     L2_RE,
@@ -405,14 +405,18 @@ def _indicators(root: Sec) -> list[ParsedIndicator]:
     return out
 
 
-def _phases(root: Sec, warnings: list[ParseWarning]) -> list[ParsedPhase]:
+def _phases(root: Sec, warnings: list[ParseWarning], year: int | None) -> list[ParsedPhase]:
+    """Dated stages: level-2 headings of a 工作步骤 chapter (or named …阶段) dated in the heading
+    or, failing that, by what they hold; the items of a 工作步骤 chapter without such headings.
+    ``year``: the plan's, for dates without one (``8月31日前``, ``第一季度``)."""
     out: list[ParsedPhase] = []
     for sec in _sections_of(root):
         candidates: list[tuple[str, str, int]] = []  # (name, text, line)
         in_phase = sec.kind == "phase" or (sec.parent is not None and sec.parent.kind == "phase")
-        if sec.level == 2 and (in_phase or "阶段" in sec.title):
+        stage = sec.level == 2 and (in_phase or "阶段" in sec.title)
+        if stage:
             candidates.append((sec.title, sec.head.w[: max(sec.title_len, 80)], sec.line))
-        if in_phase:
+        elif in_phase:
             for b in sec.blocks:
                 if isinstance(b, Item) and b.paras:
                     text = b.paras[0].text
@@ -422,7 +426,9 @@ def _phases(root: Sec, warnings: list[ParseWarning]) -> list[ParsedPhase]:
                     title, used = section_title(b.text)
                     candidates.append((title, b.text.w[: max(used, 80)], b.line))
         for name, ptext, line in candidates:
-            hit = phase_from(name, ptext, line)
+            hit = phase_from(name, ptext, line, year)
+            if hit is None and stage:
+                hit = _dated_by_body(sec, year)
             if hit is None:
                 continue
             phase, typo = hit
@@ -439,6 +445,23 @@ def _phases(root: Sec, warnings: list[ParseWarning]) -> list[ParsedPhase]:
                     )
                 )
     return out
+
+
+def _dated_by_body(stage: Sec, year: int | None) -> tuple[ParsedPhase, bool] | None:
+    """A stage whose heading names no date runs from its first dated step's start to its last
+    one's end: ``(一)制定方案阶段`` over ``1.2024年8月底前,…`` and ``2.2024年9月底前,…`` ends 2024-09.
+    The heading's own paragraph counts (``…(责任部门:…。时间节点:2025年3月)``)."""
+    texts = [stage.head.w] + [
+        (b.paras[0].text if isinstance(b, Item) else b.text).w
+        for b in stage.blocks
+        if not isinstance(b, Item) or b.paras
+    ]
+    dated = [hit for hit in (parse_range(text, year) for text in texts) if hit is not None]
+    if not dated:
+        return None
+    ends = [end for _, end, _ in dated if end]
+    phase = ParsedPhase(name=stage.title, start=dated[0][0], end=ends[-1] if ends else None, line=stage.line)
+    return phase, any(typo for _, _, typo in dated)
 
 
 def parse_text(text: str) -> ParsedPlan:
@@ -545,7 +568,7 @@ def _parse_text(text: str) -> ParsedPlan:
             goals = {sec.path for sec in _sections_of(body_root) if sec.kind == "goal"}
             body = [i for i in body if i.path.split(".")[0] in goals or i.path in goals]
         indicators = body + indicators
-    phases = _phases(root, warnings)
+    phases = _phases(root, warnings, dates.context_year(period, issued_on))
     warnings.sort(key=lambda w: w.line)
     return ParsedPlan(
         title=title,

@@ -8,10 +8,17 @@ from .model import ParsedPhase
 
 _D = r"((?:19|20)\d{2})\s*(年)?\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?|((?:19|20)\d{2})\s*年\s*(底|末|年底)"
 _D2 = r"(?:((?:19|20)\d{2})\s*(年)?\s*)?(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?|((?:19|20)\d{2})\s*年\s*(底|末|年底)"
-_SEP = r"\s*(?:[-—~至到一–]+|—+)\s*"
+_SEP = r"\s*(?:起\s*)?(?:[-—~至到一–]+|—+)\s*"  # 2024年7月起至2025年12月
 RANGE_RE = re.compile(rf"(?:{_D}){_SEP}(?:{_D2})")
 OPEN_RE = re.compile(rf"(?:{_D})\s*(?:以后|之后|以来|起|开始)")
 END_RE = re.compile(rf"(?:{_D})\s*(?:底|末)?\s*(?:前|之前|以前)")
+# a stage dated by one month, not a deadline (到/于…, …底, …前): 建立工作机制(2021年8月)
+POINT_RE = re.compile(
+    r"(?<![到至于止])((?:19|20)\d{2})\s*(年)?\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?(?!\s*(?:\d|[底末前]|以前|之前))"
+)
+_QUARTER = re.compile(r"(?:((?:19|20)\d{2})\s*年\s*)?第\s*([一二三四1-4])\s*季度")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+_FIRST_YEARLESS = re.compile(r"(?<![\d年])(\d{1,2})\s*月")
 
 
 def _fmt(year: int, month: int, day: str | None) -> str | None:
@@ -35,8 +42,26 @@ def _first(groups: tuple[str | None, ...]) -> tuple[str | None, bool]:
     return None, False
 
 
-def parse_range(text: str) -> tuple[str | None, str | None, bool] | None:
-    """(start, end, had_typo) of the first date range in ``text``."""
+def parse_range(text: str, year: int | None = None) -> tuple[str | None, str | None, bool] | None:
+    """(start, end, had_typo) of the first date range in ``text``; a month named alone is a stage
+    of that month (start and end). ``year``: the plan's year, for dates that name none
+    (``排查整治阶段(9月1日至11月30日)`` of a 2017 plan) and quarters (``第一季度``)."""
+    quarter = _QUARTER.search(text)
+    if quarter and quarter.group(1):
+        return _quarter(int(quarter.group(1)), quarter.group(2))
+    if quarter and year is not None and not _YEAR.search(text):
+        return _quarter(year, quarter.group(2))
+    if year is not None and not _YEAR.search(text):
+        text = _FIRST_YEARLESS.sub(lambda m: f"{year}年{m.group(1)}月", text, count=1)
+    return _parse_dated(text)
+
+
+def _quarter(year: int, which: str) -> tuple[str, str, bool]:
+    last = 3 * ("一二三四".find(which) + 1 or int(which))
+    return f"{year:04d}-{last - 2:02d}", f"{year:04d}-{last:02d}", False
+
+
+def _parse_dated(text: str) -> tuple[str | None, str | None, bool] | None:
     m = RANGE_RE.search(text)
     if m:
         g = m.groups()
@@ -71,11 +96,16 @@ def parse_range(text: str) -> tuple[str | None, str | None, bool] | None:
         end, typo = _first(m3.groups()[0:6])
         if end:
             return None, end, typo
+    m4 = POINT_RE.search(text)
+    if m4:
+        point, typo = _first((*m4.groups(), None, None))
+        if point:
+            return point, point, typo
     return None
 
 
-def phase_from(name: str, text: str, line: int) -> tuple[ParsedPhase, bool] | None:
-    parsed = parse_range(text)
+def phase_from(name: str, text: str, line: int, year: int | None = None) -> tuple[ParsedPhase, bool] | None:
+    parsed = parse_range(text, year)
     if parsed is None:
         return None
     start, end, typo = parsed
