@@ -642,6 +642,11 @@ def _fallback_title(lines: list[AStr], start: int) -> str | None:
     return None
 
 
+_CARRIED_UNIT = re.compile(
+    r"以下(?:各项)?(?:均|都|皆)?(?:需|须|由|要)?\s*([\u4e00-\u9fff]{2,20}?)\s*(?:负责)?(?:落实|实施)[^。)]{0,80}?不再(?:单独|一一)?列出"
+)
+
+
 def _tasks(
     raw_tasks: list[RawTask],
     warnings: list[ParseWarning],
@@ -653,10 +658,17 @@ def _tasks(
     tasks: list[ParsedTask] = []
     attributed = sum(1 for r in raw_tasks if r.attribution is not None and not r.attribution.roles.empty())
     mostly_attributed = attributed * 2 > len(raw_tasks)
+    carried: list[str] = []  # 以下均需X落实,不再列出: X takes part in every later task
     for raw in raw_tasks:
         if raw.attribution is None:
             raw.attribution = _prose_attribution(raw)
         roles = raw.attribution.roles if raw.attribution is not None else None
+        if roles is not None and carried and not roles.empty():
+            named = {*roles.lead, *roles.responsible, *roles.cooperating}
+            roles.responsible = [*roles.responsible, *(n for n in carried if n not in named)]
+        stated = _CARRIED_UNIT.search(raw.text.w)
+        if stated and looks_like_department(stated.group(1)) and stated.group(1) not in carried:
+            carried.append(raw.text.o[stated.start(1) : stated.end(1)].strip())
         task = ParsedTask(
             path=raw.path,
             section_path=raw.section.path,

@@ -109,7 +109,8 @@ _ROLE_LABEL_LINE = re.compile(
     + r")\s*[:;]"
 )
 _MARKER_RE = re.compile(
-    r"(按照?职责分工负责|按照?职责负责|按职能分工负责|分别负责|共同负责|牵头负责|具体负责|负责|牵头|配合|协同|协助|参与|协办)$"
+    r"(按照?职责分工负责|按照?职责负责|按职能分工负责|分别负责|共同负责|牵头负责|具体负责|负责落实|组织落实|"
+    r"负责|牵头|配合|协同|协助|参与|协办|指导)$"
 )
 _MARKER_ROLE = {
     "牵头": LEAD,
@@ -151,7 +152,9 @@ _DEADLINE_LIKE = re.compile(
 
 
 _QUICK = re.compile(r"[()]|单位|部门|负责|牵头|配合|协同|时限|时间|节点|期限")
-_NOTE_RE = re.compile(r"排在第一|列第一位|下同|为牵头单位|按职责分工落实")
+_NOTE_RE = re.compile(
+    r"排在第一|列第一位|下同|为牵头单位|按职责分工落实|以下均|以下各项|不再(?:单独|一一)?列出"
+)
 _OPENERS = re.compile(r"[(\[〔【《]")
 _CLOSERS = re.compile(r"[)\]〕】》]")
 _BAD_NAME_CHARS = re.compile(r"[。:“”\"!?《》]")
@@ -297,8 +300,12 @@ _PROVINCE_START = re.compile(
 )
 
 
+# 交通运输部上海海事局, 自然资源部东海局: a ministry's own body in the city, not a city bureau
+_MINISTRY_BODY = re.compile(r"^[\u4e00-\u9fff]{2,6}部[\u4e00-\u9fff]{2,}(?:局|委|办|院|中心)$")
+
+
 def _needs_prefix(name: str) -> bool:
-    if _PROVINCE_START.search(name):
+    if _PROVINCE_START.search(name) or _MINISTRY_BODY.search(name):
         return False
     if _NO_PREFIX_START.search(name) and not name.startswith("市场"):
         return False
@@ -319,8 +326,10 @@ class _Entry:
 
 # 市交通委科技信息处: a division (处/科) of a named body; bare divisions after it in the same list
 # (…、港务监管处) belong to that body, whose name the list drops like the 市 prefix.
-_DIVISION_OF = re.compile(r"^(.{2,12}?(?:委员会|委|局|厅|办|署|中心))[\u4e00-\u9fff]{2,8}(?:处|科)$")
-_BARE_DIVISION = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:处|科)$")
+_DIVISION_OF = re.compile(
+    r"^([市区县省]局|.{2,12}?(?:委员会|委|局|厅|办|署|中心))[\u4e00-\u9fff]{2,10}(?:处|科)$"  # 市局 = 市市场监管局
+)
+_BARE_DIVISION = re.compile(r"^[\u4e00-\u9fff]{2,14}(?:处|科)$|^[\u4e00-\u9fff]{4,12}(?=办公室$)")
 _OWNER_SUFFIX = re.compile(r"委员会|委|局|厅|办|署|中心|政府|集团|公司")
 
 
@@ -331,7 +340,9 @@ def _restore_division_owner(entries: list[_Entry]) -> None:
         m = _DIVISION_OF.match(w)
         if m:
             owner = entry.name[: m.end(1)]
-        elif owner is not None and _BARE_DIVISION.match(w) and not _OWNER_SUFFIX.search(w):
+        elif (
+            owner is not None and (bare := _BARE_DIVISION.match(w)) and not _OWNER_SUFFIX.search(bare.group())
+        ):
             entry.name = owner + entry.name
         elif not _BARE_DIVISION.match(w):
             owner = None  # another body: a bare division after it is not the earlier body's
@@ -358,7 +369,7 @@ _INSIDE_COLLECTIVE = re.compile(r"(?:^|[,;、:])\s*各[\u4e00-\u9fff]{1,6}$")
 
 @lru_cache(maxsize=4096)
 def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
-    content = AStr(work, orig)
+    content = _without_note_sentences(AStr(work, orig))
     roles = Roles()
     text = content.w
     # segments by label, at bracket depth 0
@@ -390,7 +401,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
             continue
         if seg_role == PERSON:
             continue
-        for cs, ce in _depth_split(seg.w, ",;"):
+        for cs, ce in _depth_split(seg.w, ",;。"):
             clause = seg[cs:ce].strip()
             if not clause.w or _NOTE_RE.search(clause.w):
                 continue
@@ -492,14 +503,30 @@ def _all_departments(content: AStr) -> bool:
     return all(looks_like_department(n) for n in names)
 
 
+def _without_note_sentences(content: AStr) -> AStr:
+    """The bracket without the sentences after its first that state a rule rather than units:
+    (A、B等负责。列第一位者为牵头单位,下同), (A牵头;B落实。以下均需B落实,C负责…,不再列出)."""
+    spans = _depth_split(content.w, "。")
+    if len(spans) < 2:
+        return content
+    kept = [content[s:e] for n, (s, e) in enumerate(spans) if n == 0 or not _NOTE_RE.search(content.w[s:e])]
+    if len(kept) == len(spans):
+        return content
+    return AStr.join("。", kept).strip(" 。")
+
+
 def _is_attribution(content: AStr) -> bool:
+    content = _without_note_sentences(content)
     if any(label_role(m.group(1)) not in (DEADLINE, PERSON) for m in _LABEL_RE.finditer(content.w)):
         return True
     if re.search(r"(?:^|[,;])\s*牵头\s*:", content.w):
         return True
     person = next((m for m in _LABEL_RE.finditer(content.w) if label_role(m.group(1)) == PERSON), None)
     if person is not None and person.start() > 0:
-        return _all_departments(content[: person.start()].rstrip(" ,;"))  # (X负责;联系人:张三)
+        before = content[: person.start()].rstrip()
+        if not before.w.endswith((",", ";")) and not _MARKER_RE.search(before.w):
+            return False  # (X处联系方式:6422…): whom to call, not who does the work
+        return _all_departments(before.rstrip(" ,;"))  # (X负责;联系人:张三)
     return _all_departments(content)
 
 
@@ -668,7 +695,7 @@ def _sentence_bracket(w: str, open_at: int, close_at: int) -> bool:
     return (not before or before[-1] in "。;!?\n") or (not after or after[0] in "。;\n")
 
 
-_ROLE_WORD = re.compile(r"负责|牵头|配合|协同|协助|参与|单位|部门")
+_ROLE_WORD = re.compile(r"负责|牵头|配合|协同|协助|参与|指导|单位|部门")
 
 
 def _clearly_attribution(content: AStr) -> bool:

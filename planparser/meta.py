@@ -104,6 +104,7 @@ def _titleish_piece(w: str) -> bool:
         and not ORG_LINE.match(s.replace(" ", ""))
         and not s.startswith("附件")
         and not WRAPPER.search(s)
+        and not re.fullmatch(r"\([^()]*\)", s)  # (此件公开发布): a remark closing the 通知 above
     )
 
 

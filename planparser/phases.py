@@ -16,7 +16,7 @@ END_RE = re.compile(rf"(?:{_D})\s*(?:底|末)?\s*(?:前|之前|以前)")
 POINT_RE = re.compile(
     r"(?<![到至于止])((?:19|20)\d{2})\s*(年)?\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?(?!\s*(?:\d|[底末前]|以前|之前))"
 )
-_QUARTER = re.compile(r"(?:((?:19|20)\d{2})\s*年\s*)?第\s*([一二三四1-4])\s*季度")
+_QUARTER = re.compile(r"(?:((?:19|20)\d{2})\s*年\s*)?(?:第\s*([一二三四1-4])\s*季度|([上下])半年)")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 _FIRST_YEARLESS = re.compile(r"(?<![\d年])(\d{1,2})\s*月")
 
@@ -48,15 +48,23 @@ def parse_range(text: str, year: int | None = None) -> tuple[str | None, str | N
     (``排查整治阶段(9月1日至11月30日)`` of a 2017 plan) and quarters (``第一季度``)."""
     quarter = _QUARTER.search(text)
     if quarter and quarter.group(1):
-        return _quarter(int(quarter.group(1)), quarter.group(2))
+        return _quarter(int(quarter.group(1)), quarter.group(2), quarter.group(3))
     if quarter and year is not None and not _YEAR.search(text):
-        return _quarter(year, quarter.group(2))
+        return _quarter(year, quarter.group(2), quarter.group(3))
     if year is not None and not _YEAR.search(text):
         text = _FIRST_YEARLESS.sub(lambda m: f"{year}年{m.group(1)}月", text, count=1)
     return _parse_dated(text)
 
 
-def _quarter(year: int, which: str) -> tuple[str, str, bool]:
+def _quarter(year: int, which: str | None, half: str | None = None) -> tuple[str, str, bool]:
+    """第一季度 … 第四季度, 上半年 / 下半年 of ``year``."""
+    if half:
+        return (
+            (f"{year:04d}-01", f"{year:04d}-06", False)
+            if half == "上"
+            else (f"{year:04d}-07", f"{year:04d}-12", False)
+        )
+    assert which is not None
     last = 3 * ("一二三四".find(which) + 1 or int(which))
     return f"{year:04d}-{last - 2:02d}", f"{year:04d}-{last:02d}", False
 

@@ -68,6 +68,41 @@ def _roles(text: str) -> tuple[list[str], list[str], list[str]]:
         ("加强创造。(牵头单位:市科技局;协同单位:市财政局)", (["市科技局"], [], ["市财政局"])),
         ("加强创造。(市科技局、财政局)。", (["市科技局"], ["市财政局"], [])),
         ("加强创造。(区科技局、财政局)", (["区科技局"], ["区财政局"], [])),
+        pytest.param(
+            "加强标准。(工业和信息化部、发展改革委、科技部等负责。列第一位者为牵头单位,下同)",
+            (["工业和信息化部"], ["发展改革委", "科技部"], []),
+            id="a-rule-sentence-after-the-units",
+        ),
+        pytest.param(
+            "建立体系。(自然资源部、工业和信息化部指导)",
+            (["自然资源部"], ["工业和信息化部"], []),
+            id="guides",
+        ),
+        pytest.param(
+            "推广回收。(商务部指导,供销合作总社参与)",
+            (["商务部"], [], ["供销合作总社"]),
+            id="guides-and-takes-part",
+        ),
+        pytest.param(
+            "加强监管。(市局特种设备安全监察处牵头,执法稽查处、网络交易和市场规范监督管理处、反垄断和价格监督检查办公室"
+            "按职责分工负责;区市场监管局组织落实)",
+            (
+                ["市局特种设备安全监察处"],
+                [
+                    "市局执法稽查处",
+                    "市局网络交易和市场规范监督管理处",
+                    "市局反垄断和价格监督检查办公室",
+                    "区市场监管局",
+                ],
+                [],
+            ),
+            id="divisions-of-the-bureau-named-once",
+        ),
+        pytest.param(
+            "建设平台。(责任部门:市水务局、交通运输部上海海事局、自然资源部东海局)",
+            (["市水务局"], ["交通运输部上海海事局", "自然资源部东海局"], []),
+            id="a-ministrys-body-in-the-city-takes-no-city-prefix",
+        ),
     ],
 )
 def test_attribution_forms(text: str, expected: tuple[list[str], list[str], list[str]]) -> None:
@@ -141,3 +176,21 @@ def test_space_separated_names_and_notes() -> None:
         ["市人社局"],
         [],
     )
+
+
+def test_a_unit_stated_for_every_later_task_joins_them() -> None:
+    plan = parse(
+        "一、主要任务\n1.甲。(生态环境部指导,试点城市政府负责落实。以下均需试点城市政府落实,不再列出)\n"
+        "2.乙。(商务部指导,供销合作总社参与)\n3.丙。(自然资源部负责)\n"
+    )
+    assert roles(plan, "一.1") == (["生态环境部"], ["试点城市政府"], [])
+    assert roles(plan, "一.2") == (["商务部"], ["试点城市政府"], ["供销合作总社"])
+    assert roles(plan, "一.3") == (["自然资源部"], ["试点城市政府"], [])
+
+
+def test_a_contact_line_is_not_an_attribution() -> None:
+    plan = parse(
+        "一、主要任务\n1.甲。(市科技局负责)\n二、工作要求\n(一)强化督导检查\n请于每月5日前报送。"
+        "(市局特种设备安全监察处联系方式:64220000转2666分机)\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1"]

@@ -115,3 +115,12 @@ def test_no_metadata() -> None:
         None,
         None,
     )
+
+
+def test_a_remark_closing_the_notice_is_not_part_of_the_title() -> None:
+    plan = parse(
+        "国务院办公厅关于印发“无废城市”建设试点工作方案的通知\n各省人民政府：\n现将方案印发给你们，请认真贯彻执行。\n"
+        "国务院办公厅\n2018年12月29日\n（此件公开发布）\n\n“无废城市”建设试点工作方案\n"
+        "一、主要任务\n1.甲。（生态环境部负责）\n"
+    )
+    assert plan.title == "“无废城市”建设试点工作方案"
