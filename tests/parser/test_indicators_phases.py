@@ -151,6 +151,16 @@ def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
     assert found("涵盖话务、业务和可视化3大平台、19类功能模块。") == []
 
 
+def test_units_of_power_area_and_vehicles() -> None:
+    def found(text: str) -> list[tuple[float, str]]:
+        return [(i.value, i.unit) for i in _find(text)]
+
+    assert found("全国农机总动力稳定在11亿千瓦左右。") == [(11, "亿千瓦")]
+    assert found("新增光伏装机容量300兆瓦。") == [(300, "兆瓦")]
+    assert found("海绵城市达标面积不少于50平方公里。") == [(50, "平方公里")]
+    assert found("推广新能源公交车2000辆。") == [(2000, "辆")]
+
+
 def _find(text: str) -> list[ParsedIndicator]:
     """The indicators of one sentence of section 一, in a plan of 2025."""
     return find_indicators([Chunk(1, AStr.plain(text))], "一", 2025)
