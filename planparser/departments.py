@@ -17,6 +17,7 @@ from .text import AStr
 # REST_COOP: the document says the names after the first of a list cooperate (其他为配合单位)
 REST_COOP = "rest_cooperating"
 PERSON = "person"  # 责任人:张三, 分管领导:李四
+OTHER_FIELD = "other"  # 适用范围:福建自贸试验区, 备注:… : another field of the bracket, not units
 LEAD, RESP, COOP, PLAIN, DEADLINE, AFTER_LEAD = (
     "lead",
     "responsible",
@@ -363,6 +364,8 @@ def parse_roles(content: AStr, after_lead_role: str = RESP) -> Roles:
     )
 
 
+# a field of its own after the units: (负责部门:A、B,适用范围:浙江自贸试验区)
+_OTHER_FIELD_RE = re.compile(r"(?:^|(?<=[,;。]))\s*([\u4e00-\u9fff]{2,6})\s*:")
 # 各项目牵头单位, 各成员单位牵头部门: a collective named by its role in the work, not a label
 _INSIDE_COLLECTIVE = re.compile(r"(?:^|[,;、:])\s*各[\u4e00-\u9fff]{1,6}$")
 
@@ -381,6 +384,11 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
         counted = m.start()
         if depth == 0 and not _INSIDE_COLLECTIVE.search(text[: m.start()]):
             labels.append((m.start(), m.end(), label_role(m.group(1))))
+    known = {start for start, _, _ in labels}
+    for m in _OTHER_FIELD_RE.finditer(text):
+        if m.start(1) not in known and m.group(1) not in _LABEL_ROLE and not _LABEL_RE.match(text, m.start(1)):
+            labels.append((m.start(1), m.end(), OTHER_FIELD))
+    labels.sort()
     segments: list[tuple[str | None, AStr]] = []
     if not labels:
         segments.append((None, content))
@@ -399,7 +407,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
             if seg.w:
                 roles.deadline = seg.o.strip()
             continue
-        if seg_role == PERSON:
+        if seg_role in (PERSON, OTHER_FIELD):
             continue
         for cs, ce in _depth_split(seg.w, ",;。"):
             clause = seg[cs:ce].strip()

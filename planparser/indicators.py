@@ -107,6 +107,7 @@ _NOT_UNIT_BEFORE = {
     "场": "所景地合",
 }
 _AFTER = re.compile(r"^\s*(以上|以下|以内|左右|上下|之内|内)")
+_QUALIFYING = re.compile(r"^\s*(?:符合条件|符合要求|满足条件)")
 _BEFORE = [
     (
         "<=",
@@ -286,6 +287,8 @@ def _clause_targets(
         if nxt and nxt in _NOT_UNIT_BEFORE.get(unit[-1], ""):
             continue
         after = w[m.end() :]
+        if _QUALIFYING.match(after):
+            continue  # 支持1家符合条件的开发区: how many may be chosen, not a target
         comp = "="
         end = m.end()
         a = _AFTER.match(after)

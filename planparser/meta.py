@@ -14,7 +14,7 @@ PLAN_WORD = re.compile(
 )
 WRAPPER = re.compile(r"^(?:.{0,30}?)关于|的(?:通知|决议|决定|批复|函|公告|通报)\s*(?:\(.*\))?$")
 WRAPPER_TITLE = re.compile(
-    r"关于(?:印发|转发|下发|发布|批准|同意)?\s*[《“]?(?P<t>.+?)[》”]?\s*的(?:通知|决议|决定|批复|函|公告|通报)"
+    r"关于(?P<v>印发|转发|下发|发布|批准|同意)?\s*[《“]?(?P<t>.+?)[》”]?\s*的(?:通知|决议|决定|批复|函|公告|通报)"
 )
 WEB_MARK = re.compile(r"\s*[(\[【](?:已失效|失效|有效|已废止|废止|已修改|已修订|现行有效|部分失效)[)\]】]\s*")
 DOCNUM = re.compile(
@@ -184,6 +184,10 @@ def title_from_wrapper(lines: list[AStr], limit: int) -> tuple[str | None, int]:
         m = WRAPPER_TITLE.search(joined_w)
         if m:
             # the same span of the original text
+            if not m.group("v") and "《" not in joined_w[: m.end()]:
+                # 国务院关于支持…若干措施的通知: the notice is the document itself and wraps no
+                # other title; its heading is the title, whole
+                return clean_title(joined_o[: m.end()]), i
             t = joined_o[m.start("t") : m.end("t")]
             t = t.strip("《》“”")
             if "《" in t and "》" in t:
