@@ -387,6 +387,7 @@ def _chunks(sec: Sec) -> list[Chunk]:
 
 
 _NO_INDICATOR_TITLES = re.compile(r"指导思想|原则|总体思路")
+_GOALS_LABEL = re.compile(r"(?:具体指标|主要目标|总体目标|工作目标|发展目标|具体目标)\s*:")
 
 
 def _indicators(root: Sec) -> list[ParsedIndicator]:
@@ -498,7 +499,7 @@ def _parse_text(text: str) -> ParsedPlan:
     if has_traditional("".join(ln.o for ln in lines if ln.w != ln.o)):
         warnings.append(_warn(1, "traditional"))
     start = _body_start(lines)
-    title, _ = meta_mod.find_title(lines, start)
+    title, title_line = meta_mod.find_title(lines, start)
     if title is None:
         title, _title_line = meta_mod.title_from_wrapper(lines, max(start, 1))
     if title is None:
@@ -568,6 +569,15 @@ def _parse_text(text: str) -> ParsedPlan:
             goals = {sec.path for sec in _sections_of(body_root) if sec.kind == "goal"}
             body = [i for i in body if i.path.split(".")[0] in goals or i.path in goals]
         indicators = body + indicators
+    if title_line >= 0:
+        # between the plan's title and its first chapter only a paragraph headed as the goals
+        # (具体指标:到2022年,…建设50所…) states targets
+        preamble_goals = [
+            Chunk(k + 1, lines[k])
+            for k in range(title_line + 1, start)
+            if _GOALS_LABEL.match(lines[k].w.lstrip())
+        ]
+        indicators = find_indicators(preamble_goals, "", None) + indicators
     phases = _phases(root, warnings, dates.context_year(period, issued_on))
     warnings.sort(key=lambda w: w.line)
     return ParsedPlan(

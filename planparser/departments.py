@@ -165,6 +165,9 @@ _QUANTITY_IN_NAME = re.compile(
 )
 
 
+_PROSE_IN_NAME = re.compile(r"的|按照?|依照|依据|规定|执行$")
+
+
 @dataclass(slots=True)
 class Roles:
     lead: list[str] = field(default_factory=list)
@@ -210,6 +213,8 @@ def looks_like_department(name: str) -> bool:
         return False
     if name.startswith("各") and len(name) <= 16:
         return True
+    if _PROSE_IN_NAME.search(name):  # (免税进口的科研仪器设备按有关政策规定执行): a clause
+        return False
     base = name
     if base.endswith(")"):
         open_at = base.rfind("(")
@@ -386,7 +391,11 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
             labels.append((m.start(), m.end(), label_role(m.group(1))))
     known = {start for start, _, _ in labels}
     for m in _OTHER_FIELD_RE.finditer(text):
-        if m.start(1) not in known and m.group(1) not in _LABEL_ROLE and not _LABEL_RE.match(text, m.start(1)):
+        if (
+            m.start(1) not in known
+            and m.group(1) not in _LABEL_ROLE
+            and not _LABEL_RE.match(text, m.start(1))
+        ):
             labels.append((m.start(1), m.end(), OTHER_FIELD))
     labels.sort()
     segments: list[tuple[str | None, AStr]] = []

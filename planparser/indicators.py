@@ -101,12 +101,13 @@ _NOT_UNIT_BEFORE = {
     "组": "织建成",
     "次": "要序",
     "件": "事",
-    "个": "人体性",
+    "个": "人体性月",  # 3个月: a duration
     "支": "持撑付",
     "名": "称单义录",
     "场": "所景地合",
 }
 _AFTER = re.compile(r"^\s*(以上|以下|以内|左右|上下|之内|内)")
+_EVERY = re.compile(r"每[^,;。]{0,8}$")
 _QUALIFYING = re.compile(r"^\s*(?:符合条件|符合要求|满足条件)")
 _BEFORE = [
     (
@@ -289,6 +290,8 @@ def _clause_targets(
         after = w[m.end() :]
         if _QUALIFYING.match(after):
             continue  # 支持1家符合条件的开发区: how many may be chosen, not a target
+        if unit.endswith("次") and _EVERY.search(before):
+            continue  # 每5年修订1次: how often, not a target
         comp = "="
         end = m.end()
         a = _AFTER.match(after)

@@ -103,6 +103,11 @@ def _roles(text: str) -> tuple[list[str], list[str], list[str]]:
             (["市水务局"], ["交通运输部上海海事局", "自然资源部东海局"], []),
             id="a-ministrys-body-in-the-city-takes-no-city-prefix",
         ),
+        pytest.param(
+            "深化改革。(负责部门:发展改革委、粮食和储备局,适用范围:浙江自贸试验区)",
+            (["发展改革委"], ["粮食和储备局"], []),
+            id="another-field-after-the-units",
+        ),
     ],
 )
 def test_attribution_forms(text: str, expected: tuple[list[str], list[str], list[str]]) -> None:
@@ -186,6 +191,11 @@ def test_a_unit_stated_for_every_later_task_joins_them() -> None:
     assert roles(plan, "一.1") == (["生态环境部"], ["试点城市政府"], [])
     assert roles(plan, "一.2") == (["商务部"], ["试点城市政府"], ["供销合作总社"])
     assert roles(plan, "一.3") == (["自然资源部"], ["试点城市政府"], [])
+
+
+def test_a_clause_in_brackets_is_not_a_unit() -> None:
+    plan = parse("一、主要任务\n1.提高科研仪器使用效率(免税进口的科研仪器设备按有关政策规定执行)。\n")
+    assert roles(plan, "一.1") == ([], [], [])
 
 
 def test_a_contact_line_is_not_an_attribution() -> None:

@@ -161,6 +161,25 @@ def test_units_of_power_area_and_vehicles() -> None:
     assert found("推广新能源公交车2000辆。") == [(2000, "辆")]
 
 
+def test_quotas_frequencies_and_durations_are_not_targets() -> None:
+    def found(text: str) -> list[tuple[float, str]]:
+        return [(i.value, i.unit) for i in _find(text)]
+
+    assert found("优先支持其行政区域内1家符合条件的国家高新区。") == []
+    assert found("原则上每5年修订1次职业院校专业目录,每年调整1次专业。") == []
+    assert found("用3个月左右时间开展集中攻坚。") == []
+    assert found("到2022年,建设50所高水平高等职业学校。") == [(50, "所")]
+
+
+def test_goals_paragraph_between_the_title_and_the_first_chapter() -> None:
+    plan = parse(
+        "国家职业教育改革实施方案\n职业教育与普通教育是两种不同教育类型。\n"
+        "具体指标:到2022年,建设50所高水平高等职业学校和150个骨干专业(群)。\n"
+        "一、完善制度体系\n(一)健全国家职业教育制度框架。(教育部负责)\n"
+    )
+    assert [(i.value, i.unit, i.year) for i in plan.indicators] == [(50, "所", 2022), (150, "个", 2022)]
+
+
 def _find(text: str) -> list[ParsedIndicator]:
     """The indicators of one sentence of section 一, in a plan of 2025."""
     return find_indicators([Chunk(1, AStr.plain(text))], "一", 2025)

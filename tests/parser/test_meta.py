@@ -124,3 +124,12 @@ def test_a_remark_closing_the_notice_is_not_part_of_the_title() -> None:
         "一、主要任务\n1.甲。（生态环境部负责）\n"
     )
     assert plan.title == "“无废城市”建设试点工作方案"
+
+
+def test_a_notice_that_is_the_document_keeps_its_whole_heading() -> None:
+    plan = parse(
+        "国务院关于支持自由贸易试验区深化改革创新若干措施的通知\n各省人民政府:\n一、营造优良投资环境\n(一)甲。(负责部门:商务部)\n"
+    )
+    assert plan.title == "国务院关于支持自由贸易试验区深化改革创新若干措施的通知"
+    wrapped = parse("关于印发某市专利工作方案的通知\n各区:\n一、主要任务\n1.甲。(市科技局)\n")
+    assert wrapped.title == "某市专利工作方案"
