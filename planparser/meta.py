@@ -16,6 +16,7 @@ WRAPPER = re.compile(r"^(?:.{0,30}?)关于|的(?:通知|决议|决定|批复|函
 WRAPPER_TITLE = re.compile(
     r"关于(?P<v>印发|转发|下发|发布|批准|同意)?\s*[《“]?(?P<t>.+?)[》”]?\s*的(?:通知|决议|决定|批复|函|公告|通报)"
 )
+_NAMED_IN_WRAPPER = re.compile(r"《(.+)》\s*的(?:通知|决议|决定|批复|函|公告|通报)")
 WEB_MARK = re.compile(r"\s*[(\[【](?:已失效|失效|有效|已废止|废止|已修改|已修订|现行有效|部分失效)[)\]】]\s*")
 DOCNUM = re.compile(
     r"([\u4e00-\u9fff]{1,12}?)\s*([〔\[【(])\s*((?:19|20)\d{2})\s*([〕\]】)])\s*(第?\s*\d{1,4}\s*号)"
@@ -183,12 +184,14 @@ def title_from_wrapper(lines: list[AStr], limit: int) -> tuple[str | None, int]:
             k = k2
         m = WRAPPER_TITLE.search(joined_w)
         if m:
-            # the same span of the original text
+            named = _NAMED_IN_WRAPPER.search(joined_o)
+            if named:  # …印发《关于…的工作意见》的通知, …转发区X局制订的《…方案》的通知
+                return clean_title(named.group(1)), i
             if not m.group("v") and "《" not in joined_w[: m.end()]:
                 # 国务院关于支持…若干措施的通知: the notice is the document itself and wraps no
                 # other title; its heading is the title, whole
                 return clean_title(joined_o[: m.end()]), i
-            t = joined_o[m.start("t") : m.end("t")]
+            t = joined_o[m.start("t") : m.end("t")]  # the same span of the original text
             t = t.strip("《》“”")
             if "《" in t and "》" in t:
                 t = t[t.index("《") + 1 : t.rindex("》")]

@@ -72,7 +72,7 @@ FLOORS: dict[str, dict[str, float]] = {
         "indicator_recall": 0.85,
         "phase_precision": 0.99,
         "phase_recall": 0.99,
-        "meta": 0.92,
+        "meta": 0.94,
         "deadlines": 0.99,
     },
 }

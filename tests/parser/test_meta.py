@@ -133,3 +133,15 @@ def test_a_notice_that_is_the_document_keeps_its_whole_heading() -> None:
     assert plan.title == "国务院关于支持自由贸易试验区深化改革创新若干措施的通知"
     wrapped = parse("关于印发某市专利工作方案的通知\n各区:\n一、主要任务\n1.甲。(市科技局)\n")
     assert wrapped.title == "某市专利工作方案"
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        "上海市长宁区人民政府办公室印发《关于进一步加强长宁区公共消防安全的工作意见》的通知",
+        "上海市徐汇区人民政府办公室关于转发区绿化市容局制订的《关于进一步加强长宁区公共消防安全的工作意见》的通知",
+    ],
+)
+def test_the_title_named_in_the_wrapper_is_taken_whole(wrapper: str) -> None:
+    plan = parse(wrapper + "\n各街道:\n一、主要任务\n1.甲。(区消防救援支队)\n")
+    assert plan.title == "关于进一步加强长宁区公共消防安全的工作意见"
