@@ -111,6 +111,19 @@ def test_dashboard_scope_by_role(client: Client, scene: World, username: str, pl
     assert len(response.context["figures"]) == plans
 
 
+def test_light_cards_open_their_list_narrowed_to_the_viewed_department(client: Client, scene: World) -> None:
+    client.force_login(scene.users["bureau"])
+    page = client.get(reverse("tasks:dashboard"), {"department": scene.other_dept.pk}).content.decode()
+    list_url = reverse("tasks:task_list")
+    for light in ("red", "yellow", "green", "done"):
+        assert f'href="{list_url}?light={light}&amp;department={scene.other_dept.pk}"' in page
+    whole = client.get(reverse("tasks:dashboard")).content.decode()
+    assert (
+        f'href="{list_url}?light=red"' in whole
+        and "&amp;department=" not in whole.split('id="dashboard-lights"')[1][:2000]
+    )
+
+
 def test_dashboard_needs_login(client: Client) -> None:
     assert client.get(reverse("tasks:dashboard")).status_code == 302
 
