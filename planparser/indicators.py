@@ -107,6 +107,7 @@ _NOT_UNIT_BEFORE = {
     "场": "所景地合",
 }
 _AFTER = re.compile(r"^\s*(以上|以下|以内|左右|上下|之内|内)")
+_JOINED = re.compile(r"\s*[\u4e00-\u9fff]{0,8}?(?:和|及|与|以及|、)[\u4e00-\u9fff]{0,12}\s*")
 _EVERY = re.compile(r"每[^,;。]{0,8}$")
 _QUALIFYING = re.compile(r"^\s*(?:符合条件|符合要求|满足条件)")
 _BEFORE = [
@@ -308,6 +309,11 @@ def _clause_targets(
                 if rx.search(window):
                     comp = sym
                     break
+            else:
+                last = hits[-1] if hits else None
+                if last is not None and last.end == last.m.end() and _JOINED.fullmatch(window):
+                    # 分别达到65%和55%, 不少于100万条…和10万条: the verb before the first counts for both
+                    comp = last.comparator
         if comp == "=" and _FLOOR.search(window):
             comp = ">="
         basis = _basis(window, hits[-1] if hits else None)
