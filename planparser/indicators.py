@@ -108,6 +108,10 @@ _NOT_UNIT_BEFORE = {
 }
 _AFTER = re.compile(r"^\s*(以上|以下|以内|左右|上下|之内|内)")
 _JOINED = re.compile(r"\s*[\u4e00-\u9fff]{0,8}?(?:和|及|与|以及|、)[\u4e00-\u9fff]{0,12}\s*")
+_PARAMETER_BEFORE = re.compile(r"(?:最高(?:不超过|可达|为)?|最多(?:不超过)?|上限为?)\s*$")
+_ENTITLEMENT = re.compile(r"可(?:返还|申请|给予|享受|获得|领取|按)")
+_CONDITION = re.compile(r"符合[^,;。]{0,20}条件的")
+_RATE_AFTER = re.compile(r"^\s*的(?:标准|比例|费率)")
 _EVERY = re.compile(r"每[^,;。]{0,8}$")
 _QUALIFYING = re.compile(r"^\s*(?:符合条件|符合要求|满足条件)")
 _BEFORE = [
@@ -293,6 +297,15 @@ def _clause_targets(
             continue  # 支持1家符合条件的开发区: how many may be chosen, not a target
         if unit.endswith("次") and _EVERY.search(before):
             continue  # 每5年修订1次: how often, not a target
+        if (
+            _PARAMETER_BEFORE.search(before)
+            or _ENTITLEMENT.search(before[-40:])
+            or _CONDITION.search(before)
+            or _RATE_AFTER.match(after)
+        ):
+            # 最高不超过15万元的贷款, 可返还…保险费的50%, 按…50%的标准确定, 符合…条件的人员达到25%:
+            # the cap, rate or condition of a measure, not a target
+            continue
         comp = "="
         end = m.end()
         a = _AFTER.match(after)

@@ -108,6 +108,11 @@ def _roles(text: str) -> tuple[list[str], list[str], list[str]]:
             (["发展改革委"], ["粮食和储备局"], []),
             id="another-field-after-the-units",
         ),
+        pytest.param(
+            "降低成本。(财政部、人力资源社会保障部、民政部等有关部门和单位按职责分工负责)",
+            (["财政部"], ["人力资源社会保障部", "民政部"], []),
+            id="generic-tail-of-departments-and-units",
+        ),
     ],
 )
 def test_attribution_forms(text: str, expected: tuple[list[str], list[str], list[str]]) -> None:

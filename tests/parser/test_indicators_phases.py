@@ -168,6 +168,10 @@ def test_quotas_frequencies_and_durations_are_not_targets() -> None:
     assert found("优先支持其行政区域内1家符合条件的国家高新区。") == []
     assert found("原则上每5年修订1次职业院校专业目录,每年调整1次专业。") == []
     assert found("用3个月左右时间开展集中攻坚。") == []
+    assert found("可申请最高不超过15万元的创业担保贷款。") == []
+    assert found("可返还其上年度实际缴纳失业保险费的50%。") == []
+    assert found("或按6个月的企业及其职工应缴纳社会保险费50%的标准确定。") == []
+    assert found("符合申请条件的人员数量达到企业现有在职职工人数25%(超过100人的企业达到15%)。") == []
     assert found("到2022年,建设50所高水平高等职业学校。") == [(50, "所")]
 
 
