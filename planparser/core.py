@@ -457,7 +457,8 @@ def _dated_by_body(stage: Sec, year: int | None) -> tuple[ParsedPhase, bool] | N
         for b in stage.blocks
         if not isinstance(b, Item) or b.paras
     ]
-    dated = [hit for hit in (parse_range(text, year) for text in texts) if hit is not None]
+    sentences = [part for text in texts for part in re.split(r"[。;]", text) if part.strip()]
+    dated = [hit for hit in (parse_range(part, year) for part in sentences) if hit is not None]
     if not dated:
         return None
     ends = [end for _, end, _ in dated if end]
@@ -602,6 +603,7 @@ def _parse_text(text: str) -> ParsedPlan:
 _TEXT_DEADLINE = re.compile(
     r"(?:到|至|于)?((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月\s*)?(?:底|末)前?"
     r"|(?:到|至)\s*“?(十[一二三四五六七八九]?五|十[二三四五六七八九]五)”?\s*(?:期)?末"
+    r"|“?(十[一二三四五六七八九]?五)”?\s*(?:期间|时期)内?\s*(?=完成|建成|实现)"  # “十四五”期间完成
 )
 _FIVE_YEAR_END = {"十二五": 2015, "十三五": 2020, "十四五": 2025, "十五五": 2030, "十六五": 2035}
 
@@ -612,8 +614,8 @@ def _deadline_in_text(task: ParsedTask, raw: RawTask, *, year: int | None, issue
     m = _TEXT_DEADLINE.search(raw.text.w[:end])
     if m is None:
         return
-    if m.group(3):
-        end_year = _FIVE_YEAR_END.get(m.group(3))
+    if m.group(3) or m.group(4):
+        end_year = _FIVE_YEAR_END.get(m.group(3) or m.group(4))
         if end_year is None:
             return
         phrase = f"{end_year}年底"

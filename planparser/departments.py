@@ -110,12 +110,16 @@ _ROLE_LABEL_LINE = re.compile(
     + r")\s*[:;]"
 )
 _MARKER_RE = re.compile(
-    r"(按照?职责分工负责|按照?职责负责|按职能分工负责|分别负责|共同负责|牵头负责|具体负责|负责落实|组织落实|"
+    r"(?:按照?职[责能](?:分工)?)?"  # 按职责分工负责, 按职责牵头负责, 按职责组织配合
+    r"(分别负责|共同负责|牵头负责|具体负责|负责落实|组织落实|组织实施|组织配合|"
     r"负责|牵头|配合|协同|协助|参与|协办|指导)$"
 )
+# 市交通委牵头负责、各区政府组织落实: 、 after a role word ends its clause like , does
+_CLAUSE_END_COMMA = re.compile(r"(?<=负责|落实|实施|配合|牵头|参与|协同|指导)、")
 _MARKER_ROLE = {
     "牵头": LEAD,
     "牵头负责": LEAD,
+    "组织配合": COOP,
     "配合": COOP,
     "协同": COOP,
     "协助": COOP,
@@ -166,7 +170,7 @@ _QUANTITY_IN_NAME = re.compile(
 )
 
 
-_PROSE_IN_NAME = re.compile(r"的|按照?|依照|依据|规定|执行$")
+_PROSE_IN_NAME = re.compile(r"的|按照?|依照|依据|规定|执行$|^(?:试|暂|施|实|推|先)行$")  # (试行)
 
 
 @dataclass(slots=True)
@@ -378,7 +382,7 @@ _INSIDE_COLLECTIVE = re.compile(r"(?:^|[,;、:])\s*各[\u4e00-\u9fff]{1,6}$")
 
 @lru_cache(maxsize=4096)
 def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
-    content = _without_note_sentences(AStr(work, orig))
+    content = _without_note_sentences(AStr(_CLAUSE_END_COMMA.sub(";", work), orig))
     roles = Roles()
     text = content.w
     # segments by label, at bracket depth 0
@@ -508,6 +512,7 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
 
 def _all_departments(content: AStr) -> bool:
     """Unlabelled bracket content counts as an attribution only if every item is a department."""
+    content = AStr(_CLAUSE_END_COMMA.sub(";", content.w), content.o)
     names: list[str] = []
     for cs, ce in _depth_split(content.w, ",;"):
         clause = content[cs:ce].strip()

@@ -29,7 +29,7 @@ NON_TASK_L1 = re.compile(
 )
 NON_TASK_L2 = re.compile(
     r"指导思想|总体思路|基本原则|工作原则|原则$|工作目标|总体目标|具体目标|发展目标|主要目标|目标要求|"
-    r"保障措施|组织保障|工作步骤|实施步骤|进度安排|时间安排|阶段$|阶段\(|步骤$"
+    r"保障措施|组织保障|工作步骤|实施步骤|进度安排|时间安排|阶段$|阶段[(:（：]|步骤$"
 )
 TASKISH = re.compile(r"任务|重点|举措|主要工作|工作内容|行动")
 PHASE_SECTION = re.compile(r"步骤|阶段|进度安排|时间安排|实施安排|时间节点|进度")
@@ -338,7 +338,10 @@ def section_title(head: AStr) -> tuple[str, int]:
     used = end + 1 if end >= 0 else len(w)
     title = head[: end if end >= 0 else len(w)]
     colon = _depth0_find(title.w, ":")
-    if 0 < colon <= 30 and colon < len(title.w) - 1:
+    # 指导思想:以…为指导 gives 指导思想; a short heading line keeps its words after the colon
+    # (第一阶段:集中攻坚)
+    whole_line = end < 0 and "\n" not in title.w and len(title.w) - colon <= 12
+    if 0 < colon <= 30 and colon < len(title.w) - 1 and not whole_line:
         title = title[:colon]
         used = colon + 1
     m = _KEYWORD_HEAD.match(title.w)

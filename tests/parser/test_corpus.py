@@ -71,9 +71,9 @@ FLOORS: dict[str, dict[str, float]] = {
         "indicator_precision": 0.85,
         "indicator_recall": 0.85,
         "phase_precision": 0.99,
-        "phase_recall": 0.99,
+        "phase_recall": 0.95,
         "meta": 0.94,
-        "deadlines": 0.99,
+        "deadlines": 0.95,
     },
 }
 

@@ -113,6 +113,22 @@ def _roles(text: str) -> tuple[list[str], list[str], list[str]]:
             (["财政部"], ["人力资源社会保障部", "民政部"], []),
             id="generic-tail-of-departments-and-units",
         ),
+        pytest.param(
+            "加强管理。(市交通委牵头负责、各区政府组织落实)",
+            (["市交通委"], ["各区政府"], []),
+            id="comma-after-a-role-word",
+        ),
+        pytest.param(
+            "完善政策。(市住房城乡建设管理委、市财政局牵头负责,市民政局按职责组织配合)",
+            (["市住房城乡建设管理委", "市财政局"], [], ["市民政局"]),
+            id="by-their-duties-cooperate",
+        ),
+        pytest.param(
+            "排查隐患。(各部门按职责分工牵头负责、各区政府组织落实)",
+            (["各部门"], ["各区政府"], []),
+            id="by-their-duties-lead",
+        ),
+        pytest.param("附件清单。(试行)", ([], [], []), id="trial-is-not-a-unit"),
     ],
 )
 def test_attribution_forms(text: str, expected: tuple[list[str], list[str], list[str]]) -> None:

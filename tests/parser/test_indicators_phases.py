@@ -124,6 +124,12 @@ def _phases(plan: ParsedPlan) -> list[tuple[str, str | None, str | None]]:
             id="half-year",
         ),
         pytest.param(
+            "一、重点工作\n1.甲。(市科技局)\n二、基本步骤\n(一)第一阶段:集中攻坚\n2023年9月底前,排查。2023年11月底前,整治。\n"
+            "1.组织排查。\n2.建立台账。\n",
+            [("第一阶段:集中攻坚", None, "2023-11")],
+            id="a-stage-heading-with-a-colon-and-its-last-step",
+        ),
+        pytest.param(
             "一、重点工作\n1.甲。(市科技局)\n二、计划安排\n(一)制定方案阶段\n1.2024年8月底前,梳理任务。\n"
             "2.2024年9月底前,制定方案。\n(二)总结阶段\n2026年12月,各区总结。\n"
             "(三)运行阶段。系统上线运行。(责任部门:市交通委。时间节点:2027年5月)\n",
@@ -237,3 +243,19 @@ def test_a_list_after_xinzeng_inherits_it_and_a_baseline_is_not_a_target() -> No
     ]
     # the starting 45% is the baseline of the 60%, not a target of its own; 2020 is not the target year
     assert [(i.value, i.year) for i in _find("专利实施率由2020年的45%提高到60%")] == [(60, 2025)]
+
+
+def test_steps_under_a_stage_heading_with_a_colon_are_not_tasks() -> None:
+    plan = parse(
+        "一、重点工作\n1.甲。(市科技局)\n二、基本步骤\n(一)第一阶段:集中攻坚\n2023年9月底前,排查。\n"
+        "1.组织排查。\n2.建立台账。\n"
+    )
+    assert [t.path for t in plan.tasks] == ["一.1"]
+    assert plan.sections[1].children[0].title == "第一阶段:集中攻坚"
+
+
+def test_the_span_of_a_five_year_plan_is_a_deadline() -> None:
+    plan = parse(
+        "一、重点工作\n1.改造燃气管网。“十四五”期间完成1000公里改造。(市住房城乡建设管理委牵头负责)\n"
+    )
+    assert plan.tasks[0].deadline == "2025-12-31"
