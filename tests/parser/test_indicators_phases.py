@@ -147,38 +147,29 @@ def test_phases(text: str, expected: list[tuple[str, str | None, str | None]]) -
 
 
 def test_trillion_units_mixed_quotes_baselines_and_descriptions() -> None:
-    def found(text: str) -> list[tuple[float, str]]:
-        return [(i.value, i.unit) for i in _find(text)]
-
-    assert found("到2025年,产业总规模达到2万亿元。") == [(2, "万亿元")]
+    assert _found("到2025年,产业总规模达到2万亿元。") == [(2, "万亿元")]
     # an opening “ closed by a plain " must not hide the rest of the text
-    assert found('完善“前台综合受理、后台分类办理"模式,各级大厅综合一窗率达90%以上。') == [(90, "%")]
-    assert found('在现有62项“一站式"便民服务的基础上,持续拓展。') == []
-    assert found("涵盖话务、业务和可视化3大平台、19类功能模块。") == []
+    assert _found('完善“前台综合受理、后台分类办理"模式,各级大厅综合一窗率达90%以上。') == [(90, "%")]
+    assert _found('在现有62项“一站式"便民服务的基础上,持续拓展。') == []
+    assert _found("涵盖话务、业务和可视化3大平台、19类功能模块。") == []
 
 
 def test_units_of_power_area_and_vehicles() -> None:
-    def found(text: str) -> list[tuple[float, str]]:
-        return [(i.value, i.unit) for i in _find(text)]
-
-    assert found("全国农机总动力稳定在11亿千瓦左右。") == [(11, "亿千瓦")]
-    assert found("新增光伏装机容量300兆瓦。") == [(300, "兆瓦")]
-    assert found("海绵城市达标面积不少于50平方公里。") == [(50, "平方公里")]
-    assert found("推广新能源公交车2000辆。") == [(2000, "辆")]
+    assert _found("全国农机总动力稳定在11亿千瓦左右。") == [(11, "亿千瓦")]
+    assert _found("新增光伏装机容量300兆瓦。") == [(300, "兆瓦")]
+    assert _found("海绵城市达标面积不少于50平方公里。") == [(50, "平方公里")]
+    assert _found("推广新能源公交车2000辆。") == [(2000, "辆")]
 
 
 def test_quotas_frequencies_and_durations_are_not_targets() -> None:
-    def found(text: str) -> list[tuple[float, str]]:
-        return [(i.value, i.unit) for i in _find(text)]
-
-    assert found("优先支持其行政区域内1家符合条件的国家高新区。") == []
-    assert found("原则上每5年修订1次职业院校专业目录,每年调整1次专业。") == []
-    assert found("用3个月左右时间开展集中攻坚。") == []
-    assert found("可申请最高不超过15万元的创业担保贷款。") == []
-    assert found("可返还其上年度实际缴纳失业保险费的50%。") == []
-    assert found("或按6个月的企业及其职工应缴纳社会保险费50%的标准确定。") == []
-    assert found("符合申请条件的人员数量达到企业现有在职职工人数25%(超过100人的企业达到15%)。") == []
-    assert found("到2022年,建设50所高水平高等职业学校。") == [(50, "所")]
+    assert _found("优先支持其行政区域内1家符合条件的国家高新区。") == []
+    assert _found("原则上每5年修订1次职业院校专业目录,每年调整1次专业。") == []
+    assert _found("用3个月左右时间开展集中攻坚。") == []
+    assert _found("可申请最高不超过15万元的创业担保贷款。") == []
+    assert _found("可返还其上年度实际缴纳失业保险费的50%。") == []
+    assert _found("或按6个月的企业及其职工应缴纳社会保险费50%的标准确定。") == []
+    assert _found("符合申请条件的人员数量达到企业现有在职职工人数25%(超过100人的企业达到15%)。") == []
+    assert _found("到2022年,建设50所高水平高等职业学校。") == [(50, "所")]
 
 
 def test_goals_paragraph_between_the_title_and_the_first_chapter() -> None:
@@ -188,6 +179,11 @@ def test_goals_paragraph_between_the_title_and_the_first_chapter() -> None:
         "一、完善制度体系\n(一)健全国家职业教育制度框架。(教育部负责)\n"
     )
     assert [(i.value, i.unit, i.year) for i in plan.indicators] == [(50, "所", 2022), (150, "个", 2022)]
+
+
+def _found(text: str) -> list[tuple[float, str]]:
+    """(value, unit) of each target :func:`_find` reads in ``text``."""
+    return [(i.value, i.unit) for i in _find(text)]
 
 
 def _find(text: str) -> list[ParsedIndicator]:
