@@ -111,7 +111,9 @@ _JOINED = re.compile(r"\s*[\u4e00-\u9fff]{0,8}?(?:和|及|与|以及|、)[\u4e00
 _PARAMETER_BEFORE = re.compile(r"(?:最高(?:不超过|可达|为)?|最多(?:不超过)?|上限为?)\s*$")
 _ENTITLEMENT = re.compile(r"可(?:返还|申请|给予|享受|获得|领取|按)")
 _CONDITION = re.compile(r"符合[^,;。]{0,20}条件的")
-_RATE_AFTER = re.compile(r"^\s*的(?:标准|比例|费率)")
+_RATE_AFTER = re.compile(
+    r"^\s*的(?:标准|比例|[\u4e00-\u9fff]{0,3}率(?:测算|计算|核定|确定))"
+)  # 按总里程13%的维修率测算
 _EVERY = re.compile(r"每[^,;。]{0,8}$")
 _QUALIFYING = re.compile(r"^\s*(?:符合条件|符合要求|满足条件)")
 _BEFORE = [
@@ -216,6 +218,7 @@ def find_indicators(chunks: list[Chunk], path: str, base_year: int | None) -> li
             if m0:
                 year_ctx = int(m0.group(1))
             continue
+        stated = _statistics(w)
         if not any(q in w for q in '“《‘"'):
             for cm in _CLAUSE_RE.finditer(w):
                 if not _DIGIT.search(cm.group()):
@@ -224,10 +227,12 @@ def find_indicators(chunks: list[Chunk], path: str, base_year: int | None) -> li
                         year_ctx = int(m1.group(1))
                     continue
                 clause = chunk.text[cm.start() : cm.end()]
-                found, year_ctx = _clause_targets(clause, [False] * len(clause), chunk.line, path, year_ctx)
+                found, year_ctx = _clause_targets(
+                    clause, stated[cm.start() : cm.end()], chunk.line, path, year_ctx
+                )
                 out.extend(found)
             continue
-        mask = _masked(w)
+        mask = [a or b for a, b in zip(_masked(w), stated, strict=True)]
         start = 0
         for i in range(len(w) + 1):
             if i == len(w) or (w[i] in _CLAUSE_SEP and not mask[i]):
@@ -237,6 +242,21 @@ def find_indicators(chunks: list[Chunk], path: str, base_year: int | None) -> li
                     out.extend(found)
                 start = i + 1
     return out
+
+
+# (一)县道截至2020年底,全区县道总里程427公里,桥梁371座。: where things stand, not where they are to be
+_STATISTICS_OPEN = re.compile(
+    r"(?:^|(?<=[。;!?\n]))[^。;!?\n\d]{0,10}?(?:截至|截止|截止到|目前|至今)[^。;!?\n]*"
+)
+
+
+def _statistics(w: str) -> list[bool]:
+    """Which characters of ``w`` lie in a sentence that states the present (截至…, 目前…); 在现有…基础上 is
+    a baseline, read with its target."""
+    flags = [False] * len(w)
+    for m in _STATISTICS_OPEN.finditer(w):
+        flags[m.start() : m.end()] = [True] * (m.end() - m.start())
+    return flags
 
 
 @dataclass(slots=True)
