@@ -167,8 +167,8 @@ def _join_title(lines: list[AStr], first: int, pieces: list[AStr]) -> str:
 def title_from_wrapper(lines: list[AStr], limit: int) -> tuple[str | None, int]:
     for i in range(min(limit, len(lines))):
         w = lines[i].w.strip()
-        if "关于" not in w:
-            continue
+        if "关于" not in w or "。" in w:
+            continue  # a sentence citing 《…关于…的决定》 is prose, not the heading of a notice
         joined_w, joined_o = w, lines[i].o.strip()
         k = i
         for _ in range(2):

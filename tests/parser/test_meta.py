@@ -145,3 +145,11 @@ def test_a_notice_that_is_the_document_keeps_its_whole_heading() -> None:
 def test_the_title_named_in_the_wrapper_is_taken_whole(wrapper: str) -> None:
     plan = parse(wrapper + "\n各街道:\n一、主要任务\n1.甲。(区消防救援支队)\n")
     assert plan.title == "关于进一步加强长宁区公共消防安全的工作意见"
+
+
+def test_a_sentence_citing_a_decision_is_not_a_title() -> None:
+    plan = parse(
+        "为深入贯彻科学发展观，根据《中共广州市委、广州市人民政府关于全面推进新型城市化发展的决定》，"
+        "现就推进科技创新工程提出以下实施意见。\n一、主要任务\n1.甲。（牵头单位：市科技局）\n"
+    )
+    assert plan.title is None
