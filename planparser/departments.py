@@ -382,7 +382,7 @@ _INSIDE_COLLECTIVE = re.compile(r"(?:^|[,;、:])\s*各[\u4e00-\u9fff]{1,6}$")
 
 @lru_cache(maxsize=4096)
 def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
-    content = _without_note_sentences(AStr(_CLAUSE_END_COMMA.sub(";", work), orig))
+    content = _role_text(AStr(work, orig))
     roles = Roles()
     text = content.w
     # segments by label, at bracket depth 0
@@ -512,7 +512,6 @@ def _parse_roles_cached(work: str, orig: str, after_lead_role: str) -> Roles:
 
 def _all_departments(content: AStr) -> bool:
     """Unlabelled bracket content counts as an attribution only if every item is a department."""
-    content = AStr(_CLAUSE_END_COMMA.sub(";", content.w), content.o)
     names: list[str] = []
     for cs, ce in _depth_split(content.w, ",;"):
         clause = content[cs:ce].strip()
@@ -524,6 +523,12 @@ def _all_departments(content: AStr) -> bool:
     if not names:
         return False
     return all(looks_like_department(n) for n in names)
+
+
+def _role_text(content: AStr) -> AStr:
+    """The bracket as its roles are read: a 、 closing a role clause made a clause break, and the
+    sentences stating a rule rather than units left out."""
+    return _without_note_sentences(AStr(_CLAUSE_END_COMMA.sub(";", content.w), content.o))
 
 
 def _without_note_sentences(content: AStr) -> AStr:
@@ -539,7 +544,7 @@ def _without_note_sentences(content: AStr) -> AStr:
 
 
 def _is_attribution(content: AStr) -> bool:
-    content = _without_note_sentences(content)
+    content = _role_text(content)
     if any(label_role(m.group(1)) not in (DEADLINE, PERSON) for m in _LABEL_RE.finditer(content.w)):
         return True
     if re.search(r"(?:^|[,;])\s*牵头\s*:", content.w):

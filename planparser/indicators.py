@@ -111,11 +111,11 @@ _JOINED = re.compile(r"\s*[\u4e00-\u9fff]{0,8}?(?:和|及|与|以及|、)[\u4e00
 _PARAMETER_BEFORE = re.compile(r"(?:最高(?:不超过|可达|为)?|最多(?:不超过)?|上限为?)\s*$")
 _ENTITLEMENT = re.compile(r"可(?:返还|申请|给予|享受|获得|领取|按)")
 _CONDITION = re.compile(r"符合[^,;。]{0,20}条件的")
-_RATE_AFTER = re.compile(
-    r"^\s*的(?:标准|比例|[\u4e00-\u9fff]{0,3}率(?:测算|计算|核定|确定))"
-)  # 按总里程13%的维修率测算
+# 1家符合条件的…, …50%的标准确定, 按总里程13%的维修率测算
+_MEASURE_AFTER = re.compile(
+    r"^\s*(?:符合条件|符合要求|满足条件|的(?:标准|比例|[\u4e00-\u9fff]{0,3}率(?:测算|计算|核定|确定)))"
+)
 _EVERY = re.compile(r"每[^,;。]{0,8}$")
-_QUALIFYING = re.compile(r"^\s*(?:符合条件|符合要求|满足条件)")
 _BEFORE = [
     (
         "<=",
@@ -206,6 +206,19 @@ def context_year(texts: list[str]) -> int | None:
         if m:
             return int(m.group(1))
     return None
+
+
+def _works_a_measure(before: str, after: str, unit: str) -> bool:
+    """Whether the number says how a measure works rather than what is to be reached: a quota
+    (支持1家符合条件的开发区), a frequency (每5年修订1次), a cap (最高不超过15万元), an entitlement
+    (可返还…保险费的50%), a rate (…50%的标准确定) or a condition (符合…条件的人员达到25%)."""
+    return bool(
+        _MEASURE_AFTER.match(after)
+        or (unit.endswith("次") and _EVERY.search(before))
+        or _PARAMETER_BEFORE.search(before)
+        or _ENTITLEMENT.search(before[-40:])
+        or _CONDITION.search(before)
+    )
 
 
 def find_indicators(chunks: list[Chunk], path: str, base_year: int | None) -> list[ParsedIndicator]:
@@ -313,18 +326,7 @@ def _clause_targets(
         if nxt and nxt in _NOT_UNIT_BEFORE.get(unit[-1], ""):
             continue
         after = w[m.end() :]
-        if _QUALIFYING.match(after):
-            continue  # 支持1家符合条件的开发区: how many may be chosen, not a target
-        if unit.endswith("次") and _EVERY.search(before):
-            continue  # 每5年修订1次: how often, not a target
-        if (
-            _PARAMETER_BEFORE.search(before)
-            or _ENTITLEMENT.search(before[-40:])
-            or _CONDITION.search(before)
-            or _RATE_AFTER.match(after)
-        ):
-            # 最高不超过15万元的贷款, 可返还…保险费的50%, 按…50%的标准确定, 符合…条件的人员达到25%:
-            # the cap, rate or condition of a measure, not a target
+        if _works_a_measure(before, after, unit):
             continue
         comp = "="
         end = m.end()
